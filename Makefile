@@ -1,0 +1,39 @@
+# carerules: the two commands a newcomer runs (see README.md).
+#   make demo   builds and runs the shipped rulesets over the sample data
+#   make test   builds and runs every test (ctest, pytest, ruleset tests)
+BUILD   ?= build
+JOBS    ?= 2
+PYTHON  ?= /usr/bin/python3
+CMAKE_FLAGS ?=
+LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+WERROR  := $(if $(CI),-DCARERULES_WERROR=ON,)
+
+.PHONY: all deps build demo test test-cpp test-python test-rulesets sanitize clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DPython3_EXECUTABLE=$(PYTHON) $(LAUNCHER) $(WERROR) $(CMAKE_FLAGS)
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	@bash scripts/demo.sh $(BUILD)
+
+test: build
+	@bash scripts/run-tests.sh $(BUILD)
+
+# AddressSanitizer + UndefinedBehaviorSanitizer build running the C++ and ruleset tests.
+sanitize: deps
+	cmake -S . -B $(BUILD)-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCARERULES_SANITIZE=ON \
+	  -DCARERULES_BUILD_PYTHON=OFF -DPython3_EXECUTABLE=$(PYTHON) $(LAUNCHER)
+	cmake --build $(BUILD)-asan -j$(JOBS)
+	@SKIP_PYTHON=1 bash scripts/run-tests.sh $(BUILD)-asan
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-asan

@@ -1,0 +1,12 @@
+// carerules: a rules engine for the supervision and assessment of elderly-care institutions.
+//
+// Include this header for the whole public API:
+//   compile_file / compile_source  -> compile_result (ruleset.hpp)
+//   ruleset::evaluate               -> report (report.hpp)
+//   compile_options, eval_options, limits (options.hpp)
+#pragma once
+
+#include "carerules/diagnostic.hpp"
+#include "carerules/options.hpp"
+#include "carerules/report.hpp"
+#include "carerules/ruleset.hpp"

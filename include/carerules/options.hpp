@@ -1,0 +1,55 @@
+// Options of compilation and evaluation, and the limits that guard against hostile input.
+//
+//   carerules::compile_options opts{.import_roots = {"rulesets"}};
+//   opts.limits.depth = 64;
+//   std::string err;
+//   if (!opts.limits.set("string", "1048576", err)) { /* err says why */ }
+//
+// Plain aggregates; copy them freely.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace carerules {
+
+// Every limit of language.md §11, with its default. Hitting a ruleset limit is a diagnostic;
+// hitting a facts limit is a record error at the JSON pointer where it was hit.
+struct limits {
+  std::uint64_t source_bytes = 16u << 20;  // bytes of one ruleset file
+  std::uint64_t depth = 256;               // nesting of expressions and blocks
+  std::uint64_t identifier = 256;          // characters of one identifier segment
+  std::uint64_t string = 1u << 20;         // bytes of one string literal
+  std::uint64_t imports = 64;              // files along one import chain
+  std::uint64_t diagnostics = 100;         // diagnostics kept ("and N more" after)
+  std::uint64_t json_depth = 64;           // nesting of a facts record
+  std::uint64_t json_string = 1u << 20;    // bytes of one facts string
+  std::uint64_t list = 1'000'000;          // elements of one facts list
+  std::uint64_t line_bytes = 64u << 20;    // bytes of one .jsonl line or .json file
+  std::uint64_t steps = 100'000'000;       // evaluation steps per record
+
+  // Sets a limit by its name from its decimal text. Returns false, with `error` saying why,
+  // for an unknown name or a value that is not a positive integer.
+  bool set(std::string_view name, std::string_view value, std::string& error);
+  // Parses "NAME=N" (the CLI's --limit argument).
+  bool set(std::string_view assignment, std::string& error);
+};
+
+struct compile_options {
+  // Directories imports may resolve into, beside the top file's own directory.
+  std::vector<std::string> import_roots;
+  carerules::limits limits;
+  // For compile_source: the name diagnostics and `because` show for the text.
+  std::string name = "<input>";
+};
+
+struct eval_options {
+  std::string asof;     // "YYYY-MM-DD"; empty: the host's local date
+  std::string subject;  // dotted path of the subject id; empty: "id"
+  std::string each;     // dotted path of a list: evaluate once per element; empty: off
+  unsigned threads = 0;  // evaluate_many: 0 uses every core; clamped to 256
+};
+
+}  // namespace carerules

@@ -1,0 +1,98 @@
+// The report of one evaluation: what was found for one subject, and why.
+//
+// A report is plain data. `to_json()` writes it exactly as shared/spec/api.md gives it:
+// compact, fields in a fixed order, arrays in declaration order, CJK as is, byte-identical
+// for identical input.
+//
+//   carerules::report r = rs.evaluate(R"({"id": "FJ-1", "facility": {"beds": 120}})");
+//   for (const auto& h : r.hazards) if (h.status == "present") std::cout << h.id << "\n";
+//   std::cout << r.to_json() << "\n";
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace carerules {
+
+// A JSON value as it appears in a report (evidence, points, totals).
+struct json_value {
+  enum class kind : std::uint8_t { null, boolean, integer, decimal, string, array };
+  kind type = kind::null;
+  bool b = false;
+  std::int64_t i = 0;  // integer; decimal: scaled by 10^6
+  std::string s;
+  std::vector<json_value> items;
+
+  static json_value of_int(std::int64_t v) { return {kind::integer, false, v, {}, {}}; }
+  std::string to_json() const;
+};
+
+struct rectification {
+  std::string action;  // immediate | deadline | suspend | close
+  std::optional<std::int64_t> within_days;
+  std::optional<std::string> due;  // asof + within_days
+};
+
+struct hazard_result {
+  std::string id, title, category, severity;  // severity: major | general
+  std::string status;                         // present | absent | undetermined | error
+  std::optional<std::string> cite;
+  rectification rectify;
+  std::optional<std::string> advice;
+  std::vector<std::pair<std::string, json_value>> evidence;  // first-read order
+  std::vector<std::string> missing;                          // when undetermined
+};
+
+struct item_result {
+  std::string id;
+  std::optional<std::string> section;
+  std::string kind;    // item | deduct
+  json_value points;   // signed contribution, 0 when not awarded
+  std::string status;  // awarded | not_awarded | undetermined | error
+};
+
+struct score_result {
+  std::string name;
+  json_value total;
+  bool provisional = false;
+  std::vector<std::pair<std::string, json_value>> sections;
+  std::vector<item_result> items;
+  std::vector<std::string> missing;  // when provisional
+};
+
+struct grade_result {
+  std::string name;
+  std::string value;  // label, "none", "undetermined" or "error"
+  std::optional<std::string> because;
+  std::vector<std::string> missing;  // when undetermined
+};
+
+struct record_error {
+  std::optional<std::string> path;  // JSON pointer into the facts
+  std::optional<std::string> rule;  // the declaration at fault
+  std::string message;
+};
+
+struct ruleset_info {
+  std::string name, title, version;
+  std::optional<std::string> source, effective;
+  std::string digest;  // "sha256:" + 64 hex digits
+};
+
+struct report {
+  std::optional<std::string> subject;
+  ruleset_info ruleset;
+  std::string engine;  // "carerules X.Y.Z"
+  std::string asof;
+  std::vector<hazard_result> hazards;
+  std::vector<score_result> scores;
+  std::vector<grade_result> grades;
+  std::vector<record_error> errors;
+
+  std::string to_json() const;
+};
+
+}  // namespace carerules

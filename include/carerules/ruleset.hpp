@@ -1,0 +1,168 @@
+// A compiled ruleset: parse, check and compile once; evaluate many records.
+//
+//   auto compiled = carerules::compile_file("rulesets/institution.rules");
+//   if (!compiled.ok()) {
+//     for (const auto& d : compiled.diagnostics()) std::cerr << d.rendered;
+//     return 1;
+//   }
+//   const carerules::ruleset& rs = compiled.value();
+//   carerules::report r = rs.evaluate(R"({"id": "A-1", "facility": {"beds": 80}})",
+//                                     {.asof = "2024-06-01"});
+//   std::cout << r.to_json() << "\n";
+//
+// Errors come in three tiers. Mistakes in rule text are diagnostics in the compile_result
+// (every one that could be found, with file, line and column). Misuse of the API (a bad
+// `asof`) is reported by `usage_error` results or, for evaluate, thrown as
+// std::invalid_argument before anything is evaluated. A fault while evaluating one record
+// (a wrong-typed fact, an overflow) is recorded in that record's report and never stops a
+// batch.
+//
+// Thread safety: a ruleset is immutable once compiled. Any number of threads may call its
+// const members at once; copies share the compiled program.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "carerules/diagnostic.hpp"
+#include "carerules/options.hpp"
+#include "carerules/report.hpp"
+
+namespace carerules {
+
+namespace detail {
+struct program;
+struct record_facts;
+class fact_sink;
+}  // namespace detail
+
+inline constexpr const char* version_string = "0.1.0";
+
+// One declared input, as `rs.inputs` and `carerules schema` show it.
+struct input_info {
+  std::string path;  // "facility.beds"; fields of list records as "residents[].ability"
+  std::string type;  // bool int number string date color enum list list<T>
+  std::optional<std::string> label;
+  std::optional<json_value> default_value;
+  std::optional<std::pair<json_value, json_value>> range;
+  std::vector<json_value> enum_values;
+};
+
+// Facts bound to one ruleset's inputs, ready to evaluate (see ruleset::bind).
+class bound_facts {
+ public:
+  bound_facts();
+  bound_facts(bound_facts&&) noexcept;
+  bound_facts& operator=(bound_facts&&) noexcept;
+  ~bound_facts();
+  detail::record_facts& get() { return *facts_; }
+  const detail::record_facts& get() const { return *facts_; }
+
+ private:
+  std::unique_ptr<detail::record_facts> facts_;
+};
+
+// The outcome of one `test` block.
+struct test_case_result {
+  std::string file;  // as given (imported files: relative to their import root)
+  int line = 0;
+  std::string name;
+  bool passed = false;
+  // One line per failed expect: `file:line: test "name": expect … — got …`.
+  std::vector<std::string> failures;
+};
+
+struct test_run {
+  std::vector<test_case_result> cases;
+  // Hazards never seen present, items never awarded, grade lines never matched, as
+  // "file:line: hazard A4.1" etc.
+  std::vector<std::string> uncovered;
+};
+
+class ruleset {
+ public:
+  const std::string& name() const;
+  const std::string& title() const;
+  const std::string& version() const;
+  const std::string& digest() const;  // "sha256:…"
+  const std::vector<input_info>& inputs() const;
+  const ruleset_info& info() const;
+
+  // Evaluates one record given as JSON text. Throws std::invalid_argument for a bad
+  // options.asof (the only API misuse it can detect); every fault of the facts is in the
+  // report's errors.
+  report evaluate(std::string_view facts_json, const eval_options& options = {}) const;
+
+  // Reports for one JSON record: one report, or with options.each one per list element.
+  std::vector<report> evaluate_record(std::string_view facts_json,
+                                      const eval_options& options = {}) const;
+
+  // Evaluates JSON records on options.threads threads; reports in input order (with
+  // options.each, the reports of every record in order, flattened).
+  std::vector<report> evaluate_many(const std::vector<std::string>& records,
+                                    const eval_options& options = {}) const;
+
+  // Binding separately from evaluating, for callers that produce facts themselves (the
+  // Python module walks dicts): `produce` sends the record's events to the sink.
+  bound_facts bind(const std::function<void(detail::fact_sink&)>& produce,
+                   const eval_options& options = {}) const;
+  bound_facts bind_json(std::string_view facts_json, const eval_options& options = {}) const;
+  report evaluate(const bound_facts& facts, const eval_options& options = {}) const;
+  std::vector<report> evaluate_many(const std::vector<bound_facts>& facts,
+                                    const eval_options& options = {}) const;
+
+  // `carerules explain`: the declaration's condition, each value it read, and the outcome,
+  // as readable text. nullopt when no hazard, item, let, score or grade has that name.
+  std::optional<std::string> explain(std::string_view facts_json, std::string_view rule,
+                                     const eval_options& options = {}) const;
+
+  // The inputs as a JSON Schema (draft 2020-12) document.
+  std::string json_schema() const;
+
+  // Runs the ruleset's own `test` blocks (not those of its imports).
+  test_run run_tests() const;
+
+  explicit ruleset(std::shared_ptr<const detail::program> program);
+  const detail::program& program() const { return *program_; }
+
+ private:
+  std::shared_ptr<const detail::program> program_;
+};
+
+class compile_result {
+ public:
+  bool ok() const { return ruleset_.has_value(); }
+  // Precondition: ok().
+  const ruleset& value() const { return *ruleset_; }
+  // Every diagnostic, errors and warnings, in file and line order.
+  const std::vector<diagnostic>& diagnostics() const { return diagnostics_; }
+  // All diagnostics rendered, with "and N more" when the `diagnostics` limit dropped some.
+  std::string rendered() const;
+  std::size_t error_count() const { return errors_; }
+  std::size_t dropped() const { return dropped_; }
+
+  compile_result(std::optional<ruleset> rs, std::vector<diagnostic> diags, std::size_t errors,
+                 std::size_t dropped)
+      : ruleset_(std::move(rs)), diagnostics_(std::move(diags)), errors_(errors),
+        dropped_(dropped) {}
+
+ private:
+  std::optional<ruleset> ruleset_;
+  std::vector<diagnostic> diagnostics_;
+  std::size_t errors_ = 0;
+  std::size_t dropped_ = 0;
+};
+
+// Compiles a ruleset file and its imports. A file that cannot be read is a diagnostic.
+[[nodiscard]] compile_result compile_file(const std::string& path,
+                                          const compile_options& options = {});
+// Compiles ruleset text held in memory; imports resolve against options.import_roots (the
+// first root stands for "the top file's directory").
+[[nodiscard]] compile_result compile_source(std::string_view text,
+                                            const compile_options& options = {});
+
+}  // namespace carerules

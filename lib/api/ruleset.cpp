@@ -1,0 +1,497 @@
+// The ruleset API: binding, evaluating (one record or a batch on threads), tests, explain,
+// and the JSON Schema of the inputs.
+#include "carerules/ruleset.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <stdexcept>
+#include <thread>
+
+#include "eval/eval.hpp"
+#include "facts/bind.hpp"
+#include "plan/plan.hpp"
+#include "util/date.hpp"
+#include "util/decimal.hpp"
+
+namespace carerules {
+namespace {
+
+std::vector<std::string> split_path(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    auto dot = s.find('.', start);
+    out.push_back(s.substr(start, dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+std::int64_t resolve_asof(const eval_options& o) {
+  if (o.asof.empty()) return detail::today_local();
+  auto d = detail::parse_date(o.asof);
+  if (!d) throw std::invalid_argument("asof must be a date YYYY-MM-DD, got \"" + o.asof + "\"");
+  return *d;
+}
+
+detail::bind_options bind_opts(const detail::program& p, const eval_options& o) {
+  detail::bind_options b;
+  b.limits.json_depth = p.limits.json_depth;
+  b.limits.json_string = p.limits.json_string;
+  b.limits.list = p.limits.list;
+  b.limits.line_bytes = p.limits.line_bytes;
+  if (!o.subject.empty()) b.subject_path = split_path(o.subject);
+  return b;
+}
+
+report evaluate_facts(const detail::program& p, const detail::record_facts& facts,
+                      std::int64_t asof) {
+  if (facts.unreadable) {
+    report r;
+    r.subject = facts.subject;
+    r.ruleset = p.info;
+    r.engine = std::string("carerules ") + version_string;
+    r.asof = detail::format_date(asof);
+    for (const auto& e : facts.errors) r.errors.push_back({e.path, std::nullopt, e.message});
+    return r;
+  }
+  detail::evaluator ev(p, facts, asof);
+  ev.run();
+  return ev.make_report();
+}
+
+template <class F>
+void parallel_for(std::size_t n, unsigned threads, F&& f) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = std::min<unsigned>(threads, 256);
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, n));
+  if (threads <= 1) {
+    for (std::size_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      for (std::size_t i; (i = next.fetch_add(1)) < n;) f(i);
+    });
+  for (auto& t : pool) t.join();
+}
+
+}  // namespace
+
+bound_facts::bound_facts() : facts_(std::make_unique<detail::record_facts>()) {}
+bound_facts::bound_facts(bound_facts&&) noexcept = default;
+bound_facts& bound_facts::operator=(bound_facts&&) noexcept = default;
+bound_facts::~bound_facts() = default;
+
+ruleset::ruleset(std::shared_ptr<const detail::program> program) : program_(std::move(program)) {}
+
+const std::string& ruleset::name() const { return program_->info.name; }
+const std::string& ruleset::title() const { return program_->info.title; }
+const std::string& ruleset::version() const { return program_->info.version; }
+const std::string& ruleset::digest() const { return program_->info.digest; }
+const std::vector<input_info>& ruleset::inputs() const { return program_->input_infos; }
+const ruleset_info& ruleset::info() const { return program_->info; }
+
+bound_facts ruleset::bind(const std::function<void(detail::fact_sink&)>& produce,
+                          const eval_options& options) const {
+  bound_facts out;
+  auto bo = bind_opts(*program_, options);
+  detail::binder b(*program_->schema, bo, out.get());
+  produce(b);
+  b.finish();
+  return out;
+}
+
+bound_facts ruleset::bind_json(std::string_view facts_json, const eval_options& options) const {
+  bound_facts out;
+  detail::bind_json(*program_->schema, facts_json, bind_opts(*program_, options), out.get());
+  return out;
+}
+
+report ruleset::evaluate(const bound_facts& facts, const eval_options& options) const {
+  return evaluate_facts(*program_, facts.get(), resolve_asof(options));
+}
+
+report ruleset::evaluate(std::string_view facts_json, const eval_options& options) const {
+  std::int64_t asof = resolve_asof(options);
+  detail::record_facts facts;
+  detail::bind_json(*program_->schema, facts_json, bind_opts(*program_, options), facts);
+  return evaluate_facts(*program_, facts, asof);
+}
+
+std::vector<report> ruleset::evaluate_record(std::string_view facts_json,
+                                             const eval_options& options) const {
+  std::int64_t asof = resolve_asof(options);
+  std::vector<report> out;
+  if (options.each.empty()) {
+    detail::record_facts facts;
+    detail::bind_json(*program_->schema, facts_json, bind_opts(*program_, options), facts);
+    out.push_back(evaluate_facts(*program_, facts, asof));
+    return out;
+  }
+  auto records = detail::bind_json_each(*program_->schema, facts_json, split_path(options.each),
+                                        bind_opts(*program_, options));
+  for (const auto& f : records) out.push_back(evaluate_facts(*program_, f, asof));
+  return out;
+}
+
+std::vector<report> ruleset::evaluate_many(const std::vector<std::string>& records,
+                                           const eval_options& options) const {
+  resolve_asof(options);  // throws before any work on a bad date
+  std::vector<std::vector<report>> parts(records.size());
+  parallel_for(records.size(), options.threads,
+               [&](std::size_t i) { parts[i] = evaluate_record(records[i], options); });
+  std::vector<report> out;
+  out.reserve(records.size());
+  for (auto& p : parts)
+    for (auto& r : p) out.push_back(std::move(r));
+  return out;
+}
+
+std::vector<report> ruleset::evaluate_many(const std::vector<bound_facts>& facts,
+                                           const eval_options& options) const {
+  std::int64_t asof = resolve_asof(options);
+  std::vector<report> out(facts.size());
+  parallel_for(facts.size(), options.threads,
+               [&](std::size_t i) { out[i] = evaluate_facts(*program_, facts[i].get(), asof); });
+  return out;
+}
+
+// ---- tests ----------------------------------------------------------------------------------
+
+test_run ruleset::run_tests() const {
+  const detail::program& p = *program_;
+  test_run run;
+  std::vector<bool> hazard_seen(p.hazards.size());
+  std::vector<std::vector<bool>> item_seen(p.scores.size());
+  std::vector<std::vector<bool>> line_seen(p.grades.size());
+  for (std::size_t i = 0; i < p.scores.size(); ++i) item_seen[i].assign(p.scores[i].items.size(), false);
+  for (std::size_t i = 0; i < p.grades.size(); ++i) line_seen[i].assign(p.grades[i].lines.size(), false);
+
+  for (const auto& t : p.tests) {
+    test_case_result tr;
+    tr.file = p.top_display;
+    tr.line = static_cast<int>(t.line);
+    tr.name = t.name;
+    detail::record_facts facts;
+    detail::bind_json(*p.schema, t.given, bind_opts(p, {}), facts);
+    detail::evaluator ev(p, facts, t.asof);
+    ev.run();
+    report rep = ev.make_report();
+    for (std::size_t i = 0; i < rep.hazards.size(); ++i)
+      if (rep.hazards[i].status == "present") hazard_seen[i] = true;
+    for (std::size_t i = 0; i < rep.scores.size(); ++i)
+      for (std::size_t k = 0; k < rep.scores[i].items.size(); ++k)
+        if (rep.scores[i].items[k].status == "awarded") item_seen[i][k] = true;
+    for (std::size_t i = 0; i < p.grades.size(); ++i) {
+      const auto& st = ev.state(detail::decl_kind::grade, static_cast<std::uint32_t>(i));
+      if (st.status == detail::outcome::known && st.matched_line >= 0)
+        line_seen[i][static_cast<std::size_t>(st.matched_line)] = true;
+    }
+    auto status_of = [&](const detail::decl_entry& d) -> std::string {
+      const auto& st = ev.state(d.kind, d.index);
+      switch (d.kind) {
+        case detail::decl_kind::hazard: return rep.hazards[d.index].status;
+        case detail::decl_kind::grade: return rep.grades[d.index].value;
+        case detail::decl_kind::score:
+          if (st.status == detail::outcome::error) return "error";
+          return rep.scores[d.index].provisional ? "provisional" : "final";
+        case detail::decl_kind::let:
+          return st.status == detail::outcome::error     ? "error"
+                 : st.status == detail::outcome::unknown ? "unknown"
+                                                         : ev.display(st.v);
+      }
+      return "";
+    };
+    for (const auto& ex : t.expects) {
+      bool ok = false;
+      std::string got;
+      switch (ex.kind) {
+        case detail::expect_kind::hazard:
+          got = status_of(ex.target);
+          ok = got == "present";
+          break;
+        case detail::expect_kind::not_hazard:
+          got = status_of(ex.target);
+          ok = got == "absent";
+          break;
+        case detail::expect_kind::undetermined:
+          got = status_of(ex.target);
+          ok = got == "undetermined";
+          break;
+        case detail::expect_kind::error: {
+          got = status_of(ex.target);
+          ok = got == "error";
+          if (!ok && ex.target.kind == detail::decl_kind::score) {
+            // a score is in error when one of its items is
+            for (const auto& it : rep.scores[ex.target.index].items)
+              if (it.status == "error") ok = true;
+          }
+          break;
+        }
+        case detail::expect_kind::provisional:
+          got = status_of(ex.target);
+          ok = got == "provisional";
+          if (!ok) got = "not provisional";
+          break;
+        case detail::expect_kind::expression: {
+          std::string err;
+          auto v = ev.eval_root(ex.e, err);
+          if (!v) {
+            got = "error: " + err;
+          } else if (v->kind == detail::vkind::unknown) {
+            got = "unknown";
+          } else {
+            ok = v->kind == detail::vkind::boolean && v->i != 0;
+            got = ev.display(*v);
+          }
+          break;
+        }
+      }
+      if (!ok)
+        tr.failures.push_back(p.top_display + ":" + std::to_string(ex.line) + ": test \"" + t.name +
+                              "\": expect " + ex.text + " \u2014 got " + got);
+    }
+    tr.passed = tr.failures.empty();
+    run.cases.push_back(std::move(tr));
+  }
+  auto loc = [&](ast::pos where) {
+    return p.sources->files[where.file].display + ":" + std::to_string(where.line) + ": ";
+  };
+  for (std::size_t i = 0; i < p.hazards.size(); ++i)
+    if (!hazard_seen[i]) run.uncovered.push_back(loc(p.hazards[i].where) + "hazard " + p.hazards[i].id);
+  for (std::size_t i = 0; i < p.scores.size(); ++i)
+    for (std::size_t k = 0; k < p.scores[i].items.size(); ++k)
+      if (!item_seen[i][k])
+        run.uncovered.push_back(loc(p.scores[i].items[k].where) +
+                                (p.scores[i].items[k].deduct ? "deduct " : "item ") + p.scores[i].items[k].id);
+  for (std::size_t i = 0; i < p.grades.size(); ++i)
+    for (std::size_t k = 0; k < p.grades[i].lines.size(); ++k)
+      if (!line_seen[i][k])
+        run.uncovered.push_back(loc(p.grades[i].lines[k].where) + "grade " + p.grades[i].name + " line " +
+                                p.grades[i].lines[k].label_text);
+  return run;
+}
+
+// ---- explain --------------------------------------------------------------------------------
+
+std::optional<std::string> ruleset::explain(std::string_view facts_json, std::string_view rule,
+                                            const eval_options& options) const {
+  const detail::program& p = *program_;
+  std::int64_t asof = resolve_asof(options);
+  detail::record_facts facts;
+  detail::bind_json(*p.schema, facts_json, bind_opts(p, options), facts);
+  detail::evaluator ev(p, facts, asof);
+  if (!facts.unreadable) ev.run();
+  report rep = ev.make_report();
+  std::string out;
+  auto trace_lines = [&](const detail::trace& tr, bool with_missing) {
+    std::vector<const detail::fact_read*> seen;
+    for (const auto& r : tr.reads) {
+      bool dup = false;
+      for (auto* s : seen) dup = dup || (s->input == r.input && s->depth == r.depth && s->idx == r.idx);
+      if (dup) continue;
+      seen.push_back(&r);
+      out += "  read    " + ev.path_of(r) + " = " + ev.to_json(r.v).to_json() + "\n";
+    }
+    if (with_missing) {
+      std::vector<std::string> done;
+      for (const auto& r : tr.missing) {
+        std::string path = ev.path_of(r);
+        if (std::find(done.begin(), done.end(), path) != done.end()) continue;
+        done.push_back(path);
+        out += "  missing " + path + "\n";
+      }
+    }
+  };
+  for (std::size_t i = 0; i < p.hazards.size(); ++i) {
+    if (p.hazards[i].id != rule) continue;
+    const auto& h = p.hazards[i];
+    out += "hazard " + h.id + " \"" + h.title + "\"\n";
+    if (h.cite) out += "  cite    " + *h.cite + "\n";
+    out += "  when    " + h.condition_text + "\n";
+    trace_lines(ev.state(detail::decl_kind::hazard, static_cast<std::uint32_t>(i)).tr, true);
+    out += "  outcome " + rep.hazards[i].status;
+    if (rep.hazards[i].status == "present") out += " (rectify: " + h.action + ")";
+    out += "\n";
+    return out;
+  }
+  for (std::size_t i = 0; i < p.grades.size(); ++i) {
+    if (p.grades[i].name != rule) continue;
+    const auto& st = ev.state(detail::decl_kind::grade, static_cast<std::uint32_t>(i));
+    out += "grade " + p.grades[i].name + "\n";
+    for (const auto& line : p.grades[i].lines) out += "  line    " + line.because + "\n";
+    trace_lines(st.tr, true);
+    out += "  outcome " + rep.grades[i].value;
+    if (rep.grades[i].because) out += "\n  because " + *rep.grades[i].because;
+    out += "\n";
+    return out;
+  }
+  for (std::size_t i = 0; i < p.scores.size(); ++i) {
+    const auto& s = rep.scores[i];
+    bool whole = p.scores[i].name == rule;
+    for (std::size_t k = 0; k < s.items.size(); ++k) {
+      if (!whole && s.items[k].id != rule) continue;
+      if (!whole) {
+        out += std::string(p.scores[i].items[k].deduct ? "deduct " : "item ") + s.items[k].id + " \"" +
+               p.scores[i].items[k].label + "\" in score " + p.scores[i].name + "\n";
+        out += "  outcome " + s.items[k].status + ", points " + s.items[k].points.to_json() + "\n";
+        return out;
+      }
+    }
+    if (whole) {
+      out += "score " + s.name + "\n";
+      for (const auto& it : s.items)
+        out += "  " + it.kind + " " + it.id + ": " + it.status + ", " + it.points.to_json() + "\n";
+      for (const auto& [name, v] : s.sections) out += "  section " + name + " = " + v.to_json() + "\n";
+      out += "  outcome " + s.total.to_json() + (s.provisional ? " (provisional)" : "") + "\n";
+      for (const auto& m : s.missing) out += "  missing " + m + "\n";
+      return out;
+    }
+  }
+  for (std::size_t i = 0; i < p.lets.size(); ++i) {
+    if (p.lets[i].name != rule) continue;
+    const auto& st = ev.state(detail::decl_kind::let, static_cast<std::uint32_t>(i));
+    out += "let " + p.lets[i].name + "\n";
+    trace_lines(st.tr, true);
+    out += "  outcome " + (st.status == detail::outcome::error ? "error: " + st.error : ev.display(st.v)) + "\n";
+    return out;
+  }
+  return std::nullopt;
+}
+
+// ---- JSON Schema ----------------------------------------------------------------------------
+
+namespace {
+
+void schema_string(std::string& o, std::string_view s) { o += json_value{json_value::kind::string, false, 0, std::string(s), {}}.to_json(); }
+
+void field_schema_json(std::string& o, const detail::field_schema& f);
+
+void record_schema_json(std::string& o, const detail::record_schema& rs, std::uint32_t node) {
+  const auto& nd = rs.nodes[node];
+  std::vector<std::pair<std::string, std::uint32_t>> kids(nd.children.begin(), nd.children.end());
+  // declaration order: order of the first field under each child
+  auto first_order = [&](std::uint32_t n) {
+    std::uint32_t best = UINT32_MAX;
+    std::vector<std::uint32_t> stack{n};
+    while (!stack.empty()) {
+      auto x = stack.back();
+      stack.pop_back();
+      if (rs.nodes[x].field >= 0) best = std::min(best, rs.fields[static_cast<std::size_t>(rs.nodes[x].field)].order);
+      for (const auto& [k, c] : rs.nodes[x].children) stack.push_back(c);
+    }
+    return best;
+  };
+  std::sort(kids.begin(), kids.end(), [&](const auto& a, const auto& b) { return first_order(a.second) < first_order(b.second); });
+  o += "{\"type\":\"object\",\"properties\":{";
+  for (std::size_t i = 0; i < kids.size(); ++i) {
+    if (i) o += ',';
+    schema_string(o, kids[i].first);
+    o += ':';
+    const auto& child = rs.nodes[kids[i].second];
+    if (child.field >= 0) field_schema_json(o, rs.fields[static_cast<std::size_t>(child.field)]);
+    else record_schema_json(o, rs, kids[i].second);
+  }
+  o += "}}";
+}
+
+void scalar_json(std::string& o, const detail::field_schema& f) {
+  using detail::scalar_type;
+  auto num = [](std::int64_t scaled) { return detail::format_decimal(scaled); };
+  if (!f.enum_strings.empty()) {
+    o += "{\"type\":\"string\",\"enum\":[";
+    for (std::size_t i = 0; i < f.enum_strings.size(); ++i) {
+      if (i) o += ',';
+      schema_string(o, f.enum_strings[i]);
+    }
+    o += "]";
+  } else if (!f.enum_numbers.empty()) {
+    o += "{\"type\":\"number\",\"enum\":[";
+    for (std::size_t i = 0; i < f.enum_numbers.size(); ++i) {
+      if (i) o += ',';
+      o += num(f.enum_numbers[i]);
+    }
+    o += "]";
+  } else {
+    switch (f.type) {
+      case scalar_type::bool_: o += "{\"type\":\"boolean\""; break;
+      case scalar_type::int_: o += "{\"type\":\"integer\""; break;
+      case scalar_type::number: o += "{\"type\":\"number\""; break;
+      case scalar_type::string: o += "{\"type\":\"string\""; break;
+      case scalar_type::date: o += "{\"type\":\"string\",\"format\":\"date\""; break;
+      case scalar_type::color: o += "{\"type\":\"string\",\"enum\":[\"blue\",\"yellow\",\"orange\",\"red\"]"; break;
+    }
+  }
+  if (f.has_range) {
+    bool i = f.type == scalar_type::int_;
+    o += ",\"minimum\":" + (i ? std::to_string(f.range_low) : num(f.range_low));
+    o += ",\"maximum\":" + (i ? std::to_string(f.range_high) : num(f.range_high));
+  }
+}
+
+void field_schema_json(std::string& o, const detail::field_schema& f) {
+  if (f.is_list) {
+    o += "{\"type\":\"array\",";
+    if (!f.label.empty()) {
+      o += "\"description\":";
+      schema_string(o, f.label);
+      o += ',';
+    }
+    o += "\"items\":";
+    if (f.of_records) {
+      record_schema_json(o, *f.element, 0);
+    } else {
+      scalar_json(o, f);
+      o += '}';
+    }
+    o += '}';
+    return;
+  }
+  scalar_json(o, f);
+  if (!f.label.empty()) {
+    o += ",\"description\":";
+    schema_string(o, f.label);
+  }
+  if (f.default_value) {
+    detail::evaluator* none = nullptr;
+    (void)none;
+    const auto& v = *f.default_value;
+    o += ",\"default\":";
+    switch (v.kind) {
+      case detail::vkind::boolean: o += v.i ? "true" : "false"; break;
+      case detail::vkind::integer: o += std::to_string(v.i); break;
+      case detail::vkind::number: o += detail::format_decimal(v.i); break;
+      case detail::vkind::string: schema_string(o, v.s); break;
+      case detail::vkind::date: schema_string(o, detail::format_date(v.i)); break;
+      case detail::vkind::color: {
+        static const char* c[] = {"blue", "yellow", "orange", "red"};
+        schema_string(o, c[v.i & 3]);
+        break;
+      }
+      default: o += "null";
+    }
+  }
+  o += '}';
+}
+
+}  // namespace
+
+std::string ruleset::json_schema() const {
+  const detail::program& p = *program_;
+  std::string o = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"title\":";
+  schema_string(o, p.info.title);
+  o += ",\"description\":";
+  schema_string(o, p.info.name + " " + p.info.version);
+  o += ',';
+  std::string body;
+  record_schema_json(body, *p.schema, 0);
+  // splice: drop the leading '{' of the record object
+  o += body.substr(1);
+  return o;
+}
+
+}  // namespace carerules

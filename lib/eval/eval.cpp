@@ -1,0 +1,991 @@
+// The evaluation loop (see eval.hpp).
+#include "eval/eval.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include "util/date.hpp"
+#include "util/decimal.hpp"
+#include "util/utf8.hpp"
+
+namespace carerules::detail {
+namespace {
+
+const char* const color_names[] = {"blue", "yellow", "orange", "red"};
+
+struct eval_fault {
+  std::string message;
+};
+
+value unknown() { return value{}; }
+value boolean(bool b) { return value::of_bool(b); }
+
+bool same_read(const fact_read& a, const fact_read& b) {
+  if (a.input != b.input || a.depth != b.depth) return false;
+  for (std::uint8_t i = 0; i < a.depth; ++i)
+    if (a.idx[i] != b.idx[i]) return false;
+  return true;
+}
+
+bool read_less(const fact_read& a, const fact_read& b) {
+  if (a.input != b.input) return a.input < b.input;
+  for (std::uint8_t i = 0; i < std::min(a.depth, b.depth); ++i)
+    if (a.idx[i] != b.idx[i]) return a.idx[i] < b.idx[i];
+  return a.depth < b.depth;
+}
+
+// Numeric values as scaled decimals (ints are scaled exactly in 128 bits).
+__int128 scaled(const value& v) {
+  return v.kind == vkind::integer ? static_cast<__int128>(v.i) * decimal_scale
+                                  : static_cast<__int128>(v.i);
+}
+
+bool is_numeric(const value& v) { return v.kind == vkind::integer || v.kind == vkind::number; }
+
+}  // namespace
+
+void trace::merge(const trace& other) {
+  reads.insert(reads.end(), other.reads.begin(), other.reads.end());
+  missing.insert(missing.end(), other.missing.begin(), other.missing.end());
+}
+
+void trace::merge_missing(const trace& other) {
+  missing.insert(missing.end(), other.missing.begin(), other.missing.end());
+}
+
+evaluator::evaluator(const program& p, const record_facts& facts, std::int64_t asof)
+    : p_(p), f_(facts), asof_(asof) {
+  lets_.resize(p.lets.size());
+  hazards_.resize(p.hazards.size());
+  grades_.resize(p.grades.size());
+  score_decls_.resize(p.scores.size());
+  scores_.resize(p.scores.size());
+  frames_.resize(p.max_frame_depth);
+}
+
+void evaluator::fail(const std::string& message) const { throw eval_fault{message}; }
+
+void evaluator::step() {
+  if (++steps_ > p_.limits.steps)
+    fail("evaluation exceeded the limit of " + std::to_string(p_.limits.steps) +
+         " steps (limit `steps`)");
+}
+
+const decl_state& evaluator::state(decl_kind k, std::uint32_t i) const {
+  switch (k) {
+    case decl_kind::let: return lets_[i];
+    case decl_kind::hazard: return hazards_[i];
+    case decl_kind::score: return score_decls_[i];
+    case decl_kind::grade: return grades_[i];
+  }
+  return lets_[i];
+}
+
+// ---- facts ----------------------------------------------------------------------------------
+
+value evaluator::read_cell(const fact_cell& cell, std::uint32_t input, const binding* b) {
+  fact_read r;
+  r.input = input;
+  if (b) {
+    r.depth = b->depth;
+    r.idx = b->idx;
+  }
+  if (cell.state == fact_state::present || cell.state == fact_state::defaulted) {
+    r.v = cell.v;
+    if (cur_) cur_->reads.push_back(r);
+    return cell.v;
+  }
+  if (cur_) cur_->missing.push_back(r);
+  return unknown();
+}
+
+value evaluator::read_list(const list_instance& list, std::uint32_t input, const binding* b) {
+  if (list.state == fact_state::present) {
+    value v{vkind::list, static_cast<std::int64_t>(input), {}, &list};
+    return v;
+  }
+  if (cur_) {
+    fact_read r;
+    r.input = input;
+    if (b) {
+      r.depth = b->depth;
+      r.idx = b->idx;
+    }
+    cur_->missing.push_back(r);
+  }
+  return unknown();
+}
+
+// ---- expressions ----------------------------------------------------------------------------
+
+value evaluator::eval(node_id id) {
+  step();
+  const node& n = p_.nodes[id];
+  switch (n.op) {
+    case opcode::constant: return n.k;
+    case opcode::fact: {
+      const auto& f = *p_.inputs[n.a].field;
+      return read_cell(f_.root.cells[f.slot], n.a, nullptr);
+    }
+    case opcode::fact_list: {
+      const auto& f = *p_.inputs[n.a].field;
+      return read_list(f_.root.lists[f.slot], n.a, nullptr);
+    }
+    case opcode::var: {
+      const binding& b = frames_[n.a];
+      if (b.cell) {  // a scalar element: traced when the aggregate bound it
+        const fact_cell& c = *b.cell;
+        if (c.state == fact_state::present) return c.v;
+        return unknown();
+      }
+      if (b.hazard != none_index) return value{vkind::record, b.hazard, {}, nullptr};
+      return value{vkind::record, 0, {}, b.rec};
+    }
+    case opcode::var_field: {
+      const binding& b = frames_[n.a];
+      const auto& f = *p_.inputs[n.b].field;
+      return read_cell(b.rec->cells[f.slot], n.b, &b);
+    }
+    case opcode::var_list: {
+      const binding& b = frames_[n.a];
+      const auto& f = *p_.inputs[n.b].field;
+      return read_list(b.rec->lists[f.slot], n.b, &b);
+    }
+    case opcode::hazard_field: {
+      const binding& b = frames_[n.a];
+      const hazard_plan& h = p_.hazards[b.hazard];
+      switch (n.b) {
+        case 0: return value::of_string(h.id);
+        case 1: return value::of_string(h.category);
+        case 2: return value::of_string(h.major ? "major" : "general");
+        default: {
+          const auto& st = hazards_[b.hazard];
+          if (st.status == outcome::error) return value::of_string("error");
+          if (st.status == outcome::unknown) return value::of_string("undetermined");
+          return value::of_string(st.v.i ? "present" : "absent");
+        }
+      }
+    }
+    case opcode::param: return params_[n.a];
+    case opcode::decl: {
+      auto k = static_cast<decl_kind>(n.b);
+      const decl_state& st = state(k, n.a);
+      if (cur_) {
+        if (k == decl_kind::let) cur_->merge(st.tr);
+        else cur_->merge_missing(st.tr);
+      }
+      return st.status == outcome::known ? st.v : unknown();
+    }
+    case opcode::section: {
+      const score_state& s = scores_[n.a];
+      if (cur_) cur_->merge_missing(s.section_traces[n.b]);
+      if (score_decls_[n.a].status == outcome::error || s.section_provisional[n.b]) return unknown();
+      return value::of_number(s.sections[n.b]);
+    }
+    case opcode::present: {
+      const decl_state& st = hazards_[n.a];
+      if (cur_) cur_->merge(st.tr);
+      if (st.status != outcome::known) return unknown();
+      return st.v;
+    }
+    case opcode::hazards: return value{vkind::list, -1, {}, nullptr};
+    case opcode::asof: return value::of_date(asof_);
+    case opcode::unary: {
+      value a = eval(p_.kid(n, 0));
+      if (!a.known()) return a;
+      if (static_cast<ast::op>(n.sub) == ast::op::not_) return boolean(a.i == 0);
+      if (a.kind == vkind::integer) {
+        auto r = int_neg(a.i);
+        if (!r) fail("integer overflow in `-`");
+        return value::of_int(*r);
+      }
+      auto r = dec_neg(a.i);
+      if (!r) fail("number overflow in `-`");
+      return value::of_number(*r);
+    }
+    case opcode::binary: return eval_binary(n);
+    case opcode::coalesce: {
+      value a = eval(p_.kid(n, 0));
+      if (a.known()) return a;
+      return eval(p_.kid(n, 1));
+    }
+    case opcode::if_else: {
+      value c = eval(p_.kid(n, 0));
+      if (!c.known()) return unknown();
+      return eval(p_.kid(n, c.i ? 1 : 2));
+    }
+    case opcode::call: return eval_call(n);
+    case opcode::table_call: return eval_table(n);
+    case opcode::aggregate: return eval_aggregate(n);
+    case opcode::exists: {
+      bool supplied;
+      const auto& f = *p_.inputs[n.a].field;
+      const record_instance& rec = n.b == none_index ? f_.root : *frames_[n.b].rec;
+      if (f.is_list) supplied = rec.lists[f.slot].state == fact_state::present;
+      else supplied = rec.cells[f.slot].state == fact_state::present;
+      return boolean(n.sub ? !supplied : supplied);
+    }
+    case opcode::list_literal: return value{vkind::list, -2, {}, &n};
+  }
+  return unknown();
+}
+
+namespace {
+
+// Equality and ordering of two known values; nullopt when they are not comparable (none
+// against a level in an ordering comparison, which is false rather than unknown).
+std::optional<int> compare_values(const value& a, const value& b) {
+  if (is_numeric(a) && is_numeric(b)) {
+    __int128 x = scaled(a), y = scaled(b);
+    return x < y ? -1 : (x == y ? 0 : 1);
+  }
+  if (a.kind == vkind::none || b.kind == vkind::none) {
+    if (a.kind == b.kind) return 0;
+    return std::nullopt;
+  }
+  if (a.kind == vkind::string && b.kind == vkind::string) {
+    int c = a.s.compare(b.s);  // UTF-8 byte order is code point order
+    return c < 0 ? -1 : (c == 0 ? 0 : 1);
+  }
+  if (a.kind != b.kind) return std::nullopt;
+  return a.i < b.i ? -1 : (a.i == b.i ? 0 : 1);
+}
+
+}  // namespace
+
+value evaluator::eval_binary(const node& n) {
+  auto o = static_cast<ast::op>(n.sub);
+  if (o == ast::op::and_ || o == ast::op::or_) {
+    bool is_and = o == ast::op::and_;
+    value a = eval(p_.kid(n, 0));
+    if (a.known() && (a.i != 0) != is_and) return boolean(!is_and);  // false and / true or
+    value b = eval(p_.kid(n, 1));
+    if (b.known() && (b.i != 0) != is_and) return boolean(!is_and);
+    if (a.known() && b.known()) return boolean(is_and);
+    return unknown();
+  }
+  value a = eval(p_.kid(n, 0));
+  value b = eval(p_.kid(n, 1));
+  switch (o) {
+    case ast::op::in:
+    case ast::op::not_in: {
+      if (!a.known() || !b.known()) return unknown();
+      bool found = false, unsure = false;
+      auto test = [&](const value& el) {
+        if (!el.known()) {
+          unsure = true;
+          return;
+        }
+        auto c = compare_values(a, el);
+        if (c && *c == 0) found = true;
+      };
+      if (b.i == -2) {
+        const node& ln = *static_cast<const node*>(b.p);
+        for (std::uint32_t i = 0; i < ln.nkids && !found; ++i) test(eval(p_.kid(ln, i)));
+      } else {
+        const auto& list = *static_cast<const list_instance*>(b.p);
+        if (cur_) {
+          fact_read r;
+          r.input = static_cast<std::uint32_t>(b.i);
+          r.v = b;
+          cur_->reads.push_back(r);
+        }
+        for (const auto& c : list.items) {
+          if (found) break;
+          test(c.state == fact_state::present ? c.v : unknown());
+        }
+      }
+      if (found) return boolean(o == ast::op::in);
+      if (unsure) return unknown();
+      return boolean(o != ast::op::in);
+    }
+    default: break;
+  }
+  if (!a.known() || !b.known()) {
+    return unknown();
+  }
+  switch (o) {
+    case ast::op::eq:
+    case ast::op::ne: {
+      auto c = compare_values(a, b);
+      bool eq = c && *c == 0;
+      return boolean(o == ast::op::eq ? eq : !eq);
+    }
+    case ast::op::lt:
+    case ast::op::le:
+    case ast::op::gt:
+    case ast::op::ge: {
+      auto c = compare_values(a, b);
+      if (!c) return boolean(false);
+      switch (o) {
+        case ast::op::lt: return boolean(*c < 0);
+        case ast::op::le: return boolean(*c <= 0);
+        case ast::op::gt: return boolean(*c > 0);
+        default: return boolean(*c >= 0);
+      }
+    }
+    case ast::op::add:
+    case ast::op::sub: {
+      bool add = o == ast::op::add;
+      if (a.kind == vkind::date && b.kind == vkind::date) return value::of_int(a.i - b.i);
+      if (a.kind == vkind::date) {
+        auto r = add ? int_add(a.i, b.i) : int_sub(a.i, b.i);
+        if (!r || !date_in_range(*r)) fail("the date is outside 0001-01-01..9999-12-31");
+        return value::of_date(*r);
+      }
+      if (a.kind == vkind::integer && b.kind == vkind::integer) {
+        auto r = add ? int_add(a.i, b.i) : int_sub(a.i, b.i);
+        if (!r) fail(std::string("integer overflow in `") + (add ? "+" : "-") + "`");
+        return value::of_int(*r);
+      }
+      auto x = a.kind == vkind::integer ? int_to_decimal(a.i) : checked(a.i);
+      auto y = b.kind == vkind::integer ? int_to_decimal(b.i) : checked(b.i);
+      checked r;
+      if (x && y) r = add ? dec_add(*x, *y) : dec_sub(*x, *y);
+      if (!r) fail(std::string("number overflow in `") + (add ? "+" : "-") + "`");
+      return value::of_number(*r);
+    }
+    case ast::op::mul: {
+      if (a.kind == vkind::integer && b.kind == vkind::integer) {
+        auto r = int_mul(a.i, b.i);
+        if (!r) fail("integer overflow in `*`");
+        return value::of_int(*r);
+      }
+      __int128 x = scaled(a), y = scaled(b);
+      __int128 prod = x * y;  // |x|,|y| < 2^63 * 10^6 ... may overflow for int*int promoted; guard
+      if ((x != 0 && (prod / x != y))) fail("number overflow in `*`");
+      __int128 q = prod / decimal_scale, rem = prod % decimal_scale;
+      if (rem * 2 >= decimal_scale) ++q;
+      if (rem * 2 <= -decimal_scale) --q;
+      if (q > INT64_MAX || q < INT64_MIN) fail("number overflow in `*`");
+      return value::of_number(static_cast<std::int64_t>(q));
+    }
+    case ast::op::div: {
+      __int128 x = scaled(a), y = scaled(b);
+      if (y == 0) fail("division by zero");
+      __int128 num = x * decimal_scale;
+      __int128 q = num / y, rem = num % y;
+      // round half away from zero
+      __int128 r2 = rem < 0 ? -rem : rem, y2 = y < 0 ? -y : y;
+      if (r2 * 2 >= y2) q += ((num < 0) != (y < 0)) ? -1 : 1;
+      if (q > INT64_MAX || q < INT64_MIN) fail("number overflow in `/`");
+      return value::of_number(static_cast<std::int64_t>(q));
+    }
+    case ast::op::mod: {
+      if (b.i == 0) fail("`%` by zero");
+      auto r = int_mod(a.i, b.i);
+      if (!r) fail("integer overflow in `%`");
+      return value::of_int(*r);
+    }
+    default: break;
+  }
+  return unknown();
+}
+
+value evaluator::eval_call(const node& n) {
+  auto fn = static_cast<builtin>(n.sub);
+  if (fn == builtin::min || fn == builtin::max) {
+    bool is_max = fn == builtin::max;
+    value best;
+    bool have = false, unsure = false;
+    for (std::uint32_t i = 0; i < n.nkids; ++i) {
+      value v = eval(p_.kid(n, i));
+      if (!v.known()) {
+        unsure = true;
+        continue;
+      }
+      // the worst colour decides a max, the best a min, whatever is unknown
+      if (v.kind == vkind::color && v.i == (is_max ? 3 : 0)) return v;
+      if (!have) {
+        best = v;
+        have = true;
+        continue;
+      }
+      auto c = compare_values(v, best);
+      if (c && (is_max ? *c > 0 : *c < 0)) best = v;
+      else if (c && *c == 0 && v.kind == vkind::number) best = v;
+    }
+    if (unsure || !have) return unknown();
+    return best;
+  }
+  std::vector<value> args;
+  args.reserve(n.nkids);
+  for (std::uint32_t i = 0; i < n.nkids; ++i) {
+    value v = eval(p_.kid(n, i));
+    if (!v.known()) return unknown();
+    args.push_back(v);
+  }
+  const value& a = args[0];
+  switch (fn) {
+    case builtin::len: {
+      if (a.kind == vkind::string) return value::of_int(static_cast<std::int64_t>(count_code_points(a.s)));
+      if (a.i == -1) {  // hazards
+        std::int64_t c = 0;
+        for (const auto& h : hazards_) {
+          if (h.status == outcome::known && h.v.i == 0) continue;
+          if (h.status != outcome::known) {
+            if (cur_) cur_->merge_missing(h.tr);
+            return unknown();
+          }
+          ++c;
+        }
+        return value::of_int(c);
+      }
+      if (a.i == -2) return value::of_int(static_cast<const node*>(a.p)->nkids);
+      const auto& list = *static_cast<const list_instance*>(a.p);
+      const auto& f = *p_.inputs[static_cast<std::size_t>(a.i)].field;
+      return value::of_int(static_cast<std::int64_t>(f.of_records ? list.records.size() : list.items.size()));
+    }
+    case builtin::abs: {
+      if (a.kind == vkind::integer) {
+        if (a.i >= 0) return a;
+        auto r = int_neg(a.i);
+        if (!r) fail("integer overflow in `abs`");
+        return value::of_int(*r);
+      }
+      if (a.i >= 0) return a;
+      auto r = dec_neg(a.i);
+      if (!r) fail("number overflow in `abs`");
+      return value::of_number(*r);
+    }
+    case builtin::round:
+    case builtin::floor:
+    case builtin::ceil: {
+      if (a.kind == vkind::integer) return a;
+      auto r = fn == builtin::round ? dec_round(a.i) : fn == builtin::floor ? dec_floor(a.i) : dec_ceil(a.i);
+      if (!r) fail("overflow in rounding");
+      return value::of_int(*r);
+    }
+    case builtin::round_n: {
+      auto x = a.kind == vkind::integer ? int_to_decimal(a.i) : checked(a.i);
+      if (!x) fail("number overflow in `round`");
+      auto r = dec_round_digits(*x, args[1].i);
+      if (!r) fail("number overflow in `round`");
+      return value::of_number(*r);
+    }
+    case builtin::days_since: return value::of_int(asof_ - a.i);
+    case builtin::years_between: return value::of_int(years_between(a.i, args[1].i));
+    case builtin::year: return value::of_int(year_of(a.i));
+    case builtin::starts_with: return boolean(a.s.substr(0, args[1].s.size()) == args[1].s);
+    default: break;
+  }
+  return unknown();
+}
+
+value evaluator::eval_table(const node& n) {
+  std::vector<value> args;
+  args.reserve(n.nkids);
+  for (std::uint32_t i = 0; i < n.nkids; ++i) args.push_back(eval(p_.kid(n, i)));
+  const table_plan& t = p_.tables[n.a];
+  std::swap(params_, args);
+  trace* saved = cur_;
+  value result;
+  for (const auto& row : t.rows) {
+    if (row.cond == none_index) {
+      result = row.result;
+      break;
+    }
+    value c = eval(row.cond);
+    if (!c.known()) break;  // an unknown row before the hit: the result is unknown
+    if (c.i) {
+      result = row.result;
+      break;
+    }
+  }
+  cur_ = saved;
+  std::swap(params_, args);
+  return result;
+}
+
+value evaluator::eval_aggregate(const node& n) {
+  auto kind = static_cast<agg>(n.sub);
+  node_id src = p_.kid(n, 0), where = p_.kid(n, 1), val = p_.kid(n, 2);
+  value s = eval(src);
+  if (!s.known()) return unknown();
+  std::uint32_t depth = n.a;
+  binding& b = frames_[depth];
+
+  std::int64_t count = 0;
+  bool unsure = false;
+  __int128 sum = 0;
+  bool sum_is_int = true;
+  value best;
+  bool have = false;
+
+  // Visits one element; `certain` is false for a hazard whose membership is unknown.
+  // Returns true to stop early (any found true, all found false).
+  auto visit = [&](bool certain) -> bool {
+    value c = boolean(true);
+    if (where != none_index) c = eval(where);
+    if (!certain) {
+      if (c.known() && c.i == 0) return false;
+      c = unknown();
+    }
+    switch (kind) {
+      case agg::any:
+        if (c.known() && c.i) return true;
+        if (!c.known()) unsure = true;
+        return false;
+      case agg::all:
+        if (c.known() && !c.i) return true;
+        if (!c.known()) unsure = true;
+        return false;
+      case agg::count:
+        if (!c.known()) unsure = true;
+        else if (c.i) ++count;
+        return false;
+      default: break;
+    }
+    if (!c.known()) {
+      unsure = true;
+      return false;
+    }
+    if (!c.i) return false;
+    value v = eval(val);
+    if (!v.known()) {
+      unsure = true;
+      return false;
+    }
+    ++count;
+    if (kind == agg::sum || kind == agg::avg) {
+      if (v.kind == vkind::number) sum_is_int = false;
+      sum += scaled(v);
+      if (sum > static_cast<__int128>(INT64_MAX) * decimal_scale ||
+          sum < static_cast<__int128>(INT64_MIN) * decimal_scale)
+        fail("overflow in `" + std::string(kind == agg::sum ? "sum" : "avg") + "`");
+      return false;
+    }
+    if (!have) {
+      best = v;
+      have = true;
+    } else {
+      auto cmp = compare_values(v, best);
+      if (cmp && (kind == agg::max ? *cmp > 0 : *cmp < 0)) best = v;
+    }
+    return false;
+  };
+
+  bool stopped = false;
+  if (s.i == -1) {  // hazards
+    for (std::uint32_t h = 0; h < hazards_.size() && !stopped; ++h) {
+      const auto& st = hazards_[h];
+      if (st.status == outcome::known && st.v.i == 0) continue;
+      b = binding{};
+      b.hazard = h;
+      bool certain = st.status == outcome::known;
+      bool was_unsure = unsure;
+      stopped = visit(certain);
+      if (!certain && unsure != was_unsure && cur_) cur_->merge_missing(st.tr);
+    }
+  } else if (s.i == -2) {  // a list literal
+    const node& ln = *static_cast<const node*>(s.p);
+    std::vector<fact_cell> cells(ln.nkids);
+    for (std::uint32_t i = 0; i < ln.nkids; ++i) {
+      value v = eval(p_.kid(ln, i));
+      cells[i].state = v.known() ? fact_state::present : fact_state::absent;
+      cells[i].v = v;
+    }
+    for (std::uint32_t i = 0; i < ln.nkids && !stopped; ++i) {
+      b = binding{};
+      b.cell = &cells[i];
+      stopped = visit(true);
+    }
+  } else {
+    const auto& list = *static_cast<const list_instance*>(s.p);
+    std::uint32_t input = static_cast<std::uint32_t>(s.i);
+    const auto& f = *p_.inputs[input].field;
+    // the enclosing element's indices
+    std::uint8_t base_depth = 0;
+    std::array<std::uint32_t, max_list_nesting> base{};
+    const input_meta& meta = p_.inputs[input];
+    if (meta.parent != none_index) {
+      for (std::uint32_t d = depth; d-- > 0;)
+        if (frames_[d].rec) {
+          base_depth = frames_[d].depth;
+          base = frames_[d].idx;
+          break;
+        }
+    }
+    std::size_t count_el = f.of_records ? list.records.size() : list.items.size();
+    for (std::size_t i = 0; i < count_el && !stopped; ++i) {
+      b = binding{};
+      b.depth = static_cast<std::uint8_t>(std::min<std::size_t>(base_depth + 1, max_list_nesting));
+      b.idx = base;
+      if (base_depth < max_list_nesting) b.idx[base_depth] = static_cast<std::uint32_t>(i);
+      if (f.of_records) {
+        b.rec = &list.records[i];
+      } else {
+        b.cell = &list.items[i];
+        fact_read r;
+        r.input = input;
+        r.depth = b.depth;
+        r.idx = b.idx;
+        r.v = list.items[i].v;
+        if (cur_) {
+          if (list.items[i].state == fact_state::present) cur_->reads.push_back(r);
+          else cur_->missing.push_back(r);
+        }
+      }
+      stopped = visit(true);
+    }
+  }
+  b = binding{};
+
+  switch (kind) {
+    case agg::any: return stopped ? boolean(true) : (unsure ? unknown() : boolean(false));
+    case agg::all: return stopped ? boolean(false) : (unsure ? unknown() : boolean(true));
+    case agg::count: return unsure ? unknown() : value::of_int(count);
+    case agg::sum:
+      if (unsure) return unknown();
+      if (sum_is_int) return value::of_int(static_cast<std::int64_t>(sum / decimal_scale));
+      if (sum > INT64_MAX || sum < INT64_MIN) fail("number overflow in `sum`");
+      return value::of_number(static_cast<std::int64_t>(sum));
+    case agg::avg: {
+      if (unsure || count == 0) return unknown();
+      __int128 num = sum, q = num / count, rem = num % count;
+      __int128 r2 = rem < 0 ? -rem : rem;
+      if (r2 * 2 >= count) q += num < 0 ? -1 : 1;
+      if (q > INT64_MAX || q < INT64_MIN) fail("number overflow in `avg`");
+      return value::of_number(static_cast<std::int64_t>(q));
+    }
+    case agg::min:
+    case agg::max: return unsure || !have ? unknown() : best;
+  }
+  return unknown();
+}
+
+// ---- declarations ---------------------------------------------------------------------------
+
+void evaluator::eval_decl(const decl_entry& d) {
+  switch (d.kind) {
+    case decl_kind::let:
+    case decl_kind::hazard: {
+      decl_state& st = d.kind == decl_kind::let ? lets_[d.index] : hazards_[d.index];
+      node_id root = d.kind == decl_kind::let ? p_.lets[d.index].value : p_.hazards[d.index].when;
+      cur_ = &st.tr;
+      try {
+        value v = eval(root);
+        st.v = v;
+        st.status = v.known() ? outcome::known : outcome::unknown;
+      } catch (const eval_fault& f) {
+        st.status = outcome::error;
+        st.error = f.message;
+        eval_errors_.push_back({"", d.kind == decl_kind::let ? p_.lets[d.index].name : p_.hazards[d.index].id, f.message});
+      }
+      cur_ = nullptr;
+      return;
+    }
+    case decl_kind::score: eval_score(d.index); return;
+    case decl_kind::grade: eval_grade(d.index); return;
+  }
+}
+
+void evaluator::eval_score(std::uint32_t i) {
+  const score_plan& sp = p_.scores[i];
+  score_state& ss = scores_[i];
+  decl_state& ds = score_decls_[i];
+  ss.sections.assign(sp.sections.size(), 0);
+  ss.section_provisional.assign(sp.sections.size(), false);
+  ss.section_traces.assign(sp.sections.size(), trace{});
+  ss.items.assign(sp.items.size(), item_state{});
+  std::vector<__int128> sec_sum(sp.sections.size(), 0);
+  __int128 top = 0;
+  bool errored = false;
+  for (std::size_t k = 0; k < sp.items.size(); ++k) {
+    const item_plan& it = sp.items[k];
+    item_state& is = ss.items[k];
+    trace t;
+    cur_ = &t;
+    try {
+      value c = boolean(true);
+      if (it.when != none_index) c = eval(it.when);
+      if (!c.known()) {
+        is.status = "undetermined";
+      } else if (!c.i) {
+        is.status = "not_awarded";
+      } else {
+        value pts = eval(it.points);
+        if (!pts.known()) {
+          is.status = "undetermined";
+        } else {
+          __int128 v = scaled(pts);
+          if (it.deduct) v = -v;
+          if (v > INT64_MAX || v < INT64_MIN) fail("number overflow in the points of `" + it.id + "`");
+          is.status = "awarded";
+          is.points = static_cast<std::int64_t>(v);
+        }
+      }
+    } catch (const eval_fault& f) {
+      is.status = "error";
+      errored = true;
+      eval_errors_.push_back({"", it.id, f.message});
+    }
+    cur_ = nullptr;
+    bool open = is.status == "undetermined" || is.status == "error";
+    if (it.section >= 0) {
+      auto s = static_cast<std::size_t>(it.section);
+      if (open) {
+        ss.section_provisional[s] = true;
+        ss.section_traces[s].merge_missing(t);
+      }
+      sec_sum[s] += is.points;
+    } else {
+      top += is.points;
+    }
+    if (open) {
+      ss.provisional = true;
+      ds.tr.merge_missing(t);
+    }
+  }
+  auto clamp = [](__int128 v, const std::optional<std::int64_t>& mx) {
+    if (v < 0) v = 0;
+    if (mx && v > *mx) v = *mx;
+    return v;
+  };
+  __int128 total = top;
+  for (std::size_t s = 0; s < sp.sections.size(); ++s) {
+    __int128 v = clamp(sec_sum[s], sp.sections[s].max);
+    if (v > INT64_MAX) {
+      errored = true;
+      v = 0;
+    }
+    ss.sections[s] = static_cast<std::int64_t>(v);
+    total += v;
+  }
+  total = clamp(total, sp.max);
+  if (total > INT64_MAX) {
+    total = 0;
+    errored = true;
+    eval_errors_.push_back({"", sp.name, "number overflow in the total of score `" + sp.name + "`"});
+  }
+  ss.total = static_cast<std::int64_t>(total);
+  (void)errored;
+  ds.v = value::of_number(ss.total);
+  ds.status = ss.provisional ? outcome::unknown : outcome::known;
+}
+
+void evaluator::eval_grade(std::uint32_t i) {
+  const grade_plan& gp = p_.grades[i];
+  decl_state& st = grades_[i];
+  cur_ = &st.tr;
+  try {
+    st.status = outcome::known;
+    st.v = value{vkind::none, 0, {}, nullptr};
+    for (std::size_t k = 0; k < gp.lines.size(); ++k) {
+      const auto& line = gp.lines[k];
+      bool hit = line.otherwise;
+      if (!hit) {
+        value c = eval(line.cond);
+        if (!c.known()) {
+          st.status = outcome::unknown;
+          break;
+        }
+        hit = c.i != 0;
+      }
+      if (hit) {
+        st.v = line.label;
+        st.matched_line = static_cast<std::int32_t>(k);
+        break;
+      }
+    }
+  } catch (const eval_fault& f) {
+    st.status = outcome::error;
+    st.error = f.message;
+    eval_errors_.push_back({"", gp.name, f.message});
+  }
+  cur_ = nullptr;
+}
+
+void evaluator::run() {
+  for (const auto& d : p_.order) eval_decl(d);
+}
+
+std::optional<value> evaluator::eval_root(node_id n, std::string& error) {
+  trace t;
+  cur_ = &t;
+  try {
+    value v = eval(n);
+    cur_ = nullptr;
+    return v;
+  } catch (const eval_fault& f) {
+    cur_ = nullptr;
+    error = f.message;
+    return std::nullopt;
+  }
+}
+
+// ---- reports --------------------------------------------------------------------------------
+
+std::string evaluator::path_of(const fact_read& r) const {
+  // residents[2].meds[0].dose: each enclosing list of records carries its element index.
+  std::array<std::uint32_t, 16> chain{};
+  std::size_t n = 0;
+  for (std::uint32_t in = r.input; in != none_index && n < chain.size(); in = p_.inputs[in].parent)
+    chain[n++] = in;
+  std::string s;
+  std::size_t level = 0;
+  for (std::size_t k = n; k-- > 0;) {
+    if (!s.empty()) s += '.';
+    s += p_.inputs[chain[k]].rel_path;
+    if (k > 0) {
+      if (level < r.depth) s += "[" + std::to_string(r.idx[level]) + "]";
+      ++level;
+    }
+  }
+  if (level < r.depth) s += "[" + std::to_string(r.idx[level]) + "]";  // a list<T> element
+  return s;
+}
+
+json_value evaluator::to_json(const value& v) const {
+  json_value j;
+  switch (v.kind) {
+    case vkind::boolean: j.type = json_value::kind::boolean; j.b = v.i != 0; break;
+    case vkind::integer: j.type = json_value::kind::integer; j.i = v.i; break;
+    case vkind::number: j.type = json_value::kind::decimal; j.i = v.i; break;
+    case vkind::string: j.type = json_value::kind::string; j.s = std::string(v.s); break;
+    case vkind::date: j.type = json_value::kind::string; j.s = format_date(v.i); break;
+    case vkind::color: j.type = json_value::kind::string; j.s = color_names[v.i & 3]; break;
+    case vkind::none: j.type = json_value::kind::string; j.s = "none"; break;
+    case vkind::list: {
+      j.type = json_value::kind::array;
+      if (v.p && v.i >= 0) {
+        const auto& list = *static_cast<const list_instance*>(v.p);
+        for (const auto& c : list.items) j.items.push_back(c.state == fact_state::present ? to_json(c.v) : json_value{});
+      }
+      break;
+    }
+    default: break;
+  }
+  return j;
+}
+
+std::string evaluator::display(const value& v) const {
+  switch (v.kind) {
+    case vkind::unknown: return "unknown";
+    case vkind::none: return "none";
+    case vkind::level: return "level " + std::to_string(v.i);
+    default: return to_json(v).to_json();
+  }
+}
+
+namespace {
+
+std::vector<std::string> missing_paths(const evaluator& ev, std::vector<fact_read> m) {
+  std::stable_sort(m.begin(), m.end(), read_less);
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < m.size(); ++i) {
+    if (i > 0 && same_read(m[i], m[i - 1])) continue;
+    out.push_back(ev.path_of(m[i]));
+  }
+  return out;
+}
+
+json_value decimal_json(std::int64_t scaled_value) {
+  json_value j;
+  if (scaled_value % decimal_scale == 0) {
+    j.type = json_value::kind::integer;
+    j.i = scaled_value / decimal_scale;
+  } else {
+    j.type = json_value::kind::decimal;
+    j.i = scaled_value;
+  }
+  return j;
+}
+
+}  // namespace
+
+report evaluator::make_report() const {
+  report r;
+  r.subject = f_.subject;
+  r.ruleset = p_.info;
+  r.engine = std::string("carerules ") + version_string;
+  r.asof = format_date(asof_);
+  for (std::size_t i = 0; i < p_.hazards.size(); ++i) {
+    const hazard_plan& hp = p_.hazards[i];
+    const decl_state& st = hazards_[i];
+    hazard_result h;
+    h.id = hp.id;
+    h.title = hp.title;
+    h.category = hp.category;
+    h.severity = hp.major ? "major" : "general";
+    h.status = st.status == outcome::error     ? "error"
+               : st.status == outcome::unknown ? "undetermined"
+               : st.v.i                        ? "present"
+                                               : "absent";
+    h.cite = hp.cite;
+    h.rectify.action = hp.action;
+    h.rectify.within_days = hp.within_days;
+    if (hp.within_days) {
+      std::int64_t due = asof_ + *hp.within_days;
+      if (date_in_range(due)) h.rectify.due = format_date(due);
+    }
+    h.advice = hp.advice;
+    std::vector<const fact_read*> seen;
+    for (const auto& rd : st.tr.reads) {
+      bool dup = false;
+      for (const auto* s : seen)
+        if (same_read(*s, rd) && (s->v.kind == vkind::list) == (rd.v.kind == vkind::list)) {
+          dup = true;
+          break;
+        }
+      if (dup) continue;
+      seen.push_back(&rd);
+      h.evidence.emplace_back(path_of(rd), to_json(rd.v));
+    }
+    if (st.status == outcome::unknown) h.missing = missing_paths(*this, st.tr.missing);
+    r.hazards.push_back(std::move(h));
+  }
+  for (std::size_t i = 0; i < p_.scores.size(); ++i) {
+    const score_plan& sp = p_.scores[i];
+    const score_state& ss = scores_[i];
+    score_result s;
+    s.name = sp.name;
+    s.total = decimal_json(ss.total);
+    s.provisional = ss.provisional;
+    for (std::size_t k = 0; k < sp.sections.size(); ++k)
+      s.sections.emplace_back(sp.sections[k].name, decimal_json(ss.sections[k]));
+    for (std::size_t k = 0; k < sp.items.size(); ++k) {
+      const item_plan& ip = sp.items[k];
+      item_result it;
+      it.id = ip.id;
+      if (ip.section >= 0) it.section = sp.sections[static_cast<std::size_t>(ip.section)].name;
+      it.kind = ip.deduct ? "deduct" : "item";
+      it.points = decimal_json(ss.items[k].points);
+      it.status = ss.items[k].status;
+      s.items.push_back(std::move(it));
+    }
+    if (ss.provisional) s.missing = missing_paths(*this, score_decls_[i].tr.missing);
+    r.scores.push_back(std::move(s));
+  }
+  for (std::size_t i = 0; i < p_.grades.size(); ++i) {
+    const grade_plan& gp = p_.grades[i];
+    const decl_state& st = grades_[i];
+    grade_result g;
+    g.name = gp.name;
+    if (st.status == outcome::error) {
+      g.value = "error";
+    } else if (st.status == outcome::unknown) {
+      g.value = "undetermined";
+      g.missing = missing_paths(*this, st.tr.missing);
+    } else {
+      g.value = st.matched_line >= 0 ? gp.lines[static_cast<std::size_t>(st.matched_line)].label_text : "none";
+      if (st.matched_line >= 0) g.because = gp.lines[static_cast<std::size_t>(st.matched_line)].because;
+    }
+    r.grades.push_back(std::move(g));
+  }
+  for (const auto& e : f_.errors) {
+    carerules::record_error re;
+    re.path = e.path;
+    re.message = e.message;
+    r.errors.push_back(std::move(re));
+  }
+  for (const auto& e : eval_errors_) {
+    carerules::record_error re;
+    re.rule = e.rule;
+    re.message = e.message;
+    r.errors.push_back(std::move(re));
+  }
+  return r;
+}
+
+}  // namespace carerules::detail

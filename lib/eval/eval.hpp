@@ -1,0 +1,116 @@
+// The evaluation loop: one record against a compiled program.
+//
+// Declarations are evaluated once each, in the dependency order the checker computed. Every
+// value is three-valued (`unknown` for what the facts do not decide). While a declaration
+// is evaluated, the facts it reads are traced (for `evidence`) and the facts found missing
+// are collected (for `missing`); reading another declaration merges that declaration's trace.
+// An evaluation fault (overflow, division by zero, the step limit) makes the declaration's
+// outcome `error` and its value unknown to its readers.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "carerules/report.hpp"
+#include "facts/facts.hpp"
+#include "plan/plan.hpp"
+
+namespace carerules::detail {
+
+inline constexpr std::size_t max_list_nesting = 8;
+
+// A fact as read: which input, at which element indices, with what value.
+struct fact_read {
+  std::uint32_t input = 0;
+  std::uint8_t depth = 0;
+  std::array<std::uint32_t, max_list_nesting> idx{};
+  value v;
+};
+
+struct trace {
+  std::vector<fact_read> reads;    // present facts, first-read order
+  std::vector<fact_read> missing;  // absent or faulty facts
+  void merge(const trace& other);
+  void merge_missing(const trace& other);
+};
+
+enum class outcome : std::uint8_t { known, unknown, error };
+
+struct decl_state {
+  outcome status = outcome::unknown;
+  value v;  // known: the value (a hazard: bool; a grade: colour/level/none)
+  trace tr;
+  std::string error;
+  std::int32_t matched_line = -1;  // grades
+};
+
+struct item_state {
+  std::string status;  // awarded | not_awarded | undetermined | error
+  std::int64_t points = 0;  // scaled, signed
+};
+
+struct score_state {
+  std::int64_t total = 0;  // scaled, clamped
+  bool provisional = false;
+  std::vector<std::int64_t> sections;
+  std::vector<bool> section_provisional;
+  std::vector<trace> section_traces;
+  std::vector<item_state> items;
+};
+
+class evaluator {
+ public:
+  evaluator(const program& p, const record_facts& facts, std::int64_t asof);
+
+  // Evaluates every declaration.
+  void run();
+  // Evaluates one boolean/valued expression node after run() (for tests); a fault gives
+  // nullopt and `error` says why.
+  std::optional<value> eval_root(node_id n, std::string& error);
+
+  report make_report() const;
+
+  const decl_state& state(decl_kind k, std::uint32_t i) const;
+  const score_state& score(std::uint32_t i) const { return scores_[i]; }
+  std::string path_of(const fact_read& r) const;
+  json_value to_json(const value& v) const;
+  std::string display(const value& v) const;
+
+ private:
+  struct binding {
+    const record_instance* rec = nullptr;  // record element
+    const fact_cell* cell = nullptr;       // scalar element
+    std::uint32_t hazard = none_index;     // hazard element
+    std::uint8_t depth = 0;                // list nesting of this element
+    std::array<std::uint32_t, max_list_nesting> idx{};
+  };
+
+  value eval(node_id id);
+  value eval_binary(const node& n);
+  value eval_call(const node& n);
+  value eval_aggregate(const node& n);
+  value eval_table(const node& n);
+  value read_cell(const fact_cell& cell, std::uint32_t input, const binding* b);
+  value read_list(const list_instance& list, std::uint32_t input, const binding* b);
+  void eval_decl(const decl_entry& d);
+  void eval_score(std::uint32_t i);
+  void eval_grade(std::uint32_t i);
+  [[noreturn]] void fail(const std::string& message) const;
+  void step();
+
+  const program& p_;
+  const record_facts& f_;
+  std::int64_t asof_;
+  std::uint64_t steps_ = 0;
+  std::vector<decl_state> lets_, hazards_, grades_, score_decls_;
+  std::vector<score_state> scores_;
+  std::vector<binding> frames_;
+  std::vector<value> params_;
+  trace* cur_ = nullptr;
+  std::vector<record_error> eval_errors_;
+};
+
+}  // namespace carerules::detail

@@ -1,0 +1,79 @@
+// Binding facts to a record schema: JSON text, or events from another source.
+//
+// Nothing here throws on bad input. Every fault becomes a `record_error` with the JSON pointer
+// where it was found; the faulty fact reads as missing and the rest of the record is kept.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "facts/facts.hpp"
+
+namespace carerules::detail {
+
+// Events describing one JSON-like document, in document order.
+class fact_sink {
+ public:
+  virtual ~fact_sink() = default;
+  virtual void begin_object() = 0;
+  virtual void key(std::string_view k) = 0;  // the next value's key, in the current object
+  virtual void end_object() = 0;
+  virtual void begin_array() = 0;
+  virtual void end_array() = 0;
+  virtual void string_value(std::string_view s) = 0;  // valid UTF-8 expected
+  virtual void number_value(std::string_view lexeme) = 0;  // JSON number syntax
+  virtual void bool_value(bool b) = 0;
+  virtual void null_value() = 0;
+  virtual void date_value(std::int64_t days) = 0;  // a native date (Python datetime.date)
+  // A fault found by the producer at the current position (invalid UTF-8 in a string...):
+  // recorded at the current pointer; the current value reads as missing.
+  virtual void fault(std::string message) = 0;
+};
+
+struct bind_options {
+  fact_limits limits;
+  std::vector<std::string> subject_path{"id"};  // dotted path of the subject id
+};
+
+// Fills `out` (which must be freshly constructed) from events. Use:
+//   binder b(schema, options, out);  ...events...;  b.finish();
+class binder final : public fact_sink {
+ public:
+  binder(const record_schema& schema, const bind_options& options, record_facts& out);
+  ~binder() override;
+  void begin_object() override;
+  void key(std::string_view k) override;
+  void end_object() override;
+  void begin_array() override;
+  void end_array() override;
+  void string_value(std::string_view s) override;
+  void number_value(std::string_view lexeme) override;
+  void bool_value(bool b) override;
+  void null_value() override;
+  void date_value(std::int64_t days) override;
+  void fault(std::string message) override;
+  // Applies defaults to absent facts and checks the top level was an object.
+  void finish();
+  // The current JSON pointer ("/facility/beds", "/residents/2/ability").
+  std::string pointer() const;
+
+ private:
+  struct impl;
+  impl* impl_;
+};
+
+// Parses one JSON text (a whole record) and binds it. A text that is not valid JSON or not
+// an object makes `out.unreadable` true with an error at "" (or at the pointer reached).
+void bind_json(const record_schema& schema, std::string_view json, const bind_options& options,
+               record_facts& out);
+
+// `--each PATH`: one record per element of the list at `each_path` (dotted), each bound with
+// only the element's fields at the top level. When the text is unreadable or PATH is not a
+// list, returns one unreadable record whose errors say why (pointer of PATH).
+std::vector<record_facts> bind_json_each(const record_schema& schema, std::string_view json,
+                                         const std::vector<std::string>& each_path,
+                                         const bind_options& options);
+
+}  // namespace carerules::detail

@@ -1,0 +1,144 @@
+// Facts bound to a compiled ruleset's input schema.
+//
+// The checker turns the `input` declarations into a `record_schema`: every declared scalar
+// gets a cell slot, every declared list a list slot, and nested objects of the JSON become a
+// trie of names. Binding a record fills a `record_facts` by slot, so evaluation reads facts by
+// index and never looks a name up. A record is filled from events (`fact_sink`), which the
+// JSON reader (JSON text) and the Python binding (dicts) both produce.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace carerules::detail {
+
+// ---- values -------------------------------------------------------------------------------
+
+enum class vkind : std::uint8_t {
+  unknown,  // missing, undetermined or errored
+  none,     // the no-level value of grades
+  boolean,  // i: 0/1
+  integer,  // i
+  number,   // i: scaled by 10^6
+  string,   // s
+  date,     // i: day number
+  color,    // i: 0 blue .. 3 red
+  level,    // i: position in its levels(...) scale, 0 lowest
+  list,     // i: unused; p: the list instance (evaluation-time only)
+  record,   // p: the record instance (evaluation-time only)
+};
+
+struct value {
+  vkind kind = vkind::unknown;
+  std::int64_t i = 0;
+  std::string_view s;
+  const void* p = nullptr;
+
+  static value of_bool(bool b) { return {vkind::boolean, b ? 1 : 0, {}, nullptr}; }
+  static value of_int(std::int64_t v) { return {vkind::integer, v, {}, nullptr}; }
+  static value of_number(std::int64_t scaled) { return {vkind::number, scaled, {}, nullptr}; }
+  static value of_string(std::string_view v) { return {vkind::string, 0, v, nullptr}; }
+  static value of_date(std::int64_t d) { return {vkind::date, d, {}, nullptr}; }
+  static value of_color(std::int64_t c) { return {vkind::color, c, {}, nullptr}; }
+  bool known() const { return kind != vkind::unknown; }
+};
+
+// ---- schema -------------------------------------------------------------------------------
+
+enum class scalar_type : std::uint8_t { bool_, int_, number, string, date, color };
+
+struct record_schema;
+
+// One declared input: a scalar, a list of scalars, or a list of records.
+struct field_schema {
+  std::string path;      // dotted path relative to its record ("facility.beds", "ability")
+  std::string label;     // the declaration's label, may be empty
+  std::uint32_t order = 0;  // position in the flattened declaration order (for `missing`)
+  bool is_list = false;
+  bool of_records = false;           // is_list: list { ... } rather than list<T>
+  scalar_type type = scalar_type::int_;  // scalar, or list<T> element type
+  std::vector<std::string> enum_strings;    // enum of strings (empty: not such an enum)
+  std::vector<std::int64_t> enum_numbers;   // enum of numbers, scaled by 10^6
+  bool has_range = false;
+  std::int64_t range_low = 0, range_high = 0;  // int: plain; number: scaled
+  std::optional<value> default_value;          // strings point into the schema's storage
+  std::uint32_t slot = 0;                      // index into cells (scalars) or lists
+  std::shared_ptr<record_schema> element;      // of_records: the element's schema
+};
+
+// Trie of JSON object names. A node is an object on the way to declared paths; a key
+// either leads to another node or ends at a field.
+struct name_node {
+  std::unordered_map<std::string, std::uint32_t> children;  // key -> node index
+  int field = -1;  // index into record_schema::fields when this key is a declared input
+};
+
+struct record_schema {
+  std::vector<field_schema> fields;  // declaration order
+  std::uint32_t scalar_count = 0;    // cells per record instance
+  std::uint32_t list_count = 0;      // lists per record instance
+  std::vector<name_node> nodes;      // nodes[0] is the record's root object
+  std::deque<std::string> storage;   // owns strings that defaults point into
+};
+
+// ---- bound facts --------------------------------------------------------------------------
+
+enum class fact_state : std::uint8_t { absent, present, defaulted, error };
+
+struct fact_cell {
+  fact_state state = fact_state::absent;
+  value v;  // present/defaulted: the value; otherwise unknown
+};
+
+struct list_instance;
+
+struct record_instance {
+  std::vector<fact_cell> cells;
+  std::vector<list_instance> lists;
+};
+
+struct list_instance {
+  fact_state state = fact_state::absent;  // error: a bad or null element, or too long
+  std::vector<record_instance> records;   // list { ... }
+  std::vector<fact_cell> items;           // list<T>
+};
+
+struct record_error {
+  std::string path;  // JSON pointer ("" for the whole record)
+  std::string rule;  // the declaration at fault, for evaluation errors ("" otherwise)
+  std::string message;
+};
+
+struct record_facts {
+  // Cells point into `strings`: a copy would point into the original, so none is allowed.
+  record_facts() = default;
+  record_facts(const record_facts&) = delete;
+  record_facts& operator=(const record_facts&) = delete;
+  record_facts(record_facts&&) = default;
+  record_facts& operator=(record_facts&&) = default;
+
+  record_instance root;
+  std::deque<std::string> strings;  // owns the strings that cells point into
+  std::vector<record_error> errors;
+  std::optional<std::string> subject;
+  // The record could not be read at all (not JSON, not an object): evaluation yields a report
+  // with empty hazards, scores and grades and these errors.
+  bool unreadable = false;
+};
+
+// ---- limits -------------------------------------------------------------------------------
+
+struct fact_limits {
+  std::size_t json_depth = 64;
+  std::size_t json_string = 1u << 20;
+  std::size_t list = 1'000'000;
+  std::size_t line_bytes = 64u << 20;
+};
+
+}  // namespace carerules::detail

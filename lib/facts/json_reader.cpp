@@ -1,0 +1,603 @@
+// JSON text -> fact events, with Boost.JSON's basic_parser (SAX) and our own
+// handler. Not the DOM parser: it would cap the depth on its own terms, keep
+// the last of two duplicate keys and turn every number into a double. Here
+// numbers reach the binder as their lexeme, strings are checked for valid
+// UTF-8 one by one (so one bad string is an error at its pointer, not an
+// unreadable record), and the binder sees every duplicate key.
+//
+// This is the only file that includes basic_parser_impl.hpp (the template's
+// definitions); the non-template parts of Boost.JSON come from libboost_json.
+
+#include <algorithm>
+#include <boost/json/basic_parser_impl.hpp>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "facts/bind.hpp"
+#include "util/utf8.hpp"
+
+namespace carerules::detail {
+
+namespace {
+
+namespace json = boost::json;
+
+// basic_parser recurses once per nesting level on the native stack; beyond
+// this depth it stops with `too_deep` whatever json_depth says.
+constexpr std::size_t parser_depth_cap = 2'000;
+
+void append_pointer_segment(std::string& out, std::string_view segment) {
+  out.push_back('/');
+  for (char c : segment) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+std::string limit_message(const char* what, std::size_t size, const char* name, std::size_t limit) {
+  return std::string(what) + " of " + std::to_string(size) + " bytes exceeds the limit " + name +
+         " (" + std::to_string(limit) + ")";
+}
+
+// Most strings are ASCII: checked eight bytes at a time.
+bool is_ascii(std::string_view s) {
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, s.data() + i, 8);
+    if (word & 0x8080808080808080u) return false;
+  }
+  for (; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) >= 0x80) return false;
+  }
+  return true;
+}
+
+// Forwards basic_parser events to a fact_sink. Strings and numbers split into
+// parts (escapes, buffer ends) are gathered first; a complete string or key is
+// checked for length and UTF-8 before the sink sees it.
+class json_handler {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  json_handler(fact_sink& sink, const bool& stop, std::size_t max_string)
+      : sink_(sink), stop_(stop), max_string_(max_string) {}
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+
+  bool on_object_begin(json::error_code& ec) {
+    sink_.begin_object();
+    return go_on(ec);
+  }
+  bool on_object_end(std::size_t, json::error_code& ec) {
+    sink_.end_object();
+    return go_on(ec);
+  }
+  bool on_array_begin(json::error_code& ec) {
+    sink_.begin_array();
+    return go_on(ec);
+  }
+  bool on_array_end(std::size_t, json::error_code& ec) {
+    sink_.end_array();
+    return go_on(ec);
+  }
+
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    part(s);
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code& ec) {
+    std::string message;
+    const std::string_view k = text(s, "key", message);
+    if (message.empty()) {
+      sink_.key(k);
+    } else {
+      sink_.fault(std::move(message));
+    }
+    reset();
+    return go_on(ec);
+  }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    part(s);
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code& ec) {
+    std::string message;
+    const std::string_view v = text(s, "string", message);
+    if (message.empty()) {
+      sink_.string_value(v);
+    } else {
+      sink_.fault(std::move(message));
+    }
+    reset();
+    return go_on(ec);
+  }
+
+  bool on_number_part(json::string_view s, json::error_code&) {
+    number_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t, json::string_view s, json::error_code& ec) { return number(s, ec); }
+  bool on_uint64(std::uint64_t, json::string_view s, json::error_code& ec) { return number(s, ec); }
+  bool on_double(double, json::string_view s, json::error_code& ec) { return number(s, ec); }
+
+  bool on_bool(bool b, json::error_code& ec) {
+    sink_.bool_value(b);
+    return go_on(ec);
+  }
+  bool on_null(json::error_code& ec) {
+    sink_.null_value();
+    return go_on(ec);
+  }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  // false (and an error code) when the sink gave up on the text.
+  bool go_on(json::error_code& ec) {
+    if (!stop_) return true;
+    ec = json::error::exception;
+    return false;
+  }
+
+  void part(json::string_view s) {
+    parted_ = true;
+    size_ += s.size();
+    if (size_ <= max_string_) buffer_.append(s.data(), s.size());
+  }
+
+  // The complete string (valid until reset()); sets `message` when it is too
+  // long or not UTF-8.
+  std::string_view text(json::string_view last, const char* what, std::string& message) {
+    std::string_view whole(last.data(), last.size());
+    const std::size_t size = size_ + last.size();
+    if (parted_) {
+      if (size <= max_string_) buffer_.append(last.data(), last.size());
+      whole = buffer_;
+    }
+    if (size > max_string_) {
+      message = limit_message(what, size, "json_string", max_string_);
+      return {};
+    }
+    const std::size_t bad = is_ascii(whole) ? std::string_view::npos : find_invalid_utf8(whole);
+    if (bad != std::string_view::npos) {
+      message = std::string("invalid UTF-8 in ") + what + " at byte " + std::to_string(bad);
+    }
+    return whole;
+  }
+
+  void reset() {
+    parted_ = false;
+    size_ = 0;
+    buffer_.clear();
+  }
+
+  bool number(json::string_view s, json::error_code& ec) {
+    if (number_.empty()) {
+      sink_.number_value(std::string_view(s.data(), s.size()));
+    } else {
+      number_.append(s.data(), s.size());
+      sink_.number_value(number_);
+      number_.clear();
+    }
+    return go_on(ec);
+  }
+
+  fact_sink& sink_;
+  const bool& stop_;
+  std::size_t max_string_;
+  std::string buffer_;
+  std::size_t size_ = 0;
+  bool parted_ = false;
+  std::string number_;
+};
+
+// An unreadable record: no facts (every cell absent), one error.
+record_facts unreadable(const record_schema& schema, std::string path, std::string message) {
+  record_facts r;
+  r.root.cells.resize(schema.scalar_count);
+  r.root.lists.resize(schema.list_count);
+  r.unreadable = true;
+  r.errors.push_back({std::move(path), "", std::move(message)});
+  return r;
+}
+
+// 1-based line and column (in code points) of byte `offset` in `text`.
+std::string location(std::string_view text, std::size_t offset) {
+  offset = std::min(offset, text.size());
+  std::size_t line = 1;
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  const std::size_t column = count_code_points(text.substr(line_start, offset - line_start)) + 1;
+  return std::to_string(line) + ":" + std::to_string(column);
+}
+
+bool is_hex(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+// Whether basic_parser stopped at `offset` just after a high surrogate escape
+// ("\uD800") that no low surrogate escape follows: it reports that as a
+// plain syntax error.
+bool after_high_surrogate(std::string_view text, std::size_t offset) {
+  for (std::size_t back = 6; back <= 7; ++back) {
+    if (offset < back) continue;
+    const std::string_view s = text.substr(offset - back, 6);
+    if (s[0] == '\\' && s[1] == 'u' && (s[2] == 'd' || s[2] == 'D') &&
+        std::string_view("89abAB").find(s[3]) != std::string_view::npos && is_hex(s[4]) &&
+        is_hex(s[5])) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::string_view skip_bom(std::string_view json) {
+  if (json.size() >= 3 && json.substr(0, 3) == "\xEF\xBB\xBF") {
+    json.remove_prefix(3);
+  }
+  return json;
+}
+
+// Outcome of parsing a whole text into a sink.
+struct parse_outcome {
+  bool ok = true;
+  bool too_deep = false;   // basic_parser's own depth cap
+  bool surrogate = false;  // a lone surrogate escape
+  std::string message;     // "invalid JSON at L:C: ..."
+};
+
+parse_outcome parse_into(fact_sink& sink, const bool& stop, std::string_view text,
+                         std::size_t max_depth, std::size_t max_string) {
+  json::parse_options opts;
+  opts.max_depth = max_depth;
+  opts.allow_invalid_utf8 = true;
+  json::basic_parser<json_handler> parser(opts, sink, stop, max_string);
+  json::error_code ec;
+  std::size_t n = parser.write_some(false, text.data(), text.size(), ec);
+  parse_outcome result;
+  if (!ec) {
+    while (n < text.size() && is_json_space(text[n])) ++n;
+    if (n == text.size()) return result;
+    result.ok = false;
+    result.message = "invalid JSON at " + location(text, n) + ": extra data";
+    return result;
+  }
+  result.ok = false;
+  if (stop) return result;  // the sink gave up and said why
+  result.too_deep = ec == json::error::too_deep;
+  result.surrogate = ec == json::error::illegal_leading_surrogate ||
+                     ec == json::error::illegal_trailing_surrogate ||
+                     (ec == json::error::syntax && after_high_surrogate(text, n));
+  result.message = "invalid JSON at " + location(text, n) + ": " +
+                   (result.surrogate ? std::string("lone surrogate escape") : ec.message());
+  return result;
+}
+
+std::string depth_message(std::size_t depth) {
+  return "nesting deeper than " + std::to_string(depth) + " levels (limit json_depth)";
+}
+
+// `--each`: routes the events of one document to one binder per element of
+// the list at the path; everything else is only parsed.
+class each_router final : public fact_sink {
+ public:
+  each_router(const record_schema& schema, const std::vector<std::string>& path,
+              const bind_options& options)
+      : schema_(schema), path_(path), options_(options) {}
+
+  bool stop = false;
+  std::deque<record_facts> records;
+
+  // Set when the whole text yields one unreadable record.
+  bool failed() const { return failure_.has_value(); }
+  record_facts take_failure() { return std::move(*failure_); }
+
+  std::string pointer() const {
+    return element_ ? element_pointer_ + element_->pointer() : std::string();
+  }
+
+  void begin_object() override {
+    if (element_) {
+      element_->begin_object();
+      ++element_depth_;
+      return;
+    }
+    if (frames_.empty()) {
+      frames_.push_back({false, 0});
+      return;
+    }
+    frame& top = frames_.back();
+    if (top.is_array && top.each_list) {
+      records.emplace_back();
+      element_pointer_ = list_pointer() + "/" + std::to_string(top.index);
+      element_ = std::make_unique<binder>(schema_, options_, records.back());
+      element_->begin_object();
+      element_depth_ = 1;
+      return;
+    }
+    int level = -1;
+    if (!top.is_array && top.match) {
+      if (top.level + 1 == static_cast<int>(path_.size())) {
+        fail(path_pointer(path_.size()),
+             "expected a list for `" + dotted(path_.size()) + "`, got object");
+        return;
+      }
+      level = top.level + 1;
+    }
+    frames_.push_back({false, level});
+  }
+
+  void key(std::string_view k) override {
+    if (element_) {
+      element_->key(k);
+      return;
+    }
+    if (frames_.empty()) return;
+    frame& top = frames_.back();
+    top.match = false;
+    top.has_key = true;
+    if (top.level < 0 || static_cast<std::size_t>(top.level) >= path_.size()) {
+      return;
+    }
+    if (path_[static_cast<std::size_t>(top.level)] != k || top.seen) return;
+    top.match = true;  // a duplicate of the key is ignored: the first counts
+    top.seen = true;
+  }
+
+  void end_object() override { close(&fact_sink::end_object); }
+  void end_array() override { close(&fact_sink::end_array); }
+
+  void begin_array() override {
+    if (element_) {
+      element_->begin_array();
+      ++element_depth_;
+      return;
+    }
+    if (frames_.empty()) {
+      fail("", "expected a JSON object, got array");
+      return;
+    }
+    frame& top = frames_.back();
+    frame nf{true, -1};
+    if (top.is_array && top.each_list) {
+      element_unreadable("expected a JSON object, got array");
+    } else if (!top.is_array && top.match) {
+      if (top.level + 1 == static_cast<int>(path_.size())) {
+        nf.each_list = true;
+      } else {
+        not_object(top.level, "array");
+        return;
+      }
+    }
+    frames_.push_back(nf);
+  }
+
+  void string_value(std::string_view s) override {
+    if (element_) return element_->string_value(s);
+    scalar("string");
+  }
+  void number_value(std::string_view lexeme) override {
+    if (element_) return element_->number_value(lexeme);
+    scalar("number");
+  }
+  void bool_value(bool b) override {
+    if (element_) return element_->bool_value(b);
+    scalar("bool");
+  }
+  void date_value(std::int64_t days) override {
+    if (element_) return element_->date_value(days);
+    scalar("date");
+  }
+  void null_value() override {
+    if (element_) return element_->null_value();
+    if (frames_.empty()) return fail("", "expected a JSON object, got null");
+    frame& top = frames_.back();
+    if (top.is_array && top.each_list) {
+      element_unreadable("expected a JSON object, got null");
+    }
+    value_done();  // a null list or object on the path: no records
+  }
+  void fault(std::string message) override {
+    if (element_) return element_->fault(std::move(message));
+    if (frames_.empty()) return fail("", std::move(message));
+    frame& top = frames_.back();
+    if (!top.is_array && !top.has_key) {  // a faulty key: never on the path
+      top.has_key = true;
+      top.match = false;
+      return;
+    }
+    if (top.is_array && top.each_list) {
+      element_unreadable(std::move(message));
+    } else if (!top.is_array && top.match) {
+      return not_object(top.level, "string");
+    }
+    value_done();
+  }
+
+ private:
+  struct frame {
+    bool is_array;
+    int level;               // objects: path segments matched to reach here, -1 off path
+    bool match = false;      // objects: the current key is the next segment
+    bool seen = false;       // objects: the next segment's key was seen
+    bool has_key = false;    // objects: a key (or faulty key) is current
+    bool each_list = false;  // arrays: the list at the path
+    std::size_t index = 0;   // arrays: the current element
+  };
+
+  std::string path_pointer(std::size_t segments) const {
+    std::string p;
+    for (std::size_t i = 0; i < segments; ++i) {
+      append_pointer_segment(p, path_[i]);
+    }
+    return p;
+  }
+  std::string list_pointer() const { return path_pointer(path_.size()); }
+
+  std::string dotted(std::size_t segments) const {
+    std::string p;
+    for (std::size_t i = 0; i < segments; ++i) {
+      if (i > 0) p.push_back('.');
+      p += path_[i];
+    }
+    return p;
+  }
+
+  void fail(std::string ptr, std::string message) {
+    if (!failure_) failure_ = unreadable(schema_, std::move(ptr), std::move(message));
+    stop = true;
+  }
+
+  // A value that is not an object where the path continues (level: segments
+  // matched by the object holding it).
+  void not_object(int level, const char* kind) {
+    const auto n = static_cast<std::size_t>(level) + 1;
+    if (n == path_.size()) {
+      fail(path_pointer(n), "expected a list for `" + dotted(n) + "`, got " + kind);
+    } else {
+      fail(path_pointer(n), "expected an object for `" + dotted(n) + "`, got " + kind);
+    }
+  }
+
+  void element_unreadable(std::string message) {
+    records.push_back(unreadable(
+        schema_, list_pointer() + "/" + std::to_string(frames_.back().index), std::move(message)));
+  }
+
+  void scalar(const char* kind) {
+    if (frames_.empty()) {
+      return fail("", std::string("expected a JSON object, got ") + kind);
+    }
+    frame& top = frames_.back();
+    if (top.is_array && top.each_list) {
+      element_unreadable(std::string("expected a JSON object, got ") + kind);
+    } else if (!top.is_array && top.match) {
+      return not_object(top.level, kind);
+    }
+    value_done();
+  }
+
+  void value_done() {
+    if (frames_.empty()) return;
+    frame& top = frames_.back();
+    if (top.is_array) {
+      ++top.index;
+    } else {
+      top.match = false;
+      top.has_key = false;
+    }
+  }
+
+  void close(void (fact_sink::*end)()) {
+    if (element_) {
+      (element_.get()->*end)();
+      if (--element_depth_ > 0) return;
+      element_->finish();
+      record_facts& r = records.back();
+      for (record_error& e : r.errors) e.path.insert(0, element_pointer_);
+      element_.reset();
+      value_done();
+      return;
+    }
+    if (frames_.empty()) return;
+    frames_.pop_back();
+    value_done();
+  }
+
+  const record_schema& schema_;
+  const std::vector<std::string>& path_;
+  const bind_options& options_;
+  std::vector<frame> frames_;
+  std::unique_ptr<binder> element_;
+  std::string element_pointer_;
+  std::size_t element_depth_ = 0;
+  std::optional<record_facts> failure_;
+};
+
+}  // namespace
+
+void bind_json(const record_schema& schema, std::string_view json, const bind_options& options,
+               record_facts& out) {
+  const fact_limits& limits = options.limits;
+  if (json.size() > limits.line_bytes) {
+    out = unreadable(schema, "",
+                     limit_message("record", json.size(), "line_bytes", limits.line_bytes));
+    return;
+  }
+  json = skip_bom(json);
+  std::string ptr;
+  std::string message;
+  {
+    binder b(schema, options, out);
+    const std::size_t depth = std::min(limits.json_depth + 1, parser_depth_cap);
+    const parse_outcome result = parse_into(b, out.unreadable, json, depth, limits.json_string);
+    if (result.ok) {
+      b.finish();
+      return;
+    }
+    if (out.unreadable) return;  // the binder said why
+    if (result.too_deep || result.surrogate) ptr = b.pointer();
+    message = result.too_deep ? depth_message(limits.json_depth) : result.message;
+  }
+  out = unreadable(schema, std::move(ptr), std::move(message));
+}
+
+std::vector<record_facts> bind_json_each(const record_schema& schema, std::string_view json,
+                                         const std::vector<std::string>& each_path,
+                                         const bind_options& options) {
+  const fact_limits& limits = options.limits;
+  std::vector<record_facts> result;
+  if (json.size() > limits.line_bytes) {
+    result.push_back(unreadable(
+        schema, "", limit_message("record", json.size(), "line_bytes", limits.line_bytes)));
+    return result;
+  }
+  json = skip_bom(json);
+  each_router router(schema, each_path, options);
+  // Deep enough that an element nested past json_depth is that element's
+  // error, not the whole text's.
+  const std::size_t depth = parser_depth_cap;
+  const parse_outcome outcome = parse_into(router, router.stop, json, depth, limits.json_string);
+  if (router.failed()) {
+    result.push_back(router.take_failure());
+    return result;
+  }
+  if (!outcome.ok) {
+    std::string ptr = outcome.too_deep || outcome.surrogate ? router.pointer() : "";
+    result.push_back(unreadable(schema, std::move(ptr),
+                                outcome.too_deep
+                                    ? depth_message(std::min(limits.json_depth, parser_depth_cap))
+                                    : outcome.message));
+    return result;
+  }
+  // Moved, never copied: cells point into each record's own strings.
+  result.reserve(router.records.size());
+  for (record_facts& r : router.records) result.push_back(std::move(r));
+  return result;
+}
+
+}  // namespace carerules::detail

@@ -1,0 +1,222 @@
+// The compiled program: what the checker produces and the evaluator runs.
+//
+// Expressions are lowered to `node`s in one flat vector; a node names its children by index
+// into `kids`. Every name is resolved when the ruleset is compiled: a fact is a slot of the
+// record schema, a let/hazard/score/grade is a declaration index, an aggregate variable is a
+// frame depth. Evaluating a record therefore does no name lookups and no string compares
+// other than those the rules themselves ask for.
+//
+// Node format (op: what it reads -> what it yields):
+//   constant        k                                   -> k
+//   fact            a = input id (top-level scalar)     -> the cell's value (unknown if absent)
+//   fact_list       a = input id (top-level list)       -> list value (unknown if absent/error)
+//   var             a = frame depth                     -> the bound element (scalar or record)
+//   var_field       a = depth, b = input id             -> field of the bound record element
+//   var_list        a = depth, b = input id             -> list field of the bound element
+//   hazard_field    a = depth, b = 0 id 1 category 2 severity 3 status
+//   param           a = parameter index                 -> the table argument
+//   decl            a = declaration index               -> value of a let, score, grade
+//   section         a = score decl index, b = section   -> the section's value
+//   present         a = hazard declaration index        -> true / false / unknown
+//   hazards         -                                   -> the `hazards` list
+//   asof            -                                   -> evaluation date
+//   unary/binary    sub = ast::op                       -> Kleene logic, exact arithmetic
+//   coalesce        kids 0, 1                           -> kid 0 unless unknown
+//   if_else         kids c, a, b
+//   call            sub = builtin                       -> see builtin
+//   table_call      a = table index, kids = arguments
+//   aggregate       sub = agg, kids = {source, where|-, value|-}; a = frame depth it binds
+//   exists          a = input id, b = frame depth or none; sub 1 = missing() -> never unknown
+//   list_literal    kids = elements
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ast/ast.hpp"
+#include "ast/source.hpp"
+#include "carerules/report.hpp"
+#include "carerules/ruleset.hpp"
+#include "facts/facts.hpp"
+
+namespace carerules::detail {
+
+inline constexpr std::uint32_t none_index = UINT32_MAX;
+
+enum class opcode : std::uint8_t {
+  constant, fact, fact_list, var, var_field, var_list, hazard_field, param, decl, section,
+  present, hazards, asof, unary, binary, coalesce, if_else, call, table_call, aggregate,
+  exists, list_literal,
+};
+
+enum class builtin : std::uint8_t {
+  len, abs, min, max, round, round_n, floor, ceil, days_since, years_between, year,
+  starts_with,
+};
+
+enum class agg : std::uint8_t { count, any, all, sum, min, max, avg };
+
+// Static types of expressions.
+enum class ty : std::uint8_t {
+  error,  // a type error was already reported; suppress follow-on errors
+  bool_, int_, number, string, date, color, level, none, list, record, hazard_list, hazard,
+};
+
+struct type_ref {
+  ty t = ty::error;
+  std::uint32_t scale = none_index;       // level: index into program::scales
+  ty element = ty::error;                 // list: element type (record, scalar, hazard)
+  const record_schema* schema = nullptr;  // record / list of records: element schema
+  std::uint32_t list_input = none_index;  // list: the input id it came from
+};
+
+struct node {
+  opcode op{};
+  std::uint8_t sub = 0;
+  std::uint32_t a = none_index;
+  std::uint32_t b = none_index;
+  std::uint32_t kids = 0;   // first child index in program::kids
+  std::uint32_t nkids = 0;
+  value k;                  // constant
+  ast::pos where;
+};
+
+using node_id = std::uint32_t;
+
+// An input as the evaluator sees it: where it lives and how to name it in reports.
+struct input_meta {
+  std::string rel_path;       // "facility.beds", "ability" (relative to its record)
+  std::uint32_t parent = none_index;  // the list input whose elements hold it, if any
+  const field_schema* field = nullptr;
+  const record_schema* owner = nullptr;
+};
+
+enum class decl_kind : std::uint8_t { let, hazard, score, grade };
+
+struct let_plan {
+  std::string name;
+  node_id value = 0;
+};
+
+struct hazard_plan {
+  std::string id, title, category;
+  bool major = true;
+  std::optional<std::string> cite, advice;
+  std::string action;
+  std::optional<std::int64_t> within_days;
+  node_id when = 0;
+  ast::pos where;
+  std::string condition_text;  // for explain
+};
+
+struct item_plan {
+  std::string id, label;
+  bool deduct = false;
+  int section = -1;
+  node_id points = 0;
+  node_id when = none_index;
+  ast::pos where;
+};
+
+struct section_plan {
+  std::string name;
+  std::optional<std::int64_t> max;  // scaled
+};
+
+struct score_plan {
+  std::string name;
+  std::optional<std::int64_t> max;  // scaled
+  std::vector<section_plan> sections;
+  std::vector<item_plan> items;
+};
+
+struct grade_line_plan {
+  bool is_none = false;
+  value label;            // colour or level value
+  std::string label_text;
+  bool otherwise = false;
+  node_id cond = none_index;
+  std::string because;    // "file:line: text"
+  ast::pos where;
+};
+
+struct grade_plan {
+  std::string name;
+  bool color_scale = true;
+  std::uint32_t scale = none_index;
+  std::vector<grade_line_plan> lines;
+};
+
+struct table_row_plan {
+  node_id cond = none_index;  // none_index: catch-all
+  value result;
+};
+
+struct table_plan {
+  std::string name;
+  std::vector<type_ref> params;
+  type_ref result;
+  std::vector<table_row_plan> rows;
+};
+
+struct decl_entry {
+  decl_kind kind{};
+  std::uint32_t index = 0;  // into lets / hazards / scores / grades
+};
+
+enum class expect_kind : std::uint8_t {
+  hazard, not_hazard, undetermined, error, provisional, expression,
+};
+
+struct expect_plan {
+  expect_kind kind{};
+  std::uint32_t line = 0;
+  std::string text;  // source text after `expect`
+  decl_entry target;
+  node_id e = none_index;
+};
+
+struct test_plan {
+  std::string name;
+  std::uint32_t line = 0;
+  std::int64_t asof = 0;
+  std::string given;
+  std::vector<expect_plan> expects;
+};
+
+struct program {
+  // identity
+  ruleset_info info;
+  std::string top_display;  // the top file as given
+  std::vector<std::vector<std::string>> scales;  // levels(...) label lists
+
+  // inputs
+  std::shared_ptr<record_schema> schema;  // the top-level record
+  std::vector<input_meta> inputs;         // by input id (== field_schema::order)
+  std::vector<input_info> input_infos;    // public description
+
+  // code
+  std::vector<node> nodes;
+  std::vector<node_id> kids;
+  std::vector<let_plan> lets;
+  std::vector<hazard_plan> hazards;
+  std::vector<score_plan> scores;
+  std::vector<grade_plan> grades;
+  std::vector<table_plan> tables;
+  std::vector<decl_entry> order;  // evaluation order (dependencies first)
+  std::uint32_t max_frame_depth = 0;
+
+  // tests of the top file
+  std::vector<test_plan> tests;
+
+  // sources, for explain and messages
+  std::shared_ptr<ast::source_set> sources;
+  carerules::limits limits;
+
+  node_id kid(const node& n, std::uint32_t i) const { return kids[n.kids + i]; }
+};
+
+}  // namespace carerules::detail

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs exactly the Debian packages carerules needs to build, test and run its demo.
+# Idempotent: checks each package with dpkg first and calls apt-get only for the missing ones.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build ccache
+  libboost1.81-dev libboost-json1.81-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3-dev python3-venv python3-pip pybind11-dev python3-pybind11
+  python3-pytest python3-pandas python3-numpy
+  clang libclang-rt-14-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

@@ -1,0 +1,362 @@
+#include "util/utf8.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+namespace carerules::detail {
+namespace {
+
+std::string hex_bytes(std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out;
+  for (char c : s) {
+    const auto b = static_cast<unsigned char>(c);
+    out += hex[b >> 4];
+    out += hex[b & 0x0F];
+    out += ' ';
+  }
+  return out;
+}
+
+TEST(DecodeUtf8, ValidSequences) {
+  struct row {
+    std::string bytes;
+    std::int32_t cp;
+    std::size_t len;
+  };
+  const row rows[] = {
+      {"A", 0x41, 1},
+      {std::string("\0", 1), 0, 1},
+      {"\x7f", 0x7F, 1},
+      {"\xc2\x80", 0x80, 2},
+      {"\xc3\xa9", 0xE9, 2},
+      {"\xdf\xbf", 0x7FF, 2},
+      {"\xe0\xa0\x80", 0x800, 3},
+      {"\xe4\xb8\xad", 0x4E2D, 3},  // 中
+      {"\xed\x9f\xbf", 0xD7FF, 3},  // last before the surrogates
+      {"\xee\x80\x80", 0xE000, 3},  // first after them
+      {"\xef\xbb\xbf", 0xFEFF, 3},
+      {"\xef\xbf\xbf", 0xFFFF, 3},
+      {"\xf0\x90\x80\x80", 0x10000, 4},
+      {"\xf0\x9f\x98\x80", 0x1F600, 4},
+      {"\xf4\x8f\xbf\xbf", 0x10FFFF, 4},
+      {"\xe4\xb8\xad\xe6\x96\x87", 0x4E2D, 3},  // only the first code point
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(hex_bytes(r.bytes));
+    std::size_t len = 99;
+    EXPECT_EQ(decode_utf8(r.bytes, 0, len), r.cp);
+    EXPECT_EQ(len, r.len);
+  }
+}
+
+TEST(DecodeUtf8, InvalidSequences) {
+  const std::string rows[] = {
+      "\x80",  // stray continuation
+      "\xbf",
+      "\xc0\x80",          // overlong NUL
+      "\xc1\xbf",          // overlong 0x7F
+      "\xe0\x80\x80",      // overlong
+      "\xe0\x9f\xbf",      // overlong 0x7FF
+      "\xed\xa0\x80",      // U+D800
+      "\xed\xbf\xbf",      // U+DFFF
+      "\xf0\x80\x80\x80",  // overlong
+      "\xf0\x8f\xbf\xbf",  // overlong 0xFFFF
+      "\xf4\x90\x80\x80",  // U+110000
+      "\xf5\x80\x80\x80",
+      "\xf8\x88\x80\x80\x80",
+      "\xfe",
+      "\xff",
+      "\xc2",  // truncated
+      "\xe4\xb8",
+      "\xf0\x9f\x98",
+      "\xc2\x41",  // continuation missing
+      "\xe4\x41\xad",
+      "\xe4\xb8\x41",
+      "\xf0\x9f\x98\x41",
+      "\xe4\xb8\xc2\x80",
+  };
+  for (const auto& bytes : rows) {
+    SCOPED_TRACE(hex_bytes(bytes));
+    std::size_t len = 99;
+    EXPECT_EQ(decode_utf8(bytes, 0, len), -1);
+    EXPECT_EQ(len, 1u);
+  }
+}
+
+TEST(DecodeUtf8, AtOffsetAndPastTheEnd) {
+  const std::string s = "a\xe4\xb8\xad";
+  std::size_t len = 0;
+  EXPECT_EQ(decode_utf8(s, 1, len), 0x4E2D);
+  EXPECT_EQ(len, 3u);
+  // A sequence truncated by the end of the view is invalid even if the bytes
+  // exist beyond.
+  EXPECT_EQ(decode_utf8(std::string_view(s).substr(0, 3), 1, len), -1);
+  EXPECT_EQ(decode_utf8(s, 4, len), -1);
+  EXPECT_EQ(len, 1u);
+}
+
+// Every 2- and 3-byte string, and every 4-byte string with a plausible lead:
+// what decodes must re-encode to the same bytes (so no overlong is accepted),
+// and the counts of accepted sequences match the number of scalar values of
+// each length (so none is rejected wrongly).
+TEST(DecodeUtf8, ExhaustiveAgreesWithEncoder) {
+  std::size_t valid2 = 0, valid3 = 0, valid4 = 0;
+  std::string s(2, '\0');
+  for (unsigned a = 0; a < 256; ++a) {
+    for (unsigned b = 0; b < 256; ++b) {
+      s[0] = static_cast<char>(a);
+      s[1] = static_cast<char>(b);
+      std::size_t len;
+      const std::int32_t cp = decode_utf8(s, 0, len);
+      if (len != 2) continue;
+      std::string again;
+      append_utf8(again, static_cast<std::uint32_t>(cp));
+      ASSERT_EQ(again, s) << hex_bytes(s);
+      ++valid2;
+    }
+  }
+  s.assign(3, '\0');
+  for (unsigned a = 0xE0; a < 0x100; ++a) {
+    for (unsigned b = 0; b < 256; ++b) {
+      for (unsigned c = 0; c < 256; ++c) {
+        s[0] = static_cast<char>(a);
+        s[1] = static_cast<char>(b);
+        s[2] = static_cast<char>(c);
+        std::size_t len;
+        const std::int32_t cp = decode_utf8(s, 0, len);
+        if (len != 3) continue;
+        std::string again;
+        append_utf8(again, static_cast<std::uint32_t>(cp));
+        ASSERT_EQ(again, s) << hex_bytes(s);
+        ++valid3;
+      }
+    }
+  }
+  s.assign(4, '\0');
+  for (unsigned a = 0xF0; a < 0x100; ++a) {
+    for (unsigned b = 0x80; b < 0xC0; ++b) {
+      for (unsigned c = 0x80; c < 0xC0; ++c) {
+        for (unsigned e = 0x80; e < 0xC0; ++e) {
+          s[0] = static_cast<char>(a);
+          s[1] = static_cast<char>(b);
+          s[2] = static_cast<char>(c);
+          s[3] = static_cast<char>(e);
+          std::size_t len;
+          const std::int32_t cp = decode_utf8(s, 0, len);
+          if (len != 4) continue;
+          std::string again;
+          append_utf8(again, static_cast<std::uint32_t>(cp));
+          ASSERT_EQ(again, s) << hex_bytes(s);
+          ++valid4;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(valid2, 0x800u - 0x80u);
+  EXPECT_EQ(valid3, 0x10000u - 0x800u - 0x800u);  // minus the surrogates
+  EXPECT_EQ(valid4, 0x110000u - 0x10000u);
+}
+
+TEST(AppendUtf8, EveryScalarValueRoundTrips) {
+  for (std::uint32_t cp = 0; cp <= 0x10FFFF; ++cp) {
+    if (cp == 0xD800) cp = 0xE000;
+    std::string s;
+    append_utf8(s, cp);
+    std::size_t len;
+    ASSERT_EQ(decode_utf8(s, 0, len), static_cast<std::int32_t>(cp));
+    ASSERT_EQ(len, s.size());
+  }
+}
+
+TEST(AppendUtf8, Table) {
+  struct row {
+    std::uint32_t cp;
+    std::string want;
+  };
+  const row rows[] = {
+      {0x41, "A"},
+      {0xE9, "\xc3\xa9"},
+      {0x4E2D, "\xe4\xb8\xad"},
+      {0x1F600, "\xf0\x9f\x98\x80"},
+      // No UTF-8 form: the replacement character keeps the output valid.
+      {0xD800, "\xef\xbf\xbd"},
+      {0xDFFF, "\xef\xbf\xbd"},
+      {0x110000, "\xef\xbf\xbd"},
+      {0xFFFFFFFF, "\xef\xbf\xbd"},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.cp);
+    std::string out = "x";
+    append_utf8(out, r.cp);
+    EXPECT_EQ(out, "x" + r.want);
+  }
+}
+
+TEST(FindInvalidUtf8, Table) {
+  constexpr std::size_t npos = std::string_view::npos;
+  struct row {
+    std::string s;
+    std::size_t want;
+  };
+  const row rows[] = {
+      {"", npos},
+      {"abc", npos},
+      {"\xe4\xb8\xad\xe6\x96\x87", npos},
+      {std::string("a\0b", 3),
+       npos},  // NUL is valid UTF-8; rejecting it is the lexer's job
+      {"ab\x80", 2},
+      {"\xe4\xb8\xad\xff", 3},
+      {"\xe4\xb8", 0},
+      {"ok\xed\xa0\x80", 2},
+      {"\xc0\xaf", 0},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(hex_bytes(r.s));
+    EXPECT_EQ(find_invalid_utf8(r.s), r.want);
+  }
+}
+
+TEST(CountCodePoints, Table) {
+  struct row {
+    std::string s;
+    std::size_t want;
+  };
+  const row rows[] = {
+      {"", 0},
+      {"abc", 3},
+      {"\xe4\xb8\xad\xe6\x96\x87", 2},
+      {"\xf0\x9f\x98\x80", 1},
+      {"a\xffz", 3},
+      {"\xe4\xb8", 2},   // each invalid byte counts one
+      {"e\xcc\x81", 2},  // e + combining acute: two code points
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(hex_bytes(r.s));
+    EXPECT_EQ(count_code_points(r.s), r.want);
+  }
+}
+
+TEST(DisplayWidth, Table) {
+  struct row {
+    std::uint32_t cp;
+    int want;
+  };
+  const row rows[] = {
+      {'a', 1},      {' ', 1},     {0xE9, 1},    {0x0300, 0},  {0x0301, 0},
+      {0x036F, 0},   {0x0370, 1},  {0x20D7, 0},  {0x10FF, 1},  {0x1100, 2},
+      {0x115F, 2},   {0x1160, 1},  {0x2E7F, 1},  {0x2E80, 2},  {0x3000, 2},
+      {0x3001, 2},   {0x303E, 2},  {0x303F, 1},  {0x3040, 2},  {0x3042, 2},
+      {0x4E2D, 2},   {0xA4CF, 2},  {0xA4D0, 1},  {0xABFF, 1},  {0xAC00, 2},
+      {0xD7A3, 2},   {0xD7A4, 1},  {0xF8FF, 1},  {0xF900, 2},  {0xFAFF, 2},
+      {0xFE0F, 1},   {0xFE10, 2},  {0xFE19, 2},  {0xFE1A, 1},  {0xFE20, 0},
+      {0xFE30, 2},   {0xFE6F, 2},  {0xFE70, 1},  {0xFF00, 2},  {0xFF08, 2},
+      {0xFF60, 2},   {0xFF61, 1},  {0xFF9E, 1},  {0xFFE0, 2},  {0xFFE6, 2},
+      {0xFFE7, 1},   {0x1F2FF, 1}, {0x1F300, 2}, {0x1F600, 2}, {0x1F64F, 2},
+      {0x1F650, 1},  {0x1F8FF, 1}, {0x1F900, 2}, {0x1F9FF, 2}, {0x1FA00, 1},
+      {0x1FFFF, 1},  {0x20000, 2}, {0x2A6DF, 2}, {0x3FFFD, 2}, {0x3FFFE, 1},
+      {0x10FFFF, 1},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.cp);
+    EXPECT_EQ(display_width(r.cp), r.want);
+  }
+}
+
+TEST(IsLetter, Letters) {
+  const std::uint32_t rows[] = {
+      'a',    'z',    'A',    'Z',    0xAA,   0xB5,   0xC0,    0xD6,    0xD8,
+      0xDF,   0xE9,   0xF6,   0xF8,   0xFF,   0x24F,  0x391,   0x3A9,   0x3B1,
+      0x3C9,  0x400,  0x416,  0x44F,  0x4FF,  0x5D0,  0x627,   0x1EBF,  0x1F00,
+      0x3005, 0x3006, 0x3007, 0x3042, 0x3093, 0x30A2, 0x30F3,  0x30FC,  0x3400,
+      0x4DBF, 0x4E00, 0x4E2D, 0x7B2C, 0x9FFF, 0xAC00, 0xD55C,  0xD7A3,  0xF900,
+      0xFAFF, 0xFF21, 0xFF3A, 0xFF41, 0xFF5A, 0xFF71, 0x20000, 0x2A6D6, 0x2FA1F,
+  };
+  for (std::uint32_t cp : rows) {
+    SCOPED_TRACE(cp);
+    EXPECT_TRUE(is_letter(cp));
+  }
+}
+
+TEST(IsLetter, NotLetters) {
+  const std::uint32_t rows[] = {
+      '0',    '9',    '_',    ' ',     '-',      '.',    '@',    '[',    '`',
+      '{',    0x7F,   0xA0,   0xB7,    0xD7,     0xF7,   0x300,  0x37E,  0x387,
+      0x482,  0x2018, 0x201C, 0x201D,  0x2160,   0x3000, 0x3001, 0x3002, 0x3008,
+      0x300C, 0x3010, 0x303F, 0x3099,  0x309B,   0x30A0, 0x30FB, 0xD800, 0xDFFF,
+      0xE000, 0xFEFF, 0xFF01, 0xFF08,  0xFF09,   0xFF0C, 0xFF0E, 0xFF0F, 0xFF10,
+      0xFF19, 0xFF1A, 0xFF1B, 0xFF1F,  0xFF20,   0xFF3B, 0xFF40, 0xFF5B, 0xFF5E,
+      0xFF61, 0xFF64, 0xFF65, 0x1F600, 0x110000,
+  };
+  for (std::uint32_t cp : rows) {
+    SCOPED_TRACE(cp);
+    EXPECT_FALSE(is_letter(cp));
+  }
+}
+
+TEST(IsDigit, AsciiOnly) {
+  for (std::uint32_t cp = 0; cp < 0x80; ++cp) {
+    EXPECT_EQ(is_digit(cp), cp >= '0' && cp <= '9') << cp;
+  }
+  const std::uint32_t others[] = {0x660,  0x6F0,  0x966, 0xFF10,
+                                  0xFF19, 0x2160, 0x3007};
+  for (std::uint32_t cp : others) EXPECT_FALSE(is_digit(cp)) << cp;
+}
+
+TEST(EscapeForDisplay, Table) {
+  struct row {
+    std::string in;
+    std::string want;
+  };
+  const row rows[] = {
+      {"", ""},
+      {"abc", "abc"},
+      {"a\nb", "a\\nb"},
+      {"\t", "\\t"},
+      {"\r\n", "\\r\\n"},
+      {std::string("\0", 1), "\\x00"},
+      {"\x1b[31mred", "\\x1b[31mred"},
+      {"\x7f", "\\x7f"},
+      {"\x01\x1f", "\\x01\\x1f"},
+      {"back\\slash", "back\\slash"},
+      {"\xe4\xb8\xad\xe6\x96\x87", "\xe4\xb8\xad\xe6\x96\x87"},
+      {"caf\xc3\xa9", "caf\xc3\xa9"},
+      {"\xc2\xa0", "\xc2\xa0"},  // no-break space is printable
+      {"\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80"},
+      {"\xff", "\\xff"},
+      {"a\xe4\xb8", "a\\xe4\\xb8"},         // truncated: each byte escaped
+      {"\xed\xa0\x80", "\\xed\\xa0\\x80"},  // surrogate
+      {"\xc0\xaf", "\\xc0\\xaf"},           // overlong '/'
+      {"\xc2\x9b"
+       "2J",
+       "\\xc2\\x9b2J"},            // C1 control CSI
+      {"\xc2\x85", "\\xc2\\x85"},  // C1 next line
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(hex_bytes(r.in));
+    EXPECT_EQ(escape_for_display(r.in), r.want);
+  }
+}
+
+TEST(EscapeForDisplay, OutputIsAlwaysCleanUtf8) {
+  std::mt19937 rng(12345);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> length(0, 40);
+  for (int round = 0; round < 20000; ++round) {
+    std::string in;
+    const int n = length(rng);
+    for (int k = 0; k < n; ++k) in += static_cast<char>(byte(rng));
+    const std::string out = escape_for_display(in);
+    ASSERT_EQ(find_invalid_utf8(out), std::string_view::npos) << hex_bytes(in);
+    for (char c : out) {
+      const auto b = static_cast<unsigned char>(c);
+      ASSERT_TRUE(b >= 0x20 && b != 0x7F) << hex_bytes(in);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace carerules::detail

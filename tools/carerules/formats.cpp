@@ -1,0 +1,389 @@
+// The output formats of `carerules eval` and the batch summary.
+#include "formats.hpp"
+
+#include <algorithm>
+
+#include "util/utf8.hpp"
+
+namespace carerules::cli {
+
+// ---- text helpers ---------------------------------------------------------------------------
+
+std::size_t display_width(std::string_view text) {
+  std::size_t width = 0;
+  for (std::size_t i = 0; i < text.size();) {
+    std::size_t len = 1;
+    std::int32_t cp = detail::decode_utf8(text, i, len);
+    width += cp < 0
+                 ? 1u
+                 : static_cast<std::size_t>(detail::display_width(static_cast<std::uint32_t>(cp)));
+    i += len;
+  }
+  return width;
+}
+
+namespace {
+
+std::string pad(std::string_view cell, std::size_t width, bool right) {
+  std::size_t w = display_width(cell);
+  std::string fill(w < width ? width - w : 0, ' ');
+  return right ? fill + std::string(cell) : std::string(cell) + fill;
+}
+
+std::vector<std::size_t> column_widths(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (std::size_t i = 0; i < row.size(); ++i)
+      widths[i] = std::max(widths[i], display_width(row[i]));
+  }
+  return widths;
+}
+
+std::string format_row(const std::vector<std::string>& row, const std::vector<std::size_t>& widths,
+                       const std::vector<bool>& right, std::string_view indent) {
+  std::string line(indent);
+  for (std::size_t i = 0; i < row.size(); ++i) {
+    bool r = i < right.size() && right[i];
+    bool last = i + 1 == row.size();
+    std::size_t w = i < widths.size() ? widths[i] : 0;
+    line += last && !r ? row[i] : pad(row[i], w, r);
+    if (!last) line += "  ";
+  }
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  line += '\n';
+  return line;
+}
+
+// A JSON number of the report as a cell: as the JSON writes it, empty for null.
+std::string number_cell(const json_value& v) {
+  if (v.type == json_value::kind::null) return "";
+  if (v.type == json_value::kind::string) return v.s;
+  return v.to_json();
+}
+
+}  // namespace
+
+std::string aligned_table(const std::vector<std::vector<std::string>>& rows,
+                          const std::vector<bool>& right, std::string_view indent) {
+  auto widths = column_widths(rows);
+  std::string out;
+  for (const auto& row : rows) out += format_row(row, widths, right, indent);
+  return out;
+}
+
+// ---- json and jsonl -------------------------------------------------------------------------
+
+namespace {
+
+class json_writer final : public report_writer {
+ public:
+  json_writer(output& out, bool as_array) : out_(out), array_(as_array) {}
+  void add(const report& r, const std::string* json) override {
+    if (array_) out_ << (count_ == 0 ? "[\n" : ",\n");
+    out_ << (json ? *json : r.to_json());
+    if (!array_) out_ << "\n";
+    ++count_;
+  }
+  void end() override {
+    if (array_) out_ << (count_ == 0 ? "[]\n" : "\n]\n");
+  }
+
+ private:
+  output& out_;
+  bool array_;
+  std::uint64_t count_ = 0;
+};
+
+class jsonl_writer final : public report_writer {
+ public:
+  explicit jsonl_writer(output& out) : out_(out) {}
+  void add(const report& r, const std::string* json) override {
+    out_ << (json ? *json : r.to_json()) << "\n";
+  }
+
+ private:
+  output& out_;
+};
+
+// ---- csv ------------------------------------------------------------------------------------
+
+// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; lines end CRLF.
+std::string csv_field(std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
+  std::string o = "\"";
+  for (char c : s) {
+    if (c == '"') o += '"';
+    o += c;
+  }
+  o += '"';
+  return o;
+}
+
+class csv_writer final : public report_writer {
+ public:
+  csv_writer(output& out, const report& shape) : out_(out), shape_(shape) {}
+  void begin() override {
+    std::vector<std::string> header{"subject"};
+    for (const auto& h : shape_.hazards) header.push_back("hazard." + h.id);
+    for (const auto& s : shape_.scores) {
+      header.push_back("score." + s.name);
+      for (const auto& [section, v] : s.sections)
+        header.push_back("score." + s.name + "." + section);
+    }
+    for (const auto& g : shape_.grades) header.push_back("grade." + g.name);
+    header.push_back("errors");
+    out_ << "\xEF\xBB\xBF";
+    write_row(header);
+  }
+  void add(const report& r, const std::string*) override {
+    std::vector<std::string> row;
+    row.push_back(r.subject.value_or(""));
+    const bool hazards = r.hazards.size() == shape_.hazards.size();
+    for (std::size_t i = 0; i < shape_.hazards.size(); ++i)
+      row.push_back(hazards ? r.hazards[i].status : "");
+    const bool scores = r.scores.size() == shape_.scores.size();
+    for (std::size_t i = 0; i < shape_.scores.size(); ++i) {
+      const score_result* s = scores ? &r.scores[i] : nullptr;
+      row.push_back(s ? number_cell(s->total) : "");
+      const auto& sections = shape_.scores[i].sections;
+      for (std::size_t k = 0; k < sections.size(); ++k)
+        row.push_back(s && k < s->sections.size() ? number_cell(s->sections[k].second) : "");
+    }
+    const bool grades = r.grades.size() == shape_.grades.size();
+    for (std::size_t i = 0; i < shape_.grades.size(); ++i)
+      row.push_back(grades ? r.grades[i].value : "");
+    row.push_back(std::to_string(r.errors.size()));
+    write_row(row);
+  }
+
+ private:
+  void write_row(const std::vector<std::string>& row) {
+    std::string line;
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      if (i) line += ',';
+      line += csv_field(row[i]);
+    }
+    line += "\r\n";
+    out_ << line;
+  }
+  output& out_;
+  const report& shape_;
+};
+
+// ---- table ----------------------------------------------------------------------------------
+
+// subject | hazards: present absent undetermined error | each score | each grade | errors
+class table_writer final : public report_writer {
+ public:
+  table_writer(output& out, const report& shape) : out_(out), shape_(shape) {
+    header_ = {"subject", "present", "absent", "undetermined", "error"};
+    right_ = {false, true, true, true, true};
+    for (const auto& s : shape_.scores) {
+      header_.push_back(detail::escape_for_display(s.name));
+      right_.push_back(true);
+    }
+    for (const auto& g : shape_.grades) {
+      header_.push_back(detail::escape_for_display(g.name));
+      right_.push_back(false);
+    }
+    header_.push_back("errors");
+    right_.push_back(true);
+  }
+  void add(const report& r, const std::string*) override {
+    std::vector<std::string> row;
+    row.push_back(r.subject ? detail::escape_for_display(*r.subject) : "-");
+    const bool readable = !(r.hazards.empty() && r.scores.empty() && r.grades.empty());
+    if (readable && r.hazards.size() == shape_.hazards.size()) {
+      std::uint64_t n[4] = {0, 0, 0, 0};
+      for (const auto& h : r.hazards) {
+        if (h.status == "present")
+          ++n[0];
+        else if (h.status == "absent")
+          ++n[1];
+        else if (h.status == "undetermined")
+          ++n[2];
+        else
+          ++n[3];
+      }
+      for (auto c : n) row.push_back(std::to_string(c));
+    } else {
+      for (int i = 0; i < 4; ++i) row.push_back("-");
+    }
+    const bool scores = readable && r.scores.size() == shape_.scores.size();
+    for (std::size_t i = 0; i < shape_.scores.size(); ++i) {
+      if (!scores) {
+        row.push_back("-");
+        continue;
+      }
+      std::string cell = number_cell(r.scores[i].total);
+      if (cell.empty()) cell = "-";
+      if (r.scores[i].provisional) {
+        cell += "*";
+        provisional_ = true;
+      }
+      row.push_back(cell);
+    }
+    const bool grades = readable && r.grades.size() == shape_.grades.size();
+    for (std::size_t i = 0; i < shape_.grades.size(); ++i)
+      row.push_back(grades ? detail::escape_for_display(r.grades[i].value) : "-");
+    row.push_back(std::to_string(r.errors.size()));
+    if (widths_.empty()) {
+      pending_.push_back(std::move(row));
+    } else {
+      out_ << format_row(row, widths_, right_, "");
+    }
+  }
+  void chunk_done() override {
+    if (widths_.empty()) print_pending();
+  }
+  void end() override {
+    if (widths_.empty()) print_pending();
+    if (provisional_) out_ << "* provisional: some items could not be decided\n";
+  }
+
+ private:
+  void print_pending() {
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back(header_);
+    for (auto& r : pending_) rows.push_back(std::move(r));
+    pending_.clear();
+    widths_ = column_widths(rows);
+    std::string group(widths_[0] + 2, ' ');
+    group += "hazards";
+    out_ << group << "\n";
+    for (const auto& row : rows) out_ << format_row(row, widths_, right_, "");
+  }
+
+  output& out_;
+  const report& shape_;
+  std::vector<std::string> header_;
+  std::vector<bool> right_;
+  std::vector<std::vector<std::string>> pending_;
+  std::vector<std::size_t> widths_;
+  bool provisional_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<report_writer> make_writer(format f, output& out, const report& shape,
+                                           bool as_array) {
+  switch (f) {
+    case format::json:
+      return std::make_unique<json_writer>(out, as_array);
+    case format::jsonl:
+      return std::make_unique<jsonl_writer>(out);
+    case format::csv:
+      return std::make_unique<csv_writer>(out, shape);
+    case format::table:
+      return std::make_unique<table_writer>(out, shape);
+  }
+  return nullptr;
+}
+
+// ---- summary --------------------------------------------------------------------------------
+
+void batch_summary::status_counts::add(std::string_view status) {
+  if (status == "present")
+    ++present;
+  else if (status == "absent")
+    ++absent;
+  else if (status == "undetermined")
+    ++undetermined;
+  else
+    ++error;
+}
+
+batch_summary::batch_summary(const report& shape) {
+  for (const auto& g : shape.grades) grades_.push_back({g.name, {}});
+  for (const auto& h : shape.hazards) {
+    hazards_.emplace_back(h.id, h.category);
+    if (std::find(categories_.begin(), categories_.end(), h.category) == categories_.end())
+      categories_.push_back(h.category);
+  }
+  hazard_counts_.resize(hazards_.size());
+  category_counts_.resize(categories_.size());
+}
+
+void batch_summary::add(const report& r) {
+  ++reports_;
+  if (!r.errors.empty()) ++with_errors_;
+  if (!r.hazards.empty() && r.hazards.size() == hazards_.size()) {
+    // A category's status for one record: present if any of its hazards is present, else
+    // error, else undetermined, else absent (so the counts are of records).
+    std::vector<int> worst(categories_.size(), 0);  // 0 absent 1 undetermined 2 error 3 present
+    for (std::size_t i = 0; i < r.hazards.size(); ++i) {
+      const std::string& st = r.hazards[i].status;
+      hazard_counts_[i].add(st);
+      int rank = st == "present" ? 3 : st == "error" ? 2 : st == "undetermined" ? 1 : 0;
+      auto c = std::find(categories_.begin(), categories_.end(), hazards_[i].second);
+      int& w = worst[static_cast<std::size_t>(c - categories_.begin())];
+      w = std::max(w, rank);
+    }
+    static constexpr std::string_view names[] = {"absent", "undetermined", "error", "present"};
+    for (std::size_t c = 0; c < worst.size(); ++c)
+      category_counts_[c].add(names[static_cast<std::size_t>(worst[c])]);
+  }
+  if (r.grades.size() == grades_.size()) {
+    for (std::size_t i = 0; i < r.grades.size(); ++i) {
+      auto& values = grades_[i].values;
+      auto it = std::find_if(values.begin(), values.end(),
+                             [&](const auto& v) { return v.first == r.grades[i].value; });
+      if (it == values.end())
+        values.emplace_back(r.grades[i].value, 1);
+      else
+        ++it->second;
+    }
+  }
+}
+
+std::string batch_summary::render(bool each) const {
+  auto esc = [](std::string_view s) { return detail::escape_for_display(s); };
+  std::string o = "summary\n";
+  {
+    std::vector<std::vector<std::string>> rows;
+    rows.push_back({"records", std::to_string(records_)});
+    if (each) {
+      rows.push_back({"reports (--each)", std::to_string(reports_)});
+      rows.push_back({"reports with errors", std::to_string(with_errors_)});
+    } else {
+      rows.push_back({"records with errors", std::to_string(with_errors_)});
+    }
+    o += aligned_table(rows, {false, true}, "  ");
+  }
+  for (const auto& g : grades_) {
+    // Labels in the order first seen; none, undetermined and error after them.
+    auto values = g.values;
+    auto rank = [](const std::string& v) {
+      return v == "none" ? 1 : v == "undetermined" ? 2 : v == "error" ? 3 : 0;
+    };
+    std::stable_sort(values.begin(), values.end(),
+                     [&](const auto& a, const auto& b) { return rank(a.first) < rank(b.first); });
+    std::vector<std::vector<std::string>> rows{{"grade " + esc(g.name), "count"}};
+    for (const auto& [v, n] : values) rows.push_back({esc(v), std::to_string(n)});
+    o += "\n" + aligned_table(rows, {false, true}, "  ");
+  }
+  auto status_row = [](std::vector<std::string> row, const status_counts& c) {
+    row.push_back(std::to_string(c.present));
+    row.push_back(std::to_string(c.absent));
+    row.push_back(std::to_string(c.undetermined));
+    row.push_back(std::to_string(c.error));
+    return row;
+  };
+  if (!hazards_.empty()) {
+    std::vector<std::vector<std::string>> rows{
+        {"hazard", "category", "present", "absent", "undetermined", "error"}};
+    for (std::size_t i = 0; i < hazards_.size(); ++i)
+      rows.push_back(
+          status_row({esc(hazards_[i].first), esc(hazards_[i].second)}, hazard_counts_[i]));
+    o += "\n" + aligned_table(rows, {false, false, true, true, true, true}, "  ");
+    std::vector<std::vector<std::string>> cats{
+        {"category", "present", "absent", "undetermined", "error"}};
+    for (std::size_t i = 0; i < categories_.size(); ++i)
+      cats.push_back(status_row({esc(categories_[i])}, category_counts_[i]));
+    o += "\n" + aligned_table(cats, {false, true, true, true, true}, "  ");
+  }
+  return o;
+}
+
+}  // namespace carerules::cli

@@ -1,0 +1,184 @@
+// Bounded reading of facts.
+#include "input.hpp"
+
+#include <poll.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace carerules::cli {
+namespace {
+constexpr std::size_t chunk_bytes = 1u << 16;
+}
+
+input_file::~input_file() {
+  if (file_ != nullptr && file_ != stdin) std::fclose(file_);
+}
+
+bool input_file::open(const std::string& path, std::string& error) {
+  path_ = path;
+  if (path == "-") {
+    file_ = stdin;
+    return true;
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    error = "cannot read `" + path + "`: " + std::strerror(errno);
+    return false;
+  }
+  if (S_ISDIR(st.st_mode)) {
+    error = "cannot read `" + path + "`: it is a directory";
+    return false;
+  }
+  file_ = std::fopen(path.c_str(), "rb");
+  if (file_ == nullptr) {
+    error = "cannot read `" + path + "`: " + std::strerror(errno);
+    return false;
+  }
+  return true;
+}
+
+bool input_file::rewind() {
+  if (file_ == nullptr || file_ == stdin) return false;
+  struct stat st {};
+  if (::fstat(fileno(file_), &st) != 0 || !S_ISREG(st.st_mode)) return false;
+  return std::fseek(file_, 0, SEEK_SET) == 0;
+}
+
+whole_read read_whole(std::FILE* f, std::uint64_t max_bytes) {
+  whole_read r;
+  std::vector<char> buf(chunk_bytes);
+  while (true) {
+    std::size_t n = std::fread(buf.data(), 1, buf.size(), f);
+    if (n > 0) {
+      r.size += n;
+      if (!r.too_large) {
+        if (r.size > max_bytes) {
+          r.too_large = true;
+          std::string().swap(r.text);
+        } else {
+          r.text.append(buf.data(), n);
+        }
+      }
+    }
+    if (n < buf.size()) {
+      if (std::ferror(f)) r.error = std::strerror(errno);
+      break;
+    }
+  }
+  return r;
+}
+
+line_reader::line_reader(std::FILE* f, std::uint64_t max_bytes)
+    : file_(f), max_(max_bytes), buffer_(chunk_bytes) {}
+
+// read(2), not fread: a pipe gives what it has, so a slow producer is answered line by line.
+bool line_reader::fill() {
+  if (eof_) return false;
+  pos_ = 0;
+  end_ = 0;
+  while (true) {
+    ssize_t n = ::read(fileno(file_), buffer_.data(), buffer_.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) error_ = std::strerror(errno);
+    if (n <= 0) {
+      eof_ = true;
+      return false;
+    }
+    end_ = static_cast<std::size_t>(n);
+    return true;
+  }
+}
+
+bool line_reader::would_block() const {
+  if (pos_ < end_ || eof_) return false;
+  pollfd p{fileno(file_), POLLIN, 0};
+  return ::poll(&p, 1, 0) == 0;
+}
+
+bool line_reader::next(line& out) {
+  out.text.clear();
+  out.too_long = false;
+  out.size = 0;
+  bool any = false;
+  while (true) {
+    if (pos_ >= end_ && !fill()) break;
+    any = true;
+    const char* start = buffer_.data() + pos_;
+    const std::size_t avail = end_ - pos_;
+    const void* nl = std::memchr(start, '\n', avail);
+    const std::size_t take =
+        nl != nullptr ? static_cast<std::size_t>(static_cast<const char*>(nl) - start) : avail;
+    out.size += take;
+    if (!out.too_long) {
+      if (out.size > max_ + 1) {  // +1: a CR of a CRLF end is not part of the line
+        out.too_long = true;
+        std::string().swap(out.text);
+      } else {
+        out.text.append(start, take);
+      }
+    }
+    pos_ += take;
+    if (nl != nullptr) {
+      ++pos_;  // the '\n'
+      break;
+    }
+  }
+  if (!any) return false;
+  if (!out.too_long && !out.text.empty() && out.text.back() == '\r') {
+    out.text.pop_back();
+    --out.size;
+  }
+  if (!out.too_long && out.size > max_) {
+    out.too_long = true;
+    std::string().swap(out.text);
+  }
+  out.number = ++number_;
+  return true;
+}
+
+bool is_blank(const std::string& text) {
+  std::size_t i = 0;
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+  }
+  return true;
+}
+
+bool is_complete_json_value(const std::string& text) {
+  std::size_t i = 0;
+  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;
+  while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+  if (i >= text.size() || (text[i] != '{' && text[i] != '[')) return false;
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth == 0) return false;
+      if (--depth == 0) {
+        for (++i; i < text.size(); ++i)
+          if (text[i] != ' ' && text[i] != '\t') return false;
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace carerules::cli

@@ -1,0 +1,240 @@
+// carerules: compile, test and evaluate rulesets from the command line.
+//
+//   carerules check   FILE...
+//   carerules test    FILE|DIR... [--coverage]
+//   carerules eval    -r RULES FACTS [--asof D] [--format json|jsonl|table|csv] ...
+//   carerules explain -r RULES FACTS.json --rule ID
+//   carerules schema  RULES
+//   carerules --version
+//
+// This file dispatches to the commands and turns usage mistakes into exit code 2; the
+// commands live in check_test.cpp, eval.cpp and explain_schema.cpp.
+#include <cstdio>
+#include <exception>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "carerules/ruleset.hpp"
+#include "cli.hpp"
+
+namespace carerules::cli {
+namespace {
+
+constexpr std::string_view tool_help =
+    R"(Usage: carerules COMMAND [OPTIONS] [ARGS]
+
+Compile, test and evaluate carerules rulesets.
+
+Commands:
+  check   FILE...                compile rulesets; diagnostics to standard error
+  test    FILE|DIR... [--coverage]
+                                 run the test blocks of rulesets (directories recursively)
+  eval    -r RULES FACTS         evaluate facts (a .json record, a .jsonl batch, - for stdin)
+  explain -r RULES FACTS --rule ID
+                                 show how one hazard, item, let, score or grade was decided
+  schema  RULES                  print the ruleset's inputs as a JSON Schema (draft 2020-12)
+
+Options every command takes:
+  --import-root DIR   a directory imports may resolve into (repeatable)
+  --limit NAME=N      change a limit: source_bytes depth identifier string imports
+                      diagnostics json_depth json_string list line_bytes steps
+  -h, --help          show the help of the tool or of a command
+
+  --version           print the version and exit
+
+Exit codes: 0 success; 1 a record has errors, a ruleset does not compile, an input cannot
+be read or the output cannot be written; 2 a mistake in the command line.
+Run `carerules COMMAND --help` for the options of a command.
+)";
+
+constexpr std::string_view check_help =
+    R"(Usage: carerules check [OPTIONS] FILE...
+
+Compile each ruleset file (and its imports) and print every diagnostic, warnings included,
+to standard error. Nothing is printed on standard output.
+
+Options:
+  --import-root DIR   a directory imports may resolve into (repeatable)
+  --limit NAME=N      change a limit (see `carerules --help`)
+  -h, --help          show this help
+
+Exit status: 0 when every file compiles (warnings alone do not fail), 1 on any error,
+2 on a usage mistake.
+)";
+
+constexpr std::string_view test_help =
+    R"(Usage: carerules test [OPTIONS] FILE|DIR...
+
+Run the `test` blocks of ruleset files. A directory is searched recursively for *.rules
+files and is added as an import root for them. Each test block counts once; a file that
+does not compile counts as one failure and its diagnostics go to standard error. Each
+failing expect is printed on standard output as
+  file:line: test "name": expect ... — got ...
+and the last line is `N passed, N failed`.
+
+Options:
+  --coverage          also list hazards, items and grade lines that no test exercised
+  --import-root DIR   a directory imports may resolve into (repeatable)
+  --limit NAME=N      change a limit (see `carerules --help`)
+  -h, --help          show this help
+
+Exit status: 0 when every test passed, 1 if any failed, 2 on a usage mistake.
+)";
+
+constexpr std::string_view eval_help =
+    R"(Usage: carerules eval -r RULES [OPTIONS] FACTS
+
+Evaluate facts against a ruleset and print the reports.
+
+FACTS is a .json file (one record), a .jsonl file (one record per line) or - for standard
+input (one record per line unless --input json). For another extension --input decides;
+without it a file whose first non-blank line is a whole JSON value followed by more
+non-blank lines is read as JSON lines, anything else as one record. Batches stream: lines
+are read and evaluated in chunks, and reports come out in input order. A blank line is
+skipped; a line that is not a JSON object gives a report with an error naming its line.
+
+Options:
+  -r, --rules RULES   the ruleset file (required)
+  --asof DATE         the evaluation date, YYYY-MM-DD (default: today, local time)
+  --format FORMAT     json (default: one report for one record, an array for a batch),
+                      jsonl (one report per line), table (a terminal table) or
+                      csv (UTF-8 with a byte-order mark; the columns of evaluate_frame)
+  --threads N         evaluation threads; 0 (default) uses every core, at most 256
+  --each PATH         evaluate once per element of the list at PATH (e.g. residents)
+  --subject PATH      the fact that names the subject (default: id)
+  --input FORMAT      json or jsonl: how to read FACTS
+  --summary           after the batch, print counts per grade value, per hazard and
+                      category by status, and of records with errors, to standard error
+  --import-root DIR   a directory imports may resolve into (repeatable)
+  --limit NAME=N      change a limit (see `carerules --help`)
+  -h, --help          show this help
+
+Exit status: 0 when every record was evaluated (whatever it found), 1 when a record has
+errors, the ruleset does not compile, the facts cannot be read or the output cannot be
+written, 2 on a usage mistake.
+)";
+
+constexpr std::string_view explain_help =
+    R"(Usage: carerules explain -r RULES [OPTIONS] FACTS --rule ID
+
+Evaluate one record (FACTS: a JSON file, or - for standard input) and show how one
+declaration was decided: its condition, each value it read, and the outcome. ID names a
+hazard, item, deduction, let, score or grade.
+
+Options:
+  -r, --rules RULES   the ruleset file (required)
+  --rule ID           the declaration to explain (required)
+  --asof DATE         the evaluation date, YYYY-MM-DD (default: today, local time)
+  --subject PATH      the fact that names the subject (default: id)
+  --import-root DIR   a directory imports may resolve into (repeatable)
+  --limit NAME=N      change a limit (see `carerules --help`)
+  -h, --help          show this help
+
+Exit status: 0 on success; 1 when the record has errors (listed on standard error), the
+ruleset does not compile or the facts cannot be read; 2 on a usage mistake, including an
+ID that names nothing in the ruleset.
+)";
+
+constexpr std::string_view schema_help =
+    R"(Usage: carerules schema [OPTIONS] RULES
+
+Print the inputs of a ruleset as a JSON Schema (draft 2020-12) document.
+
+Options:
+  --import-root DIR   a directory imports may resolve into (repeatable)
+  --limit NAME=N      change a limit (see `carerules --help`)
+  -h, --help          show this help
+
+Exit status: 0 on success, 1 when the ruleset does not compile, 2 on a usage mistake.
+)";
+
+int usage(std::string_view command, std::string_view message) {
+  std::string text = "carerules";
+  if (!command.empty()) {
+    text += ' ';
+    text.append(command);
+  }
+  text += ": error: ";
+  text.append(message);
+  text += "\nTry `carerules";
+  if (!command.empty()) {
+    text += ' ';
+    text.append(command);
+  }
+  text += " --help`.\n";
+  std::fputs(text.c_str(), stderr);
+  return exit_usage;
+}
+
+int run(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) return usage("", "no command given");
+  const std::string& first = args[0];
+  if (first == "--version") {
+    if (args.size() > 1) return usage("", "--version takes no arguments");
+    output out(stdout);
+    out << "carerules " << version_string << "\n";
+    return finish_output(out, exit_ok);
+  }
+  if (first == "--help" || first == "-h") return print_help(tool_help);
+  if (first == "help") {
+    if (args.size() == 1) return print_help(tool_help);
+    auto text = help_text(args[1]);
+    if (!text) return usage("", "unknown command `" + args[1] + "`");
+    return print_help(*text);
+  }
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  using command_fn = int (*)(const std::vector<std::string>&);
+  command_fn fn = nullptr;
+  if (first == "check")
+    fn = run_check;
+  else if (first == "test")
+    fn = run_test;
+  else if (first == "eval")
+    fn = run_eval;
+  else if (first == "explain")
+    fn = run_explain;
+  else if (first == "schema")
+    fn = run_schema;
+  if (fn == nullptr) {
+    if (!first.empty() && first[0] == '-') return usage("", "unknown option `" + first + "`");
+    return usage("", "unknown command `" + first + "`");
+  }
+  try {
+    return fn(rest);
+  } catch (const usage_error& e) {
+    return usage(first, e.what());
+  }
+}
+
+}  // namespace
+
+int print_help(std::string_view text) {
+  output out(stdout);
+  out << text;
+  return finish_output(out, exit_ok);
+}
+
+std::optional<std::string_view> help_text(std::string_view command) {
+  if (command.empty()) return tool_help;
+  if (command == "check") return check_help;
+  if (command == "test") return test_help;
+  if (command == "eval") return eval_help;
+  if (command == "explain") return explain_help;
+  if (command == "schema") return schema_help;
+  return std::nullopt;
+}
+
+}  // namespace carerules::cli
+
+int main(int argc, char** argv) {
+  try {
+    return carerules::cli::run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    carerules::cli::print_error("out of memory");
+  } catch (const std::exception& e) {
+    carerules::cli::print_error(e.what());
+  }
+  return carerules::cli::exit_failed;
+}
