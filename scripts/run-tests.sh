@@ -19,6 +19,12 @@ else
 fi
 tail -n 3 "$build/ctest.log"
 
+echo "== language conformance rulesets (carerules test tests/lang)"
+out=$("$build/bin/carerules" test tests/lang 2>&1); rc=$?
+echo "$out" | tail -n 20
+summary+=("language: $(echo "$out" | tail -n1)")
+[ $rc -eq 0 ] || status=1
+
 echo "== ruleset test blocks (carerules test rulesets/)"
 if [ -d rulesets ] && ls rulesets/*/*.rules rulesets/*.rules >/dev/null 2>&1; then
   out=$("$build/bin/carerules" test rulesets/ 2>&1); rc=$?

@@ -235,6 +235,7 @@ class checker {
   bool in_hazard_ = false;
   bool in_table_ = false;
   std::uint32_t depth_ = 0;
+  bool depth_reported_ = false;
 };
 
 node_id checker::make(opcode op, ast::pos where, std::vector<node_id> kids, std::uint32_t a,
@@ -713,8 +714,15 @@ node_id checker::lower_number(expr_id id) {
 
 node_id checker::lower(expr_id id, type_ref& t) {
   const ast::expr& e = A_[id];
-  if (++depth_ > P_->limits.depth + 16) {  // the parser enforces the limit; belt and braces
+  // The parser counts brackets and prefix operators; long operator chains (a + b + c ...)
+  // nest in the tree too, and are caught here before recursion can go deeper.
+  if (++depth_ > P_->limits.depth) {
     --depth_;
+    if (!depth_reported_) {
+      depth_reported_ = true;
+      D_.error(e.where, "the expression nests deeper than the limit of " +
+                            std::to_string(P_->limits.depth) + " (limit `depth`)");
+    }
     return error_node(e.where, t);
   }
   struct guard {

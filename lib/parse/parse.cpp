@@ -233,18 +233,26 @@ class parser {
     e.args = {l, r};
     return add(std::move(e));
   }
+  static constexpr int prec_or = 1, prec_and = 2, prec_not = 3, prec_cmp = 4, prec_add = 5,
+                       prec_mul = 6;
+  struct binary_op {
+    ast::op oper = ast::op::eq;
+    int prec = 0;
+  };
   expr_id expression();
-  expr_id or_expr();
-  expr_id and_expr();
-  expr_id not_expr();
-  expr_id cmp_expr();
-  expr_id add_expr();
-  expr_id mul_expr();
+  [[gnu::noinline]] expr_id if_expression();
+  binary_op peek_binary();
+  expr_id binary_expr(int min_prec);
+  [[gnu::noinline]] expr_id not_operand();
   expr_id unary();
+  [[gnu::noinline]] expr_id negation();
+  [[gnu::noinline]] expr_id member(expr_id base);
+  [[gnu::noinline]] expr_id coalesce(expr_id base);
   expr_id postfix(expr_id base);
   expr_id primary();
-  expr_id word_primary();
-  expr_id number_literal(const token* minus);
+  [[gnu::noinline]] expr_id word_primary();
+  [[gnu::noinline]] expr_id list_literal();
+  [[gnu::noinline]] expr_id number_literal(const token* minus);
   expr_id literal();
   expr_id literal_list();
   expr_id paren_expression();
@@ -341,10 +349,14 @@ void parser::sync(std::uint32_t after, const start_test& starts) {
 
 // ---- expressions ----------------------------------------------------------------------
 
-// expression := 'if' expression 'then' expression 'else' expression | or_expr
+// expression := 'if' expression 'then' expression 'else' expression | binary(or)
 expr_id parser::expression() {
   depth_guard guard(*this, peek());
-  if (!at_word("if")) return or_expr();
+  if (!at_word("if")) return binary_expr(prec_or);
+  return if_expression();
+}
+
+expr_id parser::if_expression() {
   token if_tok = take();
   expr_id c = expression();
   expect_word("then", "after the condition of `if` at line " + std::to_string(if_tok.line));
@@ -359,32 +371,56 @@ expr_id parser::expression() {
   return add(std::move(e));
 }
 
-// or_expr := and_expr ('or' and_expr)*
-expr_id parser::or_expr() {
-  expr_id l = and_expr();
-  while (at_word("or")) {
-    token o = take();
-    l = binary(ast::op::or_, o, l, and_expr());
+// The binary operator at the current token and its precedence (0: none); `not in` takes
+// two tokens.
+parser::binary_op parser::peek_binary() {
+  const token& t = peek();
+  switch (t.kind) {
+    case tok::eq: return {ast::op::eq, prec_cmp};
+    case tok::ne: return {ast::op::ne, prec_cmp};
+    case tok::lt: return {ast::op::lt, prec_cmp};
+    case tok::le: return {ast::op::le, prec_cmp};
+    case tok::gt: return {ast::op::gt, prec_cmp};
+    case tok::ge: return {ast::op::ge, prec_cmp};
+    case tok::plus: return {ast::op::add, prec_add};
+    case tok::minus: return {ast::op::sub, prec_add};
+    case tok::star: return {ast::op::mul, prec_mul};
+    case tok::slash: return {ast::op::div, prec_mul};
+    case tok::percent: return {ast::op::mod, prec_mul};
+    case tok::word:
+      if (t.text == "or") return {ast::op::or_, prec_or};
+      if (t.text == "and") return {ast::op::and_, prec_and};
+      if (t.text == "in") return {ast::op::in, prec_cmp};
+      if (t.text == "not") {
+        token n = peek2();
+        if (n.kind == tok::word && n.text == "in") return {ast::op::not_in, prec_cmp};
+      }
+      return {};
+    default: return {};
   }
-  return l;
 }
 
-// and_expr := not_expr ('and' not_expr)*
-expr_id parser::and_expr() {
-  expr_id l = not_expr();
-  while (at_word("and")) {
-    token o = take();
-    l = binary(ast::op::and_, o, l, not_expr());
+// Precedence climbing over, lowest first:
+//   or · and · 'not' (prefix) · == != < <= > >= in 'not in' · + - · * / %
+// All binary operators are left-associative. Recursion here is bounded by the number of
+// levels; nesting is counted in expression(), not_operand() and unary().
+expr_id parser::binary_expr(int min_prec) {
+  expr_id l = min_prec <= prec_not && at_word("not") ? not_operand() : unary();
+  for (;;) {
+    binary_op o = peek_binary();
+    if (o.prec == 0 || o.prec < min_prec) return l;
+    token op_tok = take();
+    if (o.oper == ast::op::not_in) take();  // `in`
+    expr_id r = binary_expr(o.prec + 1);
+    l = binary(o.oper, op_tok, l, r);
   }
-  return l;
 }
 
-// not_expr := 'not' not_expr | cmp_expr
-expr_id parser::not_expr() {
-  if (!at_word("not")) return cmp_expr();
+// 'not' binary(not): `not a == b` is not (a == b); `not a and b` is (not a) and b.
+expr_id parser::not_operand() {
   depth_guard guard(*this, peek());
   token o = take();
-  expr_id operand = not_expr();
+  expr_id operand = binary_expr(prec_not);
   expr e;
   e.kind = expr_kind::unary;
   e.oper = ast::op::not_;
@@ -394,67 +430,14 @@ expr_id parser::not_expr() {
   return add(std::move(e));
 }
 
-// cmp_expr := add_expr (('==' | '!=' | '<' | '<=' | '>' | '>=' | 'in' | 'not' 'in') add_expr)*
-expr_id parser::cmp_expr() {
-  expr_id l = add_expr();
-  for (;;) {
-    const token& t = peek();
-    ast::op o = ast::op::eq;
-    switch (t.kind) {
-      case tok::eq: o = ast::op::eq; break;
-      case tok::ne: o = ast::op::ne; break;
-      case tok::lt: o = ast::op::lt; break;
-      case tok::le: o = ast::op::le; break;
-      case tok::gt: o = ast::op::gt; break;
-      case tok::ge: o = ast::op::ge; break;
-      case tok::word:
-        if (t.text == "in") {
-          o = ast::op::in;
-          break;
-        }
-        if (t.text == "not") {
-          token n = peek2();
-          if (n.kind == tok::word && n.text == "in") {
-            token op_tok = take();
-            take();
-            l = binary(ast::op::not_in, op_tok, l, add_expr());
-            continue;
-          }
-        }
-        return l;
-      default: return l;
-    }
-    token op_tok = take();
-    l = binary(o, op_tok, l, add_expr());
-  }
-}
-
-// add_expr := mul_expr (('+' | '-') mul_expr)*
-expr_id parser::add_expr() {
-  expr_id l = mul_expr();
-  while (at(tok::plus) || at(tok::minus)) {
-    token o = take();
-    l = binary(o.kind == tok::plus ? ast::op::add : ast::op::sub, o, l, mul_expr());
-  }
-  return l;
-}
-
-// mul_expr := unary (('*' | '/' | '%') unary)*
-expr_id parser::mul_expr() {
-  expr_id l = unary();
-  while (at(tok::star) || at(tok::slash) || at(tok::percent)) {
-    token o = take();
-    ast::op k = o.kind == tok::star ? ast::op::mul : o.kind == tok::slash ? ast::op::div
-                                                                           : ast::op::mod;
-    l = binary(k, o, l, unary());
-  }
-  return l;
-}
-
 // unary := '-' unary | postfix;  '-' before a number literal folds into the literal, so
 // that -9223372036854775808 is an int.
 expr_id parser::unary() {
   if (!at(tok::minus)) return postfix(primary());
+  return negation();
+}
+
+expr_id parser::negation() {
   depth_guard guard(*this, peek());
   token m = take();
   if (at(tok::integer) || at(tok::decimal)) return postfix(number_literal(&m));
@@ -472,31 +455,9 @@ expr_id parser::unary() {
 expr_id parser::postfix(expr_id base) {
   for (;;) {
     if (at(tok::dot)) {
-      take();
-      if (!at(tok::word)) fail_expected("a field name", "after `.`");
-      token f = take();
-      if (arena_[base].kind == expr_kind::path) {
-        arena_[base].segments.push_back(f.text);
-        arena_[base].source.end = f.end;
-      } else {
-        expr e;
-        e.kind = expr_kind::member;
-        e.where = arena_[base].where;
-        e.source = {arena_[base].source.begin, f.end};
-        e.text = f.text;
-        e.args = {base};
-        base = add(std::move(e));
-      }
+      base = member(base);
     } else if (at(tok::qq)) {
-      depth_guard guard(*this, peek());
-      token q = take();
-      expr_id r = unary();
-      expr e;
-      e.kind = expr_kind::coalesce;
-      e.where = arena_[base].where;
-      e.source = {arena_[base].source.begin, arena_[r].source.end};
-      e.args = {base, r};
-      base = add(std::move(e));
+      base = coalesce(base);
     } else if (at(tok::lparen) && arena_[base].kind == expr_kind::path) {
       std::string name;
       for (const auto& s : arena_[base].segments) name += (name.empty() ? "" : ".") + s;
@@ -505,6 +466,36 @@ expr_id parser::postfix(expr_id base) {
       return base;
     }
   }
+}
+
+expr_id parser::member(expr_id base) {
+  take();
+  if (!at(tok::word)) fail_expected("a field name", "after `.`");
+  token f = take();
+  if (arena_[base].kind == expr_kind::path) {
+    arena_[base].segments.push_back(f.text);
+    arena_[base].source.end = f.end;
+    return base;
+  }
+  expr e;
+  e.kind = expr_kind::member;
+  e.where = arena_[base].where;
+  e.source = {arena_[base].source.begin, f.end};
+  e.text = f.text;
+  e.args = {base};
+  return add(std::move(e));
+}
+
+expr_id parser::coalesce(expr_id base) {
+  depth_guard guard(*this, peek());
+  take();
+  expr_id r = unary();
+  expr e;
+  e.kind = expr_kind::coalesce;
+  e.where = arena_[base].where;
+  e.source = {arena_[base].source.begin, arena_[r].source.end};
+  e.args = {base, r};
+  return add(std::move(e));
 }
 
 expr_id parser::number_literal(const token* minus) {
@@ -559,21 +550,7 @@ expr_id parser::primary() {
       return id;
     }
     case tok::lparen: return paren_expression();
-    case tok::lbracket: {
-      token open = take();
-      expr e;
-      e.kind = expr_kind::lit_list;
-      e.where = pos_of(open);
-      while (!at(tok::rbracket)) {
-        e.args.push_back(expression());
-        if (!at(tok::comma)) break;
-        take();
-      }
-      token close = expect(tok::rbracket, "or `,` in the list opened at line " +
-                                              std::to_string(open.line));
-      e.source = {open.begin, close.end};
-      return add(std::move(e));
-    }
+    case tok::lbracket: return list_literal();
     case tok::word: return word_primary();
     default: fail_expected("an expression");
   }
@@ -660,6 +637,22 @@ expr_id parser::word_primary() {
   }
   token close = expect(tok::rparen, closing);
   e.source = {t.begin, close.end};
+  return add(std::move(e));
+}
+
+expr_id parser::list_literal() {
+  token open = take();
+  expr e;
+  e.kind = expr_kind::lit_list;
+  e.where = pos_of(open);
+  while (!at(tok::rbracket)) {
+    e.args.push_back(expression());
+    if (!at(tok::comma)) break;
+    take();
+  }
+  token close = expect(tok::rbracket, "or `,` in the list opened at line " +
+                                          std::to_string(open.line));
+  e.source = {open.begin, close.end};
   return add(std::move(e));
 }
 
