@@ -31,7 +31,7 @@ struct limits {
   std::uint64_t steps = 100'000'000;       // evaluation steps per record
 
   // Sets a limit by its name from its decimal text. Returns false, with `error` saying why,
-  // for an unknown name or a value that is not a positive integer.
+  // for an unknown name or a value that is not a non-negative integer.
   bool set(std::string_view name, std::string_view value, std::string& error);
   // Parses "NAME=N" (the CLI's --limit argument).
   bool set(std::string_view assignment, std::string& error);

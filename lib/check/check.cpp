@@ -874,6 +874,7 @@ node_id checker::lower_path(const ast::expr& e, type_ref& t) {
                               join(segs, 1) + "`");
       return error_node(e.where, t);
     }
+    if (vt.t == ty::error) return error_node(e.where, t);  // already reported
     if (vt.t != ty::record || !vt.schema) {
       type_error(e.where, "`" + first + "` is a " + type_name(vt, *P_) + " and has no fields");
       return error_node(e.where, t);

@@ -183,18 +183,26 @@ class parser {
   }
 
   // ---- nesting ----------------------------------------------------------------------
+  // A nesting level. Besides `limits.depth`, the native stack in use is bounded by
+  // `stack_budget`, so that a large configured depth cannot overflow it either (a level
+  // takes about 1 KiB, 2.5 KiB under AddressSanitizer).
+  static constexpr std::size_t stack_budget = std::size_t{4} << 20;
   struct depth_guard {
     parser& p;
     depth_guard(parser& parent, const token& at) : p(parent) {
       char here = 0;
-      std::size_t used = static_cast<std::size_t>(p.stack_base_ - reinterpret_cast<std::uintptr_t>(&here));
-      if (getenv("STACKDBG")) fprintf(stderr, "%zu %zu\n", p.depth_ + 1, used);
-      if (++p.depth_ > p.limits_.depth) {
+      auto addr = reinterpret_cast<std::uintptr_t>(&here);
+      std::size_t used = p.stack_base_ > addr ? p.stack_base_ - addr : addr - p.stack_base_;
+      if (++p.depth_ > p.limits_.depth || used > stack_budget) {
         --p.depth_;
         if (!p.depth_reported_) {
           p.depth_reported_ = true;
-          p.error(at, "nesting is deeper than the limit of " +
-                          std::to_string(p.limits_.depth) + " (limit `depth`)");
+          p.error(at, p.depth_ >= p.limits_.depth
+                          ? "nesting is deeper than the limit of " +
+                                std::to_string(p.limits_.depth) + " (limit `depth`)"
+                          : "nesting is deeper than the parser's stack allows (" +
+                                std::to_string(p.depth_) + " levels; limit `depth` is " +
+                                std::to_string(p.limits_.depth) + ")");
         }
         throw syntax_error{};
       }
