@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The demo: every shipped ruleset over the sample data, the regional summary, and one
+# institution's full report.
+set -euo pipefail
+build=${1:-build}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+cli="$build/bin/carerules"
+data=examples/data/institutions.jsonl
+asof=2024-06-01
+
+echo "== carerules demo ($("$cli" --version)), asof $asof"
+echo
+echo "== 1. the shipped rulesets' own tests"
+"$cli" test rulesets/ | tail -n 1
+echo
+echo "== 2. institutions: hazards, risk colour, level ($(wc -l < "$data") records in $data)"
+echo "   regional summary (domain.md §6):"
+"$cli" eval -r rulesets/institution.rules "$data" --asof "$asof" --format jsonl --summary \
+  > "$build/demo-institutions.jsonl" || true
+echo "   reports written to $build/demo-institutions.jsonl"
+echo
+echo "== 3. residents: GB/T 42195 capability level, one report per resident"
+"$cli" eval -r rulesets/capability/gbt42195.rules "$data" --each residents --asof "$asof" \
+  --format jsonl --summary > "$build/demo-residents.jsonl" || true
+echo "   reports written to $build/demo-residents.jsonl"
+echo
+first=$(ls examples/data/cases/*.json | head -n 1)
+echo "== 4. one institution in full: $first"
+"$cli" eval -r rulesets/institution.rules "$first" --asof "$asof" --format table || true
+"$cli" eval -r rulesets/institution.rules "$first" --asof "$asof" | /usr/bin/python3 -m json.tool --no-ensure-ascii
