@@ -1,0 +1,43 @@
+// Any bytes as facts for a ruleset that reads every kind of input: binding and evaluation
+// must never crash, and the report must be produced.
+#include <carerules/carerules.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+namespace {
+const char* rules = R"(
+ruleset fuzz {
+  title "fuzz" version "1"
+  input {
+    id : string
+    a.b : int in 0..100
+    a.c : number = 1.5
+    d : date
+    e : enum("A", "B")
+    f : color
+    g : bool
+    codes : list<string>
+    rs : list { x : int  y : list { z : number } }
+  }
+  let s = sum(r in rs: r.x) + count(c in codes where c == "A")
+  hazard H1 "h" { cite "c" when a.b / a.c > 3 or days_since(d) > 30 }
+  hazard H2 "h" { cite "c" when any(r in rs where any(q in r.y where q.z > 1)) }
+  score sc max 10 { item I1 "i" (s * 2) when g }
+  grade gr : color { red when present(H1) orange when f >= orange blue otherwise }
+}
+)";
+const carerules::ruleset& rs() {
+  static auto c = carerules::compile_source(rules);
+  if (!c.ok()) std::abort();
+  return c.value();
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view text(reinterpret_cast<const char*>(data), size);
+  (void)rs().evaluate(text, {.asof = "2024-06-01"}).to_json();
+  (void)rs().evaluate_record(text, {.asof = "2024-06-01", .each = "rs"});
+  return 0;
+}
