@@ -52,6 +52,19 @@ struct input_info {
   std::vector<json_value> enum_values;
 };
 
+// The declarations a report will list, in report order (for column headers and summaries).
+struct hazard_info {
+  std::string id, title, category, severity;
+};
+struct score_info {
+  std::string name;
+  std::vector<std::string> sections;
+};
+struct grade_info {
+  std::string name;
+  std::vector<std::string> values;  // the scale, lowest first: blue…red, or the levels
+};
+
 // Facts bound to one ruleset's inputs, ready to evaluate (see ruleset::bind).
 class bound_facts {
  public:
@@ -76,11 +89,25 @@ struct test_case_result {
   std::vector<std::string> failures;
 };
 
+// One hazard, item or grade line, and whether some test exercised it (a hazard seen present,
+// an item awarded, a grade line matched).
+struct coverage_item {
+  std::string file;       // as displayed
+  std::string canonical;  // the file's canonical path ("" for text compiled from memory)
+  int line = 0;
+  std::string what;       // "hazard A4.1", "item E1", "grade risk line red"
+  bool covered = false;
+};
+
 struct test_run {
   std::vector<test_case_result> cases;
   // Hazards never seen present, items never awarded, grade lines never matched, as
   // "file:line: hazard A4.1" etc.
   std::vector<std::string> uncovered;
+  // Every hazard, item and grade line of the ruleset and its imports, so that a caller
+  // running several files can combine coverage (an imported hazard exercised by the
+  // importer's tests is covered).
+  std::vector<coverage_item> coverage;
 };
 
 class ruleset {
@@ -91,6 +118,9 @@ class ruleset {
   const std::string& digest() const;  // "sha256:…"
   const std::vector<input_info>& inputs() const;
   const ruleset_info& info() const;
+  const std::vector<hazard_info>& hazards() const;
+  const std::vector<score_info>& scores() const;
+  const std::vector<grade_info>& grades() const;
 
   // Evaluates one record given as JSON text. Throws std::invalid_argument for a bad
   // options.asof (the only API misuse it can detect); every fault of the facts is in the

@@ -94,6 +94,9 @@ const std::string& ruleset::version() const { return program_->info.version; }
 const std::string& ruleset::digest() const { return program_->info.digest; }
 const std::vector<input_info>& ruleset::inputs() const { return program_->input_infos; }
 const ruleset_info& ruleset::info() const { return program_->info; }
+const std::vector<hazard_info>& ruleset::hazards() const { return program_->hazard_infos; }
+const std::vector<score_info>& ruleset::scores() const { return program_->score_infos; }
+const std::vector<grade_info>& ruleset::grades() const { return program_->grade_infos; }
 
 bound_facts ruleset::bind(const std::function<void(detail::fact_sink&)>& produce,
                           const eval_options& options) const {
@@ -261,18 +264,26 @@ test_run ruleset::run_tests() const {
   auto loc = [&](ast::pos where) {
     return p.sources->files[where.file].display + ":" + std::to_string(where.line) + ": ";
   };
+  auto add = [&](ast::pos where, std::string what, bool covered) {
+    coverage_item c;
+    c.file = p.sources->files[where.file].display;
+    c.canonical = p.sources->files[where.file].canonical;
+    c.line = static_cast<int>(where.line);
+    c.what = std::move(what);
+    c.covered = covered;
+    if (!covered) run.uncovered.push_back(loc(where) + c.what);
+    run.coverage.push_back(std::move(c));
+  };
   for (std::size_t i = 0; i < p.hazards.size(); ++i)
-    if (!hazard_seen[i]) run.uncovered.push_back(loc(p.hazards[i].where) + "hazard " + p.hazards[i].id);
+    add(p.hazards[i].where, "hazard " + p.hazards[i].id, hazard_seen[i]);
   for (std::size_t i = 0; i < p.scores.size(); ++i)
     for (std::size_t k = 0; k < p.scores[i].items.size(); ++k)
-      if (!item_seen[i][k])
-        run.uncovered.push_back(loc(p.scores[i].items[k].where) +
-                                (p.scores[i].items[k].deduct ? "deduct " : "item ") + p.scores[i].items[k].id);
+      add(p.scores[i].items[k].where,
+          (p.scores[i].items[k].deduct ? "deduct " : "item ") + p.scores[i].items[k].id, item_seen[i][k]);
   for (std::size_t i = 0; i < p.grades.size(); ++i)
     for (std::size_t k = 0; k < p.grades[i].lines.size(); ++k)
-      if (!line_seen[i][k])
-        run.uncovered.push_back(loc(p.grades[i].lines[k].where) + "grade " + p.grades[i].name + " line " +
-                                p.grades[i].lines[k].label_text);
+      add(p.grades[i].lines[k].where, "grade " + p.grades[i].name + " line " + p.grades[i].lines[k].label_text,
+          line_seen[i][k]);
   return run;
 }
 

@@ -59,9 +59,12 @@ constexpr std::size_t window = 200;  // characters of a source line shown
 
 const char* severity_word(severity s) {
   switch (s) {
-    case severity::error: return "error";
-    case severity::warning: return "warning";
-    case severity::note: return "note";
+    case severity::error:
+      return "error";
+    case severity::warning:
+      return "warning";
+    case severity::note:
+      return "note";
   }
   return "error";
 }
@@ -86,7 +89,8 @@ std::size_t width_of(std::string_view shown) {
     std::size_t len = 1;
     std::int32_t cp = detail::decode_utf8(shown, i, len);
     if (len == 0) len = 1;
-    w += cp < 0 ? 1 : static_cast<std::size_t>(detail::display_width(static_cast<std::uint32_t>(cp)));
+    w += cp < 0 ? 1
+                : static_cast<std::size_t>(detail::display_width(static_cast<std::uint32_t>(cp)));
     i += len;
   }
   return w;
@@ -121,8 +125,7 @@ std::string render(const source_set& sources, const diagnostic& d) {
   }
   std::string shown, pad;
   for (std::size_t k = first; k < last; ++k) {
-    std::string piece =
-        detail::escape_for_display(line.substr(units[k].first, units[k].second));
+    std::string piece = detail::escape_for_display(line.substr(units[k].first, units[k].second));
     if (k < caret) pad.append(width_of(piece), ' ');
     shown += piece;
   }

@@ -1835,6 +1835,19 @@ std::shared_ptr<program> checker::run() {
   order_declarations();
   lower_tests();
   if (D_.has_errors()) return nullptr;
+  for (const auto& h : P_->hazards)
+    P_->hazard_infos.push_back({h.id, h.title, h.category, h.major ? "major" : "general"});
+  for (const auto& sc : P_->scores) {
+    score_info si{sc.name, {}};
+    for (const auto& sec : sc.sections) si.sections.push_back(sec.name);
+    P_->score_infos.push_back(std::move(si));
+  }
+  for (const auto& g : P_->grades) {
+    grade_info gi{g.name, {}};
+    if (g.color_scale) gi.values.assign(std::begin(color_names), std::end(color_names));
+    else gi.values = P_->scales[g.scale];
+    P_->grade_infos.push_back(std::move(gi));
+  }
   return P_;
 }
 

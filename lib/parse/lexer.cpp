@@ -39,14 +39,22 @@ int hex_value(char c) {
 // Full-width lookalikes of ASCII punctuation (spec §10): the ASCII character to use.
 const char* lookalike(std::int32_t cp) {
   switch (cp) {
-    case 0xFF08: return "(";
-    case 0xFF09: return ")";
-    case 0x201C: return "\"";
-    case 0x201D: return "\"";
-    case 0xFF0C: return ",";
-    case 0xFF1A: return ":";
-    case 0x3000: return " ";
-    default: return nullptr;
+    case 0xFF08:
+      return "(";
+    case 0xFF09:
+      return ")";
+    case 0x201C:
+      return "\"";
+    case 0x201D:
+      return "\"";
+    case 0xFF0C:
+      return ",";
+    case 0xFF1A:
+      return ":";
+    case 0x3000:
+      return " ";
+    default:
+      return nullptr;
   }
 }
 
@@ -62,38 +70,70 @@ std::string lookalike_message(std::int32_t cp, std::string_view raw) {
 
 std::string describe(tok kind) {
   switch (kind) {
-    case tok::eof: return "end of file";
-    case tok::word: return "a name";
-    case tok::integer: return "an integer";
-    case tok::decimal: return "a number";
-    case tok::string: return "a string";
-    case tok::date: return "a date";
-    case tok::lparen: return "`(`";
-    case tok::rparen: return "`)`";
-    case tok::lbrace: return "`{`";
-    case tok::rbrace: return "`}`";
-    case tok::lbracket: return "`[`";
-    case tok::rbracket: return "`]`";
-    case tok::comma: return "`,`";
-    case tok::colon: return "`:`";
-    case tok::dot: return "`.`";
-    case tok::dotdot: return "`..`";
-    case tok::assign: return "`=`";
-    case tok::eq: return "`==`";
-    case tok::ne: return "`!=`";
-    case tok::lt: return "`<`";
-    case tok::le: return "`<=`";
-    case tok::gt: return "`>`";
-    case tok::ge: return "`>=`";
-    case tok::plus: return "`+`";
-    case tok::minus: return "`-`";
-    case tok::star: return "`*`";
-    case tok::slash: return "`/`";
-    case tok::percent: return "`%`";
-    case tok::qq: return "`??`";
-    case tok::fat_arrow: return "`=>`";
-    case tok::arrow: return "`->`";
-    case tok::pipe: return "`|`";
+    case tok::eof:
+      return "end of file";
+    case tok::word:
+      return "a name";
+    case tok::integer:
+      return "an integer";
+    case tok::decimal:
+      return "a number";
+    case tok::string:
+      return "a string";
+    case tok::date:
+      return "a date";
+    case tok::lparen:
+      return "`(`";
+    case tok::rparen:
+      return "`)`";
+    case tok::lbrace:
+      return "`{`";
+    case tok::rbrace:
+      return "`}`";
+    case tok::lbracket:
+      return "`[`";
+    case tok::rbracket:
+      return "`]`";
+    case tok::comma:
+      return "`,`";
+    case tok::colon:
+      return "`:`";
+    case tok::dot:
+      return "`.`";
+    case tok::dotdot:
+      return "`..`";
+    case tok::assign:
+      return "`=`";
+    case tok::eq:
+      return "`==`";
+    case tok::ne:
+      return "`!=`";
+    case tok::lt:
+      return "`<`";
+    case tok::le:
+      return "`<=`";
+    case tok::gt:
+      return "`>`";
+    case tok::ge:
+      return "`>=`";
+    case tok::plus:
+      return "`+`";
+    case tok::minus:
+      return "`-`";
+    case tok::star:
+      return "`*`";
+    case tok::slash:
+      return "`/`";
+    case tok::percent:
+      return "`%`";
+    case tok::qq:
+      return "`??`";
+    case tok::fat_arrow:
+      return "`=>`";
+    case tok::arrow:
+      return "`->`";
+    case tok::pipe:
+      return "`|`";
   }
   return "a token";
 }
@@ -138,8 +178,7 @@ bool lexer::bad_char_error() {
   }
   if (cp >= 0) return false;
   error_at(st_.offset, st_.line, st_.column,
-           "invalid UTF-8 byte 0x" +
-               hex(static_cast<unsigned char>(text_[st_.offset]), 2));
+           "invalid UTF-8 byte 0x" + hex(static_cast<unsigned char>(text_[st_.offset]), 2));
   // One error for a run of invalid bytes; each byte still counts one column.
   while (st_.offset < text_.size()) {
     cp = peek_cp(len);
@@ -213,8 +252,8 @@ bool lexer::scan_word(token& t, bool id_mode) {
       too_long = true;
       t.bad = true;
       error_at(start_off, t.line, start_col,
-               "identifier is longer than the limit of " +
-                   std::to_string(identifier_limit_) + " characters (limit `identifier`)");
+               "identifier is longer than the limit of " + std::to_string(identifier_limit_) +
+                   " characters (limit `identifier`)");
     }
   }
   t.text.assign(text_.substr(t.begin, st_.offset - t.begin));
@@ -253,8 +292,7 @@ void lexer::scan_number(token& t) {
     v = v * 10 + d;
   }
   if (t.bad) {
-    error_at(t.begin, t.line, t.column,
-             "integer `" + t.text + "` does not fit in 64 bits");
+    error_at(t.begin, t.line, t.column, "integer `" + t.text + "` does not fit in 64 bits");
   }
   t.u = v;
 }
@@ -355,8 +393,7 @@ void lexer::scan_string(token& t, bool curly) {
         }
         std::string shown = detail::escape_for_display(text_.substr(st_.offset, elen));
         if (e == '\0' && st_.offset >= text_.size()) shown = "";
-        bad_escape("unknown escape `\\" + shown +
-                   "` in string: use \\\" \\\\ \\n \\t or \\uXXXX");
+        bad_escape("unknown escape `\\" + shown + "` in string: use \\\" \\\\ \\n \\t or \\uXXXX");
         // The escaped character is left to the loop (it may be a quote or a newline).
       }
     }
@@ -435,26 +472,60 @@ token lexer::next() {
       skipped = true;
     };
     switch (c) {
-      case '(': one(tok::lparen); break;
-      case ')': one(tok::rparen); break;
-      case '{': one(tok::lbrace); break;
-      case '}': one(tok::rbrace); break;
-      case '[': one(tok::lbracket); break;
-      case ']': one(tok::rbracket); break;
-      case ',': one(tok::comma); break;
-      case ':': one(tok::colon); break;
-      case '+': one(tok::plus); break;
-      case '*': one(tok::star); break;
-      case '/': one(tok::slash); break;
-      case '%': one(tok::percent); break;
-      case '|': one(tok::pipe); break;
-      case '.': n == '.' ? two(tok::dotdot) : one(tok::dot); break;
+      case '(':
+        one(tok::lparen);
+        break;
+      case ')':
+        one(tok::rparen);
+        break;
+      case '{':
+        one(tok::lbrace);
+        break;
+      case '}':
+        one(tok::rbrace);
+        break;
+      case '[':
+        one(tok::lbracket);
+        break;
+      case ']':
+        one(tok::rbracket);
+        break;
+      case ',':
+        one(tok::comma);
+        break;
+      case ':':
+        one(tok::colon);
+        break;
+      case '+':
+        one(tok::plus);
+        break;
+      case '*':
+        one(tok::star);
+        break;
+      case '/':
+        one(tok::slash);
+        break;
+      case '%':
+        one(tok::percent);
+        break;
+      case '|':
+        one(tok::pipe);
+        break;
+      case '.':
+        n == '.' ? two(tok::dotdot) : one(tok::dot);
+        break;
       case '=':
         n == '=' ? two(tok::eq) : n == '>' ? two(tok::fat_arrow) : one(tok::assign);
         break;
-      case '<': n == '=' ? two(tok::le) : one(tok::lt); break;
-      case '>': n == '=' ? two(tok::ge) : one(tok::gt); break;
-      case '-': n == '>' ? two(tok::arrow) : one(tok::minus); break;
+      case '<':
+        n == '=' ? two(tok::le) : one(tok::lt);
+        break;
+      case '>':
+        n == '=' ? two(tok::ge) : one(tok::gt);
+        break;
+      case '-':
+        n == '>' ? two(tok::arrow) : one(tok::minus);
+        break;
       case '!':
         if (n == '=') {
           two(tok::ne);
@@ -475,8 +546,12 @@ token lexer::next() {
       case '\'':
         unexpected("unexpected `'`: strings are written in double quotes `\"`");
         break;
-      case '"': scan_string(t, false); break;
-      case '@': scan_date(t); break;
+      case '"':
+        scan_string(t, false);
+        break;
+      case '@':
+        scan_date(t);
+        break;
       default:
         if (is_ascii_digit(c)) {
           scan_number(t);
@@ -493,7 +568,7 @@ token lexer::next() {
               scan_string(t, true);
               break;
             }
-            t.kind = *ascii == '(' ? tok::lparen
+            t.kind = *ascii == '('   ? tok::lparen
                      : *ascii == ')' ? tok::rparen
                      : *ascii == ',' ? tok::comma
                                      : tok::colon;
@@ -502,9 +577,8 @@ token lexer::next() {
           }
           std::string shown = cp < 0x20 || cp == 0x7f ? "" : raw;
           error_at(st_.offset, st_.line, st_.column,
-                   "unexpected character " +
-                       (shown.empty() ? std::string() : "`" + shown + "` ") + "(U+" +
-                       hex(static_cast<std::uint32_t>(cp), 4) + ")");
+                   "unexpected character " + (shown.empty() ? std::string() : "`" + shown + "` ") +
+                       "(U+" + hex(static_cast<std::uint32_t>(cp), 4) + ")");
           advance_bytes(len);
           skipped = true;
         }

@@ -25,37 +25,37 @@ struct parse_limits;
 
 enum class tok : std::uint8_t {
   eof,
-  word,      // identifier or keyword: text
-  integer,   // u: magnitude (fits when <= 2^63; the parser folds a leading '-')
-  decimal,   // i: value scaled by 10^6
-  string,    // text: decoded
-  date,      // i: day number
-  lparen,    // (
-  rparen,    // )
-  lbrace,    // {
-  rbrace,    // }
-  lbracket,  // [
-  rbracket,  // ]
-  comma,     // ,
-  colon,     // :
-  dot,       // .
-  dotdot,    // ..
-  assign,    // =
-  eq,        // ==
-  ne,        // !=
-  lt,        // <
-  le,        // <=
-  gt,        // >
-  ge,        // >=
-  plus,      // +
-  minus,     // -
-  star,      // *
-  slash,     // /
-  percent,   // %
-  qq,        // ??
-  fat_arrow, // =>
-  arrow,     // ->
-  pipe,      // |
+  word,       // identifier or keyword: text
+  integer,    // u: magnitude (fits when <= 2^63; the parser folds a leading '-')
+  decimal,    // i: value scaled by 10^6
+  string,     // text: decoded
+  date,       // i: day number
+  lparen,     // (
+  rparen,     // )
+  lbrace,     // {
+  rbrace,     // }
+  lbracket,   // [
+  rbracket,   // ]
+  comma,      // ,
+  colon,      // :
+  dot,        // .
+  dotdot,     // ..
+  assign,     // =
+  eq,         // ==
+  ne,         // !=
+  lt,         // <
+  le,         // <=
+  gt,         // >
+  ge,         // >=
+  plus,       // +
+  minus,      // -
+  star,       // *
+  slash,      // /
+  percent,    // %
+  qq,         // ??
+  fat_arrow,  // =>
+  arrow,      // ->
+  pipe,       // |
 };
 
 // A short description for messages: "`(`", "a name", "a string", "end of file".

@@ -30,22 +30,20 @@ using ast::no_expr;
 struct syntax_error {};
 
 constexpr std::array<std::string_view, 19> reserved_words = {
-    "and",   "or",        "not",  "in",     "if",      "then",   "else",
-    "where", "when",      "otherwise", "true", "false", "none", "hazards",
-    "asof",  "blue",      "yellow", "orange", "red"};
+    "and",  "or",    "not",  "in",      "if",   "then", "else",   "where",  "when", "otherwise",
+    "true", "false", "none", "hazards", "asof", "blue", "yellow", "orange", "red"};
 
 // Words that begin a declaration or a clause. They are not reserved (a path may be called
 // `score`), but one that starts a line and is followed by what follows such a keyword (a
 // name, a string, a date or `{`) is taken to begin the next declaration when an
 // expression was expected, so that `let a = 1 +` is reported at the next line's `let`.
 constexpr std::array<std::string_view, 23> statement_words = {
-    "title", "version",  "source", "effective", "import",  "input",    "let",    "table",
+    "title",  "version", "source", "effective", "import",   "input",    "let",    "table",
     "hazard", "score",   "grade",  "test",      "category", "severity", "cite",   "rectify",
     "advice", "section", "item",   "deduct",    "given",    "expect",   "ruleset"};
 
 bool is_statement_word(std::string_view w) {
-  return std::find(statement_words.begin(), statement_words.end(), w) !=
-         statement_words.end();
+  return std::find(statement_words.begin(), statement_words.end(), w) != statement_words.end();
 }
 
 bool is_reserved(std::string_view w) {
@@ -61,8 +59,8 @@ int color_index(std::string_view w) {
 }
 
 bool is_aggregate(std::string_view w) {
-  return w == "count" || w == "any" || w == "all" || w == "sum" || w == "min" ||
-         w == "max" || w == "avg";
+  return w == "count" || w == "any" || w == "all" || w == "sum" || w == "min" || w == "max" ||
+         w == "avg";
 }
 
 std::string quote(std::string_view s) { return "`" + std::string(s) + "`"; }
@@ -141,9 +139,12 @@ class parser {
 
   std::string found(const token& t) const {
     switch (t.kind) {
-      case tok::eof: return "end of file";
-      case tok::string: return "a string";
-      case tok::word: return quote(t.text);
+      case tok::eof:
+        return "end of file";
+      case tok::string:
+        return "a string";
+      case tok::word:
+        return quote(t.text);
       default: {
         std::string_view raw = std::string_view(src_.text).substr(t.begin, t.end - t.begin);
         if (raw.size() > 40) raw = raw.substr(0, 40);
@@ -152,9 +153,7 @@ class parser {
     }
   }
 
-  void error(const token& t, std::string message) {
-    diags_.error(pos_of(t), std::move(message));
-  }
+  void error(const token& t, std::string message) { diags_.error(pos_of(t), std::move(message)); }
   [[noreturn]] void fail(const token& t, std::string message) {
     error(t, std::move(message));
     throw syntax_error{};
@@ -351,7 +350,15 @@ void parser::sync(std::uint32_t after, const start_test& starts) {
     }
     if (t.kind == tok::lbrace) ++braces;
     if (t.kind == tok::rbrace) --braces;
+    bool given = t.kind == tok::word && t.text == "given";
     take();
+    if (given) {  // skip its JSON raw: JSON escapes are not the language's
+      lexer::state before = lex_.save();
+      std::string json;
+      ast::pos where;
+      ast::span bytes;
+      if (!lex_.capture_json(json, where, bytes) && json.empty()) lex_.restore(before);
+    }
   }
 }
 
@@ -384,17 +391,28 @@ expr_id parser::if_expression() {
 parser::binary_op parser::peek_binary() {
   const token& t = peek();
   switch (t.kind) {
-    case tok::eq: return {ast::op::eq, prec_cmp};
-    case tok::ne: return {ast::op::ne, prec_cmp};
-    case tok::lt: return {ast::op::lt, prec_cmp};
-    case tok::le: return {ast::op::le, prec_cmp};
-    case tok::gt: return {ast::op::gt, prec_cmp};
-    case tok::ge: return {ast::op::ge, prec_cmp};
-    case tok::plus: return {ast::op::add, prec_add};
-    case tok::minus: return {ast::op::sub, prec_add};
-    case tok::star: return {ast::op::mul, prec_mul};
-    case tok::slash: return {ast::op::div, prec_mul};
-    case tok::percent: return {ast::op::mod, prec_mul};
+    case tok::eq:
+      return {ast::op::eq, prec_cmp};
+    case tok::ne:
+      return {ast::op::ne, prec_cmp};
+    case tok::lt:
+      return {ast::op::lt, prec_cmp};
+    case tok::le:
+      return {ast::op::le, prec_cmp};
+    case tok::gt:
+      return {ast::op::gt, prec_cmp};
+    case tok::ge:
+      return {ast::op::ge, prec_cmp};
+    case tok::plus:
+      return {ast::op::add, prec_add};
+    case tok::minus:
+      return {ast::op::sub, prec_add};
+    case tok::star:
+      return {ast::op::mul, prec_mul};
+    case tok::slash:
+      return {ast::op::div, prec_mul};
+    case tok::percent:
+      return {ast::op::mod, prec_mul};
     case tok::word:
       if (t.text == "or") return {ast::op::or_, prec_or};
       if (t.text == "and") return {ast::op::and_, prec_and};
@@ -404,7 +422,8 @@ parser::binary_op parser::peek_binary() {
         if (n.kind == tok::word && n.text == "in") return {ast::op::not_in, prec_cmp};
       }
       return {};
-    default: return {};
+    default:
+      return {};
   }
 }
 
@@ -544,7 +563,8 @@ expr_id parser::primary() {
   const token& t = peek();
   switch (t.kind) {
     case tok::integer:
-    case tok::decimal: return number_literal(nullptr);
+    case tok::decimal:
+      return number_literal(nullptr);
     case tok::string: {
       expr_id id = leaf(expr_kind::lit_string, t);
       arena_[id].text = t.text;
@@ -557,10 +577,14 @@ expr_id parser::primary() {
       take();
       return id;
     }
-    case tok::lparen: return paren_expression();
-    case tok::lbracket: return list_literal();
-    case tok::word: return word_primary();
-    default: fail_expected("an expression");
+    case tok::lparen:
+      return paren_expression();
+    case tok::lbracket:
+      return list_literal();
+    case tok::word:
+      return word_primary();
+    default:
+      fail_expected("an expression");
   }
 }
 
@@ -609,8 +633,7 @@ expr_id parser::word_primary() {
     expr_id arg = leaf(expr_kind::path, id);
     arena_[arg].segments = {id.text};
     e.args = {arg};
-  } else if (is_aggregate(w) && at(tok::word) && !is_reserved(cur_.text) &&
-             [&] {
+  } else if (is_aggregate(w) && at(tok::word) && !is_reserved(cur_.text) && [&] {
                token n = peek2();
                return n.kind == tok::word && n.text == "in";
              }()) {
@@ -630,8 +653,8 @@ expr_id parser::word_primary() {
     e.args = {source, where, value};
     if (!at(tok::rparen)) {
       fail_expected(where == no_expr && value == no_expr ? "`where`, `:` or `)`"
-                    : value == no_expr                     ? "`:` or `)`"
-                                                           : "`)`",
+                    : value == no_expr                   ? "`:` or `)`"
+                                                         : "`)`",
                     closing);
     }
   } else {
@@ -658,8 +681,8 @@ expr_id parser::list_literal() {
     if (!at(tok::comma)) break;
     take();
   }
-  token close = expect(tok::rbracket, "or `,` in the list opened at line " +
-                                          std::to_string(open.line));
+  token close =
+      expect(tok::rbracket, "or `,` in the list opened at line " + std::to_string(open.line));
   e.source = {open.begin, close.end};
   return add(std::move(e));
 }
@@ -676,13 +699,14 @@ expr_id parser::literal() {
     case tok::integer:
     case tok::decimal:
     case tok::string:
-    case tok::date: return primary();
+    case tok::date:
+      return primary();
     case tok::word:
-      if (t.text == "true" || t.text == "false" || t.text == "none" ||
-          color_index(t.text) >= 0)
+      if (t.text == "true" || t.text == "false" || t.text == "none" || color_index(t.text) >= 0)
         return word_primary();
       break;
-    default: break;
+    default:
+      break;
   }
   fail_expected("a literal (a number, a string, a date, `true`, `false`, a colour or `none`)");
 }
@@ -698,8 +722,8 @@ expr_id parser::literal_list() {
     if (!at(tok::comma)) break;
     take();
   }
-  token close = expect(tok::rbracket, "or `,` in the list opened at line " +
-                                          std::to_string(open.line));
+  token close =
+      expect(tok::rbracket, "or `,` in the list opened at line " + std::to_string(open.line));
   e.source = {open.begin, close.end};
   return add(std::move(e));
 }
@@ -720,9 +744,9 @@ expr_id parser::path_expression() {
 
 // ---- the file -------------------------------------------------------------------------
 
-const std::array<std::string_view, 12> decl_keywords = {
-    "title", "version", "source", "effective", "import", "input",
-    "let",   "table",   "hazard", "score",     "grade",  "test"};
+const std::array<std::string_view, 12> decl_keywords = {"title",  "version", "source", "effective",
+                                                        "import", "input",   "let",    "table",
+                                                        "hazard", "score",   "grade",  "test"};
 
 ast::ruleset_file parser::run() {
   ast::ruleset_file out;
@@ -756,8 +780,7 @@ void parser::body(ast::ruleset_file& out, const token& opener) {
   };
   block(opener, "ruleset", starts, [&](const token& t) {
     if (t.kind == tok::word &&
-        (t.text == "title" || t.text == "version" || t.text == "source" ||
-         t.text == "effective")) {
+        (t.text == "title" || t.text == "version" || t.text == "source" || t.text == "effective")) {
       token kw = take();
       bool dup = duplicate(seen, kw, "the ruleset");
       if (kw.text == "effective") {
@@ -777,9 +800,9 @@ void parser::body(ast::ruleset_file& out, const token& opener) {
 void parser::declaration(ast::ruleset_file& out, const token& t) {
   if (t.kind != tok::word) {
     fail_expected("a declaration (" +
-                      one_of({"title", "version", "source", "effective", "import", "input",
-                              "let", "table", "hazard", "score", "grade", "test"}) +
-                      ") or `}`");
+                  one_of({"title", "version", "source", "effective", "import", "input", "let",
+                          "table", "hazard", "score", "grade", "test"}) +
+                  ") or `}`");
   }
   const std::string& w = t.text;
   if (w == "import") {
@@ -887,8 +910,7 @@ ast::type_spec parser::type(bool allow_list, std::vector<ast::input_decl>* field
 
 void parser::input_entries(const token& opener, std::vector<ast::input_decl>& out) {
   auto starts = [](const token& t) { return t.kind == tok::word; };
-  block(opener, opener.text, starts,
-        [&](const token&) { out.push_back(input_entry()); });
+  block(opener, opener.text, starts, [&](const token&) { out.push_back(input_entry()); });
 }
 
 // entry := path ':' type ['in' LOW '..' HIGH] ['=' literal] [STRING]   (options in any order)
@@ -1011,9 +1033,8 @@ void parser::table_header(ast::table_decl& d, const token& bar) {
       if (peek().line != line || !at(tok::pipe)) fail_expected("`|`", row_end);
       take();
       if (names_ok && n != d.params.size()) {
-        error(arrow, "the header names " + std::to_string(n) + " column" +
-                         (n == 1 ? "" : "s") + " but the table has " +
-                         std::to_string(d.params.size()) + " parameter" +
+        error(arrow, "the header names " + std::to_string(n) + " column" + (n == 1 ? "" : "s") +
+                         " but the table has " + std::to_string(d.params.size()) + " parameter" +
                          (d.params.size() == 1 ? "" : "s"));
       }
       return;
@@ -1026,9 +1047,9 @@ void parser::table_header(ast::table_decl& d, const token& bar) {
                       ? "the header names " + quote(name.text) + " where parameter " +
                             quote(d.params[n].name) +
                             " was expected (the header names the parameters in order)"
-                      : "the header names " + quote(name.text) +
-                            " but the table has only " + std::to_string(d.params.size()) +
-                            " parameter" + (d.params.size() == 1 ? "" : "s"));
+                      : "the header names " + quote(name.text) + " but the table has only " +
+                            std::to_string(d.params.size()) + " parameter" +
+                            (d.params.size() == 1 ? "" : "s"));
     }
     ++n;
     if (peek().line != line || !at(tok::pipe)) fail_expected("`|`", row_end);
@@ -1038,8 +1059,8 @@ void parser::table_header(ast::table_decl& d, const token& bar) {
 
 void parser::table_row(ast::table_decl& d, const token& bar) {
   std::uint32_t line = bar.line;
-  std::string row_end = "to end the row on line " + std::to_string(line) +
-                        " (a table row is one line)";
+  std::string row_end =
+      "to end the row on line " + std::to_string(line) + " (a table row is one line)";
   take();
   ast::table_row r;
   r.where = pos_of(bar);
@@ -1084,13 +1105,26 @@ ast::table_cell parser::table_cell(bool& bare, std::uint32_t line) {
   }
   std::optional<ast::op> o;
   switch (t.kind) {
-    case tok::eq: o = ast::op::eq; break;
-    case tok::ne: o = ast::op::ne; break;
-    case tok::lt: o = ast::op::lt; break;
-    case tok::le: o = ast::op::le; break;
-    case tok::gt: o = ast::op::gt; break;
-    case tok::ge: o = ast::op::ge; break;
-    default: break;
+    case tok::eq:
+      o = ast::op::eq;
+      break;
+    case tok::ne:
+      o = ast::op::ne;
+      break;
+    case tok::lt:
+      o = ast::op::lt;
+      break;
+    case tok::le:
+      o = ast::op::le;
+      break;
+    case tok::gt:
+      o = ast::op::gt;
+      break;
+    case tok::ge:
+      o = ast::op::ge;
+      break;
+    default:
+      break;
   }
   if (o) {
     take();
@@ -1134,8 +1168,8 @@ void parser::hazard(ast::ruleset_file& out) {
   std::string in = "hazard " + quote(h.id);
   auto starts = [](const token& t) {
     return t.kind == tok::word &&
-           (t.text == "category" || t.text == "severity" || t.text == "cite" ||
-            t.text == "when" || t.text == "rectify" || t.text == "advice");
+           (t.text == "category" || t.text == "severity" || t.text == "cite" || t.text == "when" ||
+            t.text == "rectify" || t.text == "advice");
   };
   bool saw_when = false;
   block(kw, "hazard", starts, [&](const token& t) {
@@ -1184,7 +1218,7 @@ void parser::hazard(ast::ruleset_file& out) {
         take();
         if (n.u >= (std::uint64_t{1} << 63)) {
           error(n, "integer `" + n.text + "` does not fit in 64 bits");
-        } else if (!dup) {
+        } else if (!dup && !n.bad) {
           h.within_days = static_cast<std::int64_t>(n.u);
         }
       }
@@ -1209,8 +1243,7 @@ void parser::score(ast::ruleset_file& out) {
     s.max = literal();
   }
   auto starts = [](const token& t) {
-    return t.kind == tok::word &&
-           (t.text == "section" || t.text == "item" || t.text == "deduct");
+    return t.kind == tok::word && (t.text == "section" || t.text == "item" || t.text == "deduct");
   };
   auto items_only = [](const token& t) {
     return t.kind == tok::word && (t.text == "item" || t.text == "deduct");
@@ -1267,8 +1300,7 @@ expr_id parser::points() {
     depth_guard guard(*this, t);
     return paren_expression();
   }
-  if (t.kind == tok::minus || t.kind == tok::integer || t.kind == tok::decimal)
-    return literal();
+  if (t.kind == tok::minus || t.kind == tok::integer || t.kind == tok::decimal) return literal();
   if (t.kind == tok::word && !is_reserved(t.text)) return path_expression();
   fail_expected("the points (a number, a parenthesised expression or a path)");
 }

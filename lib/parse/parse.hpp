@@ -26,9 +26,9 @@
 namespace carerules::parse {
 
 struct parse_limits {
-  std::size_t depth = 256;         // nested expressions and blocks
-  std::size_t identifier = 256;    // code points per identifier segment
-  std::size_t string = 1u << 20;   // bytes of a decoded string literal
+  std::size_t depth = 256;        // nested expressions and blocks
+  std::size_t identifier = 256;   // code points per identifier segment
+  std::size_t string = 1u << 20;  // bytes of a decoded string literal
 };
 
 // Parses sources.files[file].text into a ruleset (the lexer counts lines itself, so

@@ -197,6 +197,9 @@ struct program {
   std::shared_ptr<record_schema> schema;  // the top-level record
   std::vector<input_meta> inputs;         // by input id (== field_schema::order)
   std::vector<input_info> input_infos;    // public description
+  std::vector<hazard_info> hazard_infos;
+  std::vector<score_info> score_infos;
+  std::vector<grade_info> grade_infos;
 
   // code
   std::vector<node> nodes;

@@ -17,8 +17,7 @@ struct lexed {
   std::string errors;  // "line:col: message\n" each
 };
 
-lexed lex_all(std::string_view text, std::size_t identifier = 256,
-              std::size_t string = 1u << 20) {
+lexed lex_all(std::string_view text, std::size_t identifier = 256, std::size_t string = 1u << 20) {
   lexed out;
   lexer lx(text, 0, identifier, string, out.diags);
   for (;;) {
@@ -40,12 +39,24 @@ std::string shape(const lexed& l) {
     if (t.kind == tok::eof) break;
     if (!s.empty()) s += ' ';
     switch (t.kind) {
-      case tok::word: s += "w(" + t.text + ")"; break;
-      case tok::integer: s += "i(" + std::to_string(t.u) + ")"; break;
-      case tok::decimal: s += "d(" + std::to_string(t.i) + ")"; break;
-      case tok::string: s += "s(" + t.text + ")"; break;
-      case tok::date: s += "@(" + std::to_string(t.i) + ")"; break;
-      default: s += describe(t.kind); break;
+      case tok::word:
+        s += "w(" + t.text + ")";
+        break;
+      case tok::integer:
+        s += "i(" + std::to_string(t.u) + ")";
+        break;
+      case tok::decimal:
+        s += "d(" + std::to_string(t.i) + ")";
+        break;
+      case tok::string:
+        s += "s(" + t.text + ")";
+        break;
+      case tok::date:
+        s += "@(" + std::to_string(t.i) + ")";
+        break;
+      default:
+        s += describe(t.kind);
+        break;
     }
     s += "@" + std::to_string(t.line) + ":" + std::to_string(t.column);
   }
@@ -112,12 +123,8 @@ TEST(Lexer, Ids) {
     const char* rest;  // the next ordinary token's text, "" for eof
   };
   const id_case cases[] = {
-      {"H1.1.2 x", "H1.1.2", "x"},
-      {"A4.1", "A4.1", ""},
-      {"第四条.一)", "第四条.一", ")"},
-      {"E1. x", "E1", "."},
-      {"a.b_c.3d", "a.b_c.3d", ""},
-      {"  # c\n  E9 \"l\"", "E9", "l"},
+      {"H1.1.2 x", "H1.1.2", "x"}, {"A4.1", "A4.1", ""},         {"第四条.一)", "第四条.一", ")"},
+      {"E1. x", "E1", "."},        {"a.b_c.3d", "a.b_c.3d", ""}, {"  # c\n  E9 \"l\"", "E9", "l"},
   };
   for (const auto& c : cases) {
     ast::diagnostic_sink diags;
@@ -126,12 +133,13 @@ TEST(Lexer, Ids) {
     EXPECT_EQ(id.kind, tok::word) << c.input;
     EXPECT_EQ(id.text, c.id) << c.input;
     token rest = lx.next();
-    EXPECT_EQ(rest.kind == tok::eof ? std::string() : rest.text.empty() ? describe(rest.kind)
-                                                                          : rest.text,
-              std::string(c.rest).empty() ? std::string()
-              : std::string(c.rest) == "."  ? describe(tok::dot)
-              : std::string(c.rest) == ")"  ? describe(tok::rparen)
-                                            : std::string(c.rest))
+    EXPECT_EQ(rest.kind == tok::eof ? std::string()
+              : rest.text.empty()   ? describe(rest.kind)
+                                    : rest.text,
+              std::string(c.rest).empty()  ? std::string()
+              : std::string(c.rest) == "." ? describe(tok::dot)
+              : std::string(c.rest) == ")" ? describe(tok::rparen)
+                                           : std::string(c.rest))
         << c.input;
     EXPECT_FALSE(diags.has_errors()) << c.input;
   }

@@ -168,14 +168,14 @@ TEST(ParseExpr, Dumps) {
 }
 
 TEST(ParseExpr, Kinds) {
-  auto p = parse_text(rules(
-      "let a = count(r in xs where r.y)\n"
-      "let b = present(A4.1)\n"
-      "let c = -2.5\n"
-      "let d = @1970-01-11\n"
-      "let e = orange\n"
-      "let f = x ?? 1\n"
-      "let g = f(1).z\n"));
+  auto p =
+      parse_text(rules("let a = count(r in xs where r.y)\n"
+                       "let b = present(A4.1)\n"
+                       "let c = -2.5\n"
+                       "let d = @1970-01-11\n"
+                       "let e = orange\n"
+                       "let f = x ?? 1\n"
+                       "let g = f(1).z\n"));
   ASSERT_EQ(p->errors, "");
   const auto& lets = p->file.lets;
   ASSERT_EQ(lets.size(), 7u);
@@ -316,14 +316,13 @@ input { more : number }
 }
 
 TEST(Parse, Lets) {
-  auto p = parse_text(rules(
-      "let occupancy    = facility.residents_now / facility.beds\n"
-      "let night_ratio  = facility.staff.night / max(len(residents), 1)\n"));
+  auto p =
+      parse_text(rules("let occupancy    = facility.residents_now / facility.beds\n"
+                       "let night_ratio  = facility.staff.night / max(len(residents), 1)\n"));
   ASSERT_EQ(p->errors, "");
   ASSERT_EQ(p->file.lets.size(), 2u);
   EXPECT_EQ(p->file.lets[1].name, "night_ratio");
-  EXPECT_EQ(p->dump(p->file.lets[1].value),
-            "(facility.staff.night / max(len(residents), 1))");
+  EXPECT_EQ(p->dump(p->file.lets[1].value), "(facility.staff.night / max(len(residents), 1))");
 }
 
 TEST(Parse, Hazard) {
@@ -472,13 +471,16 @@ table k(a: enum("x", "y"), b: date) -> string { otherwise => "z" }
 
 std::string cell_text(const parsed& p, const ast::table_cell& c) {
   switch (c.kind) {
-    case ast::cell_kind::any: return "-";
-    case ast::cell_kind::in_list: return "in " + p.dump(c.a);
-    case ast::cell_kind::range: return p.dump(c.a) + ".." + p.dump(c.b);
+    case ast::cell_kind::any:
+      return "-";
+    case ast::cell_kind::in_list:
+      return "in " + p.dump(c.a);
+    case ast::cell_kind::range:
+      return p.dump(c.a) + ".." + p.dump(c.b);
     case ast::cell_kind::compare: {
-      static const std::map<ast::op, std::string> ops = {
-          {ast::op::eq, "=="}, {ast::op::ne, "!="}, {ast::op::lt, "<"},
-          {ast::op::le, "<="}, {ast::op::gt, ">"},  {ast::op::ge, ">="}};
+      static const std::map<ast::op, std::string> ops = {{ast::op::eq, "=="}, {ast::op::ne, "!="},
+                                                         {ast::op::lt, "<"},  {ast::op::le, "<="},
+                                                         {ast::op::gt, ">"},  {ast::op::ge, ">="}};
       return ops.at(c.oper) + " " + p.dump(c.a);
     }
   }
@@ -686,7 +688,8 @@ TEST(ParseErrors, Table) {
       {rules("score s { bonus B1 \"x\" 1 }"), "4:11: expected `section`, `item`, `deduct` or `}`"},
       {rules("score s { item \"x\" 1 }"), "4:16: expected an id such as `E1` after `item`"},
       {rules("score s { item B1 1 }"), "4:19: expected a string (the label)"},
-      {rules("score s { item B1 \"x\" when a }"), "4:23: expected the points (a number, a parenthesised expression or a path)"},
+      {rules("score s { item B1 \"x\" when a }"),
+       "4:23: expected the points (a number, a parenthesised expression or a path)"},
       {rules("score s { item B1 \"x\" \"y\" }"), "4:23: expected the points"},
       {rules("score s { section a { section b { } } }"), "4:23: expected `item`, `deduct` or `}`"},
       // grades
@@ -717,7 +720,8 @@ TEST(ParseErrors, Table) {
        "6:3: expected `|` on line 5 (a table header is one line)"},
       {rules("table t(a: int) -> int {\n  when a > 1 => 1\n  | a | => |\n}"),
        "6:3: a table has either `when` rows or `|` rows, not both"},
-      {rules("table t(a: int) -> int {\n  | a | => |\n  | 1..x | 2 |\n}"), "6:8: expected a literal"},
+      {rules("table t(a: int) -> int {\n  | a | => |\n  | 1..x | 2 |\n}"),
+       "6:8: expected a literal"},
       {rules("table t(a: int) -> int {\n  | a | => |\n  | in 1 | 2 |\n}"), "6:8: expected `[`"},
       // tests
       {rules("test x { }"), "4:6: expected a string (the test's name)"},
@@ -734,29 +738,31 @@ TEST(ParseErrors, Table) {
   for (const auto& c : cases) {
     auto p = parse_text(c.input);
     EXPECT_TRUE(has_error(p->errors, c.expected))
-        << "input:\n" << c.input << "\nwant: " << c.expected << "\ngot:\n" << p->errors;
+        << "input:\n"
+        << c.input << "\nwant: " << c.expected << "\ngot:\n"
+        << p->errors;
   }
 }
 
 TEST(ParseErrors, RecoveryReportsSeveral) {
   auto p = parse_text(
-      "ruleset t {\n"                                  // 1
-      "  title \"T\"\n"                                // 2
-      "  let a = 1 +\n"                                // 3
-      "  let b = 2\n"                                  // 4
-      "  hazard H1 \"h\" {\n"                          // 5
-      "    severity high\n"                            // 6
-      "    when a > (\n"                               // 7
-      "    cite \"c\"\n"                               // 8
-      "  }\n"                                          // 9
-      "  hazard H2 \"h\" { when x }\n"                 // 10
-      "  score s {\n"                                  // 11
-      "    item I1 \"x\" 1 when\n"                     // 12
-      "    item I2 \"y\" 2\n"                          // 13
-      "    section q { item I3 5 }\n"                  // 14
-      "  }\n"                                          // 15
-      "  bogus\n"                                      // 16
-      "  let c = 3\n"                                  // 17
+      "ruleset t {\n"                   // 1
+      "  title \"T\"\n"                 // 2
+      "  let a = 1 +\n"                 // 3
+      "  let b = 2\n"                   // 4
+      "  hazard H1 \"h\" {\n"           // 5
+      "    severity high\n"             // 6
+      "    when a > (\n"                // 7
+      "    cite \"c\"\n"                // 8
+      "  }\n"                           // 9
+      "  hazard H2 \"h\" { when x }\n"  // 10
+      "  score s {\n"                   // 11
+      "    item I1 \"x\" 1 when\n"      // 12
+      "    item I2 \"y\" 2\n"           // 13
+      "    section q { item I3 5 }\n"   // 14
+      "  }\n"                           // 15
+      "  bogus\n"                       // 16
+      "  let c = 3\n"                   // 17
       "}\n");
   EXPECT_TRUE(has_error(p->errors, "4:3: expected an expression, found `let`")) << p->errors;
   EXPECT_TRUE(has_error(p->errors, "6:14: expected `major` or `general`")) << p->errors;
@@ -780,15 +786,15 @@ TEST(ParseErrors, RecoveryReportsSeveral) {
 }
 
 TEST(ParseErrors, RecoveryInPipeTable) {
-  auto p = parse_text(rules(
-      "table t(a: int) -> int {\n"
-      "  | a | => |\n"
-      "  | ?? | 1 |\n"
-      "  | 2 | 3 |\n"
-      "  | >= | 4 |\n"
-      "  | - | 5 |\n"
-      "}\n"
-      "let after = 1"));
+  auto p =
+      parse_text(rules("table t(a: int) -> int {\n"
+                       "  | a | => |\n"
+                       "  | ?? | 1 |\n"
+                       "  | 2 | 3 |\n"
+                       "  | >= | 4 |\n"
+                       "  | - | 5 |\n"
+                       "}\n"
+                       "let after = 1"));
   EXPECT_TRUE(has_error(p->errors, "6:5: expected a literal")) << p->errors;
   EXPECT_TRUE(has_error(p->errors, "8:8: expected a literal")) << p->errors;
   ASSERT_EQ(p->file.tables.size(), 1u);
@@ -808,8 +814,8 @@ TEST(ParseErrors, LexicalErrorsDoNotStopParsing) {
 // ---- limits and hostile input ---------------------------------------------------------
 
 TEST(ParseLimits, DeepParentheses) {
-  std::string deep = rules("let x = " + std::string(100000, '(') + "1" +
-                           std::string(100000, ')') + "\nlet y = 2");
+  std::string deep =
+      rules("let x = " + std::string(100000, '(') + "1" + std::string(100000, ')') + "\nlet y = 2");
   auto p = parse_text(deep);
   EXPECT_TRUE(has_error(p->errors, "4: nesting is deeper than the limit of 256 (limit `depth`)"))
       << p->errors.substr(0, 500);
@@ -872,9 +878,42 @@ TEST(ParseLimits, DepthCountsBlocksAndIsConfigurable) {
       << nested->errors;
   parse_limits wide;
   wide.depth = 2000;
-  auto p = parse_text(rules("let x = " + std::string(1000, '(') + "1" + std::string(1000, ')')),
-                      wide);
+  auto p =
+      parse_text(rules("let x = " + std::string(1000, '(') + "1" + std::string(1000, ')')), wide);
   EXPECT_EQ(p->errors, "");
+}
+
+TEST(ParseLimits, LongOperatorChainsAreLoopsNotRecursion) {
+  // The parser does not recurse on a chain; the tree it builds is deep (the checker bounds
+  // it), and dump() cuts it.
+  std::string chain = "a";
+  for (int k = 0; k < 100000; ++k) chain += " + a";
+  auto p = parse_text(rules("let x = " + chain));
+  EXPECT_EQ(p->errors, "");
+  std::string d = p->dump(p->file.lets[0].value);
+  EXPECT_NE(d.find("..."), std::string::npos);
+}
+
+TEST(ParseErrors, RecoverySkipsGivenJsonRaw) {
+  auto p =
+      parse_text(rules("test bad {\n"
+                       "  given { \"a\": \"\\/\\b\\r\" }\n"
+                       "}\n"
+                       "let after = 1"));
+  EXPECT_TRUE(has_error(p->errors, "4:6: expected a string (the test's name)")) << p->errors;
+  EXPECT_EQ(p->diags.error_count(), 1u) << p->errors;
+  EXPECT_EQ(p->file.lets.size(), 1u);
+}
+
+TEST(ParseLimits, StackIsBoundedEvenWithAHugeDepthLimit) {
+  parse_limits limits;
+  limits.depth = 10'000'000;
+  auto p = parse_text(
+      rules("let x = " + std::string(100000, '(') + "1" + std::string(100000, ')') + "\nlet y = 2"),
+      limits);
+  EXPECT_TRUE(has_error(p->errors, "4: nesting is deeper than the parser's stack allows"))
+      << p->errors.substr(0, 300);
+  EXPECT_EQ(p->file.lets.size(), 1u);
 }
 
 TEST(ParseLimits, LongStringAndIdentifier) {
@@ -888,10 +927,8 @@ TEST(ParseLimits, LongStringAndIdentifier) {
   EXPECT_EQ(parse_text(rules("source \"" + big + "\""), limits)->errors, "");
   limits.identifier = 4;
   auto q = parse_text(rules("let abcde = 1\nhazard A1.abcde \"x\" { when abcd }"), limits);
-  EXPECT_TRUE(has_error(q->errors, "4:5: identifier is longer than the limit of 4"))
-      << q->errors;
-  EXPECT_TRUE(has_error(q->errors, "5:11: identifier is longer than the limit of 4"))
-      << q->errors;
+  EXPECT_TRUE(has_error(q->errors, "4:5: identifier is longer than the limit of 4")) << q->errors;
+  EXPECT_TRUE(has_error(q->errors, "5:11: identifier is longer than the limit of 4")) << q->errors;
 }
 
 TEST(ParseLimits, BinaryGarbage) {

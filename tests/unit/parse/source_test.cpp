@@ -83,22 +83,27 @@ TEST(Source, Render) {
        "a.rules:2:5: warning: w\n"
        "  \\tbad\\x01here\n"
        "       ^\n"},
-      {"a \x80\x81 b", {severity::note, {0, 1, 5}, "n"},
+      {"a \x80\x81 b",
+       {severity::note, {0, 1, 5}, "n"},
        "a.rules:1:5: note: n\n"
        "  a \\x80\\x81 b\n"
        "            ^\n"},
-      {"abc\r\n", {severity::error, {0, 1, 4}, "at the end"},
+      {"abc\r\n",
+       {severity::error, {0, 1, 4}, "at the end"},
        "a.rules:1:4: error: at the end\n"
        "  abc\n"
        "     ^\n"},
-      {"\xEF\xBB\xBFruleset", {severity::error, {0, 1, 1}, "m"},
+      {"\xEF\xBB\xBFruleset",
+       {severity::error, {0, 1, 1}, "m"},
        "a.rules:1:1: error: m\n"
        "  ruleset\n"
        "  ^\n"},
       {"x", {severity::error, {0, 0, 0}, "no position"}, "a.rules: error: no position\n"},
       {"x", {severity::error, {0, 1, 0}, "line only"}, "a.rules:1: error: line only\n  x\n  ^\n"},
       {"x", {severity::error, {0, 9, 1}, "past the end"}, "a.rules:9:1: error: past the end\n"},
-      {"x", {severity::error, {0, 1, 1}, "esc\x1b[31m"}, "a.rules:1:1: error: esc\\x1b[31m\n  x\n  ^\n"},
+      {"x",
+       {severity::error, {0, 1, 1}, "esc\x1b[31m"},
+       "a.rules:1:1: error: esc\\x1b[31m\n  x\n  ^\n"},
   };
   for (const auto& c : cases) {
     source_set s = one_file(c.text);
