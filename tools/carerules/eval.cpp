@@ -246,7 +246,7 @@ int run_eval(const std::vector<std::string>& args) {
   output out(stdout);
   const bool as_array = mode == input_mode::lines || !eo.each.empty();
   auto writer = make_writer(fmt, out, shape, as_array);
-  batch_summary summary(shape);
+  batch_summary summary(shape, rs.grades());
   int code = exit_ok;
   auto emit = [&](const report& r, const std::string* json) {
     writer->add(r, json);

@@ -294,8 +294,16 @@ void batch_summary::status_counts::add(std::string_view status) {
     ++error;
 }
 
-batch_summary::batch_summary(const report& shape) {
-  for (const auto& g : shape.grades) grades_.push_back({g.name, {}});
+batch_summary::batch_summary(const report& shape, const std::vector<grade_info>& scales) {
+  // Each grade's values in scale order, highest first (red … blue, 五级 … 一级), so every
+  // value has a row even when no record reached it.
+  for (const auto& g : shape.grades) {
+    grades_.push_back({g.name, {}});
+    for (const auto& info : scales)
+      if (info.name == g.name)
+        for (auto it = info.values.rbegin(); it != info.values.rend(); ++it)
+          grades_.back().values.emplace_back(*it, 0);
+  }
   for (const auto& h : shape.hazards) {
     hazards_.emplace_back(h.id, h.category);
     if (std::find(categories_.begin(), categories_.end(), h.category) == categories_.end())

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "carerules/report.hpp"
+#include "carerules/ruleset.hpp"
 #include "cli.hpp"
 
 namespace carerules::cli {
@@ -49,7 +50,7 @@ std::string aligned_table(const std::vector<std::vector<std::string>>& rows,
 // status, records with errors, records. Memory is bounded by the ruleset, not the batch.
 class batch_summary {
  public:
-  explicit batch_summary(const report& shape);
+  batch_summary(const report& shape, const std::vector<grade_info>& scales);
   void add_record() { ++records_; }
   void add(const report& r);
   // The readable table; `each` says reports are per list element, not per record.
@@ -58,7 +59,7 @@ class batch_summary {
  private:
   struct grade_counts {
     std::string name;
-    std::vector<std::pair<std::string, std::uint64_t>> values;  // first-seen order
+    std::vector<std::pair<std::string, std::uint64_t>> values;  // scale order, then others
   };
   struct status_counts {
     std::uint64_t present = 0, absent = 0, undetermined = 0, error = 0;
