@@ -192,6 +192,9 @@ class checker {
   void type_error(ast::pos where, std::string msg) { D_.error(where, std::move(msg)); }
   std::string did_you_mean(const std::string& name);
   type_ref let_type(std::uint32_t index, ast::pos where);
+  void mentions(expr_id root, std::vector<std::string>& out) const;
+  static std::vector<std::uint32_t> reference_order(const std::vector<std::vector<std::uint32_t>>& refs);
+  bool lowering_lets_ = false;
   node_id coerce_level_literal(node_id n, const type_ref& from, const type_ref& to, ast::pos where,
                                bool& ok);
   bool comparable(const type_ref& a, const type_ref& b, bool ordering);
@@ -637,25 +640,66 @@ std::string checker::did_you_mean(const std::string& name) {
 }
 
 type_ref checker::let_type(std::uint32_t index, ast::pos where) {
-  if (let_state_[index] == 2) return let_types_[index];
-  if (let_state_[index] == 1) return simple(ty::error);  // a cycle: reported by ordering
-  let_state_[index] = 1;
-  auto* saved_deps = deps_;
-  auto saved_vars = std::move(vars_);
-  vars_.clear();
-  bool saved_hazard = in_hazard_;
-  in_hazard_ = false;
-  deps_ = &let_deps_[index];
-  type_ref t;
-  node_id n = lower(let_ast_[index]->value, t);
-  P_->lets[index].value = n;
-  let_types_[index] = t;
-  deps_ = saved_deps;
-  vars_ = std::move(saved_vars);
-  in_hazard_ = saved_hazard;
-  let_state_[index] = 2;
   (void)where;
+  if (let_state_[index] == 2) return let_types_[index];
+  // Lets are lowered in the order of their references (see reference_order), so a let that
+  // is not done yet is on a cycle: the cycle is reported by order_declarations.
+  if (let_state_[index] == 1 || lowering_lets_) return simple(ty::error);
+  let_state_[index] = 1;
+  lowering_lets_ = true;
+  deps_ = &let_deps_[index];
+  vars_.clear();
+  in_hazard_ = false;
+  depth_ = 0;
+  type_ref t;
+  P_->lets[index].value = lower(let_ast_[index]->value, t);
+  let_types_[index] = t;
+  deps_ = nullptr;
+  lowering_lets_ = false;
+  let_state_[index] = 2;
   return t;
+}
+
+// The first segments of paths and the names of calls an expression mentions, found without
+// recursion (the tree may be deep before the checker has measured it).
+void checker::mentions(expr_id root, std::vector<std::string>& out) const {
+  std::vector<expr_id> stack{root};
+  while (!stack.empty()) {
+    expr_id id = stack.back();
+    stack.pop_back();
+    if (id == no_expr) continue;
+    const auto& e = A_[id];
+    if (e.kind == expr_kind::path && !e.segments.empty()) out.push_back(e.segments[0]);
+    if (e.kind == expr_kind::call) out.push_back(e.text);
+    for (auto a : e.args) stack.push_back(a);
+  }
+}
+
+// Orders nodes so that each comes after the nodes it refers to (cycles broken anywhere);
+// iterative, so a chain of thousands of declarations cannot exhaust the stack.
+std::vector<std::uint32_t> checker::reference_order(const std::vector<std::vector<std::uint32_t>>& refs) {
+  std::vector<std::uint32_t> order;
+  std::vector<std::uint8_t> state(refs.size(), 0);
+  for (std::uint32_t r = 0; r < refs.size(); ++r) {
+    if (state[r]) continue;
+    std::vector<std::pair<std::uint32_t, std::size_t>> stack{{r, 0}};
+    state[r] = 1;
+    while (!stack.empty()) {
+      auto& [n, next] = stack.back();
+      if (next < refs[n].size()) {
+        std::uint32_t d = refs[n][next++];
+        if (state[d] == 0) {
+          state[d] = 1;
+          stack.push_back({d, 0});
+        }
+      } else {
+        state[n] = 2;
+        order.push_back(n);
+        stack.pop_back();
+      }
+    }
+  }
+  return order;
 }
 
 bool checker::comparable(const type_ref& a, const type_ref& b, bool ordering) {
@@ -1154,7 +1198,7 @@ node_id checker::lower_call(const ast::expr& e, type_ref& t) {
     std::uint32_t ti = s->second.index;
     const auto* td = table_ast_[ti];
     if (table_deps_) table_deps_->push_back(ti);
-    if (table_state_[ti] == 0) lower_table(ti);
+    // Tables are lowered in the order of their calls; one not done yet is on a cycle.
     std::vector<node_id> kids;
     if (n != td->params.size()) {
       type_error(e.where, "table `" + fn + "` takes " + std::to_string(td->params.size()) +
@@ -1348,6 +1392,7 @@ node_id checker::lower_aggregate(const ast::expr& e, type_ref& t) {
 void checker::lower_table(std::uint32_t index) {
   if (table_state_[index] != 0) return;
   table_state_[index] = 1;
+  depth_ = 0;
   const ast::table_decl& td = *table_ast_[index];
   table_plan& tp = P_->tables[index];
   auto scalar_type_of = [&](const ast::type_spec& ts) -> type_ref {
@@ -1537,8 +1582,43 @@ void checker::lower_all() {
     P_->scores.push_back(std::move(sp));
   }
 
-  for (std::uint32_t i = 0; i < let_ast_.size(); ++i) let_type(i, let_ast_[i]->where);
-  for (std::uint32_t i = 0; i < table_ast_.size(); ++i) lower_table(i);
+  // Tables first (lets call them), each after the tables it calls; then lets likewise.
+  {
+    std::vector<std::vector<std::uint32_t>> refs(table_ast_.size());
+    for (std::uint32_t i = 0; i < table_ast_.size(); ++i) {
+      std::vector<std::string> names;
+      for (const auto& row : table_ast_[i]->rows) mentions(row.cond, names);
+      for (const auto& n : names) {
+        auto it = names_.find(n);
+        if (it != names_.end() && it->second.kind == symbol::table) refs[i].push_back(it->second.index);
+      }
+    }
+    std::vector<std::uint64_t> chain(table_ast_.size(), 0);
+    bool reported = false;
+    for (auto i : reference_order(refs)) {
+      lower_table(i);
+      for (auto d : refs[i]) chain[i] = std::max(chain[i], chain[d]);
+      ++chain[i];
+      if (chain[i] > P_->limits.depth && !reported) {
+        reported = true;
+        D_.error(table_ast_[i]->where, "table `" + table_ast_[i]->name + "` calls tables " +
+                                           std::to_string(chain[i]) + " deep, more than the limit of " +
+                                           std::to_string(P_->limits.depth) + " (limit `depth`)");
+      }
+    }
+  }
+  {
+    std::vector<std::vector<std::uint32_t>> refs(let_ast_.size());
+    for (std::uint32_t i = 0; i < let_ast_.size(); ++i) {
+      std::vector<std::string> names;
+      mentions(let_ast_[i]->value, names);
+      for (const auto& n : names) {
+        auto it = names_.find(n);
+        if (it != names_.end() && it->second.kind == symbol::let) refs[i].push_back(it->second.index);
+      }
+    }
+    for (auto i : reference_order(refs)) let_type(i, let_ast_[i]->where);
+  }
 
   hazard_deps_.resize(hazard_ast_.size());
   for (std::uint32_t i = 0; i < hazard_ast_.size(); ++i) {

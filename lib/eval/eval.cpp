@@ -120,6 +120,15 @@ value evaluator::read_list(const list_instance& list, std::uint32_t input, const
 
 value evaluator::eval(node_id id) {
   step();
+  // Expressions nest at most `depth` deep, but tables calling tables multiply that: bound
+  // the native recursion itself.
+  struct nest_guard {
+    std::uint32_t& n;
+    ~nest_guard() { --n; }
+  } nest{++nesting_};
+  if (nesting_ > max_nesting)
+    fail("evaluation nests deeper than " + std::to_string(max_nesting) +
+         " levels (tables calling tables)");
   const node& n = p_.nodes[id];
   switch (n.op) {
     case opcode::constant: return n.k;

@@ -105,6 +105,8 @@ class evaluator {
   const record_facts& f_;
   std::int64_t asof_;
   std::uint64_t steps_ = 0;
+  std::uint32_t nesting_ = 0;
+  static constexpr std::uint32_t max_nesting = 4000;
   std::vector<decl_state> lets_, hazards_, grades_, score_decls_;
   std::vector<score_state> scores_;
   std::vector<binding> frames_;
