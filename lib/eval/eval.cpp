@@ -297,6 +297,11 @@ value evaluator::eval_binary(const node& n) {
           fact_read r;
           r.input = static_cast<std::uint32_t>(b.i);
           r.v = b;
+          const node& src = p_.nodes[p_.kid(n, 1)];
+          if (src.op == opcode::var_list) {  // a list field of an element: its indices
+            r.depth = frames_[src.a].depth;
+            r.idx = frames_[src.a].idx;
+          }
           cur_->reads.push_back(r);
         }
         for (const auto& c : list.items) {
