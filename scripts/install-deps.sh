@@ -7,7 +7,8 @@ packages=(
   build-essential cmake ninja-build ccache
   libboost1.81-dev libboost-json1.81-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3-dev python3-venv python3-pip pybind11-dev python3-pybind11
+  python3-dev python3-venv python3-pip python3-setuptools python3-wheel
+  pybind11-dev python3-pybind11
   python3-pytest python3-pandas python3-numpy
   clang libclang-rt-14-dev
 )

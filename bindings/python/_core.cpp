@@ -1,0 +1,1806 @@
+// carerules._core: the C++ API for Python, thin and 1:1 (carerules/__init__.py holds the
+// Pythonic layer: argument checks, CompileError, pickling, pandas).
+//
+// Two conversions are done here natively, because they must not cost more than evaluating:
+//   * facts: Python objects (dict, list, tuple, str, int, float, bool, None, datetime.date,
+//     datetime.datetime, pandas Timestamp/NaT/NA, numpy scalars and arrays, Decimal) are
+//     walked with the CPython API and sent as events to the engine's fact_sink, so no JSON
+//     text is made in between;
+//   * reports: carerules::report becomes dicts and lists, field for field as report::to_json
+//     writes them, so that `evaluate(d) == json.loads(report.to_json())` (an integral number
+//     is an int, a decimal the float json.loads makes of its text).
+// Batches are bound with the GIL held, then evaluated on threads with the GIL released.
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+// pybind11 includes Python.h first.
+#include <datetime.h>
+
+#include <algorithm>
+#include <atomic>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "carerules/carerules.hpp"
+#include "facts/bind.hpp"
+#include "facts/facts.hpp"
+#include "plan/plan.hpp"
+#include "util/date.hpp"
+#include "util/decimal.hpp"
+
+namespace py = pybind11;
+namespace cr = carerules;
+namespace det = carerules::detail;
+
+namespace {
+
+// ============================================================================ CPython helpers
+
+[[noreturn]] void throw_py() { throw py::error_already_set(); }
+
+PyObject* checked(PyObject* o) {
+  if (o == nullptr) throw_py();
+  return o;
+}
+
+// Owns a new reference.
+py::object steal(PyObject* o) { return py::reinterpret_steal<py::object>(checked(o)); }
+
+// Sets d[k] = v and releases v (a new reference, null when its creation failed).
+void put(PyObject* d, PyObject* k, PyObject* v) {
+  if (v == nullptr) throw_py();
+  const int rc = PyDict_SetItem(d, k, v);
+  Py_DECREF(v);
+  if (rc != 0) throw_py();
+}
+
+// Appends v (a new reference, null when its creation failed) to a list and releases it.
+void append(PyObject* list, PyObject* v) {
+  if (v == nullptr) throw_py();
+  const int rc = PyList_Append(list, v);
+  Py_DECREF(v);
+  if (rc != 0) throw_py();
+}
+
+PyObject* new_str(std::string_view s) {
+  return checked(PyUnicode_DecodeUTF8(s.data(), static_cast<Py_ssize_t>(s.size()), "replace"));
+}
+
+PyObject* new_bool(bool b) {
+  PyObject* o = b ? Py_True : Py_False;
+  Py_INCREF(o);
+  return o;
+}
+
+PyObject* new_none() {
+  Py_INCREF(Py_None);
+  return Py_None;
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+bool ends_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && s.substr(s.size() - p.size()) == p;
+}
+
+std::string type_name(PyObject* o) { return Py_TYPE(o)->tp_name; }
+
+// Keys of report dicts, interned once (module lifetime).
+struct key_table {
+#define CARERULES_KEYS(X)                                                                      \
+  X(subject) X(ruleset) X(name) X(title) X(version) X(source) X(effective) X(digest) X(engine) \
+  X(asof) X(hazards) X(id) X(category) X(severity) X(status) X(cite) X(rectify) X(action)     \
+  X(within_days) X(due) X(advice) X(evidence) X(missing) X(scores) X(total) X(provisional)     \
+  X(sections) X(items) X(section) X(kind) X(points) X(grades) X(value) X(because) X(errors)    \
+  X(path) X(rule) X(message) X(type) X(label) X(default_) X(range) X(values) X(file) X(line)   \
+  X(column) X(rendered) X(passed) X(failures) X(cases) X(uncovered)
+#define CARERULES_DECLARE(n) PyObject* n = nullptr;
+  CARERULES_KEYS(CARERULES_DECLARE)
+#undef CARERULES_DECLARE
+  void init() {
+#define CARERULES_INTERN(n) n = intern(#n);
+    CARERULES_KEYS(CARERULES_INTERN)
+#undef CARERULES_INTERN
+  }
+  static PyObject* intern(const char* s) {
+    std::string_view v(s);
+    if (ends_with(v, "_")) v.remove_suffix(1);  // default_ -> "default"
+    return checked(PyUnicode_InternFromString(std::string(v).c_str()));
+  }
+#undef CARERULES_KEYS
+};
+key_table K;
+
+// ====================================================================== Python -> fact events
+
+struct walk_options {
+  std::size_t json_depth = 64;
+  std::size_t json_string = 1u << 20;
+  // evaluate_frame: NaN, NaT and pandas NA read as missing (dropped keys), not as faults.
+  bool frame = false;
+};
+
+// The walker never recurses deeper than this, whatever json_depth says (a self-referential
+// list would otherwise recurse forever).
+constexpr std::size_t walk_depth_cap = 10'000;
+
+std::string limit_message(const char* what, std::size_t size, std::size_t limit) {
+  return std::string(what) + " of " + std::to_string(size) +
+         " bytes exceeds the limit json_string (" + std::to_string(limit) + ")";
+}
+
+bool is_nat_or_na(PyObject* o) {
+  const std::string_view n = Py_TYPE(o)->tp_name;
+  return ends_with(n, "NaTType") || ends_with(n, "NAType");
+}
+
+// A cell evaluate_frame treats as missing: None, NaN, NaT, pandas NA.
+bool frame_missing(PyObject* o) {
+  if (o == Py_None) return true;
+  if (PyFloat_Check(o)) return std::isnan(PyFloat_AS_DOUBLE(o));
+  if (PyUnicode_Check(o) || PyLong_Check(o) || PyDict_Check(o) || PyList_Check(o)) return false;
+  if (is_nat_or_na(o)) return true;
+  const std::string_view n = Py_TYPE(o)->tp_name;
+  if (starts_with(n, "numpy.")) {
+    if (n == "numpy.datetime64" || starts_with(n, "numpy.float")) {
+      PyObject* r = PyObject_RichCompare(o, o, Py_NE);  // only NaN and NaT differ from self
+      if (r == nullptr) {
+        PyErr_Clear();
+        return false;
+      }
+      const int ne = PyObject_IsTrue(r);
+      Py_DECREF(r);
+      if (ne < 0) PyErr_Clear();
+      return ne > 0;
+    }
+  }
+  return false;
+}
+
+// What a ruleset reads, as a tree of names built from its record schema (and the subject
+// path). The walker sends the binder only what the tree reaches; an undeclared subtree, which
+// the binder would only skip, is not converted at all unless it holds something the binder
+// would report (a NaN, a non-str key, nesting past json_depth...), in which case it is sent
+// whole so that the error lands at the same pointer as for JSON text.
+struct sv_hash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
+struct guide {
+  struct edge {
+    enum kind_t : std::uint8_t { object, field, records } kind = field;
+    std::uint32_t node = 0;  // object: the object's node; records: the element's root node
+  };
+  struct node {
+    std::unordered_map<std::string, edge, sv_hash, std::equal_to<>> kids;
+  };
+  std::vector<node> nodes;  // nodes[0]: the record's root
+
+  guide(const det::record_schema& schema, const std::vector<std::string>& subject_path) {
+    build(schema, 0);
+    // The subject is read by the binder wherever it is: keep its path.
+    std::uint32_t at = 0;
+    for (std::size_t i = 0; i < subject_path.size(); ++i) {
+      const bool last = i + 1 == subject_path.size();
+      auto it = nodes[at].kids.find(std::string_view(subject_path[i]));
+      if (it != nodes[at].kids.end()) {
+        if (it->second.kind != edge::object) break;  // sent whole already
+        at = it->second.node;
+        continue;
+      }
+      edge e;
+      if (!last) {
+        e.kind = edge::object;
+        e.node = static_cast<std::uint32_t>(nodes.size());
+        nodes.emplace_back();
+      }
+      nodes[at].kids.emplace(subject_path[i], e);
+      if (last) break;
+      at = e.node;
+    }
+  }
+
+  // The edge a dotted path ends on, or null when it leaves the tree or passes a field.
+  const edge* find(const std::vector<std::string>& path) const {
+    std::uint32_t at = 0;
+    const edge* e = nullptr;
+    for (const std::string& seg : path) {
+      if (e != nullptr && e->kind != edge::object) return nullptr;
+      auto it = nodes[at].kids.find(std::string_view(seg));
+      if (it == nodes[at].kids.end()) return nullptr;
+      e = &it->second;
+      at = e->node;
+    }
+    return e;
+  }
+
+ private:
+  std::uint32_t build(const det::record_schema& s, std::uint32_t schema_node) {
+    const auto id = static_cast<std::uint32_t>(nodes.size());
+    nodes.emplace_back();
+    for (const auto& [name, child] : s.nodes[schema_node].children) {
+      const det::name_node& c = s.nodes[child];
+      edge e;
+      if (c.field >= 0) {
+        const det::field_schema& f = s.fields[static_cast<std::size_t>(c.field)];
+        if (f.is_list && f.of_records && f.element && !f.element->nodes.empty()) {
+          e.kind = edge::records;
+          e.node = build(*f.element, 0);
+        }
+      } else {
+        e.kind = edge::object;
+        e.node = build(s, child);
+      }
+      nodes[id].kids.emplace(name, e);
+    }
+    return id;
+  }
+};
+
+// Walks one Python value and sends its events to a sink.
+class walker {
+ public:
+  walker(det::fact_sink& sink, const walk_options& options, const guide* g = nullptr)
+      : sink_(sink), options_(options), guide_(g),
+        cap_(std::min<std::size_t>(options.json_depth, walk_depth_cap)) {}
+
+  void set_depth(std::size_t d) { depth_ = d; }
+
+  // A whole record: guided by the ruleset's names when there is a guide.
+  void record(PyObject* o) {
+    if (guide_ != nullptr && PyDict_Check(o)) return guided_object(o, 0);
+    value(o);
+  }
+
+  // A value reached by a guide edge (null: an unguided value, sent whole).
+  void guided(PyObject* o, const guide::edge* e) {
+    if (e == nullptr || guide_ == nullptr || e->kind == guide::edge::field) return value(o);
+    if (e->kind == guide::edge::object) {
+      if (PyDict_Check(o)) return guided_object(o, e->node);
+      return value(o);
+    }
+    if (!PyList_Check(o) && !PyTuple_Check(o)) return value(o);  // records: a list expected
+    if (depth_ >= cap_) return too_deep(true);
+    ++depth_;
+    sink_.begin_array();
+    const bool list = PyList_Check(o);
+    for (Py_ssize_t i = 0; i < (list ? PyList_GET_SIZE(o) : PyTuple_GET_SIZE(o)); ++i) {
+      py::object item = py::reinterpret_borrow<py::object>(list ? PyList_GET_ITEM(o, i)
+                                                                : PyTuple_GET_ITEM(o, i));
+      if (options_.frame && frame_missing(item.ptr())) {
+        sink_.null_value();
+      } else if (PyDict_Check(item.ptr())) {
+        guided_object(item.ptr(), e->node);
+      } else {
+        value(item.ptr());
+      }
+    }
+    sink_.end_array();
+    --depth_;
+  }
+
+  void value(PyObject* o) {
+    if (o == Py_None) return sink_.null_value();
+    if (PyUnicode_Check(o)) return text(o);
+    if (PyBool_Check(o)) return sink_.bool_value(o == Py_True);
+    if (PyLong_Check(o)) return integer(o);
+    if (PyFloat_Check(o)) return real(PyFloat_AS_DOUBLE(o), nullptr);
+    if (PyDict_Check(o)) return object(o);
+    if (PyList_Check(o) || PyTuple_Check(o)) return array(o);
+    if (PyDate_Check(o)) {
+      if (!PyDateTime_CheckExact(o) && is_nat_or_na(o)) return sink_.null_value();  // pd.NaT
+      // PyDateTime_GET_YEAR and friends, without their C casts.
+      const unsigned char* b = reinterpret_cast<PyDateTime_Date*>(o)->data;
+      return date((b[0] << 8) | b[1], b[2], b[3]);
+    }
+    other(o);
+  }
+
+ private:
+  // An object on the way to declared names: undeclared keys whose values are clean are left
+  // out; everything else is sent as value() would.
+  void guided_object(PyObject* d, std::uint32_t node) {
+    if (depth_ >= cap_) return too_deep(false);
+    ++depth_;
+    sink_.begin_object();
+    const auto& kids = guide_->nodes[node].kids;
+    Py_ssize_t pos = 0;
+    PyObject* k = nullptr;
+    PyObject* v = nullptr;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+      py::object key_ref = py::reinterpret_borrow<py::object>(k);
+      py::object value_ref = py::reinterpret_borrow<py::object>(v);
+      if (options_.frame && frame_missing(v)) continue;
+      Py_ssize_t n = 0;
+      const char* s = key_text(k, n);
+      if (s == nullptr) continue;
+      const std::string_view name(s, static_cast<std::size_t>(n));
+      auto it = kids.find(name);
+      if (it == kids.end()) {
+        if (clean(v, depth_)) continue;  // the binder would skip it without a word
+        sink_.key(name);
+        value(v);
+        continue;
+      }
+      sink_.key(name);
+      guided(v, &it->second);
+    }
+    sink_.end_object();
+    --depth_;
+  }
+
+  // Whether sending `o` (an undeclared value at `depth` open containers) could make the binder
+  // or the walker report anything. Conservative: false for anything unusual.
+  bool clean(PyObject* o, std::size_t depth) const {
+    if (o == Py_None || PyBool_Check(o)) return true;
+    if (PyUnicode_Check(o)) return clean_text(o);
+    if (PyLong_Check(o)) {
+      int overflow = 0;
+      const long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+      if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return false;
+      }
+      return overflow == 0;
+    }
+    if (PyFloat_Check(o)) {
+      const double x = PyFloat_AS_DOUBLE(o);
+      return std::isfinite(x) || (options_.frame && std::isnan(x));
+    }
+    if (PyDict_Check(o)) {
+      if (depth >= cap_) return false;
+      Py_ssize_t pos = 0;
+      PyObject* k = nullptr;
+      PyObject* v = nullptr;
+      while (PyDict_Next(o, &pos, &k, &v)) {
+        if (!PyUnicode_Check(k) || !clean_text(k) || !clean(v, depth + 1)) return false;
+      }
+      return true;
+    }
+    if (PyList_Check(o) || PyTuple_Check(o)) {
+      if (depth >= cap_) return false;
+      const bool list = PyList_Check(o);
+      const Py_ssize_t n = list ? PyList_GET_SIZE(o) : PyTuple_GET_SIZE(o);
+      for (Py_ssize_t i = 0; i < n; ++i) {
+        if (!clean(list ? PyList_GET_ITEM(o, i) : PyTuple_GET_ITEM(o, i), depth + 1)) return false;
+      }
+      return true;
+    }
+    if (PyDate_Check(o)) return true;
+    return false;
+  }
+
+  // A str that converts to UTF-8 within json_string: no lone surrogate, not too long.
+  bool clean_text(PyObject* o) const {
+    if (PyUnicode_READY(o) != 0) {
+      PyErr_Clear();
+      return false;
+    }
+    const Py_ssize_t len = PyUnicode_GET_LENGTH(o);
+    if (PyUnicode_IS_ASCII(o)) return static_cast<std::size_t>(len) <= options_.json_string;
+    if (static_cast<std::size_t>(len) * 4 > options_.json_string) return false;
+    const int kind = PyUnicode_KIND(o);
+    if (kind == PyUnicode_1BYTE_KIND) return true;
+    const void* data = PyUnicode_DATA(o);
+    for (Py_ssize_t i = 0; i < len; ++i) {
+      const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+      if (c >= 0xD800 && c <= 0xDFFF) return false;
+    }
+    return true;
+  }
+
+  // The UTF-8 of a dict key, or null after reporting a faulty key (not a str, a lone
+  // surrogate, longer than json_string) and sending a null for its value, which is skipped.
+  const char* key_text(PyObject* k, Py_ssize_t& n) {
+    std::string message;
+    if (!PyUnicode_Check(k)) {
+      message = "dict keys must be str, got " + type_name(k) + " " + repr(k);
+    } else if (const char* s = PyUnicode_AsUTF8AndSize(k, &n); s == nullptr) {
+      PyErr_Clear();
+      message = "invalid UTF-8 in key (a lone surrogate)";
+    } else if (static_cast<std::size_t>(n) > options_.json_string) {
+      message = limit_message("key", static_cast<std::size_t>(n), options_.json_string);
+    } else {
+      return s;
+    }
+    sink_.fault(std::move(message));
+    sink_.null_value();
+    return nullptr;
+  }
+
+  void object(PyObject* d) {
+    if (depth_ >= cap_) return too_deep(false);
+    ++depth_;
+    sink_.begin_object();
+    Py_ssize_t pos = 0;
+    PyObject* k = nullptr;
+    PyObject* v = nullptr;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+      // Converting a value may run Python code (numpy, Decimal): hold both meanwhile.
+      py::object key_ref = py::reinterpret_borrow<py::object>(k);
+      py::object value_ref = py::reinterpret_borrow<py::object>(v);
+      if (options_.frame && frame_missing(v)) continue;
+      Py_ssize_t n = 0;
+      const char* s = key_text(k, n);
+      if (s == nullptr) continue;
+      sink_.key(std::string_view(s, static_cast<std::size_t>(n)));
+      value(v);
+    }
+    sink_.end_object();
+    --depth_;
+  }
+
+  void array(PyObject* seq) {
+    if (depth_ >= cap_) return too_deep(true);
+    ++depth_;
+    sink_.begin_array();
+    const bool list = PyList_Check(seq);
+    for (Py_ssize_t i = 0; i < (list ? PyList_GET_SIZE(seq) : PyTuple_GET_SIZE(seq)); ++i) {
+      py::object item = py::reinterpret_borrow<py::object>(list ? PyList_GET_ITEM(seq, i)
+                                                                : PyTuple_GET_ITEM(seq, i));
+      if (options_.frame && frame_missing(item.ptr())) {
+        sink_.null_value();
+        continue;
+      }
+      value(item.ptr());
+    }
+    sink_.end_array();
+    --depth_;
+  }
+
+  // Past the depth the binder accepts: it fails the record on the open; nothing below is sent.
+  void too_deep(bool is_array) {
+    if (is_array) {
+      sink_.begin_array();
+      sink_.end_array();
+    } else {
+      sink_.begin_object();
+      sink_.end_object();
+    }
+  }
+
+  void text(PyObject* o) {
+    Py_ssize_t n = 0;
+    const char* s = PyUnicode_AsUTF8AndSize(o, &n);
+    if (s == nullptr) {
+      PyErr_Clear();
+      return sink_.fault("invalid UTF-8 in string (a lone surrogate)");
+    }
+    const auto size = static_cast<std::size_t>(n);
+    if (size > options_.json_string) {
+      return sink_.fault(limit_message("string", size, options_.json_string));
+    }
+    sink_.string_value(std::string_view(s, size));
+  }
+
+  void integer(PyObject* o) {
+    int overflow = 0;
+    const long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (v == -1 && PyErr_Occurred()) throw_py();
+    if (overflow == 0) {
+      char buf[24];
+      const auto r = std::to_chars(buf, buf + sizeof buf, v);
+      return sink_.number_value(std::string_view(buf, static_cast<std::size_t>(r.ptr - buf)));
+    }
+    // Beyond 64 bits: its decimal text (the binder says it is outside the int range).
+    PyObject* s = PyLong_Type.tp_repr(o);
+    if (s == nullptr) {  // more digits than int_max_str_digits
+      PyErr_Clear();
+      return sink_.fault("an int too large to convert");
+    }
+    py::object hold = py::reinterpret_steal<py::object>(s);
+    Py_ssize_t n = 0;
+    const char* t = PyUnicode_AsUTF8AndSize(s, &n);
+    if (t == nullptr) throw_py();
+    sink_.number_value(std::string_view(t, static_cast<std::size_t>(n)));
+  }
+
+  // A float: its repr (the shortest text that reads back the same double). `as_text`, when
+  // given, is used instead (numpy float32 prints its own shortest form).
+  void real(double d, PyObject* as_text) {
+    if (!std::isfinite(d)) {
+      if (options_.frame && std::isnan(d)) return sink_.null_value();
+      return sink_.fault(std::isnan(d) ? "NaN is not a valid number"
+                                       : "infinity is not a valid number");
+    }
+    if (as_text != nullptr) {
+      py::object s = steal(PyObject_Str(as_text));
+      Py_ssize_t n = 0;
+      const char* t = PyUnicode_AsUTF8AndSize(s.ptr(), &n);
+      if (t == nullptr) throw_py();
+      return sink_.number_value(std::string_view(t, static_cast<std::size_t>(n)));
+    }
+    char* s = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, nullptr);
+    if (s == nullptr) throw_py();
+    sink_.number_value(s);
+    PyMem_Free(s);
+  }
+
+  void date(int y, int m, int d) {
+    sink_.date_value(det::days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d)));
+  }
+
+  void other(PyObject* o) {
+    const std::string_view name = Py_TYPE(o)->tp_name;
+    if (is_nat_or_na(o)) return sink_.null_value();
+    if (starts_with(name, "numpy.")) return numpy_value(o, name);
+    if (name == "decimal.Decimal") return decimal(o);
+    sink_.fault("a Python " + std::string(name) +
+                " cannot be a fact (use dict, list, str, int, float, bool, None or "
+                "datetime.date)");
+  }
+
+  void numpy_value(PyObject* o, std::string_view name) {
+    if (name == "numpy.bool_") {
+      const int b = PyObject_IsTrue(o);
+      if (b < 0) throw_py();
+      return sink_.bool_value(b != 0);
+    }
+    if (name == "numpy.datetime64") {
+      py::object day = steal(PyObject_CallMethod(o, "astype", "s", "datetime64[D]"));
+      py::object item = steal(PyObject_CallMethod(day.ptr(), "item", nullptr));
+      if (item.is_none()) return sink_.null_value();  // NaT
+      if (PyDate_Check(item.ptr())) return value(item.ptr());
+      return sink_.fault("a numpy.datetime64 outside the years 1..9999");
+    }
+    if (name == "numpy.ndarray") {
+      py::object list = steal(PyObject_CallMethod(o, "tolist", nullptr));
+      return value(list.ptr());
+    }
+    if (name.find("complex") == std::string_view::npos) {
+      if (PyIndex_Check(o)) {  // numpy integers
+        py::object i = steal(PyNumber_Index(o));
+        return integer(i.ptr());
+      }
+      if (Py_TYPE(o)->tp_as_number != nullptr && Py_TYPE(o)->tp_as_number->nb_float != nullptr) {
+        const double d = PyFloat_AsDouble(o);
+        if (d == -1.0 && PyErr_Occurred()) throw_py();
+        return real(d, o);
+      }
+    }
+    sink_.fault("a " + std::string(name) + " cannot be a fact");
+  }
+
+  void decimal(PyObject* o) {
+    py::object s = steal(PyObject_Str(o));
+    Py_ssize_t n = 0;
+    const char* t = PyUnicode_AsUTF8AndSize(s.ptr(), &n);
+    if (t == nullptr) throw_py();
+    const std::string_view text(t, static_cast<std::size_t>(n));
+    if (text.find_first_of("NnIi") != std::string_view::npos) {
+      return sink_.fault("Decimal " + std::string(text) + " is not a valid number");
+    }
+    sink_.number_value(text);
+  }
+
+  static std::string repr(PyObject* o) {
+    PyObject* r = PyObject_Repr(o);
+    if (r == nullptr) {
+      PyErr_Clear();
+      return "?";
+    }
+    py::object hold = py::reinterpret_steal<py::object>(r);
+    const char* t = PyUnicode_AsUTF8(r);
+    if (t == nullptr) {
+      PyErr_Clear();
+      return "?";
+    }
+    std::string s(t);
+    if (s.size() > 60) s = s.substr(0, 57) + "...";
+    return s;
+  }
+
+  det::fact_sink& sink_;
+  const walk_options& options_;
+  const guide* guide_;
+  std::size_t cap_;
+  std::size_t depth_ = 0;
+};
+
+// Events -> compact JSON text (for the C++ calls that take text: explain). A faulty value
+// is written as null; a faulty key is left out with its value.
+class json_writer final : public det::fact_sink {
+ public:
+  std::string out;
+
+  void begin_object() override { open('{', false); }
+  void key(std::string_view k) override {
+    comma();
+    put_string(k);
+    out += ':';
+    after_key_ = true;
+  }
+  void end_object() override { close('}'); }
+  void begin_array() override { open('[', true); }
+  void end_array() override { close(']'); }
+  void string_value(std::string_view s) override {
+    if (skipped()) return;
+    comma();
+    put_string(s);
+  }
+  void number_value(std::string_view lexeme) override {
+    if (skipped()) return;
+    comma();
+    out += lexeme;
+  }
+  void bool_value(bool b) override {
+    if (skipped()) return;
+    comma();
+    out += b ? "true" : "false";
+  }
+  void null_value() override {
+    if (skipped()) return;
+    comma();
+    out += "null";
+  }
+  void date_value(std::int64_t days) override {
+    if (skipped()) return;
+    comma();
+    if (det::date_in_range(days)) {
+      out += '"' + det::format_date(days) + '"';
+    } else {
+      out += "null";
+    }
+  }
+  void fault(std::string) override {
+    if (!stack_.empty() && !stack_.back().is_array && !after_key_) {
+      skip_ = true;  // a faulty key: the walker sends a null for its value next
+      return;
+    }
+    null_value();
+  }
+
+ private:
+  struct level {
+    bool is_array;
+    bool first = true;
+  };
+  bool skipped() {
+    if (!skip_) return false;
+    skip_ = false;
+    return true;
+  }
+  // Before a key or a value: the separator, unless the value follows its key.
+  void comma() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (stack_.empty()) return;
+    if (!stack_.back().first) out += ',';
+    stack_.back().first = false;
+  }
+  void open(char c, bool is_array) {
+    comma();
+    out += c;
+    stack_.push_back({is_array});
+  }
+  void close(char c) {
+    out += c;
+    if (!stack_.empty()) stack_.pop_back();
+  }
+  void put_string(std::string_view s) {
+    out += '"';
+    for (const char ch : s) {
+      const auto c = static_cast<unsigned char>(ch);
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\t': out += "\\t"; break;
+        case '\r': out += "\\r"; break;
+        default:
+          if (c < 0x20) {
+            static const char hex[] = "0123456789abcdef";
+            out += "\\u00";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+    }
+    out += '"';
+  }
+  std::vector<level> stack_;
+  bool after_key_ = false;
+  bool skip_ = false;
+};
+
+// ============================================================================ report -> dict
+
+// Python strings for the texts that repeat from report to report (ids, titles, statuses,
+// section and grade names), made once per ruleset. Only touched with the GIL held.
+class string_cache {
+ public:
+  PyObject* get(const std::string& s) {  // a new reference
+    auto it = map_.find(s);
+    if (it != map_.end()) {
+      Py_INCREF(it->second.ptr());
+      return it->second.ptr();
+    }
+    PyObject* o = new_str(s);
+    if (map_.size() < max_entries) {
+      PyUnicode_InternInPlace(&o);
+      map_.emplace(s, py::reinterpret_borrow<py::object>(o));
+    }
+    return o;
+  }
+
+ private:
+  static constexpr std::size_t max_entries = 8192;
+  std::unordered_map<std::string, py::object> map_;
+};
+
+PyObject* number_from_scaled(std::int64_t scaled) {
+  if (scaled % det::decimal_scale == 0) {
+    return checked(PyLong_FromLongLong(scaled / det::decimal_scale));
+  }
+  const std::string text = det::format_decimal(scaled);
+  double d = 0;
+  std::from_chars(text.data(), text.data() + text.size(), d);  // as json.loads reads it
+  return checked(PyFloat_FromDouble(d));
+}
+
+PyObject* json_to_py(const cr::json_value& v) {
+  using kind = cr::json_value::kind;
+  switch (v.type) {
+    case kind::null: return new_none();
+    case kind::boolean: return new_bool(v.b);
+    case kind::integer: return checked(PyLong_FromLongLong(v.i));
+    case kind::decimal: return number_from_scaled(v.i);
+    case kind::string: return new_str(v.s);
+    case kind::array: {
+      py::object list = steal(PyList_New(static_cast<Py_ssize_t>(v.items.size())));
+      for (std::size_t i = 0; i < v.items.size(); ++i) {
+        PyList_SET_ITEM(list.ptr(), static_cast<Py_ssize_t>(i), json_to_py(v.items[i]));
+      }
+      return list.release().ptr();
+    }
+  }
+  return new_none();
+}
+
+PyObject* strings_to_py(const std::vector<std::string>& v, string_cache* c = nullptr) {
+  py::object list = steal(PyList_New(static_cast<Py_ssize_t>(v.size())));
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    PyList_SET_ITEM(list.ptr(), static_cast<Py_ssize_t>(i), c ? c->get(v[i]) : new_str(v[i]));
+  }
+  return list.release().ptr();
+}
+
+PyObject* opt_str(string_cache& c, const std::optional<std::string>& s) {
+  return s ? c.get(*s) : new_none();
+}
+
+PyObject* info_to_py(const cr::ruleset_info& info) {
+  py::object d = steal(PyDict_New());
+  put(d.ptr(), K.name, new_str(info.name));
+  put(d.ptr(), K.title, new_str(info.title));
+  put(d.ptr(), K.version, new_str(info.version));
+  if (info.source) put(d.ptr(), K.source, new_str(*info.source));
+  if (info.effective) put(d.ptr(), K.effective, new_str(*info.effective));
+  put(d.ptr(), K.digest, new_str(info.digest));
+  return d.release().ptr();
+}
+
+// Field for field as report::to_json writes it (lib/eval/report.cpp). `info` is the report's
+// `ruleset` object made once (every report of a ruleset carries the same); each report gets a
+// copy of it.
+PyObject* report_to_py(const cr::report& r, string_cache& c, PyObject* info) {
+  py::object d = steal(PyDict_New());
+  PyObject* o = d.ptr();
+  put(o, K.subject, r.subject ? new_str(*r.subject) : new_none());
+  put(o, K.ruleset, PyDict_Copy(info));
+  put(o, K.engine, c.get(r.engine));
+  put(o, K.asof, c.get(r.asof));
+
+  py::object hazards = steal(PyList_New(static_cast<Py_ssize_t>(r.hazards.size())));
+  for (std::size_t i = 0; i < r.hazards.size(); ++i) {
+    const cr::hazard_result& h = r.hazards[i];
+    py::object hd = steal(PyDict_New());
+    PyObject* x = hd.ptr();
+    put(x, K.id, c.get(h.id));
+    put(x, K.title, c.get(h.title));
+    put(x, K.category, c.get(h.category));
+    put(x, K.severity, c.get(h.severity));
+    put(x, K.status, c.get(h.status));
+    put(x, K.cite, opt_str(c, h.cite));
+    py::object rect = steal(PyDict_New());
+    put(rect.ptr(), K.action, c.get(h.rectify.action));
+    if (h.rectify.within_days) {
+      put(rect.ptr(), K.within_days, checked(PyLong_FromLongLong(*h.rectify.within_days)));
+    }
+    if (h.rectify.due) put(rect.ptr(), K.due, c.get(*h.rectify.due));
+    put(x, K.rectify, rect.release().ptr());
+    if (h.advice) put(x, K.advice, c.get(*h.advice));
+    py::object ev = steal(PyDict_New());
+    for (const auto& [path, value] : h.evidence) {
+      py::object k = steal(c.get(path));
+      put(ev.ptr(), k.ptr(), json_to_py(value));
+    }
+    put(x, K.evidence, ev.release().ptr());
+    if (h.status == "undetermined") put(x, K.missing, strings_to_py(h.missing, &c));
+    PyList_SET_ITEM(hazards.ptr(), static_cast<Py_ssize_t>(i), hd.release().ptr());
+  }
+  put(o, K.hazards, hazards.release().ptr());
+
+  py::object scores = steal(PyDict_New());
+  for (const cr::score_result& s : r.scores) {
+    py::object sd = steal(PyDict_New());
+    PyObject* x = sd.ptr();
+    put(x, K.total, json_to_py(s.total));
+    put(x, K.provisional, new_bool(s.provisional));
+    py::object sections = steal(PyDict_New());
+    for (const auto& [name, value] : s.sections) {
+      py::object k = steal(c.get(name));
+      put(sections.ptr(), k.ptr(), json_to_py(value));
+    }
+    put(x, K.sections, sections.release().ptr());
+    py::object items = steal(PyList_New(static_cast<Py_ssize_t>(s.items.size())));
+    for (std::size_t i = 0; i < s.items.size(); ++i) {
+      const cr::item_result& it = s.items[i];
+      py::object id = steal(PyDict_New());
+      put(id.ptr(), K.id, c.get(it.id));
+      put(id.ptr(), K.section, opt_str(c, it.section));
+      put(id.ptr(), K.kind, c.get(it.kind));
+      put(id.ptr(), K.points, json_to_py(it.points));
+      put(id.ptr(), K.status, c.get(it.status));
+      PyList_SET_ITEM(items.ptr(), static_cast<Py_ssize_t>(i), id.release().ptr());
+    }
+    put(x, K.items, items.release().ptr());
+    if (s.provisional) put(x, K.missing, strings_to_py(s.missing, &c));
+    py::object k = steal(c.get(s.name));
+    put(scores.ptr(), k.ptr(), sd.release().ptr());
+  }
+  put(o, K.scores, scores.release().ptr());
+
+  py::object grades = steal(PyDict_New());
+  for (const cr::grade_result& g : r.grades) {
+    py::object gd = steal(PyDict_New());
+    put(gd.ptr(), K.value, c.get(g.value));
+    if (g.because) put(gd.ptr(), K.because, c.get(*g.because));
+    if (g.value == "undetermined") put(gd.ptr(), K.missing, strings_to_py(g.missing, &c));
+    py::object k = steal(c.get(g.name));
+    put(grades.ptr(), k.ptr(), gd.release().ptr());
+  }
+  put(o, K.grades, grades.release().ptr());
+
+  py::object errors = steal(PyList_New(static_cast<Py_ssize_t>(r.errors.size())));
+  for (std::size_t i = 0; i < r.errors.size(); ++i) {
+    const cr::record_error& e = r.errors[i];
+    py::object ed = steal(PyDict_New());
+    if (e.path) put(ed.ptr(), K.path, new_str(*e.path));
+    if (e.rule) put(ed.ptr(), K.rule, c.get(*e.rule));
+    put(ed.ptr(), K.message, new_str(e.message));
+    PyList_SET_ITEM(errors.ptr(), static_cast<Py_ssize_t>(i), ed.release().ptr());
+  }
+  put(o, K.errors, errors.release().ptr());
+  return d.release().ptr();
+}
+
+// ======================================================================== threads and options
+
+unsigned thread_count(unsigned requested, std::size_t work) {
+  unsigned n = requested == 0 ? std::max(1u, std::thread::hardware_concurrency()) : requested;
+  n = std::min(n, 256u);
+  return static_cast<unsigned>(std::min<std::size_t>(n, work));
+}
+
+// Runs f(i) for i in [0, n) on `threads` threads; rethrows the first exception.
+template <class F>
+void parallel_for(std::size_t n, unsigned threads, F&& f) {
+  threads = thread_count(threads, n);
+  if (threads <= 1) {
+    for (std::size_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  std::vector<std::thread> pool;
+  pool.reserve(threads);
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      try {
+        for (std::size_t i; (i = next.fetch_add(1)) < n;) f(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        next = n;
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+// Holds the cyclic garbage collector off while reports become dicts and lists: they form no
+// cycles, and a collection every 700 new containers would cost a fifth of the conversion.
+class gc_pause {
+ public:
+#if PY_VERSION_HEX >= 0x030A0000
+  gc_pause() : was_enabled_(PyGC_Disable()) {}
+  ~gc_pause() {
+    if (was_enabled_ > 0) PyGC_Enable();
+  }
+  gc_pause(const gc_pause&) = delete;
+  gc_pause& operator=(const gc_pause&) = delete;
+
+ private:
+  int was_enabled_;
+#endif
+};
+
+// Frees converted reports on the batch's threads with the GIL released.
+void free_reports(std::vector<std::vector<cr::report>>& reports, unsigned threads) {
+  py::gil_scoped_release release;
+  parallel_for(reports.size(), threads,
+               [&](std::size_t i) { std::vector<cr::report>().swap(reports[i]); });
+}
+
+std::vector<std::string> split_dotted(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = s.find('.', start);
+    out.push_back(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
+void append_pointer_segment(std::string& out, std::string_view segment) {
+  out.push_back('/');
+  for (char ch : segment) {
+    if (ch == '~') {
+      out += "~0";
+    } else if (ch == '/') {
+      out += "~1";
+    } else {
+      out.push_back(ch);
+    }
+  }
+}
+
+// Options of one call: asof resolved once (so a batch that runs over midnight states one date),
+// a bad asof rejected before any work.
+cr::eval_options make_options(const std::string& asof, const std::string& subject,
+                              const std::string& each, unsigned threads) {
+  cr::eval_options o;
+  if (asof.empty()) {
+    o.asof = det::format_date(det::today_local());
+  } else if (!det::parse_date(asof)) {
+    throw py::value_error("asof must be a date YYYY-MM-DD, got \"" + asof + "\"");
+  } else {
+    o.asof = asof;
+  }
+  o.subject = subject;
+  o.each = each;
+  o.threads = threads;
+  return o;
+}
+
+// The JSON kind of a Python value, as the engine's messages name kinds.
+std::string kind_of(PyObject* o) {
+  if (o == Py_None) return "null";
+  if (PyUnicode_Check(o)) return "string";
+  if (PyBool_Check(o)) return "bool";
+  if (PyLong_Check(o) || PyFloat_Check(o)) return "number";
+  if (PyDict_Check(o)) return "object";
+  if (PyList_Check(o) || PyTuple_Check(o)) return "array";
+  if (PyDate_Check(o)) return "date";
+  return Py_TYPE(o)->tp_name;
+}
+
+// =============================================================================== the ruleset
+
+// One record of a batch: bound facts (from a dict; several with `each`) or JSON text.
+struct batch_item {
+  std::vector<cr::bound_facts> facts;
+  std::string_view text;  // into a str/bytes object the batch holds
+  bool is_text = false;
+};
+
+// The columns of evaluate_frame: the shape of the report (from evaluating "{}", as the CLI's
+// csv does), then one Python list per column.
+struct frame_layout {
+  std::vector<std::string> names;
+  cr::report shape;
+};
+
+class core_ruleset {
+ public:
+  core_ruleset(cr::ruleset rs, cr::limits limits)
+      : rs_(std::move(rs)), limits_(limits), cache_(std::make_shared<string_cache>()) {
+    walk_.json_depth = static_cast<std::size_t>(limits_.json_depth);
+    walk_.json_string = static_cast<std::size_t>(limits_.json_string);
+  }
+
+  const cr::ruleset& get() const { return rs_; }
+
+  py::dict info() const { return steal(info_to_py(rs_.info())); }
+
+  py::list inputs() const {
+    py::list out;
+    for (const cr::input_info& in : rs_.inputs()) {
+      py::object d = steal(PyDict_New());
+      put(d.ptr(), K.path, new_str(in.path));
+      put(d.ptr(), K.type, new_str(in.type));
+      if (in.label) put(d.ptr(), K.label, new_str(*in.label));
+      if (in.default_value) put(d.ptr(), K.default_, json_to_py(*in.default_value));
+      if (in.range) {
+        py::object r = steal(PyList_New(2));
+        PyList_SET_ITEM(r.ptr(), 0, json_to_py(in.range->first));
+        PyList_SET_ITEM(r.ptr(), 1, json_to_py(in.range->second));
+        put(d.ptr(), K.range, r.release().ptr());
+      }
+      if (!in.enum_values.empty()) {
+        py::object v = steal(PyList_New(static_cast<Py_ssize_t>(in.enum_values.size())));
+        for (std::size_t i = 0; i < in.enum_values.size(); ++i) {
+          PyList_SET_ITEM(v.ptr(), static_cast<Py_ssize_t>(i), json_to_py(in.enum_values[i]));
+        }
+        put(d.ptr(), K.values, v.release().ptr());
+      }
+      out.append(d);
+    }
+    return out;
+  }
+
+  // ---- evaluation ----
+
+  // One record (dict or JSON text): a report, or with `each` a list of them.
+  py::object evaluate(py::handle facts, const std::string& asof, const std::string& subject,
+                      const std::string& each) {
+    if (!PyDict_Check(facts.ptr()) && !PyUnicode_Check(facts.ptr()) &&
+        !PyBytes_Check(facts.ptr())) {
+      throw py::type_error("facts must be a dict or JSON text (str), got " +
+                           type_name(facts.ptr()));
+    }
+    const cr::eval_options opts = make_options(asof, subject, each, 1);
+    py::list one;
+    one.append(facts);
+    py::object result;
+    run(one, opts, [&](std::size_t, std::vector<std::vector<cr::report>>& reports) {
+      gc_pause pause;
+      if (each.empty()) {
+        result = steal(report_to_py(reports[0].at(0), *cache_, info_template()));
+        return;
+      }
+      py::list out;
+      for (const cr::report& r : reports[0]) {
+        out.append(steal(report_to_py(r, *cache_, info_template())));
+      }
+      result = std::move(out);
+    });
+    return result;
+  }
+
+  // As evaluate_many, but each report as the engine's JSON text (report::to_json).
+  py::list evaluate_json(py::handle records, const std::string& asof, const std::string& subject,
+                         const std::string& each, unsigned threads) {
+    const cr::eval_options opts = make_options(asof, subject, each, threads);
+    py::list out;
+    run(records, opts, [&](std::size_t, std::vector<std::vector<cr::report>>& reports) {
+      for (const auto& v : reports) {
+        for (const cr::report& r : v) append(out.ptr(), new_str(r.to_json()));
+      }
+    });
+    return out;
+  }
+
+  py::list evaluate_many(py::handle records, const std::string& asof, const std::string& subject,
+                         const std::string& each, unsigned threads) {
+    const cr::eval_options opts = make_options(asof, subject, each, threads);
+    py::list out;
+    run(records, opts, [&](std::size_t, std::vector<std::vector<cr::report>>& reports) {
+      gc_pause pause;
+      for (const auto& v : reports) {
+        for (const cr::report& r : v) append(out.ptr(), report_to_py(r, *cache_, info_template()));
+      }
+    });
+    return out;
+  }
+
+  // evaluate_frame's engine for a batch of records: (column names, columns, record index of
+  // each row). With `each`, a record gives as many rows as its list has elements.
+  py::tuple evaluate_many_columns(py::handle records, const std::string& asof,
+                                  const std::string& subject, const std::string& each,
+                                  unsigned threads) {
+    const cr::eval_options opts = make_options(asof, subject, each, threads);
+    std::vector<py::object> cols = new_columns(opts);
+    py::list row_of;
+    run(records, opts, [&](std::size_t first, std::vector<std::vector<cr::report>>& reports) {
+      std::vector<const cr::report*> flat;
+      for (std::size_t i = 0; i < reports.size(); ++i) {
+        for (const cr::report& r : reports[i]) {
+          flat.push_back(&r);
+          append(row_of.ptr(), PyLong_FromSize_t(first + i));
+        }
+      }
+      append_columns(flat, cols);
+    });
+    return py::make_tuple(column_names(opts), py::cast(cols), row_of);
+  }
+
+  // evaluate_frame's fast path: columns of a DataFrame, bound row by row without building a
+  // dict per row. `paths` are dotted column names; `columns` pairs of (kind, data):
+  //   "f" float64 array (NaN missing), "i" int64 array, "b" bool array,
+  //   "d" int64 day numbers (INT64_MIN missing), "o" a list of Python objects.
+  py::tuple evaluate_columns(const std::vector<std::string>& paths, py::list columns,
+                             std::size_t rows, const std::string& asof,
+                             const std::string& subject, unsigned threads) {
+    const cr::eval_options opts = make_options(asof, subject, "", threads);
+    const guide& g = guide_for(subject);
+    table t(paths, columns, rows, g);
+    walk_options wo = walk_;
+    wo.frame = true;
+    std::vector<py::object> cols = new_columns(opts);
+    for (std::size_t first = 0; first < rows; first += chunk_records) {
+      const std::size_t n = std::min(rows - first, chunk_records);
+      std::vector<cr::bound_facts> bound;
+      bound.reserve(n);
+      for (std::size_t r = first; r < first + n; ++r) {
+        bound.push_back(rs_.bind(
+            [&](det::fact_sink& sink) {
+              walker w(sink, wo, &g);
+              t.emit(sink, w, 0, r, 0);
+            },
+            opts));
+      }
+      std::vector<cr::report> reports(n);
+      {
+        py::gil_scoped_release release;
+        parallel_for(n, opts.threads, [&](std::size_t i) {
+          reports[i] = rs_.evaluate(bound[i], opts);
+          bound[i] = cr::bound_facts();
+        });
+      }
+      std::vector<const cr::report*> flat;
+      flat.reserve(n);
+      for (const auto& r : reports) flat.push_back(&r);
+      append_columns(flat, cols);
+      py::gil_scoped_release release;
+      parallel_for(n, opts.threads, [&](std::size_t i) { reports[i] = cr::report(); });
+    }
+    return py::make_tuple(column_names(opts), py::cast(cols));
+  }
+
+  // ---- the rest of the API ----
+
+  std::optional<std::string> explain(py::handle facts, const std::string& rule,
+                                     const std::string& asof, const std::string& subject) {
+    const cr::eval_options opts = make_options(asof, subject, "", 1);
+    std::string text;
+    if (PyDict_Check(facts.ptr())) {
+      json_writer w;
+      walker(w, walk_).value(facts.ptr());
+      text = std::move(w.out);
+    } else if (PyUnicode_Check(facts.ptr()) || PyBytes_Check(facts.ptr())) {
+      text = std::string(text_of(facts.ptr()));
+    } else {
+      throw py::type_error("facts must be a dict or JSON text (str), got " +
+                           type_name(facts.ptr()));
+    }
+    py::gil_scoped_release release;
+    return rs_.explain(text, rule, opts);
+  }
+
+  // Facts as the JSON text the engine would read (dates as "YYYY-MM-DD").
+  std::string facts_json(py::handle facts) {
+    json_writer w;
+    walker(w, walk_).value(facts.ptr());
+    return std::move(w.out);
+  }
+
+  std::string json_schema() const { return rs_.json_schema(); }
+
+  py::dict run_tests() const {
+    cr::test_run run;
+    {
+      py::gil_scoped_release release;
+      run = rs_.run_tests();
+    }
+    py::list cases;
+    for (const cr::test_case_result& t : run.cases) {
+      py::object d = steal(PyDict_New());
+      put(d.ptr(), K.name, new_str(t.name));
+      put(d.ptr(), K.file, new_str(t.file));
+      put(d.ptr(), K.line, checked(PyLong_FromLong(t.line)));
+      put(d.ptr(), K.passed, new_bool(t.passed));
+      put(d.ptr(), K.failures, strings_to_py(t.failures));
+      cases.append(d);
+    }
+    py::object out = steal(PyDict_New());
+    put(out.ptr(), K.cases, cases.release().ptr());
+    put(out.ptr(), K.uncovered, strings_to_py(run.uncovered));
+    return py::reinterpret_borrow<py::dict>(out);
+  }
+
+ private:
+  static std::string_view text_of(PyObject* o) {
+    if (PyBytes_Check(o)) {
+      return {PyBytes_AS_STRING(o), static_cast<std::size_t>(PyBytes_GET_SIZE(o))};
+    }
+    Py_ssize_t n = 0;
+    const char* s = PyUnicode_AsUTF8AndSize(o, &n);
+    if (s == nullptr) throw_py();  // lone surrogates: UnicodeEncodeError
+    return {s, static_cast<std::size_t>(n)};
+  }
+
+  // A record the engine could not read at all, with one error at `pointer`.
+  cr::bound_facts unreadable(std::string pointer, std::string message,
+                             const cr::eval_options& opts) const {
+    cr::bound_facts b = rs_.bind([&](det::fact_sink& sink) { sink.fault(message); }, opts);
+    for (auto& e : b.get().errors) e.path = pointer;
+    return b;
+  }
+
+  cr::bound_facts bind_dict(PyObject* d, const cr::eval_options& opts) {
+    const guide& g = guide_for(opts.subject);
+    return rs_.bind([&](det::fact_sink& sink) { walker(sink, walk_, &g).record(d); }, opts);
+  }
+
+  PyObject* info_template() {
+    if (!info_) info_ = steal(info_to_py(rs_.info()));
+    return info_.ptr();
+  }
+
+  // The guide of this ruleset's inputs plus a subject path, made once per subject path.
+  const guide& guide_for(const std::string& subject) {
+    auto it = guides_.find(subject);
+    if (it == guides_.end()) {
+      std::vector<std::string> path = split_dotted(subject.empty() ? std::string("id") : subject);
+      it = guides_.emplace(subject, std::make_shared<guide>(*rs_.program().schema, path)).first;
+    }
+    return *it->second;
+  }
+
+  // `each` on a dict: one record per element of the list at the path, as the engine does it
+  // for JSON text (lib/facts/json_reader.cpp, each_router): an absent or null path gives no
+  // record; a path that is not a list one unreadable record; a non-object element an
+  // unreadable record at its pointer; errors inside an element get the element's pointer.
+  std::vector<cr::bound_facts> bind_each(PyObject* d, const std::vector<std::string>& path,
+                                         const cr::eval_options& opts) {
+    std::vector<cr::bound_facts> out;
+    std::string pointer;
+    std::string dotted;
+    PyObject* cur = d;
+    for (std::size_t level = 0; level < path.size(); ++level) {
+      append_pointer_segment(pointer, path[level]);
+      if (level) dotted += '.';
+      dotted += path[level];
+      PyObject* v = PyDict_GetItemWithError(
+          cur, steal(PyUnicode_FromStringAndSize(path[level].data(),
+                                                 static_cast<Py_ssize_t>(path[level].size())))
+                   .ptr());
+      if (v == nullptr) {
+        if (PyErr_Occurred()) throw_py();
+        return out;
+      }
+      if (v == Py_None || is_nat_or_na(v)) return out;
+      const bool last = level + 1 == path.size();
+      if (!last) {
+        if (!PyDict_Check(v)) {
+          out.push_back(unreadable(pointer,
+                                   "expected an object for `" + dotted + "`, got " + kind_of(v),
+                                   opts));
+          return out;
+        }
+        cur = v;
+        continue;
+      }
+      py::object list = py::reinterpret_borrow<py::object>(v);
+      if (type_name(v) == "numpy.ndarray") list = steal(PyObject_CallMethod(v, "tolist", nullptr));
+      if (!PyList_Check(list.ptr()) && !PyTuple_Check(list.ptr())) {
+        out.push_back(unreadable(pointer, "expected a list for `" + dotted + "`, got " + kind_of(v),
+                                 opts));
+        return out;
+      }
+      py::object fast = steal(PySequence_Fast(list.ptr(), "a list"));
+      const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast.ptr());
+      out.reserve(static_cast<std::size_t>(n));
+      for (Py_ssize_t i = 0; i < n; ++i) {
+        PyObject* e = PySequence_Fast_GET_ITEM(fast.ptr(), i);
+        const std::string at = pointer + "/" + std::to_string(i);
+        if (!PyDict_Check(e)) {
+          out.push_back(unreadable(at, "expected a JSON object, got " + kind_of(e), opts));
+          continue;
+        }
+        cr::bound_facts b = bind_dict(e, opts);
+        for (auto& err : b.get().errors) err.path.insert(0, at);
+        out.push_back(std::move(b));
+      }
+    }
+    return out;
+  }
+
+  // Records are handled in chunks, so that memory stays bounded whatever the batch's length:
+  // a chunk is bound with the GIL held, evaluated on threads with the GIL released, handed to
+  // `convert(index of its first record, reports)` with the GIL held, and freed on the threads.
+  static constexpr std::size_t chunk_records = 4096;
+
+  template <class Convert>
+  void run(py::handle records, const cr::eval_options& opts, Convert&& convert) {
+    if (PyUnicode_Check(records.ptr()) || PyBytes_Check(records.ptr()) ||
+        PyDict_Check(records.ptr())) {
+      throw py::type_error("records must be an iterable of dicts or JSON texts, got " +
+                           type_name(records.ptr()));
+    }
+    py::object seq = steal(PySequence_Fast(records.ptr(), "records must be iterable"));
+    const auto total = static_cast<std::size_t>(PySequence_Fast_GET_SIZE(seq.ptr()));
+    const std::vector<std::string> each_path =
+        opts.each.empty() ? std::vector<std::string>{} : split_dotted(opts.each);
+    for (std::size_t first = 0; first == 0 || first < total; first += chunk_records) {
+      const std::size_t n = std::min(total - first, chunk_records);
+      std::vector<batch_item> items(n);
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::size_t i = first + k;
+        PyObject* rec = PySequence_Fast_GET_ITEM(seq.ptr(), static_cast<Py_ssize_t>(i));
+        bind_item(rec, i, each_path, opts, items[k]);
+      }
+      std::vector<std::vector<cr::report>> reports(n);
+      {
+        py::gil_scoped_release release;
+        parallel_for(n, opts.threads, [&](std::size_t k) {
+          batch_item& item = items[k];
+          if (item.is_text) {
+            reports[k] = rs_.evaluate_record(item.text, opts);
+            return;
+          }
+          reports[k].reserve(item.facts.size());
+          for (const cr::bound_facts& f : item.facts) reports[k].push_back(rs_.evaluate(f, opts));
+          std::vector<cr::bound_facts>().swap(item.facts);  // freed here, on this thread
+        });
+      }
+      convert(first, reports);
+      free_reports(reports, opts.threads);
+      if (n == 0) break;
+    }
+  }
+
+  // One record of a batch: a dict is bound now (GIL held); JSON text is kept as a view into
+  // its str (held by the batch's sequence) and bound on the threads.
+  void bind_item(PyObject* rec, std::size_t i, const std::vector<std::string>& each_path,
+                 const cr::eval_options& opts, batch_item& item) {
+    if (PyDict_Check(rec)) {
+      if (each_path.empty()) {
+        item.facts.push_back(bind_dict(rec, opts));
+      } else {
+        item.facts = bind_each(rec, each_path, opts);
+      }
+      return;
+    }
+    if (PyUnicode_Check(rec) || PyBytes_Check(rec)) {
+      Py_ssize_t len = 0;
+      const char* s = nullptr;
+      if (PyBytes_Check(rec)) {
+        s = PyBytes_AS_STRING(rec);
+        len = PyBytes_GET_SIZE(rec);
+      } else {
+        s = PyUnicode_AsUTF8AndSize(rec, &len);
+      }
+      if (s == nullptr) {
+        PyErr_Clear();
+        item.facts.push_back(unreadable(
+            "", "record " + std::to_string(i) + ": invalid UTF-8 in the text (a lone surrogate)",
+            opts));
+        return;
+      }
+      item.text = std::string_view(s, static_cast<std::size_t>(len));
+      item.is_text = true;
+      return;
+    }
+    item.facts.push_back(unreadable(
+        "", "record " + std::to_string(i) + ": expected a dict or JSON text, got " + type_name(rec),
+        opts));
+  }
+
+  // ---- evaluate_frame ----
+
+  const frame_layout& layout(const cr::eval_options& opts) {
+    if (!layout_) {
+      cr::eval_options o = opts;
+      o.each.clear();
+      auto l = std::make_unique<frame_layout>();
+      l->shape = rs_.evaluate("{}", o);
+      l->names.emplace_back("subject");
+      for (const auto& h : l->shape.hazards) l->names.push_back("hazard." + h.id);
+      for (const auto& s : l->shape.scores) {
+        l->names.push_back("score." + s.name);
+        for (const auto& sec : s.sections) l->names.push_back("score." + s.name + "." + sec.first);
+      }
+      for (const auto& g : l->shape.grades) l->names.push_back("grade." + g.name);
+      l->names.emplace_back("errors");
+      layout_ = std::move(l);
+    }
+    return *layout_;
+  }
+
+  // Output columns as the CLI's csv has them: subject, hazard.<id>, score.<name>,
+  // score.<name>.<section>, grade.<name>, errors. A report without hazards, scores or grades
+  // (an unreadable record) has None there.
+  py::list column_names(const cr::eval_options& opts) {
+    py::list names;
+    for (const auto& n : layout(opts).names) names.append(py::str(n));
+    return names;
+  }
+
+  std::vector<py::object> new_columns(const cr::eval_options& opts) {
+    std::vector<py::object> cols;
+    for (std::size_t i = 0; i < layout(opts).names.size(); ++i) cols.push_back(steal(PyList_New(0)));
+    return cols;
+  }
+
+  void append_columns(const std::vector<const cr::report*>& reports,
+                      std::vector<py::object>& cols) {
+    const cr::report& shape = layout_->shape;
+    string_cache& c = *cache_;
+    for (const cr::report* rp : reports) {
+      const cr::report& r = *rp;
+      std::size_t col = 0;
+      auto add = [&](PyObject* v) { append(cols[col++].ptr(), v); };
+      add(r.subject ? new_str(*r.subject) : new_none());
+      const bool hazards = r.hazards.size() == shape.hazards.size();
+      for (std::size_t i = 0; i < shape.hazards.size(); ++i) {
+        add(hazards ? c.get(r.hazards[i].status) : new_none());
+      }
+      const bool scores = r.scores.size() == shape.scores.size();
+      for (std::size_t i = 0; i < shape.scores.size(); ++i) {
+        const cr::score_result* sc = scores ? &r.scores[i] : nullptr;
+        add(sc ? json_to_py(sc->total) : new_none());
+        for (std::size_t k = 0; k < shape.scores[i].sections.size(); ++k) {
+          add(sc && k < sc->sections.size() ? json_to_py(sc->sections[k].second) : new_none());
+        }
+      }
+      const bool grades = r.grades.size() == shape.grades.size();
+      for (std::size_t i = 0; i < shape.grades.size(); ++i) {
+        add(grades ? c.get(r.grades[i].value) : new_none());
+      }
+      add(PyLong_FromSize_t(r.errors.size()));
+    }
+  }
+
+  // DataFrame columns as a tree of dotted names, emitted row by row.
+  class table {
+   public:
+    table(const std::vector<std::string>& paths, py::list columns, std::size_t rows,
+          const guide& g) {
+      if (paths.size() != columns.size()) throw py::value_error("paths and columns differ in length");
+      nodes_.emplace_back();
+      cols_.resize(paths.size());
+      for (std::size_t c = 0; c < paths.size(); ++c) {
+        load(cols_[c], columns[c], rows);
+        cols_[c].edge = g.find(split_dotted(paths[c]));
+        std::size_t node = 0;
+        for (const std::string& seg : split_dotted(paths[c])) {
+          std::size_t next = 0;
+          for (std::size_t k : nodes_[node].kids) {
+            if (nodes_[k].name == seg) next = k;
+          }
+          if (next == 0) {
+            if (nodes_[node].column >= 0) overlap(paths[c]);
+            nodes_.push_back({seg, -1, {}});
+            next = nodes_.size() - 1;
+            nodes_[node].kids.push_back(next);
+          }
+          node = next;
+        }
+        if (nodes_[node].column >= 0 || !nodes_[node].kids.empty()) overlap(paths[c]);
+        nodes_[node].column = static_cast<int>(c);
+      }
+    }
+
+    // The object at `node` for row `r` (`depth`: objects open around it).
+    void emit(det::fact_sink& sink, walker& w, std::size_t node, std::size_t r,
+              std::size_t depth) const {
+      sink.begin_object();
+      for (std::size_t k : nodes_[node].kids) {
+        const tnode& n = nodes_[k];
+        if (n.column >= 0) {
+          const column& col = cols_[static_cast<std::size_t>(n.column)];
+          if (!present(col, r)) continue;
+          sink.key(n.name);
+          cell(sink, w, col, r, depth + 1);
+        } else if (any_present(k, r)) {
+          sink.key(n.name);
+          emit(sink, w, k, r, depth + 1);
+        }
+      }
+      sink.end_object();
+    }
+
+   private:
+    struct tnode {
+      std::string name;
+      int column = -1;
+      std::vector<std::size_t> kids;
+    };
+    struct column {
+      char kind = 'o';
+      py::object keep;  // the array or list
+      const double* f = nullptr;
+      const std::int64_t* i = nullptr;
+      const bool* b = nullptr;
+      PyObject** o = nullptr;
+      const guide::edge* edge = nullptr;  // how the ruleset reads the column's objects
+    };
+
+    [[noreturn]] static void overlap(const std::string& path) {
+      throw py::value_error("column `" + path +
+                            "` overlaps another column (one names an object the other is in)");
+    }
+
+    static void load(column& c, py::handle spec, std::size_t rows) {
+      auto pair = py::reinterpret_borrow<py::tuple>(spec);
+      const std::string kind = py::cast<std::string>(pair[0]);
+      c.kind = kind.empty() ? 'o' : kind[0];
+      auto check = [&](const py::array& a) {
+        if (a.ndim() != 1 || static_cast<std::size_t>(a.shape(0)) != rows) {
+          throw py::value_error("a column's length differs from the frame's");
+        }
+      };
+      switch (c.kind) {
+        case 'f': {
+          auto a = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(pair[1]);
+          if (!a) throw_py();
+          check(a);
+          c.f = a.data();
+          c.keep = a;
+          break;
+        }
+        case 'i':
+        case 'd': {
+          auto a = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(pair[1]);
+          if (!a) throw_py();
+          check(a);
+          c.i = a.data();
+          c.keep = a;
+          break;
+        }
+        case 'b': {
+          auto a = py::array_t<bool, py::array::c_style | py::array::forcecast>::ensure(pair[1]);
+          if (!a) throw_py();
+          check(a);
+          c.b = a.data();
+          c.keep = a;
+          break;
+        }
+        default: {
+          c.kind = 'o';
+          py::object fast = steal(PySequence_Fast(py::object(pair[1]).ptr(), "a column"));
+          if (static_cast<std::size_t>(PySequence_Fast_GET_SIZE(fast.ptr())) != rows) {
+            throw py::value_error("a column's length differs from the frame's");
+          }
+          c.o = PySequence_Fast_ITEMS(fast.ptr());
+          c.keep = fast;
+        }
+      }
+    }
+
+    static bool present(const column& c, std::size_t r) {
+      switch (c.kind) {
+        case 'f': return !std::isnan(c.f[r]);
+        case 'd': return c.i[r] != INT64_MIN;
+        case 'i':
+        case 'b': return true;
+        default: return !frame_missing(c.o[r]);
+      }
+    }
+
+    bool any_present(std::size_t node, std::size_t r) const {
+      const tnode& n = nodes_[node];
+      if (n.column >= 0) return present(cols_[static_cast<std::size_t>(n.column)], r);
+      for (std::size_t k : n.kids) {
+        if (any_present(k, r)) return true;
+      }
+      return false;
+    }
+
+    static void cell(det::fact_sink& sink, walker& w, const column& c, std::size_t r,
+                     std::size_t depth) {
+      switch (c.kind) {
+        case 'f': {
+          const double d = c.f[r];
+          if (std::isinf(d)) return sink.fault("infinity is not a valid number");
+          char* s = PyOS_double_to_string(d, 'r', 0, Py_DTSF_ADD_DOT_0, nullptr);
+          if (s == nullptr) throw_py();
+          sink.number_value(s);
+          PyMem_Free(s);
+          return;
+        }
+        case 'i': {
+          char buf[24];
+          const auto res = std::to_chars(buf, buf + sizeof buf, c.i[r]);
+          return sink.number_value(std::string_view(buf, static_cast<std::size_t>(res.ptr - buf)));
+        }
+        case 'b': return sink.bool_value(c.b[r]);
+        case 'd': return sink.date_value(c.i[r]);
+        default:
+          w.set_depth(depth);
+          w.guided(c.o[r], c.edge);
+      }
+    }
+
+    std::vector<tnode> nodes_;
+    std::vector<column> cols_;
+  };
+
+  cr::ruleset rs_;
+  cr::limits limits_;
+  walk_options walk_;
+  std::shared_ptr<string_cache> cache_;
+  std::shared_ptr<frame_layout> layout_;
+  std::unordered_map<std::string, std::shared_ptr<guide>> guides_;
+  py::object info_;
+};
+
+// ============================================================================== compilation
+
+cr::compile_options make_compile_options(const std::vector<std::string>& import_roots,
+                                         const std::vector<std::pair<std::string, std::string>>& limits,
+                                         const std::string& name) {
+  cr::compile_options o;
+  o.import_roots = import_roots;
+  o.name = name;
+  for (const auto& [k, v] : limits) {
+    std::string error;
+    if (!o.limits.set(k, v, error)) throw py::value_error(error);
+  }
+  return o;
+}
+
+py::list diagnostics_to_py(const std::vector<cr::diagnostic>& diags) {
+  py::list out;
+  for (const cr::diagnostic& d : diags) {
+    py::object x = steal(PyDict_New());
+    put(x.ptr(), K.file, new_str(d.file));
+    put(x.ptr(), K.line, checked(PyLong_FromLong(d.line)));
+    put(x.ptr(), K.column, checked(PyLong_FromLong(d.column)));
+    put(x.ptr(), K.severity, new_str(d.severity));
+    put(x.ptr(), K.message, new_str(d.message));
+    put(x.ptr(), K.rendered, new_str(d.rendered));
+    out.append(x);
+  }
+  return out;
+}
+
+// compile_result for Python: `ruleset` is None when compilation failed.
+struct core_compile_result {
+  std::optional<core_ruleset> ruleset;
+  py::list diagnostics;
+  std::string rendered;
+  std::size_t error_count = 0;
+  std::size_t dropped = 0;
+};
+
+core_compile_result wrap(const cr::compile_result& r, const cr::compile_options& o) {
+  core_compile_result out;
+  if (r.ok()) out.ruleset.emplace(r.value(), o.limits);
+  out.diagnostics = diagnostics_to_py(r.diagnostics());
+  out.rendered = r.rendered();
+  out.error_count = r.error_count();
+  out.dropped = r.dropped();
+  return out;
+}
+
+}  // namespace
+
+// ================================================================================== module
+
+PYBIND11_MODULE(_core, m) {
+  PyDateTime_IMPORT;
+  if (PyDateTimeAPI == nullptr) throw py::error_already_set();
+  K.init();
+
+  m.doc() =
+      "The carerules engine, bound 1:1 from C++ (include/carerules/). Use the `carerules`\n"
+      "package, not this module: it checks arguments, raises CompileError and pickles.";
+  m.attr("version") = cr::version_string;
+  m.attr("engine") = std::string("carerules ") + cr::version_string;
+
+  py::class_<core_ruleset>(m, "Ruleset",
+                           "A compiled ruleset (immutable; safe to share across threads).")
+      .def_property_readonly("name", [](const core_ruleset& r) { return r.get().name(); })
+      .def_property_readonly("title", [](const core_ruleset& r) { return r.get().title(); })
+      .def_property_readonly("version", [](const core_ruleset& r) { return r.get().version(); })
+      .def_property_readonly("digest", [](const core_ruleset& r) { return r.get().digest(); })
+      .def_property_readonly("info", &core_ruleset::info,
+                             "The report's `ruleset` object: name, title, version, "
+                             "source and effective (when declared), digest.")
+      .def_property_readonly("inputs", &core_ruleset::inputs,
+                             "Declared inputs: dicts with path, type and, where declared, "
+                             "label, default, range and values (enums).")
+      .def("evaluate", &core_ruleset::evaluate, py::arg("facts"), py::arg("asof") = "",
+           py::arg("subject") = "", py::arg("each") = "",
+           "Evaluates one record (dict or JSON text): a report dict, or a list of them "
+           "with `each`.")
+      .def("evaluate_many", &core_ruleset::evaluate_many, py::arg("records"),
+           py::arg("asof") = "", py::arg("subject") = "", py::arg("each") = "",
+           py::arg("threads") = 0u,
+           "Evaluates records (dicts or JSON texts) on `threads` threads (0: every core), the "
+           "GIL released; reports in input order.")
+      .def("evaluate_json", &core_ruleset::evaluate_json, py::arg("records"),
+           py::arg("asof") = "", py::arg("subject") = "", py::arg("each") = "",
+           py::arg("threads") = 0u,
+           "As evaluate_many, but each report as the engine's JSON text.")
+      .def("evaluate_many_columns", &core_ruleset::evaluate_many_columns, py::arg("records"),
+           py::arg("asof") = "", py::arg("subject") = "", py::arg("each") = "",
+           py::arg("threads") = 0u,
+           "As evaluate_many, but returns (column names, columns, record index of each row) "
+           "with evaluate_frame's columns.")
+      .def("evaluate_columns", &core_ruleset::evaluate_columns, py::arg("paths"),
+           py::arg("columns"), py::arg("rows"), py::arg("asof") = "", py::arg("subject") = "",
+           py::arg("threads") = 0u,
+           "evaluate_frame's fast path: binds columns (kind, data) named by dotted paths, row "
+           "by row; returns (column names, columns).")
+      .def("explain", &core_ruleset::explain, py::arg("facts"), py::arg("rule"),
+           py::arg("asof") = "", py::arg("subject") = "",
+           "The text of `carerules explain`, or None when nothing has that name.")
+      .def("facts_json", &core_ruleset::facts_json, py::arg("facts"),
+           "Facts as the JSON text the engine reads.")
+      .def("json_schema", &core_ruleset::json_schema, "The inputs as JSON Schema text.")
+      .def("run_tests", &core_ruleset::run_tests,
+           "Runs the ruleset's test blocks: {'cases': [...], 'uncovered': [...]}.");
+
+  py::class_<core_compile_result>(m, "CompileResult", "What compile_file/compile_source give.")
+      .def_property_readonly("ok", [](const core_compile_result& r) { return r.ruleset.has_value(); })
+      .def_property_readonly("ruleset",
+                             [](const core_compile_result& r) -> py::object {
+                               if (!r.ruleset) return py::none();
+                               return py::cast(*r.ruleset);
+                             })
+      .def_readonly("diagnostics", &core_compile_result::diagnostics)
+      .def_readonly("rendered", &core_compile_result::rendered)
+      .def_readonly("error_count", &core_compile_result::error_count)
+      .def_readonly("dropped", &core_compile_result::dropped);
+
+  m.def(
+      "compile_file",
+      [](const std::string& path, const std::vector<std::string>& import_roots,
+         const std::vector<std::pair<std::string, std::string>>& limits) {
+        const cr::compile_options o = make_compile_options(import_roots, limits, "<input>");
+        cr::compile_result r = [&] {
+          py::gil_scoped_release release;
+          return cr::compile_file(path, o);
+        }();
+        return wrap(r, o);
+      },
+      py::arg("path"), py::arg("import_roots") = std::vector<std::string>{},
+      py::arg("limits") = std::vector<std::pair<std::string, std::string>>{},
+      "Compiles a ruleset file and its imports. limits: (name, decimal text) pairs.");
+  m.def(
+      "compile_source",
+      [](py::bytes text, const std::string& name, const std::vector<std::string>& import_roots,
+         const std::vector<std::pair<std::string, std::string>>& limits) {
+        const cr::compile_options o = make_compile_options(import_roots, limits, name);
+        const std::string source = text;
+        cr::compile_result r = [&] {
+          py::gil_scoped_release release;
+          return cr::compile_source(source, o);
+        }();
+        return wrap(r, o);
+      },
+      py::arg("text"), py::arg("name") = "<input>",
+      py::arg("import_roots") = std::vector<std::string>{},
+      py::arg("limits") = std::vector<std::pair<std::string, std::string>>{},
+      "Compiles ruleset text (UTF-8 bytes); the first import root stands for its directory.");
+  m.def(
+      "today", [] { return det::format_date(det::today_local()); },
+      "The host's local date, YYYY-MM-DD (the default asof).");
+}

@@ -1,0 +1,97 @@
+"""The rest of the API: explain, json_schema, run_tests, help(), the type stubs."""
+
+import ast
+import pathlib
+import pydoc
+
+import pytest
+
+import carerules
+from _binding import RECORD
+
+ASOF = "2024-06-01"
+PACKAGE = pathlib.Path(carerules.__file__).parent
+
+
+def test_explain(rs):
+    text = rs.explain(RECORD, "H1", asof=ASOF)
+    assert text.startswith("hazard H1")
+    assert "facility.appraisal" in text and '"C"' in text
+    assert "present" in text
+    # dict or JSON text, same answer
+    import json
+    assert rs.explain(json.dumps(RECORD), "H1", asof=ASOF) == text
+    # a native date is shown as the engine reads it
+    rec = dict(RECORD, facility=dict(RECORD["facility"]))
+    import datetime
+    rec["facility"]["opened"] = datetime.date(2010, 5, 1)
+    assert "2010-05-01" in rs.explain(rec, "old", asof=ASOF)
+    assert rs.explain(rec, "quality", asof=ASOF).startswith("score quality")
+
+
+def test_explain_unknown_rule(rs):
+    with pytest.raises(carerules.UnknownRuleError) as e:
+        rs.explain(RECORD, "nope", asof=ASOF)
+    assert isinstance(e.value, KeyError) and isinstance(e.value, ValueError)
+    assert "nope" in str(e.value)
+    with pytest.raises(TypeError):
+        rs.explain(RECORD, 3)
+    with pytest.raises(TypeError):
+        rs.explain(3, "H1")
+
+
+def test_json_schema(rs):
+    s = rs.json_schema()
+    assert s["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert s["title"] == rs.title
+    props = s["properties"]
+    assert props["facility"]["properties"]["beds"]["type"] == "integer"
+    assert props["facility"]["properties"]["beds"]["maximum"] == 1000
+    assert props["residents"]["type"] == "array"
+
+
+def test_run_tests(rs):
+    run = rs.run_tests()
+    assert run["passed"] == 2 and run["failed"] == 0
+    assert [c["name"] for c in run["cases"]] == ["a C building is a major hazard",
+                                                  "an A building is not"]
+    case = run["cases"][0]
+    assert case["file"] == "binding.rules" and case["line"] > 0 and case["failures"] == []
+    assert any("H2" in u for u in run["uncovered"])
+
+
+def test_run_tests_reports_failures():
+    rs = carerules.compile('ruleset t {\n title "t"\n version "1"\n input { x : int }\n'
+                           ' hazard H "h" { cite "c" when x > 1 }\n'
+                           ' test "wrong" {\n  asof @2024-01-01\n  given {"x": 0}\n'
+                           '  expect hazard H\n }\n}\n', name="t.rules")
+    run = rs.run_tests()
+    assert run["failed"] == 1
+    assert run["cases"][0]["failures"][0].startswith('t.rules:9: test "wrong": expect hazard H')
+
+
+def test_help_reads_well():
+    for obj in (carerules, carerules.load, carerules.compile, carerules.Ruleset,
+                carerules.Ruleset.evaluate, carerules.Ruleset.evaluate_many,
+                carerules.Ruleset.evaluate_frame, carerules.CompileError, carerules.Diagnostic):
+        assert obj.__doc__ and len(obj.__doc__.strip()) > 40, obj
+    text = pydoc.render_doc(carerules.Ruleset, renderer=pydoc.plaintext)
+    assert "evaluate_many" in text and "GIL" in text
+
+
+def test_stubs_cover_the_public_api():
+    assert (PACKAGE / "py.typed").exists()
+    stub = ast.parse((PACKAGE / "__init__.pyi").read_text(encoding="utf-8"))
+    names = {n.name for n in stub.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    names |= {t.id for n in stub.body if isinstance(n, (ast.Assign, ast.AnnAssign))
+              for t in ([n.target] if isinstance(n, ast.AnnAssign) else n.targets)
+              if isinstance(t, ast.Name)}
+    assert set(carerules.__all__) <= names
+    ruleset = next(n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == "Ruleset")
+    members = {n.name for n in ruleset.body if isinstance(n, ast.FunctionDef)}
+    public = {m for m in dir(carerules.Ruleset) if not m.startswith("_")}
+    assert public <= members, public - members
+    core = ast.parse((PACKAGE / "_core.pyi").read_text(encoding="utf-8"))
+    core_ruleset = next(n for n in core.body if isinstance(n, ast.ClassDef) and n.name == "Ruleset")
+    core_members = {n.name for n in core_ruleset.body if isinstance(n, ast.FunctionDef)}
+    assert {m for m in dir(carerules._core.Ruleset) if not m.startswith("_")} <= core_members
