@@ -117,9 +117,10 @@ struct loader {
         bool on = false;
         for (const auto& c : chain) {
           if (c == key) on = true;
-          if (on) names += "`" + display_of(c) + "` -> ";
+          // (appends rather than operator+: GCC 12 -O3 warns falsely on `"x" + string`)
+          if (on) names.append("`").append(display_of(c)).append("` -> ");
         }
-        names += "`" + display_of(key) + "`";
+        names.append("`").append(display_of(key)).append("`");
         diags.error(imp.where, "import cycle: " + names);
         continue;
       }
