@@ -25,7 +25,12 @@ echo "== 3. residents: GB/T 42195 capability level, one report per resident"
   --format jsonl --summary > "$build/demo-residents.jsonl" || true
 echo "   reports written to $build/demo-residents.jsonl"
 echo
-first=$(ls examples/data/cases/*.json | head -n 1)
-echo "== 4. one institution in full: $first"
-"$cli" eval -r rulesets/institution.rules "$first" --asof "$asof" --format table || true
-"$cli" eval -r rulesets/institution.rules "$first" --asof "$asof" | /usr/bin/python3 -m json.tool --no-ensure-ascii
+case=examples/data/cases/case2_dangerous_building.json
+echo "== 4. one institution in full: $case"
+"$cli" eval -r rulesets/institution.rules "$case" --asof "$asof" --format table || true
+echo
+echo "   why is it red?"
+"$cli" explain -r rulesets/institution.rules "$case" --asof "$asof" --rule risk || true
+echo
+echo "   the report:"
+"$cli" eval -r rulesets/institution.rules "$case" --asof "$asof" | /usr/bin/python3 -m json.tool --no-ensure-ascii

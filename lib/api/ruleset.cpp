@@ -308,6 +308,30 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
       seen.push_back(&r);
       out += "  read    " + ev.path_of(r) + " = " + ev.to_json(r.v).to_json() + "\n";
     }
+    std::vector<std::pair<int, std::uint32_t>> used;
+    for (const auto& u : tr.uses) {
+      std::pair<int, std::uint32_t> key{static_cast<int>(u.kind), u.index};
+      if (std::find(used.begin(), used.end(), key) != used.end()) continue;
+      used.push_back(key);
+      const auto& st = ev.state(u.kind, u.index);
+      switch (u.kind) {
+        case detail::decl_kind::let:
+          out += "  uses    " + p.lets[u.index].name + " = " +
+                 (st.status == detail::outcome::error ? std::string("error") : ev.display(st.v)) + "\n";
+          break;
+        case detail::decl_kind::hazard:
+          out += "  uses    hazard " + p.hazards[u.index].id + " (" + (p.hazards[u.index].major ? "major" : "general") +
+                 "): " + rep.hazards[u.index].status + "\n";
+          break;
+        case detail::decl_kind::score:
+          out += "  uses    score " + p.scores[u.index].name + " = " + rep.scores[u.index].total.to_json() +
+                 (rep.scores[u.index].provisional ? " (provisional)" : "") + "\n";
+          break;
+        case detail::decl_kind::grade:
+          out += "  uses    grade " + p.grades[u.index].name + " = " + rep.grades[u.index].value + "\n";
+          break;
+      }
+    }
     if (with_missing) {
       std::vector<std::string> done;
       for (const auto& r : tr.missing) {

@@ -46,6 +46,7 @@ bool is_numeric(const value& v) { return v.kind == vkind::integer || v.kind == v
 
 void trace::merge(const trace& other) {
   reads.insert(reads.end(), other.reads.begin(), other.reads.end());
+  uses.insert(uses.end(), other.uses.begin(), other.uses.end());
   missing.insert(missing.end(), other.missing.begin(), other.missing.end());
 }
 
@@ -180,6 +181,7 @@ value evaluator::eval(node_id id) {
       auto k = static_cast<decl_kind>(n.b);
       const decl_state& st = state(k, n.a);
       if (cur_) {
+        cur_->uses.push_back({k, n.a});
         if (k == decl_kind::let) cur_->merge(st.tr);
         else cur_->merge_missing(st.tr);
       }
@@ -187,13 +189,19 @@ value evaluator::eval(node_id id) {
     }
     case opcode::section: {
       const score_state& s = scores_[n.a];
-      if (cur_) cur_->merge_missing(s.section_traces[n.b]);
+      if (cur_) {
+        cur_->uses.push_back({decl_kind::score, n.a});
+        cur_->merge_missing(s.section_traces[n.b]);
+      }
       if (score_decls_[n.a].status == outcome::error || s.section_provisional[n.b]) return unknown();
       return value::of_number(s.sections[n.b]);
     }
     case opcode::present: {
       const decl_state& st = hazards_[n.a];
-      if (cur_) cur_->merge(st.tr);
+      if (cur_) {
+        cur_->merge(st.tr);
+        cur_->uses.push_back({decl_kind::hazard, n.a});
+      }
       if (st.status != outcome::known) return unknown();
       return st.v;
     }
@@ -586,6 +594,7 @@ value evaluator::eval_aggregate(const node& n) {
       if (st.status == outcome::known && st.v.i == 0) continue;
       b = binding{};
       b.hazard = h;
+      if (cur_) cur_->uses.push_back({decl_kind::hazard, h});
       bool certain = st.status == outcome::known;
       bool was_unsure = unsure;
       stopped = visit(certain);
@@ -878,6 +887,7 @@ std::string evaluator::display(const value& v) const {
     case vkind::unknown: return "unknown";
     case vkind::none: return "none";
     case vkind::level: return "level " + std::to_string(v.i);
+    case vkind::color: return color_names[v.i & 3];
     default: return to_json(v).to_json();
   }
 }

@@ -33,6 +33,7 @@ struct fact_read {
 struct trace {
   std::vector<fact_read> reads;    // present facts, first-read order
   std::vector<fact_read> missing;  // absent or faulty facts
+  std::vector<decl_entry> uses;    // declarations read (lets, hazards, scores, grades)
   void merge(const trace& other);
   void merge_missing(const trace& other);
 };
