@@ -1272,14 +1272,23 @@ class core_ruleset {
   }
 
   // `each` on a dict: one record per element of the list at the path, as the engine does it
-  // for JSON text (lib/facts/json_reader.cpp, each_router): an absent or null path gives no
-  // record; a path that is not a list one unreadable record; a non-object element an
+  // for JSON text (lib/facts/json_reader.cpp, each_router): an absent or null path, or one
+  // that is not a list, gives one unreadable record; a non-object element an
   // unreadable record at its pointer; errors inside an element get the element's pointer.
   std::vector<cr::bound_facts> bind_each(PyObject* d, const std::vector<std::string>& path,
                                          const cr::eval_options& opts) {
     std::vector<cr::bound_facts> out;
     std::string pointer;
     std::string dotted;
+    std::string full_pointer, full_dotted;
+    for (const auto& seg : path) {
+      append_pointer_segment(full_pointer, seg);
+      full_dotted += (full_dotted.empty() ? "" : ".") + seg;
+    }
+    // An absent or null PATH is not a list: that record's error, as for JSON text.
+    auto none_found = [&] {
+      out.push_back(unreadable(full_pointer, "expected a list at `" + full_dotted + "`, found none", opts));
+    };
     PyObject* cur = d;
     for (std::size_t level = 0; level < path.size(); ++level) {
       append_pointer_segment(pointer, path[level]);
@@ -1291,9 +1300,13 @@ class core_ruleset {
                    .ptr());
       if (v == nullptr) {
         if (PyErr_Occurred()) throw_py();
+        none_found();
         return out;
       }
-      if (v == Py_None || is_nat_or_na(v)) return out;
+      if (v == Py_None || is_nat_or_na(v)) {
+        none_found();
+        return out;
+      }
       const bool last = level + 1 == path.size();
       if (!last) {
         if (!PyDict_Check(v)) {

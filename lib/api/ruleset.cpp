@@ -296,7 +296,7 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
   detail::record_facts facts;
   detail::bind_json(*p.schema, facts_json, bind_opts(p, options), facts);
   detail::evaluator ev(p, facts, asof);
-  if (!facts.unreadable) ev.run();
+  ev.run();  // an unreadable record has every fact absent: the outcome says what is missing
   report rep = ev.make_report();
   std::string out;
   auto trace_lines = [&](const detail::trace& tr, bool with_missing) {

@@ -2,6 +2,7 @@
 #include "check/check.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <functional>
 #include <map>
 #include <set>
@@ -10,6 +11,7 @@
 #include <unordered_set>
 
 #include "check/tables.hpp"
+#include "facts/bind.hpp"
 #include "util/date.hpp"
 #include "util/decimal.hpp"
 #include "util/utf8.hpp"
@@ -623,6 +625,7 @@ std::string checker::did_you_mean(const std::string& name) {
   std::string best;
   std::size_t best_d = std::string::npos;
   auto consider = [&](const std::string& cand) {
+    if (cand == name) return;  // the name itself, declared as something else
     std::size_t d = edit_distance(name, cand);
     if (d < best_d) {
       best_d = d;
@@ -1699,33 +1702,44 @@ void checker::lower_all() {
         }
       }
       if (!line.otherwise) lp.cond = lower_condition(line.cond);
-      // because: the line's source text from the label to the end of the condition
-      std::uint32_t last_line = line.where.line;
+      // because: the line's source text from the label to the end of its condition (or of
+      // `otherwise`), comments removed and white space collapsed.
+      const std::string_view text = file.text;
+      std::size_t begin = file.line_starts[line.where.line - 1];
+      for (std::uint32_t cp = 1; begin < text.size() && cp < line.where.column; ++cp) {
+        std::size_t len;
+        decode_utf8(text, begin, len);
+        begin += len;
+      }
+      std::size_t stop = text.size();
       if (line.cond != no_expr) {
-        const auto& ce = A_[line.cond];
-        const auto& text = file.text;
-        std::uint32_t end = std::min<std::uint32_t>(ce.source.end, static_cast<std::uint32_t>(text.size()));
-        auto ls = std::upper_bound(file.line_starts.begin(), file.line_starts.end(), end == 0 ? 0 : end - 1);
-        last_line = static_cast<std::uint32_t>(ls - file.line_starts.begin());
-      }
-      std::string text;
-      for (std::uint32_t ln = line.where.line; ln <= last_line && ln <= file.line_starts.size(); ++ln) {
-        std::string_view l = file.line_text(ln);
-        if (ln == line.where.line) {
-          // from the label's column onwards
-          std::size_t off = 0, cp = 1;
-          while (off < l.size() && cp < line.where.column) {
-            std::size_t len;
-            decode_utf8(l, off, len);
-            off += len;
-            ++cp;
+        stop = std::min<std::size_t>(A_[line.cond].source.end, text.size());
+      } else {
+        // `otherwise` follows the label, possibly after comments and line breaks
+        std::size_t at = begin;
+        while (at < text.size()) {
+          std::size_t found = text.find("otherwise", at);
+          if (found == std::string_view::npos) break;
+          at = found + 9;
+          std::size_t ls = text.rfind('\n', found);
+          std::size_t hash = text.find('#', ls == std::string_view::npos ? 0 : ls);
+          if (hash == std::string_view::npos || hash > found) {
+            stop = at;
+            break;
           }
-          l = l.substr(off);
         }
-        std::string part = normalize_line(l);
-        if (!part.empty()) text += (text.empty() ? "" : " ") + part;
       }
-      lp.because = file.display + ":" + std::to_string(line.where.line) + ": " + text;
+      std::string text_out;
+      std::string_view rest = text.substr(begin, stop > begin ? stop - begin : 0);
+      while (!rest.empty()) {
+        std::size_t nl = rest.find('\n');
+        std::string part = normalize_line(rest.substr(0, nl));
+        if (!part.empty()) text_out += (text_out.empty() ? "" : " ") + part;
+        if (nl == std::string_view::npos) break;
+        rest.remove_prefix(nl + 1);
+      }
+      const std::string& text_done = text_out;
+      lp.because = file.display + ":" + std::to_string(line.where.line) + ": " + text_done;
       gp.lines.push_back(std::move(lp));
     }
   }
@@ -1844,6 +1858,27 @@ void checker::lower_tests() {
     if (!td.asof) D_.error(td.where, "test \"" + td.name + "\" needs `asof @YYYY-MM-DD`");
     else tp.asof = *td.asof;
     tp.given = td.has_given ? td.given : "{}";
+    if (td.has_given) {
+      // `given` is strict JSON: a text the facts reader cannot read is a compile error,
+      // placed at the offending character when the reader says where.
+      record_facts facts;
+      bind_json(*P_->schema, tp.given, bind_options{}, facts);
+      if (facts.unreadable && !facts.errors.empty()) {
+        const std::string& m = facts.errors.front().message;
+        ast::pos at = td.given_where;
+        unsigned l = 0, c = 0;
+        std::size_t k = m.find(" at ");
+        if (k != std::string::npos && std::sscanf(m.c_str() + k + 4, "%u:%u", &l, &c) == 2 && l >= 1 && c >= 1) {
+          if (l == 1) {
+            at.column += c - 1;
+          } else {
+            at.line += l - 1;
+            at.column = c;
+          }
+        }
+        D_.error(at, "`given` is not strict JSON: " + m);
+      }
+    }
     for (const auto& ex : td.expects) {
       expect_plan ep;
       ep.kind = static_cast<expect_kind>(ex.kind);

@@ -286,7 +286,15 @@ value evaluator::eval_binary(const node& n) {
   switch (o) {
     case ast::op::in:
     case ast::op::not_in: {
-      if (!a.known() || !b.known()) return unknown();
+      if (!b.known()) return unknown();
+      if (!a.known()) {
+        // Still evaluate a literal list: an error in it is the declaration's error.
+        if (b.i == -2) {
+          const node& ln = *static_cast<const node*>(b.p);
+          for (std::uint32_t i = 0; i < ln.nkids; ++i) eval(p_.kid(ln, i));
+        }
+        return unknown();
+      }
       bool found = false, unsure = false;
       auto test = [&](const value& el) {
         if (!el.known()) {
@@ -337,6 +345,8 @@ value evaluator::eval_binary(const node& n) {
     case ast::op::le:
     case ast::op::gt:
     case ast::op::ge: {
+      // An ordering comparison with `none` is false, even against `none` (§12).
+      if (a.kind == vkind::none || b.kind == vkind::none) return boolean(false);
       auto c = compare_values(a, b);
       if (!c) return boolean(false);
       switch (o) {
@@ -410,14 +420,16 @@ value evaluator::eval_call(const node& n) {
     bool is_max = fn == builtin::max;
     value best;
     bool have = false, unsure = false;
+    bool extreme = false;
     for (std::uint32_t i = 0; i < n.nkids; ++i) {
-      value v = eval(p_.kid(n, i));
+      value v = eval(p_.kid(n, i));  // every argument: an error in any is the declaration's
       if (!v.known()) {
         unsure = true;
         continue;
       }
+      if (v.kind == vkind::none) continue;  // no level / no colour contributes nothing
       // the worst colour decides a max, the best a min, whatever is unknown
-      if (v.kind == vkind::color && v.i == (is_max ? 3 : 0)) return v;
+      if (v.kind == vkind::color && v.i == (is_max ? 3 : 0)) extreme = true;
       if (!have) {
         best = v;
         have = true;
@@ -427,16 +439,20 @@ value evaluator::eval_call(const node& n) {
       if (c && (is_max ? *c > 0 : *c < 0)) best = v;
       else if (c && *c == 0 && v.kind == vkind::number) best = v;
     }
-    if (unsure || !have) return unknown();
+    if (extreme) return best;
+    if (unsure) return unknown();
+    if (!have) return value{vkind::none, 0, {}, nullptr};  // only `none` arguments
     return best;
   }
   std::vector<value> args;
   args.reserve(n.nkids);
+  bool any_unknown = false;
   for (std::uint32_t i = 0; i < n.nkids; ++i) {
-    value v = eval(p_.kid(n, i));
-    if (!v.known()) return unknown();
+    value v = eval(p_.kid(n, i));  // every argument, so that an error is never hidden
+    any_unknown = any_unknown || !v.known();
     args.push_back(v);
   }
+  if (any_unknown) return unknown();
   const value& a = args[0];
   switch (fn) {
     case builtin::len: {
@@ -539,10 +555,9 @@ value evaluator::eval_aggregate(const node& n) {
   auto visit = [&](bool certain) -> bool {
     value c = boolean(true);
     if (where != none_index) c = eval(where);
-    if (!certain) {
-      if (c.known() && c.i == 0) return false;
-      c = unknown();
-    }
+    // An uncertain member's condition reads as `unknown and <condition>`: false stays
+    // false (which decides an `all`), anything else is unknown.
+    if (!certain && !(c.known() && c.i == 0)) c = unknown();
     switch (kind) {
       case agg::any:
         if (c.known() && c.i) return true;

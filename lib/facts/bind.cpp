@@ -689,6 +689,25 @@ struct binder::impl {
     f.pending = target{};
     if (duplicate(f, slot)) {
       error("duplicate key " + quote_for_display(k));
+      // The first value was bound already; with two values neither can be trusted, so a
+      // declared fact (or every fact below a declared object) reads as an error.
+      if (f.node >= 0) {
+        const record_schema& s = *contexts[f.ctx].schema;
+        const name_node& n = s.nodes[static_cast<std::size_t>(f.node)];
+        auto it = n.children.find(keys[slot]);
+        if (it != n.children.end()) {
+          const name_node& c = s.nodes[it->second];
+          if (c.field >= 0) {
+            const field_schema& fs = s.fields[static_cast<std::size_t>(c.field)];
+            if (fs.is_list)
+              rec().lists[fs.slot].state = fact_state::error;
+            else
+              rec().cells[fs.slot] = fact_cell{fact_state::error, {}};
+          } else {
+            mark_below(s, rec(), it->second);
+          }
+        }
+      }
       return;
     }
     ++f.key_count;

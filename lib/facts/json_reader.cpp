@@ -68,6 +68,8 @@ bool is_ascii(std::string_view s) {
 // Forwards basic_parser events to a fact_sink. Strings and numbers split into
 // parts (escapes, buffer ends) are gathered first; a complete string or key is
 // checked for length and UTF-8 before the sink sees it.
+constexpr std::string_view lone_surrogate_mark = "\xEF\xBF\xBF";  // U+FFFF, see below
+
 class json_handler {
  public:
   static constexpr std::size_t max_object_size = std::size_t(-1);
@@ -75,8 +77,8 @@ class json_handler {
   static constexpr std::size_t max_key_size = std::size_t(-1);
   static constexpr std::size_t max_string_size = std::size_t(-1);
 
-  json_handler(fact_sink& sink, const bool& stop, std::size_t max_string)
-      : sink_(sink), stop_(stop), max_string_(max_string) {}
+  json_handler(fact_sink& sink, const bool& stop, std::size_t max_string, bool patched = false)
+      : sink_(sink), stop_(stop), max_string_(max_string), patched_(patched) {}
 
   bool on_document_begin(json::error_code&) { return true; }
   bool on_document_end(json::error_code&) { return true; }
@@ -175,9 +177,12 @@ class json_handler {
       message = limit_message(what, size, "json_string", max_string_);
       return {};
     }
-    const std::size_t bad = is_ascii(whole) ? std::string_view::npos : find_invalid_utf8(whole);
+    const bool ascii = is_ascii(whole);
+    const std::size_t bad = ascii ? std::string_view::npos : find_invalid_utf8(whole);
     if (bad != std::string_view::npos) {
       message = std::string("invalid UTF-8 in ") + what + " at byte " + std::to_string(bad);
+    } else if (patched_ && !ascii && whole.find(lone_surrogate_mark) != std::string_view::npos) {
+      message = std::string("lone surrogate escape in ") + what;
     }
     return whole;
   }
@@ -202,6 +207,7 @@ class json_handler {
   fact_sink& sink_;
   const bool& stop_;
   std::size_t max_string_;
+  bool patched_ = false;  // lone surrogate escapes were replaced by the mark
   std::string buffer_;
   std::size_t size_ = 0;
   bool parted_ = false;
@@ -262,6 +268,62 @@ std::string_view skip_bom(std::string_view json) {
   return json;
 }
 
+// Boost.JSON 1.81 stops at a lone surrogate escape ("\uD800" with no low half), which would
+// lose the whole record. Such escapes are replaced, in a copy of the same length, by "\uFFFF"
+// (a noncharacter); the handler then reports each string holding it as a fault at its own
+// pointer. nullopt when the text has none (the common case: one find).
+std::optional<std::string> patch_lone_surrogates(std::string_view text) {
+  if (text.find("\\u") == std::string_view::npos) return std::nullopt;
+  auto hex4 = [&](std::size_t at, unsigned& cp) {
+    if (at + 4 > text.size()) return false;
+    cp = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      char c = text[at + k];
+      if (!is_hex(c)) return false;
+      cp = cp * 16 + static_cast<unsigned>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    return true;
+  };
+  std::optional<std::string> out;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (!in_string) {
+      if (c == '"') in_string = true;
+      continue;
+    }
+    if (c == '"') {
+      in_string = false;
+      continue;
+    }
+    if (c != '\\' || i + 1 >= text.size()) continue;
+    if (text[i + 1] != 'u') {
+      ++i;  // a two-character escape
+      continue;
+    }
+    unsigned cp;
+    if (!hex4(i + 2, cp)) continue;  // malformed: basic_parser reports it
+    bool lone = false;
+    if (cp >= 0xD800 && cp <= 0xDBFF) {
+      unsigned lo;
+      if (i + 7 < text.size() && text[i + 6] == '\\' && text[i + 7] == 'u' && hex4(i + 8, lo) &&
+          lo >= 0xDC00 && lo <= 0xDFFF) {
+        i += 11;  // a valid pair
+        continue;
+      }
+      lone = true;
+    } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+      lone = true;
+    }
+    if (lone) {
+      if (!out) out.emplace(text);
+      out->replace(i, 6, "\\uFFFF");
+    }
+    i += 5;
+  }
+  return out;
+}
+
 // Outcome of parsing a whole text into a sink.
 struct parse_outcome {
   bool ok = true;
@@ -275,7 +337,9 @@ parse_outcome parse_into(fact_sink& sink, const bool& stop, std::string_view tex
   json::parse_options opts;
   opts.max_depth = max_depth;
   opts.allow_invalid_utf8 = true;
-  json::basic_parser<json_handler> parser(opts, sink, stop, max_string);
+  std::optional<std::string> patched = patch_lone_surrogates(text);
+  if (patched) text = *patched;
+  json::basic_parser<json_handler> parser(opts, sink, stop, max_string, patched.has_value());
   json::error_code ec;
   std::size_t n = parser.write_some(false, text.data(), text.size(), ec);
   parse_outcome result;
@@ -313,6 +377,7 @@ class each_router final : public fact_sink {
   std::deque<record_facts> records;
 
   // Set when the whole text yields one unreadable record.
+  bool found_list = false;  // the list at the path was seen (possibly empty)
   bool failed() const { return failure_.has_value(); }
   record_facts take_failure() { return std::move(*failure_); }
 
@@ -388,6 +453,7 @@ class each_router final : public fact_sink {
     } else if (!top.is_array && top.match) {
       if (top.level + 1 == static_cast<int>(path_.size())) {
         nf.each_list = true;
+        found_list = true;
       } else {
         not_object(top.level, "array");
         return;
@@ -592,6 +658,16 @@ std::vector<record_facts> bind_json_each(const record_schema& schema, std::strin
                                 outcome.too_deep
                                     ? depth_message(std::min(limits.json_depth, parser_depth_cap))
                                     : outcome.message));
+    return result;
+  }
+  if (!router.found_list) {
+    // An absent or null PATH is not a list either: say so rather than print nothing.
+    std::string ptr, dotted;
+    for (const auto& seg : each_path) {
+      append_pointer_segment(ptr, seg);
+      dotted += (dotted.empty() ? "" : ".") + seg;
+    }
+    result.push_back(unreadable(schema, ptr, "expected a list at `" + dotted + "`, found none"));
     return result;
   }
   // Moved, never copied: cells point into each record's own strings.

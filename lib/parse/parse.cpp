@@ -1164,6 +1164,7 @@ void parser::hazard(ast::ruleset_file& out) {
   h.where = pos_of(id);
   h.id = id.text;
   h.title = string_value("(the hazard's title) after the id");
+  const std::size_t errors_before = diags_.error_count();
   std::unordered_map<std::string, std::uint32_t> seen;
   std::string in = "hazard " + quote(h.id);
   auto starts = [](const token& t) {
@@ -1224,7 +1225,9 @@ void parser::hazard(ast::ruleset_file& out) {
       }
     }
   });
-  if (!saw_when) error(id, "hazard " + quote(h.id) + " has no `when` condition");
+  // After an error inside the block the `when` may have been skipped by recovery.
+  if (!saw_when && diags_.error_count() == errors_before)
+    error(id, "hazard " + quote(h.id) + " has no `when` condition");
   out.hazards.push_back(std::move(h));
 }
 
@@ -1289,6 +1292,17 @@ void parser::item(ast::score_decl& s, int section) {
   if (at_word("when")) {
     take();
     it.when = expression();
+  } else {
+    // Anything but the next item or the end of the block: name `when` among the options.
+    const token& t = peek();
+    bool next = t.kind == tok::rbrace ||
+                (t.kind == tok::word && (t.text == "item" || t.text == "deduct" ||
+                                         (section < 0 && t.text == "section")));
+    if (!next) {
+      s.items.push_back(std::move(it));
+      if (section >= 0) fail_expected(one_of({"when", "item", "deduct", "}"}));
+      fail_expected(one_of({"when", "section", "item", "deduct", "}"}));
+    }
   }
   s.items.push_back(std::move(it));
 }

@@ -41,8 +41,19 @@ bool collect_rules(const std::string& dir, std::vector<test_target>& out) {
       return false;
     }
     std::error_code type_ec;
-    if (it->path().extension() == ".rules" && it->is_regular_file(type_ec))
-      found.push_back(it->path().string());
+    if (it->path().extension() != ".rules" || !it->is_regular_file(type_ec)) continue;
+    // A link to a file outside DIR is not DIR's: its lines must not be shown (language.md
+    // §11: diagnostics never show a file outside the import roots).
+    if (it->is_symlink(type_ec)) {
+      fs::path target = fs::weakly_canonical(it->path(), type_ec);
+      fs::path root = fs::weakly_canonical(dir, type_ec);
+      auto rel = target.lexically_relative(root);
+      if (rel.empty() || *rel.begin() == "..") {
+        print_error("skipping `" + it->path().string() + "`: it links to a file outside `" + dir + "`");
+        continue;
+      }
+    }
+    found.push_back(it->path().string());
   }
   std::sort(found.begin(), found.end());
   for (auto& f : found) out.push_back({std::move(f), dir});
@@ -124,7 +135,16 @@ int run_test(const std::vector<std::string>& args) {
   }
   if (coverage)
     for (const auto& c : coverage_items)
-      if (!c.covered) out << c.file << ":" << std::to_string(c.line) << ": " << c.what << " not covered\n";
+      if (!c.covered) {
+        // One name per file however it was reached: relative to the working directory.
+        std::error_code ec;
+        std::string shown = c.file;
+        if (!c.canonical.empty()) {
+          fs::path rel = fs::path(c.canonical).lexically_relative(fs::current_path(ec));
+          if (!ec && !rel.empty()) shown = rel.generic_string();
+        }
+        out << shown << ":" << std::to_string(c.line) << ": " << c.what << " not covered\n";
+      }
   out << std::to_string(passed) << " passed, " << std::to_string(failed) << " failed\n";
   return finish_output(out, failed > 0 ? exit_failed : exit_ok);
 }

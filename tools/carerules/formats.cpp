@@ -80,13 +80,14 @@ class json_writer final : public report_writer {
  public:
   json_writer(output& out, bool as_array) : out_(out), array_(as_array) {}
   void add(const report& r, const std::string* json) override {
-    if (array_) out_ << (count_ == 0 ? "[\n" : ",\n");
+    // Compact like the reports themselves: no whitespace between the elements.
+    if (array_) out_ << (count_ == 0 ? "[" : ",");
     out_ << (json ? *json : r.to_json());
     if (!array_) out_ << "\n";
     ++count_;
   }
   void end() override {
-    if (array_) out_ << (count_ == 0 ? "[]\n" : "\n]\n");
+    if (array_) out_ << (count_ == 0 ? "[]\n" : "]\n");
   }
 
  private:

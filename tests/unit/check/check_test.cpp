@@ -78,6 +78,12 @@ const diag_case cases[] = {
     {"test_needs_asof", "test \"x\" {\n given {}\n}", "error", 2, 6, "needs `asof"},
     {"if_branches_differ", "input { b : bool }\nlet a = if b then 1 else \"x\"", "error", 3, 26,
      "`if` branches have different types: int and string"},
+    {"given_must_be_strict_json", "input { a : int }\ntest \"x\" {\n asof @2024-01-01\n given { \"a\": 2, }\n}", "error",
+     5, 18, "`given` is not strict JSON"},
+    {"item_then_unknown_word_names_when", "input { a : int }\nscore q { section s { item I1 \"x\" 5 whn a > 1 } }",
+     "error", 3, 37, "expected `when`, `item`, `deduct` or `}`, found `whn`"},
+    {"no_suggestion_of_the_same_name", "input { a : int }\ntest \"x\" {\n asof @2024-01-01\n expect undetermined a\n}",
+     "error", 5, 22, "`a` is not a hazard or a grade"},
     {"in_needs_list", "input { n : int }\nlet a = n in 5", "error", 3, 14, "`in` needs a list literal"},
 };
 
@@ -102,6 +108,25 @@ TEST_P(check_diagnostics, reports_at_position) {
 
 INSTANTIATE_TEST_SUITE_P(cases, check_diagnostics, ::testing::ValuesIn(cases),
                          [](const ::testing::TestParamInfo<diag_case>& info) { return std::string(info.param.name); });
+
+TEST(check, no_did_you_mean_that_repeats_the_name) {
+  auto r = compile_body("input { a : int }\ntest \"x\" {\n asof @2024-01-01\n expect undetermined a\n}");
+  EXPECT_EQ(r.rendered().find("did you mean `a`"), std::string::npos) << r.rendered();
+}
+
+TEST(check, because_is_the_matched_line_only) {
+  auto r = compile_body(
+      "input { a : int }\ngrade g1 : color { red when a > 1 }\n"
+      "grade g3 : color { red when a > 5  yellow when a > 1  blue otherwise }\n"
+      "grade g4 : color {\n red when a > 5 and   # why\n   a < 100\n blue # rest\n  otherwise }");
+  ASSERT_TRUE(r.ok()) << r.rendered();
+  auto rep = r.value().evaluate(R"({"a": 2})", {.asof = "2024-06-01"});
+  EXPECT_EQ(rep.grades[0].because, "t.rules:3: red when a > 1");
+  EXPECT_EQ(rep.grades[1].because, "t.rules:4: yellow when a > 1");
+  EXPECT_EQ(rep.grades[2].because, "t.rules:8: blue otherwise");
+  rep = r.value().evaluate(R"({"a": 7})", {.asof = "2024-06-01"});
+  EXPECT_EQ(rep.grades[2].because, "t.rules:6: red when a > 5 and a < 100");
+}
 
 TEST(check, warnings_alone_compile) {
   auto r = compile_body("hazard H1 \"h\" { when true }");
