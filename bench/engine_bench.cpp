@@ -3,8 +3,8 @@
 //   cmake -S . -B build -DCARERULES_BUILD_BENCH=ON && cmake --build build -j2
 //   build/bench/engine_bench
 #include <benchmark/benchmark.h>
-#include <carerules/carerules.hpp>
 
+#include <carerules/carerules.hpp>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -82,7 +82,8 @@ void BM_evaluate_many(benchmark::State& state) {
   const auto& rs = bundle();
   auto records = sample_records();
   for (auto _ : state) {
-    auto reps = rs.evaluate_many(records, {.asof = "2024-06-01", .threads = static_cast<unsigned>(state.range(0))});
+    auto reps = rs.evaluate_many(
+        records, {.asof = "2024-06-01", .threads = static_cast<unsigned>(state.range(0))});
     benchmark::DoNotOptimize(reps.data());
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * records.size()));

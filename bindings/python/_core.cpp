@@ -100,13 +100,15 @@ std::string type_name(PyObject* o) { return Py_TYPE(o)->tp_name; }
 
 // Keys of report dicts, interned once (module lifetime).
 struct key_table {
+// clang-format off
 #define CARERULES_KEYS(X)                                                                      \
-  X(subject) X(ruleset) X(name) X(title) X(version) X(source) X(effective) X(digest) X(engine) \
-  X(asof) X(hazards) X(id) X(category) X(severity) X(status) X(cite) X(rectify) X(action)     \
-  X(within_days) X(due) X(advice) X(evidence) X(missing) X(scores) X(total) X(provisional)     \
-  X(sections) X(items) X(section) X(kind) X(points) X(grades) X(value) X(because) X(errors)    \
-  X(path) X(rule) X(message) X(type) X(label) X(default_) X(range) X(values) X(file) X(line)   \
-  X(column) X(rendered) X(passed) X(failures) X(cases) X(uncovered)
+  X(subject) X(ruleset) X(name) X(title) X(version) X(source) X(effective) X(digest)          \
+  X(engine) X(asof) X(hazards) X(id) X(category) X(severity) X(status) X(cite) X(rectify)     \
+  X(action) X(within_days) X(due) X(advice) X(evidence) X(missing) X(scores) X(total)         \
+  X(provisional) X(sections) X(items) X(section) X(kind) X(points) X(grades) X(value)         \
+  X(because) X(errors) X(path) X(rule) X(message) X(type) X(label) X(default_) X(range)       \
+  X(values) X(file) X(line) X(column) X(rendered) X(passed) X(failures) X(cases) X(uncovered)
+// clang-format on
 #define CARERULES_DECLARE(n) PyObject* n = nullptr;
   CARERULES_KEYS(CARERULES_DECLARE)
 #undef CARERULES_DECLARE
@@ -255,7 +257,9 @@ struct guide {
 class walker {
  public:
   walker(det::fact_sink& sink, const walk_options& options, const guide* g = nullptr)
-      : sink_(sink), options_(options), guide_(g),
+      : sink_(sink),
+        options_(options),
+        guide_(g),
         cap_(std::min<std::size_t>(options.json_depth, walk_depth_cap)) {}
 
   void set_depth(std::size_t d) { depth_ = d; }
@@ -279,8 +283,8 @@ class walker {
     sink_.begin_array();
     const bool list = PyList_Check(o);
     for (Py_ssize_t i = 0; i < (list ? PyList_GET_SIZE(o) : PyTuple_GET_SIZE(o)); ++i) {
-      py::object item = py::reinterpret_borrow<py::object>(list ? PyList_GET_ITEM(o, i)
-                                                                : PyTuple_GET_ITEM(o, i));
+      py::object item =
+          py::reinterpret_borrow<py::object>(list ? PyList_GET_ITEM(o, i) : PyTuple_GET_ITEM(o, i));
       if (options_.frame && frame_missing(item.ptr())) {
         sink_.null_value();
       } else if (PyDict_Check(item.ptr())) {
@@ -698,11 +702,21 @@ class json_writer final : public det::fact_sink {
     for (const char ch : s) {
       const auto c = static_cast<unsigned char>(ch);
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
         default:
           if (c < 0x20) {
             static const char hex[] = "0123456789abcdef";
@@ -759,11 +773,16 @@ PyObject* number_from_scaled(std::int64_t scaled) {
 PyObject* json_to_py(const cr::json_value& v) {
   using kind = cr::json_value::kind;
   switch (v.type) {
-    case kind::null: return new_none();
-    case kind::boolean: return new_bool(v.b);
-    case kind::integer: return checked(PyLong_FromLongLong(v.i));
-    case kind::decimal: return number_from_scaled(v.i);
-    case kind::string: return new_str(v.s);
+    case kind::null:
+      return new_none();
+    case kind::boolean:
+      return new_bool(v.b);
+    case kind::integer:
+      return checked(PyLong_FromLongLong(v.i));
+    case kind::decimal:
+      return number_from_scaled(v.i);
+    case kind::string:
+      return new_str(v.s);
     case kind::array: {
       py::object list = steal(PyList_New(static_cast<Py_ssize_t>(v.items.size())));
       for (std::size_t i = 0; i < v.items.size(); ++i) {
@@ -1143,8 +1162,8 @@ class core_ruleset {
   //   "f" float64 array (NaN missing), "i" int64 array, "b" bool array,
   //   "d" int64 day numbers (INT64_MIN missing), "o" a list of Python objects.
   py::tuple evaluate_columns(const std::vector<std::string>& paths, py::list columns,
-                             std::size_t rows, const std::string& asof,
-                             const std::string& subject, unsigned threads) {
+                             std::size_t rows, const std::string& asof, const std::string& subject,
+                             unsigned threads) {
     const cr::eval_options opts = make_options(asof, subject, "", threads);
     const guide& g = guide_for(subject);
     table t(paths, columns, rows, g);
@@ -1287,7 +1306,8 @@ class core_ruleset {
     }
     // An absent or null PATH is not a list: that record's error, as for JSON text.
     auto none_found = [&] {
-      out.push_back(unreadable(full_pointer, "expected a list at `" + full_dotted + "`, found none", opts));
+      out.push_back(
+          unreadable(full_pointer, "expected a list at `" + full_dotted + "`, found none", opts));
     };
     PyObject* cur = d;
     for (std::size_t level = 0; level < path.size(); ++level) {
@@ -1310,9 +1330,8 @@ class core_ruleset {
       const bool last = level + 1 == path.size();
       if (!last) {
         if (!PyDict_Check(v)) {
-          out.push_back(unreadable(pointer,
-                                   "expected an object for `" + dotted + "`, got " + kind_of(v),
-                                   opts));
+          out.push_back(unreadable(
+              pointer, "expected an object for `" + dotted + "`, got " + kind_of(v), opts));
           return out;
         }
         cur = v;
@@ -1321,8 +1340,8 @@ class core_ruleset {
       py::object list = py::reinterpret_borrow<py::object>(v);
       if (type_name(v) == "numpy.ndarray") list = steal(PyObject_CallMethod(v, "tolist", nullptr));
       if (!PyList_Check(list.ptr()) && !PyTuple_Check(list.ptr())) {
-        out.push_back(unreadable(pointer, "expected a list for `" + dotted + "`, got " + kind_of(v),
-                                 opts));
+        out.push_back(
+            unreadable(pointer, "expected a list for `" + dotted + "`, got " + kind_of(v), opts));
         return out;
       }
       py::object fast = steal(PySequence_Fast(list.ptr(), "a list"));
@@ -1456,7 +1475,8 @@ class core_ruleset {
 
   std::vector<py::object> new_columns(const cr::eval_options& opts) {
     std::vector<py::object> cols;
-    for (std::size_t i = 0; i < layout(opts).names.size(); ++i) cols.push_back(steal(PyList_New(0)));
+    for (std::size_t i = 0; i < layout(opts).names.size(); ++i)
+      cols.push_back(steal(PyList_New(0)));
     return cols;
   }
 
@@ -1494,7 +1514,8 @@ class core_ruleset {
    public:
     table(const std::vector<std::string>& paths, py::list columns, std::size_t rows,
           const guide& g) {
-      if (paths.size() != columns.size()) throw py::value_error("paths and columns differ in length");
+      if (paths.size() != columns.size())
+        throw py::value_error("paths and columns differ in length");
       nodes_.emplace_back();
       cols_.resize(paths.size());
       for (std::size_t c = 0; c < paths.size(); ++c) {
@@ -1579,7 +1600,8 @@ class core_ruleset {
         }
         case 'i':
         case 'd': {
-          auto a = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(pair[1]);
+          auto a =
+              py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(pair[1]);
           if (!a) throw_py();
           check(a);
           c.i = a.data();
@@ -1608,11 +1630,15 @@ class core_ruleset {
 
     static bool present(const column& c, std::size_t r) {
       switch (c.kind) {
-        case 'f': return !std::isnan(c.f[r]);
-        case 'd': return c.i[r] != INT64_MIN;
+        case 'f':
+          return !std::isnan(c.f[r]);
+        case 'd':
+          return c.i[r] != INT64_MIN;
         case 'i':
-        case 'b': return true;
-        default: return !frame_missing(c.o[r]);
+        case 'b':
+          return true;
+        default:
+          return !frame_missing(c.o[r]);
       }
     }
 
@@ -1642,8 +1668,10 @@ class core_ruleset {
           const auto res = std::to_chars(buf, buf + sizeof buf, c.i[r]);
           return sink.number_value(std::string_view(buf, static_cast<std::size_t>(res.ptr - buf)));
         }
-        case 'b': return sink.bool_value(c.b[r]);
-        case 'd': return sink.date_value(c.i[r]);
+        case 'b':
+          return sink.bool_value(c.b[r]);
+        case 'd':
+          return sink.date_value(c.i[r]);
         default:
           w.set_depth(depth);
           w.guided(c.o[r], c.edge);
@@ -1665,9 +1693,9 @@ class core_ruleset {
 
 // ============================================================================== compilation
 
-cr::compile_options make_compile_options(const std::vector<std::string>& import_roots,
-                                         const std::vector<std::pair<std::string, std::string>>& limits,
-                                         const std::string& name) {
+cr::compile_options make_compile_options(
+    const std::vector<std::string>& import_roots,
+    const std::vector<std::pair<std::string, std::string>>& limits, const std::string& name) {
   cr::compile_options o;
   o.import_roots = import_roots;
   o.name = name;
@@ -1743,14 +1771,12 @@ PYBIND11_MODULE(_core, m) {
            py::arg("subject") = "", py::arg("each") = "",
            "Evaluates one record (dict or JSON text): a report dict, or a list of them "
            "with `each`.")
-      .def("evaluate_many", &core_ruleset::evaluate_many, py::arg("records"),
-           py::arg("asof") = "", py::arg("subject") = "", py::arg("each") = "",
-           py::arg("threads") = 0u,
+      .def("evaluate_many", &core_ruleset::evaluate_many, py::arg("records"), py::arg("asof") = "",
+           py::arg("subject") = "", py::arg("each") = "", py::arg("threads") = 0u,
            "Evaluates records (dicts or JSON texts) on `threads` threads (0: every core), the "
            "GIL released; reports in input order.")
-      .def("evaluate_json", &core_ruleset::evaluate_json, py::arg("records"),
-           py::arg("asof") = "", py::arg("subject") = "", py::arg("each") = "",
-           py::arg("threads") = 0u,
+      .def("evaluate_json", &core_ruleset::evaluate_json, py::arg("records"), py::arg("asof") = "",
+           py::arg("subject") = "", py::arg("each") = "", py::arg("threads") = 0u,
            "As evaluate_many, but each report as the engine's JSON text.")
       .def("evaluate_many_columns", &core_ruleset::evaluate_many_columns, py::arg("records"),
            py::arg("asof") = "", py::arg("subject") = "", py::arg("each") = "",
@@ -1772,7 +1798,8 @@ PYBIND11_MODULE(_core, m) {
            "Runs the ruleset's test blocks: {'cases': [...], 'uncovered': [...]}.");
 
   py::class_<core_compile_result>(m, "CompileResult", "What compile_file/compile_source give.")
-      .def_property_readonly("ok", [](const core_compile_result& r) { return r.ruleset.has_value(); })
+      .def_property_readonly("ok",
+                             [](const core_compile_result& r) { return r.ruleset.has_value(); })
       .def_property_readonly("ruleset",
                              [](const core_compile_result& r) -> py::object {
                                if (!r.ruleset) return py::none();

@@ -1,9 +1,9 @@
 // The README's C++ example: compile the shipped institution bundle, evaluate one facts file,
 // print the report and say why each present hazard was found.
 //
-//   build/examples/evaluate rulesets/institution.rules examples/data/cases/case2_dangerous_building.json
+//   build/examples/evaluate rulesets/institution.rules
+//   examples/data/cases/case2_dangerous_building.json
 #include <carerules/carerules.hpp>
-
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
   for (const auto& h : r.hazards) {
     if (h.status != "present") continue;
     std::cout << h.id << " " << h.title << " (" << h.cite.value_or("no cite") << ")\n";
-    for (const auto& [path, value] : h.evidence) std::cout << "  " << path << " = " << value.to_json() << "\n";
+    for (const auto& [path, value] : h.evidence)
+      std::cout << "  " << path << " = " << value.to_json() << "\n";
     std::cout << "  rectify: " << h.rectify.action << "\n";
   }
   for (const auto& g : r.grades) std::cout << g.name << ": " << g.value << "\n";

@@ -8,9 +8,9 @@
 namespace carerules {
 
 struct diagnostic {
-  std::string file;     // as given to the compiler (imports: relative to their import root)
-  int line = 0;         // 1-based
-  int column = 0;       // 1-based, in code points
+  std::string file;      // as given to the compiler (imports: relative to their import root)
+  int line = 0;          // 1-based
+  int column = 0;        // 1-based, in code points
   std::string severity;  // "error", "warning" or "note"
   std::string message;   // English; ruleset text quoted as written
   // "file:line:column: severity: message", the source line and a caret under the column.

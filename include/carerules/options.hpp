@@ -46,9 +46,9 @@ struct compile_options {
 };
 
 struct eval_options {
-  std::string asof;     // "YYYY-MM-DD"; empty: the host's local date
-  std::string subject;  // dotted path of the subject id; empty: "id"
-  std::string each;     // dotted path of a list: evaluate once per element; empty: off
+  std::string asof;      // "YYYY-MM-DD"; empty: the host's local date
+  std::string subject;   // dotted path of the subject id; empty: "id"
+  std::string each;      // dotted path of a list: evaluate once per element; empty: off
   unsigned threads = 0;  // evaluate_many: 0 uses every core; clamped to 256
 };
 

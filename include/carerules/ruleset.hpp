@@ -95,7 +95,7 @@ struct coverage_item {
   std::string file;       // as displayed
   std::string canonical;  // the file's canonical path ("" for text compiled from memory)
   int line = 0;
-  std::string what;       // "hazard A4.1", "item E1", "grade risk line red"
+  std::string what;  // "hazard A4.1", "item E1", "grade risk line red"
   bool covered = false;
 };
 
@@ -177,7 +177,9 @@ class compile_result {
 
   compile_result(std::optional<ruleset> rs, std::vector<diagnostic> diags, std::size_t errors,
                  std::size_t dropped)
-      : ruleset_(std::move(rs)), diagnostics_(std::move(diags)), errors_(errors),
+      : ruleset_(std::move(rs)),
+        diagnostics_(std::move(diags)),
+        errors_(errors),
         dropped_(dropped) {}
 
  private:

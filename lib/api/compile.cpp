@@ -23,14 +23,15 @@ struct loader {
   std::shared_ptr<ast::source_set> sources = std::make_shared<ast::source_set>();
   ast::expr_arena arena;
   ast::diagnostic_sink diags;
-  std::vector<ast::ruleset_file> files;   // report order (imports first)
+  std::vector<ast::ruleset_file> files;     // report order (imports first)
   std::vector<std::uint32_t> digest_order;  // first-reached order
   std::vector<fs::path> roots;              // canonical
   std::vector<std::string> chain;           // canonical paths along the current import chain
   std::set<std::string> loaded;
 
   explicit loader(const compile_options& o)
-      : options(o), diags(static_cast<std::size_t>(std::min<std::uint64_t>(o.limits.diagnostics, 1u << 20))) {}
+      : options(o),
+        diags(static_cast<std::size_t>(std::min<std::uint64_t>(o.limits.diagnostics, 1u << 20))) {}
 
   static bool within(const fs::path& p, const fs::path& root) {
     auto r = root.begin(), q = p.begin();
@@ -64,7 +65,8 @@ struct loader {
     if (!ec && size > options.limits.source_bytes) {
       diags.error(where, "`" + display + "` is " + std::to_string(size) +
                              " bytes, more than the limit of " +
-                             std::to_string(options.limits.source_bytes) + " (limit `source_bytes`)");
+                             std::to_string(options.limits.source_bytes) +
+                             " (limit `source_bytes`)");
       return std::nullopt;
     }
     std::ifstream in(path, std::ios::binary);
@@ -75,7 +77,8 @@ struct loader {
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (text.size() > options.limits.source_bytes) {
       diags.error(where, "`" + display + "` is larger than the limit of " +
-                             std::to_string(options.limits.source_bytes) + " bytes (limit `source_bytes`)");
+                             std::to_string(options.limits.source_bytes) +
+                             " bytes (limit `source_bytes`)");
       return std::nullopt;
     }
     return add(display, canonical, std::move(text));
@@ -107,8 +110,9 @@ struct loader {
       if (ec) canon = target.lexically_normal();
       const fs::path* root = root_of(canon);
       if (!root) {
-        diags.error(imp.where, "import \"" + imp.path +
-                                   "\" resolves outside the import roots (add a root with --import-root)");
+        diags.error(imp.where,
+                    "import \"" + imp.path +
+                        "\" resolves outside the import roots (add a root with --import-root)");
         continue;
       }
       std::string key = canon.string();
@@ -127,7 +131,8 @@ struct loader {
       if (loaded.count(key)) continue;  // a diamond: merged once
       if (chain.size() >= options.limits.imports) {
         diags.error(imp.where, "imports nest deeper than the limit of " +
-                                   std::to_string(options.limits.imports) + " files (limit `imports`)");
+                                   std::to_string(options.limits.imports) +
+                                   " files (limit `imports`)");
         continue;
       }
       loaded.insert(key);
@@ -220,7 +225,8 @@ compile_result compile_file(const std::string& path, const compile_options& opti
 compile_result compile_source(std::string_view text, const compile_options& options) {
   loader L(options);
   std::error_code ec;
-  fs::path base = options.import_roots.empty() ? fs::current_path(ec) : canonical_dir(options.import_roots[0]);
+  fs::path base =
+      options.import_roots.empty() ? fs::current_path(ec) : canonical_dir(options.import_roots[0]);
   for (const auto& r : options.import_roots) L.roots.push_back(canonical_dir(r));
   if (L.roots.empty()) L.roots.push_back(base);
   if (text.size() > options.limits.source_bytes) {

@@ -1,7 +1,7 @@
 // Limits by name (the CLI's --limit NAME=N, Python's limits={...}).
-#include <charconv>
-
 #include "carerules/options.hpp"
+
+#include <charconv>
 
 namespace carerules {
 
@@ -18,11 +18,16 @@ bool limits::set(std::string_view name, std::string_view text, std::string& erro
     std::uint64_t limits::*field;
   };
   static const entry table[] = {
-      {"source_bytes", &limits::source_bytes}, {"depth", &limits::depth},
-      {"identifier", &limits::identifier},     {"string", &limits::string},
-      {"imports", &limits::imports},           {"diagnostics", &limits::diagnostics},
-      {"json_depth", &limits::json_depth},     {"json_string", &limits::json_string},
-      {"list", &limits::list},                 {"line_bytes", &limits::line_bytes},
+      {"source_bytes", &limits::source_bytes},
+      {"depth", &limits::depth},
+      {"identifier", &limits::identifier},
+      {"string", &limits::string},
+      {"imports", &limits::imports},
+      {"diagnostics", &limits::diagnostics},
+      {"json_depth", &limits::json_depth},
+      {"json_string", &limits::json_string},
+      {"list", &limits::list},
+      {"line_bytes", &limits::line_bytes},
       {"steps", &limits::steps},
   };
   for (const auto& e : table) {

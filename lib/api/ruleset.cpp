@@ -171,8 +171,10 @@ test_run ruleset::run_tests() const {
   std::vector<bool> hazard_seen(p.hazards.size());
   std::vector<std::vector<bool>> item_seen(p.scores.size());
   std::vector<std::vector<bool>> line_seen(p.grades.size());
-  for (std::size_t i = 0; i < p.scores.size(); ++i) item_seen[i].assign(p.scores[i].items.size(), false);
-  for (std::size_t i = 0; i < p.grades.size(); ++i) line_seen[i].assign(p.grades[i].lines.size(), false);
+  for (std::size_t i = 0; i < p.scores.size(); ++i)
+    item_seen[i].assign(p.scores[i].items.size(), false);
+  for (std::size_t i = 0; i < p.grades.size(); ++i)
+    line_seen[i].assign(p.grades[i].lines.size(), false);
 
   for (const auto& t : p.tests) {
     test_case_result tr;
@@ -197,8 +199,10 @@ test_run ruleset::run_tests() const {
     auto status_of = [&](const detail::decl_entry& d) -> std::string {
       const auto& st = ev.state(d.kind, d.index);
       switch (d.kind) {
-        case detail::decl_kind::hazard: return rep.hazards[d.index].status;
-        case detail::decl_kind::grade: return rep.grades[d.index].value;
+        case detail::decl_kind::hazard:
+          return rep.hazards[d.index].status;
+        case detail::decl_kind::grade:
+          return rep.grades[d.index].value;
         case detail::decl_kind::score:
           if (st.status == detail::outcome::error) return "error";
           return rep.scores[d.index].provisional ? "provisional" : "final";
@@ -279,10 +283,12 @@ test_run ruleset::run_tests() const {
   for (std::size_t i = 0; i < p.scores.size(); ++i)
     for (std::size_t k = 0; k < p.scores[i].items.size(); ++k)
       add(p.scores[i].items[k].where,
-          (p.scores[i].items[k].deduct ? "deduct " : "item ") + p.scores[i].items[k].id, item_seen[i][k]);
+          (p.scores[i].items[k].deduct ? "deduct " : "item ") + p.scores[i].items[k].id,
+          item_seen[i][k]);
   for (std::size_t i = 0; i < p.grades.size(); ++i)
     for (std::size_t k = 0; k < p.grades[i].lines.size(); ++k)
-      add(p.grades[i].lines[k].where, "grade " + p.grades[i].name + " line " + p.grades[i].lines[k].label_text,
+      add(p.grades[i].lines[k].where,
+          "grade " + p.grades[i].name + " line " + p.grades[i].lines[k].label_text,
           line_seen[i][k]);
   return run;
 }
@@ -303,7 +309,8 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
     std::vector<const detail::fact_read*> seen;
     for (const auto& r : tr.reads) {
       bool dup = false;
-      for (auto* s : seen) dup = dup || (s->input == r.input && s->depth == r.depth && s->idx == r.idx);
+      for (auto* s : seen)
+        dup = dup || (s->input == r.input && s->depth == r.depth && s->idx == r.idx);
       if (dup) continue;
       seen.push_back(&r);
       out += "  read    " + ev.path_of(r) + " = " + ev.to_json(r.v).to_json() + "\n";
@@ -317,18 +324,22 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
       switch (u.kind) {
         case detail::decl_kind::let:
           out += "  uses    " + p.lets[u.index].name + " = " +
-                 (st.status == detail::outcome::error ? std::string("error") : ev.display(st.v)) + "\n";
+                 (st.status == detail::outcome::error ? std::string("error") : ev.display(st.v)) +
+                 "\n";
           break;
         case detail::decl_kind::hazard:
-          out += "  uses    hazard " + p.hazards[u.index].id + " (" + (p.hazards[u.index].major ? "major" : "general") +
+          out += "  uses    hazard " + p.hazards[u.index].id + " (" +
+                 (p.hazards[u.index].major ? "major" : "general") +
                  "): " + rep.hazards[u.index].status + "\n";
           break;
         case detail::decl_kind::score:
-          out += "  uses    score " + p.scores[u.index].name + " = " + rep.scores[u.index].total.to_json() +
+          out += "  uses    score " + p.scores[u.index].name + " = " +
+                 rep.scores[u.index].total.to_json() +
                  (rep.scores[u.index].provisional ? " (provisional)" : "") + "\n";
           break;
         case detail::decl_kind::grade:
-          out += "  uses    grade " + p.grades[u.index].name + " = " + rep.grades[u.index].value + "\n";
+          out += "  uses    grade " + p.grades[u.index].name + " = " + rep.grades[u.index].value +
+                 "\n";
           break;
       }
     }
@@ -371,8 +382,8 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
     for (std::size_t k = 0; k < s.items.size(); ++k) {
       if (!whole && s.items[k].id != rule) continue;
       if (!whole) {
-        out += std::string(p.scores[i].items[k].deduct ? "deduct " : "item ") + s.items[k].id + " \"" +
-               p.scores[i].items[k].label + "\" in score " + p.scores[i].name + "\n";
+        out += std::string(p.scores[i].items[k].deduct ? "deduct " : "item ") + s.items[k].id +
+               " \"" + p.scores[i].items[k].label + "\" in score " + p.scores[i].name + "\n";
         out += "  outcome " + s.items[k].status + ", points " + s.items[k].points.to_json() + "\n";
         return out;
       }
@@ -381,7 +392,8 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
       out += "score " + s.name + "\n";
       for (const auto& it : s.items)
         out += "  " + it.kind + " " + it.id + ": " + it.status + ", " + it.points.to_json() + "\n";
-      for (const auto& [name, v] : s.sections) out += "  section " + name + " = " + v.to_json() + "\n";
+      for (const auto& [name, v] : s.sections)
+        out += "  section " + name + " = " + v.to_json() + "\n";
       out += "  outcome " + s.total.to_json() + (s.provisional ? " (provisional)" : "") + "\n";
       for (const auto& m : s.missing) out += "  missing " + m + "\n";
       return out;
@@ -392,7 +404,8 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
     const auto& st = ev.state(detail::decl_kind::let, static_cast<std::uint32_t>(i));
     out += "let " + p.lets[i].name + "\n";
     trace_lines(st.tr, true);
-    out += "  outcome " + (st.status == detail::outcome::error ? "error: " + st.error : ev.display(st.v)) + "\n";
+    out += "  outcome " +
+           (st.status == detail::outcome::error ? "error: " + st.error : ev.display(st.v)) + "\n";
     return out;
   }
   return std::nullopt;
@@ -402,7 +415,9 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
 
 namespace {
 
-void schema_string(std::string& o, std::string_view s) { o += json_value{json_value::kind::string, false, 0, std::string(s), {}}.to_json(); }
+void schema_string(std::string& o, std::string_view s) {
+  o += json_value{json_value::kind::string, false, 0, std::string(s), {}}.to_json();
+}
 
 void field_schema_json(std::string& o, const detail::field_schema& f);
 
@@ -416,20 +431,25 @@ void record_schema_json(std::string& o, const detail::record_schema& rs, std::ui
     while (!stack.empty()) {
       auto x = stack.back();
       stack.pop_back();
-      if (rs.nodes[x].field >= 0) best = std::min(best, rs.fields[static_cast<std::size_t>(rs.nodes[x].field)].order);
+      if (rs.nodes[x].field >= 0)
+        best = std::min(best, rs.fields[static_cast<std::size_t>(rs.nodes[x].field)].order);
       for (const auto& [k, c] : rs.nodes[x].children) stack.push_back(c);
     }
     return best;
   };
-  std::sort(kids.begin(), kids.end(), [&](const auto& a, const auto& b) { return first_order(a.second) < first_order(b.second); });
+  std::sort(kids.begin(), kids.end(), [&](const auto& a, const auto& b) {
+    return first_order(a.second) < first_order(b.second);
+  });
   o += "{\"type\":\"object\",\"properties\":{";
   for (std::size_t i = 0; i < kids.size(); ++i) {
     if (i) o += ',';
     schema_string(o, kids[i].first);
     o += ':';
     const auto& child = rs.nodes[kids[i].second];
-    if (child.field >= 0) field_schema_json(o, rs.fields[static_cast<std::size_t>(child.field)]);
-    else record_schema_json(o, rs, kids[i].second);
+    if (child.field >= 0)
+      field_schema_json(o, rs.fields[static_cast<std::size_t>(child.field)]);
+    else
+      record_schema_json(o, rs, kids[i].second);
   }
   o += "}}";
 }
@@ -453,12 +473,24 @@ void scalar_json(std::string& o, const detail::field_schema& f) {
     o += "]";
   } else {
     switch (f.type) {
-      case scalar_type::bool_: o += "{\"type\":\"boolean\""; break;
-      case scalar_type::int_: o += "{\"type\":\"integer\""; break;
-      case scalar_type::number: o += "{\"type\":\"number\""; break;
-      case scalar_type::string: o += "{\"type\":\"string\""; break;
-      case scalar_type::date: o += "{\"type\":\"string\",\"format\":\"date\""; break;
-      case scalar_type::color: o += "{\"type\":\"string\",\"enum\":[\"blue\",\"yellow\",\"orange\",\"red\"]"; break;
+      case scalar_type::bool_:
+        o += "{\"type\":\"boolean\"";
+        break;
+      case scalar_type::int_:
+        o += "{\"type\":\"integer\"";
+        break;
+      case scalar_type::number:
+        o += "{\"type\":\"number\"";
+        break;
+      case scalar_type::string:
+        o += "{\"type\":\"string\"";
+        break;
+      case scalar_type::date:
+        o += "{\"type\":\"string\",\"format\":\"date\"";
+        break;
+      case scalar_type::color:
+        o += "{\"type\":\"string\",\"enum\":[\"blue\",\"yellow\",\"orange\",\"red\"]";
+        break;
     }
   }
   if (f.has_range) {
@@ -497,17 +529,28 @@ void field_schema_json(std::string& o, const detail::field_schema& f) {
     const auto& v = *f.default_value;
     o += ",\"default\":";
     switch (v.kind) {
-      case detail::vkind::boolean: o += v.i ? "true" : "false"; break;
-      case detail::vkind::integer: o += std::to_string(v.i); break;
-      case detail::vkind::number: o += detail::format_decimal(v.i); break;
-      case detail::vkind::string: schema_string(o, v.s); break;
-      case detail::vkind::date: schema_string(o, detail::format_date(v.i)); break;
+      case detail::vkind::boolean:
+        o += v.i ? "true" : "false";
+        break;
+      case detail::vkind::integer:
+        o += std::to_string(v.i);
+        break;
+      case detail::vkind::number:
+        o += detail::format_decimal(v.i);
+        break;
+      case detail::vkind::string:
+        schema_string(o, v.s);
+        break;
+      case detail::vkind::date:
+        schema_string(o, detail::format_date(v.i));
+        break;
       case detail::vkind::color: {
         static const char* c[] = {"blue", "yellow", "orange", "red"};
         schema_string(o, c[v.i & 3]);
         break;
       }
-      default: o += "null";
+      default:
+        o += "null";
     }
   }
   o += '}';

@@ -51,14 +51,30 @@ enum class expr_kind : std::uint8_t {
 };
 
 enum class op : std::uint8_t {
-  or_, and_, not_, eq, ne, lt, le, gt, ge, in, not_in, add, sub, mul, div, mod, neg,
+  or_,
+  and_,
+  not_,
+  eq,
+  ne,
+  lt,
+  le,
+  gt,
+  ge,
+  in,
+  not_in,
+  add,
+  sub,
+  mul,
+  div,
+  mod,
+  neg,
 };
 
 struct expr {
   expr_kind kind{};
   op oper{};
-  pos where;        // first character of the expression; for unary/binary: of the operator
-  span source;      // bytes of the whole expression in its file
+  pos where;    // first character of the expression; for unary/binary: of the operator
+  span source;  // bytes of the whole expression in its file
   std::int64_t i = 0;
   std::string text;
   std::string var;
@@ -79,7 +95,15 @@ struct expr_arena {
 // ---- inputs -------------------------------------------------------------------------------
 
 enum class type_kind : std::uint8_t {
-  bool_, int_, number, string, date, color, enum_, list_record, list_scalar,
+  bool_,
+  int_,
+  number,
+  string,
+  date,
+  color,
+  enum_,
+  list_record,
+  list_scalar,
 };
 
 struct input_decl;
@@ -87,16 +111,16 @@ struct input_decl;
 struct type_spec {
   type_kind kind{};
   pos where;
-  std::vector<expr_id> enum_values;   // enum_: literal expressions (strings or numbers)
+  std::vector<expr_id> enum_values;     // enum_: literal expressions (strings or numbers)
   type_kind element = type_kind::int_;  // list_scalar: element type (a scalar kind)
-  std::vector<expr_id> element_enum;  // list_scalar of enum: its values
+  std::vector<expr_id> element_enum;    // list_scalar of enum: its values
 };
 
 struct input_decl {
   pos where;
   std::vector<std::string> path;  // dotted segments
   type_spec type;
-  expr_id range_low = no_expr;    // `in LOW..HIGH`: literal expressions
+  expr_id range_low = no_expr;  // `in LOW..HIGH`: literal expressions
   expr_id range_high = no_expr;
   expr_id default_value = no_expr;  // `= literal`
   std::optional<std::string> label;
@@ -151,13 +175,13 @@ struct score_decl {
 };
 
 struct grade_line {
-  pos where;         // of the label
+  pos where;  // of the label
   std::uint32_t line = 0;
   bool is_none = false;          // label `none`
   std::string label;             // colour name or level label (when not none)
   expr_id label_expr = no_expr;  // the label literal
   bool otherwise = false;
-  expr_id cond = no_expr;        // `when` condition (no_expr when otherwise)
+  expr_id cond = no_expr;  // `when` condition (no_expr when otherwise)
 };
 
 struct grade_decl {
@@ -179,17 +203,17 @@ enum class cell_kind : std::uint8_t { any, compare, in_list, range };
 struct table_cell {
   pos where;
   cell_kind kind = cell_kind::any;
-  op oper = op::eq;            // compare: eq ne lt le gt ge (a bare literal is eq)
-  expr_id a = no_expr;         // compare: the literal; range: low; in_list: lit_list
-  expr_id b = no_expr;         // range: high
+  op oper = op::eq;     // compare: eq ne lt le gt ge (a bare literal is eq)
+  expr_id a = no_expr;  // compare: the literal; range: low; in_list: lit_list
+  expr_id b = no_expr;  // range: high
 };
 
 struct table_row {
   pos where;
-  bool otherwise = false;      // `otherwise => r` (when form)
-  expr_id cond = no_expr;      // `when cond => r` (when form)
+  bool otherwise = false;         // `otherwise => r` (when form)
+  expr_id cond = no_expr;         // `when cond => r` (when form)
   std::vector<table_cell> cells;  // pipe form: one per parameter
-  expr_id result = no_expr;    // a literal
+  expr_id result = no_expr;       // a literal
 };
 
 struct table_decl {
@@ -202,16 +226,21 @@ struct table_decl {
 };
 
 enum class expect_kind : std::uint8_t {
-  hazard, not_hazard, undetermined, error, provisional, expression,
+  hazard,
+  not_hazard,
+  undetermined,
+  error,
+  provisional,
+  expression,
 };
 
 struct expect_stmt {
   pos where;  // of `expect`
   expect_kind kind{};
-  std::string name;        // hazard id / grade / score name (all kinds but expression)
+  std::string name;  // hazard id / grade / score name (all kinds but expression)
   pos name_where;
-  expr_id e = no_expr;     // expression kind
-  span source;             // the text after `expect`, for messages
+  expr_id e = no_expr;  // expression kind
+  span source;          // the text after `expect`, for messages
 };
 
 struct test_decl {

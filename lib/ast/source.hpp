@@ -14,9 +14,9 @@
 namespace carerules::ast {
 
 struct source_file {
-  std::string display;    // the name shown in diagnostics and `because`
-  std::string canonical;  // canonical path on disk ("" for text given in memory)
-  std::string text;       // raw bytes, BOM included if present
+  std::string display;                     // the name shown in diagnostics and `because`
+  std::string canonical;                   // canonical path on disk ("" for text given in memory)
+  std::string text;                        // raw bytes, BOM included if present
   std::vector<std::uint32_t> line_starts;  // byte offset of each line; filled by index_lines
   void index_lines();
   // The bytes of line n (1-based), without the line ending.

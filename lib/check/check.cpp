@@ -27,13 +27,20 @@ const char* color_names[] = {"blue", "yellow", "orange", "red"};
 
 std::string type_name(const type_ref& t, const program& p) {
   switch (t.t) {
-    case ty::error: return "<error>";
-    case ty::bool_: return "bool";
-    case ty::int_: return "int";
-    case ty::number: return "number";
-    case ty::string: return "string";
-    case ty::date: return "date";
-    case ty::color: return "color";
+    case ty::error:
+      return "<error>";
+    case ty::bool_:
+      return "bool";
+    case ty::int_:
+      return "int";
+    case ty::number:
+      return "number";
+    case ty::string:
+      return "string";
+    case ty::date:
+      return "date";
+    case ty::color:
+      return "color";
     case ty::level: {
       std::string s = "levels(";
       if (t.scale != none_index) {
@@ -42,11 +49,16 @@ std::string type_name(const type_ref& t, const program& p) {
       }
       return s + ")";
     }
-    case ty::none: return "none";
-    case ty::list: return "list";
-    case ty::record: return "record";
-    case ty::hazard_list: return "hazards";
-    case ty::hazard: return "hazard";
+    case ty::none:
+      return "none";
+    case ty::list:
+      return "list";
+    case ty::record:
+      return "record";
+    case ty::hazard_list:
+      return "hazards";
+    case ty::hazard:
+      return "hazard";
   }
   return "?";
 }
@@ -61,12 +73,18 @@ type_ref simple(ty t) {
 
 ty scalar_to_ty(scalar_type s) {
   switch (s) {
-    case scalar_type::bool_: return ty::bool_;
-    case scalar_type::int_: return ty::int_;
-    case scalar_type::number: return ty::number;
-    case scalar_type::string: return ty::string;
-    case scalar_type::date: return ty::date;
-    case scalar_type::color: return ty::color;
+    case scalar_type::bool_:
+      return ty::bool_;
+    case scalar_type::int_:
+      return ty::int_;
+    case scalar_type::number:
+      return ty::number;
+    case scalar_type::string:
+      return ty::string;
+    case scalar_type::date:
+      return ty::date;
+    case scalar_type::color:
+      return ty::color;
   }
   return ty::error;
 }
@@ -104,9 +122,12 @@ std::string normalize_line(std::string_view line) {
   for (char c : line) {
     if (in_str) {
       out += c;
-      if (esc) esc = false;
-      else if (c == '\\') esc = true;
-      else if (c == '"') in_str = false;
+      if (esc)
+        esc = false;
+      else if (c == '\\')
+        esc = true;
+      else if (c == '"')
+        in_str = false;
       continue;
     }
     if (c == '#') break;
@@ -130,19 +151,25 @@ struct symbol {
 
 const char* symbol_kind_name(symbol::kind_t k) {
   switch (k) {
-    case symbol::let: return "let";
-    case symbol::hazard: return "hazard";
-    case symbol::item: return "item";
-    case symbol::score: return "score";
-    case symbol::grade: return "grade";
-    case symbol::table: return "table";
+    case symbol::let:
+      return "let";
+    case symbol::hazard:
+      return "hazard";
+    case symbol::item:
+      return "item";
+    case symbol::score:
+      return "score";
+    case symbol::grade:
+      return "grade";
+    case symbol::table:
+      return "table";
   }
   return "?";
 }
 
 struct var_binding {
   std::string name;
-  type_ref type;      // the element: record (schema), scalar type, or hazard
+  type_ref type;  // the element: record (schema), scalar type, or hazard
   std::uint32_t depth;
 };
 
@@ -184,8 +211,8 @@ class checker {
   node_id lower_binary(const ast::expr& e, type_ref& t);
   node_id lower_condition(expr_id id);
   node_id lower_number(expr_id id);
-  node_id make(opcode op, ast::pos where, std::vector<node_id> kids = {}, std::uint32_t a = none_index,
-               std::uint32_t b = none_index, std::uint8_t sub = 0);
+  node_id make(opcode op, ast::pos where, std::vector<node_id> kids = {},
+               std::uint32_t a = none_index, std::uint32_t b = none_index, std::uint8_t sub = 0);
   node_id make_const(value v, ast::pos where);
   node_id error_node(ast::pos where, type_ref& t) {
     t = simple(ty::error);
@@ -195,7 +222,8 @@ class checker {
   std::string did_you_mean(const std::string& name);
   type_ref let_type(std::uint32_t index, ast::pos where);
   void mentions(expr_id root, std::vector<std::string>& out) const;
-  static std::vector<std::uint32_t> reference_order(const std::vector<std::vector<std::uint32_t>>& refs);
+  static std::vector<std::uint32_t> reference_order(
+      const std::vector<std::vector<std::uint32_t>>& refs);
   bool lowering_lets_ = false;
   node_id coerce_level_literal(node_id n, const type_ref& from, const type_ref& to, ast::pos where,
                                bool& ok);
@@ -214,7 +242,7 @@ class checker {
 
   std::unordered_map<std::string, symbol> names_;
   std::unordered_map<std::string, std::uint32_t> input_by_path_;  // top-level full path
-  std::unordered_set<std::string> input_roots_;                    // first segments
+  std::unordered_set<std::string> input_roots_;                   // first segments
   std::vector<std::string> all_input_paths_;
 
   // AST back-references, by plan index
@@ -294,7 +322,8 @@ void checker::collect_symbols() {
       std::set<std::string> secs;
       for (const auto& sec : s.sections)
         if (!secs.insert(sec.name).second)
-          D_.error(sec.where, "section `" + sec.name + "` is declared twice in score `" + s.name + "`");
+          D_.error(sec.where,
+                   "section `" + sec.name + "` is declared twice in score `" + s.name + "`");
     }
     for (const auto& g : f.grades) {
       add_symbol(g.name, {symbol::grade, static_cast<std::uint32_t>(grade_ast_.size()), g.where});
@@ -313,13 +342,34 @@ void checker::collect_symbols() {
 bool checker::literal_value(expr_id id, value& out, type_ref& t) {
   const auto& e = A_[id];
   switch (e.kind) {
-    case expr_kind::lit_bool: out = value::of_bool(e.i != 0); t = simple(ty::bool_); return true;
-    case expr_kind::lit_int: out = value::of_int(e.i); t = simple(ty::int_); return true;
-    case expr_kind::lit_number: out = value::of_number(e.i); t = simple(ty::number); return true;
-    case expr_kind::lit_string: out = value::of_string(e.text); t = simple(ty::string); return true;
-    case expr_kind::lit_date: out = value::of_date(e.i); t = simple(ty::date); return true;
-    case expr_kind::lit_color: out = value::of_color(e.i); t = simple(ty::color); return true;
-    case expr_kind::lit_none: out = value{vkind::none, 0, {}, nullptr}; t = simple(ty::none); return true;
+    case expr_kind::lit_bool:
+      out = value::of_bool(e.i != 0);
+      t = simple(ty::bool_);
+      return true;
+    case expr_kind::lit_int:
+      out = value::of_int(e.i);
+      t = simple(ty::int_);
+      return true;
+    case expr_kind::lit_number:
+      out = value::of_number(e.i);
+      t = simple(ty::number);
+      return true;
+    case expr_kind::lit_string:
+      out = value::of_string(e.text);
+      t = simple(ty::string);
+      return true;
+    case expr_kind::lit_date:
+      out = value::of_date(e.i);
+      t = simple(ty::date);
+      return true;
+    case expr_kind::lit_color:
+      out = value::of_color(e.i);
+      t = simple(ty::color);
+      return true;
+    case expr_kind::lit_none:
+      out = value{vkind::none, 0, {}, nullptr};
+      t = simple(ty::none);
+      return true;
     case expr_kind::unary:
       if (e.oper == ast::op::neg && !e.args.empty() && literal_value(e.args[0], out, t)) {
         if (out.kind == vkind::integer) {
@@ -334,7 +384,8 @@ bool checker::literal_value(expr_id id, value& out, type_ref& t) {
         }
       }
       return false;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -352,8 +403,7 @@ std::string checker::input_signature(const ast::input_decl& d) {
   return s;
 }
 
-bool checker::convert_literal(expr_id id, const field_schema& f, value& out,
-                              record_schema& owner) {
+bool checker::convert_literal(expr_id id, const field_schema& f, value& out, record_schema& owner) {
   type_ref t;
   if (!literal_value(id, out, t)) {
     D_.error(A_[id].where, "expected a literal");
@@ -391,12 +441,24 @@ void checker::add_fields(record_schema& schema, const std::vector<const ast::inp
     const auto& ts = d->type;
     auto set_scalar = [&](ast::type_kind k, const std::vector<expr_id>& enums) -> bool {
       switch (k) {
-        case ast::type_kind::bool_: f.type = scalar_type::bool_; break;
-        case ast::type_kind::int_: f.type = scalar_type::int_; break;
-        case ast::type_kind::number: f.type = scalar_type::number; break;
-        case ast::type_kind::string: f.type = scalar_type::string; break;
-        case ast::type_kind::date: f.type = scalar_type::date; break;
-        case ast::type_kind::color: f.type = scalar_type::color; break;
+        case ast::type_kind::bool_:
+          f.type = scalar_type::bool_;
+          break;
+        case ast::type_kind::int_:
+          f.type = scalar_type::int_;
+          break;
+        case ast::type_kind::number:
+          f.type = scalar_type::number;
+          break;
+        case ast::type_kind::string:
+          f.type = scalar_type::string;
+          break;
+        case ast::type_kind::date:
+          f.type = scalar_type::date;
+          break;
+        case ast::type_kind::color:
+          f.type = scalar_type::color;
+          break;
         case ast::type_kind::enum_: {
           bool strings = false, numbers = false, all_int = true;
           for (auto v : enums) {
@@ -429,7 +491,8 @@ void checker::add_fields(record_schema& schema, const std::vector<const ast::inp
             D_.error(ts.where, "an enum needs at least one value");
             return false;
           }
-          f.type = strings ? scalar_type::string : (all_int ? scalar_type::int_ : scalar_type::number);
+          f.type =
+              strings ? scalar_type::string : (all_int ? scalar_type::int_ : scalar_type::number);
           break;
         }
         default:
@@ -470,14 +533,17 @@ void checker::add_fields(record_schema& schema, const std::vector<const ast::inp
         if (convert_literal(d->default_value, f, v, schema)) {
           bool ok = true;
           if (!f.enum_strings.empty())
-            ok = std::find(f.enum_strings.begin(), f.enum_strings.end(), v.s) != f.enum_strings.end();
+            ok = std::find(f.enum_strings.begin(), f.enum_strings.end(), v.s) !=
+                 f.enum_strings.end();
           if (!f.enum_numbers.empty()) {
             std::int64_t sc = f.type == scalar_type::int_ ? *int_to_decimal(v.i) : v.i;
-            ok = std::find(f.enum_numbers.begin(), f.enum_numbers.end(), sc) != f.enum_numbers.end();
+            ok =
+                std::find(f.enum_numbers.begin(), f.enum_numbers.end(), sc) != f.enum_numbers.end();
           }
           if (f.has_range && (v.i < f.range_low || v.i > f.range_high)) ok = false;
           if (!ok)
-            D_.error(A_[d->default_value].where, "the default is not an allowed value of the input");
+            D_.error(A_[d->default_value].where,
+                     "the default is not an allowed value of the input");
           else
             f.default_value = v;
         }
@@ -502,9 +568,11 @@ void checker::add_fields(record_schema& schema, const std::vector<const ast::inp
         node_index = it->second;
       }
     }
-    if (conflict || schema.nodes[node_index].field >= 0 || !schema.nodes[node_index].children.empty()) {
-      D_.error(d->where, "input `" + prefix + f.path +
-                             "` conflicts with another input: a path cannot be both a value and an object");
+    if (conflict || schema.nodes[node_index].field >= 0 ||
+        !schema.nodes[node_index].children.empty()) {
+      D_.error(d->where,
+               "input `" + prefix + f.path +
+                   "` conflicts with another input: a path cannot be both a value and an object");
       continue;
     }
     f.order = static_cast<std::uint32_t>(P_->inputs.size());
@@ -519,21 +587,48 @@ void checker::add_fields(record_schema& schema, const std::vector<const ast::inp
     input_info info;
     info.path = prefix + f.path;
     static const char* tnames[] = {"bool", "int", "number", "string", "date", "color"};
-    if (f.of_records) info.type = "list";
-    else if (f.is_list) info.type = std::string("list<") + (f.enum_strings.empty() && f.enum_numbers.empty() ? tnames[static_cast<int>(f.type)] : "enum") + ">";
-    else if (!f.enum_strings.empty() || !f.enum_numbers.empty()) info.type = "enum";
-    else info.type = tnames[static_cast<int>(f.type)];
+    if (f.of_records)
+      info.type = "list";
+    else if (f.is_list)
+      info.type =
+          std::string("list<") +
+          (f.enum_strings.empty() && f.enum_numbers.empty() ? tnames[static_cast<int>(f.type)]
+                                                            : "enum") +
+          ">";
+    else if (!f.enum_strings.empty() || !f.enum_numbers.empty())
+      info.type = "enum";
+    else
+      info.type = tnames[static_cast<int>(f.type)];
     if (!f.label.empty()) info.label = f.label;
     auto to_json = [&](const value& v, bool is_int) {
       json_value j;
       switch (v.kind) {
-        case vkind::boolean: j.type = json_value::kind::boolean; j.b = v.i != 0; break;
-        case vkind::integer: j.type = json_value::kind::integer; j.i = v.i; break;
-        case vkind::number: j.type = json_value::kind::decimal; j.i = v.i; break;
-        case vkind::string: j.type = json_value::kind::string; j.s = std::string(v.s); break;
-        case vkind::date: j.type = json_value::kind::string; j.s = format_date(v.i); break;
-        case vkind::color: j.type = json_value::kind::string; j.s = color_names[v.i]; break;
-        default: break;
+        case vkind::boolean:
+          j.type = json_value::kind::boolean;
+          j.b = v.i != 0;
+          break;
+        case vkind::integer:
+          j.type = json_value::kind::integer;
+          j.i = v.i;
+          break;
+        case vkind::number:
+          j.type = json_value::kind::decimal;
+          j.i = v.i;
+          break;
+        case vkind::string:
+          j.type = json_value::kind::string;
+          j.s = std::string(v.s);
+          break;
+        case vkind::date:
+          j.type = json_value::kind::string;
+          j.s = format_date(v.i);
+          break;
+        case vkind::color:
+          j.type = json_value::kind::string;
+          j.s = color_names[v.i];
+          break;
+        default:
+          break;
       }
       (void)is_int;
       return j;
@@ -541,7 +636,8 @@ void checker::add_fields(record_schema& schema, const std::vector<const ast::inp
     if (f.default_value) info.default_value = to_json(*f.default_value, false);
     if (f.has_range) {
       if (f.type == scalar_type::int_)
-        info.range = std::make_pair(json_value::of_int(f.range_low), json_value::of_int(f.range_high));
+        info.range =
+            std::make_pair(json_value::of_int(f.range_low), json_value::of_int(f.range_high));
       else
         info.range = std::make_pair(to_json(value::of_number(f.range_low), false),
                                     to_json(value::of_number(f.range_high), false));
@@ -680,7 +776,8 @@ void checker::mentions(expr_id root, std::vector<std::string>& out) const {
 
 // Orders nodes so that each comes after the nodes it refers to (cycles broken anywhere);
 // iterative, so a chain of thousands of declarations cannot exhaust the stack.
-std::vector<std::uint32_t> checker::reference_order(const std::vector<std::vector<std::uint32_t>>& refs) {
+std::vector<std::uint32_t> checker::reference_order(
+    const std::vector<std::vector<std::uint32_t>>& refs) {
   std::vector<std::uint32_t> order;
   std::vector<std::uint8_t> state(refs.size(), 0);
   for (std::uint32_t r = 0; r < refs.size(); ++r) {
@@ -714,12 +811,16 @@ bool checker::comparable(const type_ref& a, const type_ref& b, bool ordering) {
   }
   if (a.t != b.t) return false;
   switch (a.t) {
-    case ty::bool_: return !ordering;
+    case ty::bool_:
+      return !ordering;
     case ty::string:
     case ty::date:
-    case ty::color: return true;
-    case ty::level: return a.scale == b.scale;
-    default: return false;
+    case ty::color:
+      return true;
+    case ty::level:
+      return a.scale == b.scale;
+    default:
+      return false;
   }
 }
 
@@ -808,11 +909,15 @@ node_id checker::lower(expr_id id, type_ref& t) {
       if (t.element == ty::level) t.scale = el.scale;
       return make(opcode::list_literal, e.where, kids);
     }
-    case expr_kind::path: return lower_path(e, t);
-    case expr_kind::asof: t = simple(ty::date); return make(opcode::asof, e.where);
+    case expr_kind::path:
+      return lower_path(e, t);
+    case expr_kind::asof:
+      t = simple(ty::date);
+      return make(opcode::asof, e.where);
     case expr_kind::hazards:
       if (in_hazard_) {
-        type_error(e.where, "a hazard's condition may not read `hazards` (it would depend on itself)");
+        type_error(e.where,
+                   "a hazard's condition may not read `hazards` (it would depend on itself)");
         return error_node(e.where, t);
       }
       if (in_table_) {
@@ -835,17 +940,23 @@ node_id checker::lower(expr_id id, type_ref& t) {
           type_error(e.where, "unary `-` needs a number, found " + type_name(at, *P_));
         t = at;
       }
-      return make(opcode::unary, e.where, {k}, none_index, none_index, static_cast<std::uint8_t>(e.oper));
+      return make(opcode::unary, e.where, {k}, none_index, none_index,
+                  static_cast<std::uint8_t>(e.oper));
     }
-    case expr_kind::binary: return lower_binary(e, t);
+    case expr_kind::binary:
+      return lower_binary(e, t);
     case expr_kind::coalesce: {
       type_ref a, b;
       node_id x = lower(e.args[0], a);
       node_id y = lower(e.args[1], b);
-      if (a.t == ty::error) t = b;
-      else if (b.t == ty::error) t = a;
-      else if (numeric(a.t) && numeric(b.t)) t = simple(a.t == ty::number || b.t == ty::number ? ty::number : ty::int_);
-      else if (a.t == b.t || (a.t == ty::level && b.t == ty::none) || b.t == ty::none) t = a;
+      if (a.t == ty::error)
+        t = b;
+      else if (b.t == ty::error)
+        t = a;
+      else if (numeric(a.t) && numeric(b.t))
+        t = simple(a.t == ty::number || b.t == ty::number ? ty::number : ty::int_);
+      else if (a.t == b.t || (a.t == ty::level && b.t == ty::none) || b.t == ty::none)
+        t = a;
       else if (a.t == ty::level && b.t == ty::string) {
         bool ok;
         y = coerce_level_literal(y, b, a, e.where, ok);
@@ -862,11 +973,16 @@ node_id checker::lower(expr_id id, type_ref& t) {
       type_ref a, b;
       node_id x = lower(e.args[1], a);
       node_id y = lower(e.args[2], b);
-      if (a.t == ty::error) t = b;
-      else if (b.t == ty::error) t = a;
-      else if (numeric(a.t) && numeric(b.t)) t = simple(a.t == ty::number || b.t == ty::number ? ty::number : ty::int_);
-      else if (a.t == b.t && (a.t != ty::level || a.scale == b.scale)) t = a;
-      else if (a.t == ty::none || b.t == ty::none) t = a.t == ty::none ? b : a;
+      if (a.t == ty::error)
+        t = b;
+      else if (b.t == ty::error)
+        t = a;
+      else if (numeric(a.t) && numeric(b.t))
+        t = simple(a.t == ty::number || b.t == ty::number ? ty::number : ty::int_);
+      else if (a.t == b.t && (a.t != ty::level || a.scale == b.scale))
+        t = a;
+      else if (a.t == ty::none || b.t == ty::none)
+        t = a.t == ty::none ? b : a;
       else {
         type_error(A_[e.args[2]].where, "`if` branches have different types: " + type_name(a, *P_) +
                                             " and " + type_name(b, *P_));
@@ -874,12 +990,15 @@ node_id checker::lower(expr_id id, type_ref& t) {
       }
       return make(opcode::if_else, e.where, {c, x, y});
     }
-    case expr_kind::call: return lower_call(e, t);
-    case expr_kind::aggregate: return lower_aggregate(e, t);
+    case expr_kind::call:
+      return lower_call(e, t);
+    case expr_kind::aggregate:
+      return lower_aggregate(e, t);
     case expr_kind::member:
       type_error(e.where, "a field can only be read from a path or an aggregate variable");
       return error_node(e.where, t);
-    default: break;
+    default:
+      break;
   }
   type_error(e.where, "unsupported expression");
   return error_node(e.where, t);
@@ -917,8 +1036,9 @@ node_id checker::lower_path(const ast::expr& e, type_ref& t) {
             t = simple(ty::string);
             return make(opcode::hazard_field, e.where, {}, it->depth, i);
           }
-      type_error(e.where, "a hazard record has the fields id, category, severity and status, not `" +
-                              join(segs, 1) + "`");
+      type_error(e.where,
+                 "a hazard record has the fields id, category, severity and status, not `" +
+                     join(segs, 1) + "`");
       return error_node(e.where, t);
     }
     if (vt.t == ty::error) return error_node(e.where, t);  // already reported
@@ -960,7 +1080,8 @@ node_id checker::lower_path(const ast::expr& e, type_ref& t) {
         hint = f.path;
       }
     }
-    std::string msg = "`" + join(segs) + "`: the elements of `" + first + "` have no field `" + rest + "`";
+    std::string msg =
+        "`" + join(segs) + "`: the elements of `" + first + "` have no field `" + rest + "`";
     if (!hint.empty() && best <= std::max<std::size_t>(2, rest.size() / 3))
       msg += "; did you mean `" + first + "." + hint + "`?";
     type_error(e.where, msg);
@@ -985,11 +1106,13 @@ node_id checker::lower_path(const ast::expr& e, type_ref& t) {
         note_dep(decl_kind::score, s.index);
         t = simple(ty::number);
         if (segs.size() == 1)
-          return make(opcode::decl, e.where, {}, s.index, static_cast<std::uint32_t>(decl_kind::score));
+          return make(opcode::decl, e.where, {}, s.index,
+                      static_cast<std::uint32_t>(decl_kind::score));
         if (segs.size() == 2) {
           const auto* sd = score_ast_[s.index];
           for (std::uint32_t i = 0; i < sd->sections.size(); ++i)
-            if (sd->sections[i].name == segs[1]) return make(opcode::section, e.where, {}, s.index, i);
+            if (sd->sections[i].name == segs[1])
+              return make(opcode::section, e.where, {}, s.index, i);
           type_error(e.where, "score `" + first + "` has no section `" + segs[1] + "`");
           return error_node(e.where, t);
         }
@@ -1005,7 +1128,8 @@ node_id checker::lower_path(const ast::expr& e, type_ref& t) {
           t = simple(ty::level);
           t.scale = P_->grades[s.index].scale;
         }
-        return make(opcode::decl, e.where, {}, s.index, static_cast<std::uint32_t>(decl_kind::grade));
+        return make(opcode::decl, e.where, {}, s.index,
+                    static_cast<std::uint32_t>(decl_kind::grade));
       }
       case symbol::hazard:
         type_error(e.where, "`" + first + "` is a hazard: write present(" + first + ")");
@@ -1065,11 +1189,18 @@ node_id checker::lower_binary(const ast::expr& e, type_ref& t) {
                                 type_name(b, *P_));
       t = simple(ty::bool_);
       return mk();
-    case op::eq: case op::ne: case op::lt: case op::le: case op::gt: case op::ge: {
+    case op::eq:
+    case op::ne:
+    case op::lt:
+    case op::le:
+    case op::gt:
+    case op::ge: {
       bool ordering = e.oper != op::eq && e.oper != op::ne;
       bool ok = true;
-      if (a.t == ty::level && b.t == ty::string) y = coerce_level_literal(y, b, a, e.where, ok), b = a;
-      else if (b.t == ty::level && a.t == ty::string) x = coerce_level_literal(x, a, b, e.where, ok), a = b;
+      if (a.t == ty::level && b.t == ty::string)
+        y = coerce_level_literal(y, b, a, e.where, ok), b = a;
+      else if (b.t == ty::level && a.t == ty::string)
+        x = coerce_level_literal(x, a, b, e.where, ok), a = b;
       if (!ok) {
         type_error(e.where, "a level can be compared with a level label literal only");
       } else if (!comparable(a, b, ordering)) {
@@ -1084,8 +1215,9 @@ node_id checker::lower_binary(const ast::expr& e, type_ref& t) {
       t = simple(ty::bool_);
       if (err) return mk();
       if (b.t != ty::list || b.element == ty::record) {
-        type_error(A_[e.args[1]].where, "`in` needs a list literal or a list<T> input on its right, found " +
-                                            type_name(b, *P_));
+        type_error(A_[e.args[1]].where,
+                   "`in` needs a list literal or a list<T> input on its right, found " +
+                       type_name(b, *P_));
         return mk();
       }
       if (b.element != ty::none && !comparable(a, simple(b.element), false) &&
@@ -1137,14 +1269,17 @@ node_id checker::lower_binary(const ast::expr& e, type_ref& t) {
         type_error(e.where, std::string("`") + (e.oper == op::mul ? "*" : "/") +
                                 "` needs numbers, found " + type_name(a, *P_) + " and " +
                                 type_name(b, *P_));
-      t = simple(e.oper == op::div || a.t == ty::number || b.t == ty::number ? ty::number : ty::int_);
+      t = simple(e.oper == op::div || a.t == ty::number || b.t == ty::number ? ty::number
+                                                                             : ty::int_);
       return mk();
     case op::mod:
       if (!err && (a.t != ty::int_ || b.t != ty::int_))
-        type_error(e.where, "`%` takes ints only, found " + type_name(a, *P_) + " and " + type_name(b, *P_));
+        type_error(e.where,
+                   "`%` takes ints only, found " + type_name(a, *P_) + " and " + type_name(b, *P_));
       t = simple(ty::int_);
       return mk();
-    default: break;
+    default:
+      break;
   }
   type_error(e.where, "unsupported operator");
   return error_node(e.where, t);
@@ -1156,7 +1291,8 @@ node_id checker::lower_call(const ast::expr& e, type_ref& t) {
   auto arity = [&](std::size_t lo, std::size_t hi) {
     if (n < lo || n > hi) {
       type_error(e.where, "`" + fn + "` takes " +
-                              (lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi)) +
+                              (lo == hi ? std::to_string(lo)
+                                        : std::to_string(lo) + " to " + std::to_string(hi)) +
                               " argument" + (hi == 1 ? "" : "s") + ", found " + std::to_string(n));
       return false;
     }
@@ -1187,8 +1323,10 @@ node_id checker::lower_call(const ast::expr& e, type_ref& t) {
     t = simple(ty::bool_);
     const node& kn = P_->nodes[k];
     std::uint32_t input = none_index, depth = none_index;
-    if (kn.op == opcode::fact || kn.op == opcode::fact_list) input = kn.a;
-    else if (kn.op == opcode::var_field || kn.op == opcode::var_list) input = kn.b, depth = kn.a;
+    if (kn.op == opcode::fact || kn.op == opcode::fact_list)
+      input = kn.a;
+    else if (kn.op == opcode::var_field || kn.op == opcode::var_list)
+      input = kn.b, depth = kn.a;
     if (input == none_index) {
       if (at.t != ty::error) type_error(A_[e.args[0]].where, "`" + fn + "` takes an input path");
       return error_node(e.where, t);
@@ -1215,9 +1353,9 @@ node_id checker::lower_call(const ast::expr& e, type_ref& t) {
         bool ok = at.t == ty::error || pt.t == ty::error || at.t == pt.t ||
                   (pt.t == ty::number && at.t == ty::int_);
         if (!ok)
-          type_error(A_[e.args[i]].where, "argument " + std::to_string(i + 1) + " of `" + fn + "` (" +
-                                              td->params[i].name + ") must be " + type_name(pt, *P_) +
-                                              ", found " + type_name(at, *P_));
+          type_error(A_[e.args[i]].where, "argument " + std::to_string(i + 1) + " of `" + fn +
+                                              "` (" + td->params[i].name + ") must be " +
+                                              type_name(pt, *P_) + ", found " + type_name(at, *P_));
       }
       kids.push_back(k);
     }
@@ -1239,12 +1377,13 @@ node_id checker::lower_call(const ast::expr& e, type_ref& t) {
   };
   auto need = [&](std::size_t i, bool ok, const char* what) {
     if (!err && !ok)
-      type_error(A_[e.args[i]].where, "argument " + std::to_string(i + 1) + " of `" + fn + "` must be " +
-                                          what + ", found " + type_name(ts[i], *P_));
+      type_error(A_[e.args[i]].where, "argument " + std::to_string(i + 1) + " of `" + fn +
+                                          "` must be " + what + ", found " + type_name(ts[i], *P_));
   };
   if (fn == "len") {
     if (!arity(1, 1)) return error_node(e.where, t);
-    need(0, ts[0].t == ty::string || ts[0].t == ty::list || ts[0].t == ty::hazard_list, "a string or a list");
+    need(0, ts[0].t == ty::string || ts[0].t == ty::list || ts[0].t == ty::hazard_list,
+         "a string or a list");
     return call(builtin::len, simple(ty::int_));
   }
   if (fn == "abs") {
@@ -1263,7 +1402,7 @@ node_id checker::lower_call(const ast::expr& e, type_ref& t) {
       if (numeric(rt.t) && numeric(ts[i].t)) {
         if (ts[i].t == ty::number) rt = ts[i];
       } else if (rt.t != ts[i].t || !(rt.t == ty::color || rt.t == ty::date || rt.t == ty::string ||
-                                       (rt.t == ty::level && rt.scale == ts[i].scale))) {
+                                      (rt.t == ty::level && rt.scale == ts[i].scale))) {
         type_error(A_[e.args[i]].where, "`" + fn + "` needs arguments of one ordered type, found " +
                                             type_name(rt, *P_) + " and " + type_name(ts[i], *P_));
         break;
@@ -1309,9 +1448,9 @@ node_id checker::lower_call(const ast::expr& e, type_ref& t) {
       return error_node(e.where, t);
     }
   std::string hint;
-  static const char* known[] = {"len", "abs", "min", "max", "round", "floor", "ceil", "exists",
-                                "missing", "present", "days_since", "years_between", "year",
-                                "starts_with"};
+  static const char* known[] = {"len",        "abs",           "min",    "max",        "round",
+                                "floor",      "ceil",          "exists", "missing",    "present",
+                                "days_since", "years_between", "year",   "starts_with"};
   std::size_t best = std::string::npos;
   for (const char* k : known) {
     std::size_t d = edit_distance(fn, k);
@@ -1330,13 +1469,20 @@ node_id checker::lower_call(const ast::expr& e, type_ref& t) {
 node_id checker::lower_aggregate(const ast::expr& e, type_ref& t) {
   const std::string& fn = e.text;
   agg kind;
-  if (fn == "count") kind = agg::count;
-  else if (fn == "any") kind = agg::any;
-  else if (fn == "all") kind = agg::all;
-  else if (fn == "sum") kind = agg::sum;
-  else if (fn == "min") kind = agg::min;
-  else if (fn == "max") kind = agg::max;
-  else if (fn == "avg") kind = agg::avg;
+  if (fn == "count")
+    kind = agg::count;
+  else if (fn == "any")
+    kind = agg::any;
+  else if (fn == "all")
+    kind = agg::all;
+  else if (fn == "sum")
+    kind = agg::sum;
+  else if (fn == "min")
+    kind = agg::min;
+  else if (fn == "max")
+    kind = agg::max;
+  else if (fn == "avg")
+    kind = agg::avg;
   else {
     type_error(e.where, "`" + fn + "` is not an aggregate (count any all sum min max avg)");
     return error_node(e.where, t);
@@ -1349,7 +1495,8 @@ node_id checker::lower_aggregate(const ast::expr& e, type_ref& t) {
     type_error(e.where, "`" + fn + "` needs a `where` condition");
   if ((kind == agg::any || kind == agg::all || kind == agg::count) && val != no_expr)
     type_error(A_[val].where, "`" + fn + "` takes no `: value`");
-  if ((kind == agg::sum || kind == agg::min || kind == agg::max || kind == agg::avg) && val == no_expr)
+  if ((kind == agg::sum || kind == agg::min || kind == agg::max || kind == agg::avg) &&
+      val == no_expr)
     type_error(e.where, "`" + fn + "` needs `: value` (e.g. " + fn + "(r in residents: r.score))");
   type_ref elem;
   if (st.t == ty::list) {
@@ -1359,11 +1506,13 @@ node_id checker::lower_aggregate(const ast::expr& e, type_ref& t) {
   } else if (st.t == ty::hazard_list) {
     elem = simple(ty::hazard);
   } else {
-    if (st.t != ty::error) type_error(A_[src].where, "`" + fn + "` iterates over a list, found " + type_name(st, *P_));
+    if (st.t != ty::error)
+      type_error(A_[src].where, "`" + fn + "` iterates over a list, found " + type_name(st, *P_));
     elem = simple(ty::error);
   }
   if (names_.count(e.var) || input_roots_.count(e.var))
-    type_error(e.where, "the variable `" + e.var + "` would hide the declaration or input of that name");
+    type_error(e.where,
+               "the variable `" + e.var + "` would hide the declaration or input of that name");
   std::uint32_t depth = static_cast<std::uint32_t>(vars_.size());
   P_->max_frame_depth = std::max(P_->max_frame_depth, depth + 1);
   vars_.push_back({e.var, elem, depth});
@@ -1377,13 +1526,23 @@ node_id checker::lower_aggregate(const ast::expr& e, type_ref& t) {
   }
   vars_.pop_back();
   switch (kind) {
-    case agg::count: t = simple(ty::int_); break;
+    case agg::count:
+      t = simple(ty::int_);
+      break;
     case agg::any:
-    case agg::all: t = simple(ty::bool_); break;
-    case agg::sum: t = vt.t == ty::error ? vt : simple(vt.t == ty::int_ ? ty::int_ : ty::number); break;
-    case agg::avg: t = simple(ty::number); break;
+    case agg::all:
+      t = simple(ty::bool_);
+      break;
+    case agg::sum:
+      t = vt.t == ty::error ? vt : simple(vt.t == ty::int_ ? ty::int_ : ty::number);
+      break;
+    case agg::avg:
+      t = simple(ty::number);
+      break;
     case agg::min:
-    case agg::max: t = vt; break;
+    case agg::max:
+      t = vt;
+      break;
   }
   // kids: source, where, value (none_index encoded as the source itself never happens)
   std::vector<node_id> kids{sn, wn, vn};
@@ -1400,14 +1559,22 @@ void checker::lower_table(std::uint32_t index) {
   table_plan& tp = P_->tables[index];
   auto scalar_type_of = [&](const ast::type_spec& ts) -> type_ref {
     switch (ts.kind) {
-      case ast::type_kind::bool_: return simple(ty::bool_);
-      case ast::type_kind::int_: return simple(ty::int_);
-      case ast::type_kind::number: return simple(ty::number);
-      case ast::type_kind::string: return simple(ty::string);
-      case ast::type_kind::date: return simple(ty::date);
-      case ast::type_kind::color: return simple(ty::color);
+      case ast::type_kind::bool_:
+        return simple(ty::bool_);
+      case ast::type_kind::int_:
+        return simple(ty::int_);
+      case ast::type_kind::number:
+        return simple(ty::number);
+      case ast::type_kind::string:
+        return simple(ty::string);
+      case ast::type_kind::date:
+        return simple(ty::date);
+      case ast::type_kind::color:
+        return simple(ty::color);
       default:
-        D_.error(ts.where, "table parameters and results are scalar types (bool int number string date color)");
+        D_.error(
+            ts.where,
+            "table parameters and results are scalar types (bool int number string date color)");
         return simple(ty::error);
     }
   };
@@ -1441,8 +1608,8 @@ void checker::lower_table(std::uint32_t index) {
         if (sc) rv = value::of_number(*sc), rt = simple(ty::number);
       }
       if (rt.t != tp.result.t && tp.result.t != ty::error)
-        D_.error(A_[row.result].where, "the result must be " + type_name(tp.result, *P_) + ", found " +
-                                           type_name(rt, *P_));
+        D_.error(A_[row.result].where, "the result must be " + type_name(tp.result, *P_) +
+                                           ", found " + type_name(rt, *P_));
       if (rv.kind == vkind::string) {
         P_->schema->storage.emplace_back(rv.s);
         rv.s = P_->schema->storage.back();
@@ -1474,7 +1641,8 @@ void checker::lower_table(std::uint32_t index) {
         auto lit = [&](expr_id id) {
           type_ref lt;
           node_id ln = lower(id, lt);
-          bool ok = lt.t == ty::error || pt.t == ty::error || lt.t == pt.t || (numeric(lt.t) && numeric(pt.t));
+          bool ok = lt.t == ty::error || pt.t == ty::error || lt.t == pt.t ||
+                    (numeric(lt.t) && numeric(pt.t));
           if (lt.t == ty::list) ok = true;
           if (!ok)
             D_.error(A_[id].where, "column `" + td.params[i].name + "` is " + type_name(pt, *P_) +
@@ -1500,11 +1668,13 @@ void checker::lower_table(std::uint32_t index) {
                                  static_cast<std::uint8_t>(ast::op::and_)));
             break;
           }
-          default: break;
+          default:
+            break;
         }
       }
       if (row.cells.size() != td.params.size())
-        D_.error(row.where, "this row has " + std::to_string(row.cells.size()) + " condition cell(s); the table has " +
+        D_.error(row.where, "this row has " + std::to_string(row.cells.size()) +
+                                " condition cell(s); the table has " +
                                 std::to_string(td.params.size()) + " parameter(s)");
       if (all_any) {
         shape.catch_all = true;
@@ -1556,13 +1726,15 @@ void checker::lower_all() {
     hp.advice = h.advice;
     hp.where = h.where;
     static const char* actions[] = {"immediate", "deadline", "suspend", "close"};
-    hp.action = h.action ? actions[static_cast<int>(*h.action)] : (h.major ? "suspend" : "deadline");
+    hp.action =
+        h.action ? actions[static_cast<int>(*h.action)] : (h.major ? "suspend" : "deadline");
     hp.within_days = h.within_days;
     if (h.when != no_expr) {
       const auto& e = A_[h.when];
       const auto& text = src.files[e.where.file].text;
       if (e.source.end <= text.size() && e.source.begin < e.source.end)
-        hp.condition_text = normalize_line(std::string_view(text).substr(e.source.begin, e.source.end - e.source.begin));
+        hp.condition_text = normalize_line(
+            std::string_view(text).substr(e.source.begin, e.source.end - e.source.begin));
     }
     P_->hazards.push_back(std::move(hp));
   }
@@ -1593,7 +1765,8 @@ void checker::lower_all() {
       for (const auto& row : table_ast_[i]->rows) mentions(row.cond, names);
       for (const auto& n : names) {
         auto it = names_.find(n);
-        if (it != names_.end() && it->second.kind == symbol::table) refs[i].push_back(it->second.index);
+        if (it != names_.end() && it->second.kind == symbol::table)
+          refs[i].push_back(it->second.index);
       }
     }
     std::vector<std::uint64_t> chain(table_ast_.size(), 0);
@@ -1605,7 +1778,8 @@ void checker::lower_all() {
       if (chain[i] > P_->limits.depth && !reported) {
         reported = true;
         D_.error(table_ast_[i]->where, "table `" + table_ast_[i]->name + "` calls tables " +
-                                           std::to_string(chain[i]) + " deep, more than the limit of " +
+                                           std::to_string(chain[i]) +
+                                           " deep, more than the limit of " +
                                            std::to_string(P_->limits.depth) + " (limit `depth`)");
       }
     }
@@ -1617,7 +1791,8 @@ void checker::lower_all() {
       mentions(let_ast_[i]->value, names);
       for (const auto& n : names) {
         auto it = names_.find(n);
-        if (it != names_.end() && it->second.kind == symbol::let) refs[i].push_back(it->second.index);
+        if (it != names_.end() && it->second.kind == symbol::let)
+          refs[i].push_back(it->second.index);
       }
     }
     for (auto i : reference_order(refs)) let_type(i, let_ast_[i]->where);
@@ -1628,9 +1803,11 @@ void checker::lower_all() {
     const auto& h = *hazard_ast_[i];
     deps_ = &hazard_deps_[i];
     in_hazard_ = true;
-    P_->hazards[i].when = h.when != no_expr ? lower_condition(h.when) : make_const(value{}, h.where);
+    P_->hazards[i].when =
+        h.when != no_expr ? lower_condition(h.when) : make_const(value{}, h.where);
     in_hazard_ = false;
-    if (!h.cite) D_.warning(h.where, "hazard `" + h.id + "` has no `cite`: say which clause it encodes");
+    if (!h.cite)
+      D_.warning(h.where, "hazard `" + h.id + "` has no `cite`: say which clause it encodes");
   }
 
   auto scaled_literal = [&](expr_id id) -> std::optional<std::int64_t> {
@@ -1665,7 +1842,8 @@ void checker::lower_all() {
       ip.deduct = it.deduct;
       ip.section = it.section;
       ip.where = it.where;
-      ip.points = it.points != no_expr ? lower_number(it.points) : make_const(value::of_int(0), it.where);
+      ip.points =
+          it.points != no_expr ? lower_number(it.points) : make_const(value::of_int(0), it.where);
       if (it.when != no_expr) ip.when = lower_condition(it.when);
       sp.items.push_back(std::move(ip));
     }
@@ -1687,15 +1865,20 @@ void checker::lower_all() {
         lp.label = value{vkind::none, 0, {}, nullptr};
       } else if (gd.color_scale) {
         auto it = std::find(std::begin(color_names), std::end(color_names), line.label);
-        if (it == std::end(color_names) || (line.label_expr != no_expr && A_[line.label_expr].kind != expr_kind::lit_color)) {
-          D_.error(line.where, "grade `" + gd.name + "` is on the color scale: a line starts with blue, yellow, orange, red or none, not `" + line.label + "`");
+        if (it == std::end(color_names) ||
+            (line.label_expr != no_expr && A_[line.label_expr].kind != expr_kind::lit_color)) {
+          D_.error(line.where, "grade `" + gd.name +
+                                   "` is on the color scale: a line starts with blue, yellow, "
+                                   "orange, red or none, not `" +
+                                   line.label + "`");
         } else {
           lp.label = value::of_color(it - std::begin(color_names));
         }
       } else {
         const auto& sc = P_->scales[gp.scale];
         auto it = std::find(sc.begin(), sc.end(), line.label);
-        if (it == sc.end() || (line.label_expr != no_expr && A_[line.label_expr].kind != expr_kind::lit_string)) {
+        if (it == sc.end() ||
+            (line.label_expr != no_expr && A_[line.label_expr].kind != expr_kind::lit_string)) {
           D_.error(line.where, "\"" + line.label + "\" is not a level of grade `" + gd.name + "`");
         } else {
           lp.label = value{vkind::level, it - sc.begin(), {}, nullptr};
@@ -1750,32 +1933,46 @@ void checker::order_declarations() {
   // Nodes: lets, hazards, scores, grades. Iterative DFS, reporting each cycle once.
   auto deps_of = [&](const decl_entry& d) -> const std::vector<decl_entry>& {
     switch (d.kind) {
-      case decl_kind::let: return let_deps_[d.index];
-      case decl_kind::hazard: return hazard_deps_[d.index];
-      case decl_kind::score: return score_deps_[d.index];
-      case decl_kind::grade: return grade_deps_[d.index];
+      case decl_kind::let:
+        return let_deps_[d.index];
+      case decl_kind::hazard:
+        return hazard_deps_[d.index];
+      case decl_kind::score:
+        return score_deps_[d.index];
+      case decl_kind::grade:
+        return grade_deps_[d.index];
     }
     return let_deps_[0];
   };
   auto name_of = [&](const decl_entry& d) -> std::string {
     switch (d.kind) {
-      case decl_kind::let: return P_->lets[d.index].name;
-      case decl_kind::hazard: return P_->hazards[d.index].id;
-      case decl_kind::score: return P_->scores[d.index].name;
-      case decl_kind::grade: return P_->grades[d.index].name;
+      case decl_kind::let:
+        return P_->lets[d.index].name;
+      case decl_kind::hazard:
+        return P_->hazards[d.index].id;
+      case decl_kind::score:
+        return P_->scores[d.index].name;
+      case decl_kind::grade:
+        return P_->grades[d.index].name;
     }
     return "";
   };
   auto pos_of = [&](const decl_entry& d) -> ast::pos {
     switch (d.kind) {
-      case decl_kind::let: return let_ast_[d.index]->where;
-      case decl_kind::hazard: return hazard_ast_[d.index]->where;
-      case decl_kind::score: return score_ast_[d.index]->where;
-      case decl_kind::grade: return grade_ast_[d.index]->where;
+      case decl_kind::let:
+        return let_ast_[d.index]->where;
+      case decl_kind::hazard:
+        return hazard_ast_[d.index]->where;
+      case decl_kind::score:
+        return score_ast_[d.index]->where;
+      case decl_kind::grade:
+        return grade_ast_[d.index]->where;
     }
     return {};
   };
-  auto key = [&](const decl_entry& d) { return (static_cast<std::uint64_t>(d.kind) << 32) | d.index; };
+  auto key = [&](const decl_entry& d) {
+    return (static_cast<std::uint64_t>(d.kind) << 32) | d.index;
+  };
   std::unordered_map<std::uint64_t, std::uint8_t> state;  // 1 on stack, 2 done
   std::vector<decl_entry> all;
   // Report order: the files' declaration order is kept by walking kinds in file order.
@@ -1806,7 +2003,8 @@ void checker::order_declarations() {
           std::size_t start = 0;
           for (std::size_t i = 0; i < stack.size(); ++i)
             if (key(stack[i].d) == key(dep)) start = i;
-          for (std::size_t i = start; i < stack.size(); ++i) names += "`" + name_of(stack[i].d) + "` -> ";
+          for (std::size_t i = start; i < stack.size(); ++i)
+            names += "`" + name_of(stack[i].d) + "` -> ";
           names += "`" + name_of(dep) + "`";
           D_.error(pos_of(dep), "dependency cycle: " + names);
         }
@@ -1835,7 +2033,8 @@ void checker::order_declarations() {
           std::size_t start = 0;
           for (std::size_t i = 0; i < stack.size(); ++i)
             if (stack[i].first == d) start = i;
-          for (std::size_t i = start; i < stack.size(); ++i) names += "`" + P_->tables[stack[i].first].name + "` -> ";
+          for (std::size_t i = start; i < stack.size(); ++i)
+            names += "`" + P_->tables[stack[i].first].name + "` -> ";
           names += "`" + P_->tables[d].name + "`";
           D_.error(table_ast_[d]->where, "dependency cycle between tables: " + names);
         }
@@ -1855,8 +2054,10 @@ void checker::lower_tests() {
     test_plan tp;
     tp.name = td.name;
     tp.line = td.where.line;
-    if (!td.asof) D_.error(td.where, "test \"" + td.name + "\" needs `asof @YYYY-MM-DD`");
-    else tp.asof = *td.asof;
+    if (!td.asof)
+      D_.error(td.where, "test \"" + td.name + "\" needs `asof @YYYY-MM-DD`");
+    else
+      tp.asof = *td.asof;
     tp.given = td.has_given ? td.given : "{}";
     if (td.has_given) {
       // `given` is strict JSON: a text the facts reader cannot read is a compile error,
@@ -1868,7 +2069,8 @@ void checker::lower_tests() {
         ast::pos at = td.given_where;
         unsigned l = 0, c = 0;
         std::size_t k = m.find(" at ");
-        if (k != std::string::npos && std::sscanf(m.c_str() + k + 4, "%u:%u", &l, &c) == 2 && l >= 1 && c >= 1) {
+        if (k != std::string::npos && std::sscanf(m.c_str() + k + 4, "%u:%u", &l, &c) == 2 &&
+            l >= 1 && c >= 1) {
           if (l == 1) {
             at.column += c - 1;
           } else {
@@ -1884,7 +2086,8 @@ void checker::lower_tests() {
       ep.kind = static_cast<expect_kind>(ex.kind);
       ep.line = ex.where.line;
       if (ex.source.end <= file.text.size() && ex.source.begin <= ex.source.end)
-        ep.text = normalize_line(std::string_view(file.text).substr(ex.source.begin, ex.source.end - ex.source.begin));
+        ep.text = normalize_line(
+            std::string_view(file.text).substr(ex.source.begin, ex.source.end - ex.source.begin));
       if (ep.kind == expect_kind::expression) {
         deps_ = nullptr;
         ep.e = lower_condition(ex.e);
@@ -1901,7 +2104,8 @@ void checker::lower_tests() {
               break;
             case expect_kind::undetermined:
               ok = sym.kind == symbol::hazard || sym.kind == symbol::grade;
-              ep.target = {sym.kind == symbol::hazard ? decl_kind::hazard : decl_kind::grade, sym.index};
+              ep.target = {sym.kind == symbol::hazard ? decl_kind::hazard : decl_kind::grade,
+                           sym.index};
               break;
             case expect_kind::error:
               ok = sym.kind != symbol::table && sym.kind != symbol::item;
@@ -1915,12 +2119,14 @@ void checker::lower_tests() {
               ok = sym.kind == symbol::score;
               ep.target = {decl_kind::score, sym.index};
               break;
-            default: break;
+            default:
+              break;
           }
         }
         if (!ok) {
-          static const char* wants[] = {"a hazard", "a hazard", "a hazard or a grade",
-                                        "a hazard, let, score or grade", "a score", ""};
+          static const char* wants[] = {
+              "a hazard", "a hazard", "a hazard or a grade", "a hazard, let, score or grade",
+              "a score",  ""};
           D_.error(ex.name_where, "`" + ex.name + "` is not " + wants[static_cast<int>(ep.kind)] +
                                       did_you_mean(ex.name));
         }
@@ -1959,8 +2165,10 @@ std::shared_ptr<program> checker::run() {
   }
   for (const auto& g : P_->grades) {
     grade_info gi{g.name, {}};
-    if (g.color_scale) gi.values.assign(std::begin(color_names), std::end(color_names));
-    else gi.values = P_->scales[g.scale];
+    if (g.color_scale)
+      gi.values.assign(std::begin(color_names), std::end(color_names));
+    else
+      gi.values = P_->scales[g.scale];
     P_->grade_infos.push_back(std::move(gi));
   }
   return P_;

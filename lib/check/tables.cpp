@@ -23,12 +23,30 @@ std::optional<key> literal_key(const ast::expr_arena& A, ast::expr_id id) {
   const auto& e = A[id];
   key k;
   switch (e.kind) {
-    case expr_kind::lit_int: k.family = 0; k.n = static_cast<__int128>(e.i) * decimal_scale; return k;
-    case expr_kind::lit_number: k.family = 0; k.n = e.i; return k;
-    case expr_kind::lit_string: k.family = 1; k.s = e.text; return k;
-    case expr_kind::lit_date: k.family = 2; k.n = e.i; return k;
-    case expr_kind::lit_color: k.family = 3; k.n = e.i; return k;
-    case expr_kind::lit_bool: k.family = 4; k.n = e.i; return k;
+    case expr_kind::lit_int:
+      k.family = 0;
+      k.n = static_cast<__int128>(e.i) * decimal_scale;
+      return k;
+    case expr_kind::lit_number:
+      k.family = 0;
+      k.n = e.i;
+      return k;
+    case expr_kind::lit_string:
+      k.family = 1;
+      k.s = e.text;
+      return k;
+    case expr_kind::lit_date:
+      k.family = 2;
+      k.n = e.i;
+      return k;
+    case expr_kind::lit_color:
+      k.family = 3;
+      k.n = e.i;
+      return k;
+    case expr_kind::lit_bool:
+      k.family = 4;
+      k.n = e.i;
+      return k;
     case expr_kind::unary:
       if (e.oper == ast::op::neg && !e.args.empty()) {
         auto inner = literal_key(A, e.args[0]);
@@ -38,7 +56,8 @@ std::optional<key> literal_key(const ast::expr_arena& A, ast::expr_id id) {
         }
       }
       return std::nullopt;
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -61,11 +80,21 @@ std::optional<cell_shape> compare_shape(ast::op op, ast::expr_id lit) {
   c.any = false;
   interval i;
   switch (op) {
-    case ast::op::eq: c.parts.push_back(point(lit)); return c;
-    case ast::op::lt: i.hi = {false, false, lit}; break;
-    case ast::op::le: i.hi = {false, true, lit}; break;
-    case ast::op::gt: i.lo = {false, false, lit}; break;
-    case ast::op::ge: i.lo = {false, true, lit}; break;
+    case ast::op::eq:
+      c.parts.push_back(point(lit));
+      return c;
+    case ast::op::lt:
+      i.hi = {false, false, lit};
+      break;
+    case ast::op::le:
+      i.hi = {false, true, lit};
+      break;
+    case ast::op::gt:
+      i.lo = {false, false, lit};
+      break;
+    case ast::op::ge:
+      i.lo = {false, true, lit};
+      break;
     case ast::op::ne: {
       interval a, b;
       a.hi = {false, false, lit};
@@ -73,7 +102,8 @@ std::optional<cell_shape> compare_shape(ast::op op, ast::expr_id lit) {
       c.parts = {a, b};
       return c;
     }
-    default: return std::nullopt;
+    default:
+      return std::nullopt;
   }
   c.parts.push_back(i);
   return c;
@@ -81,11 +111,16 @@ std::optional<cell_shape> compare_shape(ast::op op, ast::expr_id lit) {
 
 ast::op flip(ast::op o) {
   switch (o) {
-    case ast::op::lt: return ast::op::gt;
-    case ast::op::le: return ast::op::ge;
-    case ast::op::gt: return ast::op::lt;
-    case ast::op::ge: return ast::op::le;
-    default: return o;
+    case ast::op::lt:
+      return ast::op::gt;
+    case ast::op::le:
+      return ast::op::ge;
+    case ast::op::gt:
+      return ast::op::lt;
+    case ast::op::ge:
+      return ast::op::le;
+    default:
+      return o;
   }
 }
 
@@ -135,7 +170,8 @@ bool covers(const ast::expr_arena& A, const cell_shape& a, const cell_shape& b) 
 }
 
 // Intersects two single-interval shapes (for `x >= 1 and x <= 5`).
-std::optional<cell_shape> intersect(const ast::expr_arena& A, const cell_shape& a, const cell_shape& b) {
+std::optional<cell_shape> intersect(const ast::expr_arena& A, const cell_shape& a,
+                                    const cell_shape& b) {
   if (a.any) return b;
   if (b.any) return a;
   if (a.parts.size() != 1 || b.parts.size() != 1) return std::nullopt;
@@ -198,7 +234,8 @@ bool describe_into(const ast::expr_arena& A, ast::expr_id id, const ast::table_d
 cell_shape describe_cell(const ast::expr_arena& A, const ast::table_cell& cell) {
   cell_shape c;
   switch (cell.kind) {
-    case ast::cell_kind::any: return c;
+    case ast::cell_kind::any:
+      return c;
     case ast::cell_kind::compare: {
       auto s = compare_shape(cell.oper, cell.a);
       if (s) return *s;
@@ -258,7 +295,8 @@ void analyze_table_rows(const ast::expr_arena& A, const ast::table_decl& t,
       const auto& e = rows[i];
       if (!e.analyzable || e.catch_all) continue;
       bool all = true;
-      for (std::size_t c = 0; c < r.cells.size() && all; ++c) all = covers(A, e.cells[c], r.cells[c]);
+      for (std::size_t c = 0; c < r.cells.size() && all; ++c)
+        all = covers(A, e.cells[c], r.cells[c]);
       if (all) {
         diags.warning(r.where, "this row of table `" + t.name +
                                    "` can never be reached: the row at line " +

@@ -25,15 +25,15 @@ struct interval {
 };
 
 struct cell_shape {
-  bool any = true;                 // `-`: every value
-  std::vector<interval> parts;     // otherwise: the union of these
+  bool any = true;              // `-`: every value
+  std::vector<interval> parts;  // otherwise: the union of these
 };
 
 struct table_row_shape {
   ast::pos where;
   bool catch_all = false;
   bool analyzable = false;
-  std::vector<cell_shape> cells;   // one per parameter
+  std::vector<cell_shape> cells;  // one per parameter
 };
 
 cell_shape describe_cell(const ast::expr_arena& arena, const ast::table_cell& cell);

@@ -74,10 +74,14 @@ void evaluator::step() {
 
 const decl_state& evaluator::state(decl_kind k, std::uint32_t i) const {
   switch (k) {
-    case decl_kind::let: return lets_[i];
-    case decl_kind::hazard: return hazards_[i];
-    case decl_kind::score: return score_decls_[i];
-    case decl_kind::grade: return grades_[i];
+    case decl_kind::let:
+      return lets_[i];
+    case decl_kind::hazard:
+      return hazards_[i];
+    case decl_kind::score:
+      return score_decls_[i];
+    case decl_kind::grade:
+      return grades_[i];
   }
   return lets_[i];
 }
@@ -132,7 +136,8 @@ value evaluator::eval(node_id id) {
          " levels (tables calling tables)");
   const node& n = p_.nodes[id];
   switch (n.op) {
-    case opcode::constant: return n.k;
+    case opcode::constant:
+      return n.k;
     case opcode::fact: {
       const auto& f = *p_.inputs[n.a].field;
       return read_cell(f_.root.cells[f.slot], n.a, nullptr);
@@ -165,9 +170,12 @@ value evaluator::eval(node_id id) {
       const binding& b = frames_[n.a];
       const hazard_plan& h = p_.hazards[b.hazard];
       switch (n.b) {
-        case 0: return value::of_string(h.id);
-        case 1: return value::of_string(h.category);
-        case 2: return value::of_string(h.major ? "major" : "general");
+        case 0:
+          return value::of_string(h.id);
+        case 1:
+          return value::of_string(h.category);
+        case 2:
+          return value::of_string(h.major ? "major" : "general");
         default: {
           const auto& st = hazards_[b.hazard];
           if (st.status == outcome::error) return value::of_string("error");
@@ -176,14 +184,17 @@ value evaluator::eval(node_id id) {
         }
       }
     }
-    case opcode::param: return params_[n.a];
+    case opcode::param:
+      return params_[n.a];
     case opcode::decl: {
       auto k = static_cast<decl_kind>(n.b);
       const decl_state& st = state(k, n.a);
       if (cur_) {
         cur_->uses.push_back({k, n.a});
-        if (k == decl_kind::let) cur_->merge(st.tr);
-        else cur_->merge_missing(st.tr);
+        if (k == decl_kind::let)
+          cur_->merge(st.tr);
+        else
+          cur_->merge_missing(st.tr);
       }
       return st.status == outcome::known ? st.v : unknown();
     }
@@ -193,7 +204,8 @@ value evaluator::eval(node_id id) {
         cur_->uses.push_back({decl_kind::score, n.a});
         cur_->merge_missing(s.section_traces[n.b]);
       }
-      if (score_decls_[n.a].status == outcome::error || s.section_provisional[n.b]) return unknown();
+      if (score_decls_[n.a].status == outcome::error || s.section_provisional[n.b])
+        return unknown();
       return value::of_number(s.sections[n.b]);
     }
     case opcode::present: {
@@ -205,8 +217,10 @@ value evaluator::eval(node_id id) {
       if (st.status != outcome::known) return unknown();
       return st.v;
     }
-    case opcode::hazards: return value{vkind::list, -1, {}, nullptr};
-    case opcode::asof: return value::of_date(asof_);
+    case opcode::hazards:
+      return value{vkind::list, -1, {}, nullptr};
+    case opcode::asof:
+      return value::of_date(asof_);
     case opcode::unary: {
       value a = eval(p_.kid(n, 0));
       if (!a.known()) return a;
@@ -220,7 +234,8 @@ value evaluator::eval(node_id id) {
       if (!r) fail("number overflow in `-`");
       return value::of_number(*r);
     }
-    case opcode::binary: return eval_binary(n);
+    case opcode::binary:
+      return eval_binary(n);
     case opcode::coalesce: {
       value a = eval(p_.kid(n, 0));
       if (a.known()) return a;
@@ -231,18 +246,24 @@ value evaluator::eval(node_id id) {
       if (!c.known()) return unknown();
       return eval(p_.kid(n, c.i ? 1 : 2));
     }
-    case opcode::call: return eval_call(n);
-    case opcode::table_call: return eval_table(n);
-    case opcode::aggregate: return eval_aggregate(n);
+    case opcode::call:
+      return eval_call(n);
+    case opcode::table_call:
+      return eval_table(n);
+    case opcode::aggregate:
+      return eval_aggregate(n);
     case opcode::exists: {
       bool supplied;
       const auto& f = *p_.inputs[n.a].field;
       const record_instance& rec = n.b == none_index ? f_.root : *frames_[n.b].rec;
-      if (f.is_list) supplied = rec.lists[f.slot].state == fact_state::present;
-      else supplied = rec.cells[f.slot].state == fact_state::present;
+      if (f.is_list)
+        supplied = rec.lists[f.slot].state == fact_state::present;
+      else
+        supplied = rec.cells[f.slot].state == fact_state::present;
       return boolean(n.sub ? !supplied : supplied);
     }
-    case opcode::list_literal: return value{vkind::list, -2, {}, &n};
+    case opcode::list_literal:
+      return value{vkind::list, -2, {}, &n};
   }
   return unknown();
 }
@@ -329,7 +350,8 @@ value evaluator::eval_binary(const node& n) {
       if (unsure) return unknown();
       return boolean(o != ast::op::in);
     }
-    default: break;
+    default:
+      break;
   }
   if (!a.known() || !b.known()) {
     return unknown();
@@ -350,10 +372,14 @@ value evaluator::eval_binary(const node& n) {
       auto c = compare_values(a, b);
       if (!c) return boolean(false);
       switch (o) {
-        case ast::op::lt: return boolean(*c < 0);
-        case ast::op::le: return boolean(*c <= 0);
-        case ast::op::gt: return boolean(*c > 0);
-        default: return boolean(*c >= 0);
+        case ast::op::lt:
+          return boolean(*c < 0);
+        case ast::op::le:
+          return boolean(*c <= 0);
+        case ast::op::gt:
+          return boolean(*c > 0);
+        default:
+          return boolean(*c >= 0);
       }
     }
     case ast::op::add:
@@ -409,7 +435,8 @@ value evaluator::eval_binary(const node& n) {
       if (!r) fail("integer overflow in `%`");
       return value::of_int(*r);
     }
-    default: break;
+    default:
+      break;
   }
   return unknown();
 }
@@ -436,8 +463,10 @@ value evaluator::eval_call(const node& n) {
         continue;
       }
       auto c = compare_values(v, best);
-      if (c && (is_max ? *c > 0 : *c < 0)) best = v;
-      else if (c && *c == 0 && v.kind == vkind::number) best = v;
+      if (c && (is_max ? *c > 0 : *c < 0))
+        best = v;
+      else if (c && *c == 0 && v.kind == vkind::number)
+        best = v;
     }
     if (extreme) return best;
     if (unsure) return unknown();
@@ -456,7 +485,8 @@ value evaluator::eval_call(const node& n) {
   const value& a = args[0];
   switch (fn) {
     case builtin::len: {
-      if (a.kind == vkind::string) return value::of_int(static_cast<std::int64_t>(count_code_points(a.s)));
+      if (a.kind == vkind::string)
+        return value::of_int(static_cast<std::int64_t>(count_code_points(a.s)));
       if (a.i == -1) {  // hazards
         std::int64_t c = 0;
         for (const auto& h : hazards_) {
@@ -472,7 +502,8 @@ value evaluator::eval_call(const node& n) {
       if (a.i == -2) return value::of_int(static_cast<const node*>(a.p)->nkids);
       const auto& list = *static_cast<const list_instance*>(a.p);
       const auto& f = *p_.inputs[static_cast<std::size_t>(a.i)].field;
-      return value::of_int(static_cast<std::int64_t>(f.of_records ? list.records.size() : list.items.size()));
+      return value::of_int(
+          static_cast<std::int64_t>(f.of_records ? list.records.size() : list.items.size()));
     }
     case builtin::abs: {
       if (a.kind == vkind::integer) {
@@ -490,7 +521,9 @@ value evaluator::eval_call(const node& n) {
     case builtin::floor:
     case builtin::ceil: {
       if (a.kind == vkind::integer) return a;
-      auto r = fn == builtin::round ? dec_round(a.i) : fn == builtin::floor ? dec_floor(a.i) : dec_ceil(a.i);
+      auto r = fn == builtin::round   ? dec_round(a.i)
+               : fn == builtin::floor ? dec_floor(a.i)
+                                      : dec_ceil(a.i);
       if (!r) fail("overflow in rounding");
       return value::of_int(*r);
     }
@@ -501,11 +534,16 @@ value evaluator::eval_call(const node& n) {
       if (!r) fail("number overflow in `round`");
       return value::of_number(*r);
     }
-    case builtin::days_since: return value::of_int(asof_ - a.i);
-    case builtin::years_between: return value::of_int(years_between(a.i, args[1].i));
-    case builtin::year: return value::of_int(year_of(a.i));
-    case builtin::starts_with: return boolean(a.s.substr(0, args[1].s.size()) == args[1].s);
-    default: break;
+    case builtin::days_since:
+      return value::of_int(asof_ - a.i);
+    case builtin::years_between:
+      return value::of_int(years_between(a.i, args[1].i));
+    case builtin::year:
+      return value::of_int(year_of(a.i));
+    case builtin::starts_with:
+      return boolean(a.s.substr(0, args[1].s.size()) == args[1].s);
+    default:
+      break;
   }
   return unknown();
 }
@@ -568,10 +606,13 @@ value evaluator::eval_aggregate(const node& n) {
         if (!c.known()) unsure = true;
         return false;
       case agg::count:
-        if (!c.known()) unsure = true;
-        else if (c.i) ++count;
+        if (!c.known())
+          unsure = true;
+        else if (c.i)
+          ++count;
         return false;
-      default: break;
+      default:
+        break;
     }
     if (!c.known()) {
       unsure = true;
@@ -660,8 +701,10 @@ value evaluator::eval_aggregate(const node& n) {
         r.idx = b.idx;
         r.v = list.items[i].v;
         if (cur_) {
-          if (list.items[i].state == fact_state::present) cur_->reads.push_back(r);
-          else cur_->missing.push_back(r);
+          if (list.items[i].state == fact_state::present)
+            cur_->reads.push_back(r);
+          else
+            cur_->missing.push_back(r);
         }
       }
       stopped = visit(true);
@@ -670,9 +713,12 @@ value evaluator::eval_aggregate(const node& n) {
   b = binding{};
 
   switch (kind) {
-    case agg::any: return stopped ? boolean(true) : (unsure ? unknown() : boolean(false));
-    case agg::all: return stopped ? boolean(false) : (unsure ? unknown() : boolean(true));
-    case agg::count: return unsure ? unknown() : value::of_int(count);
+    case agg::any:
+      return stopped ? boolean(true) : (unsure ? unknown() : boolean(false));
+    case agg::all:
+      return stopped ? boolean(false) : (unsure ? unknown() : boolean(true));
+    case agg::count:
+      return unsure ? unknown() : value::of_int(count);
     case agg::sum:
       if (unsure) return unknown();
       if (sum_is_int) return value::of_int(static_cast<std::int64_t>(sum / decimal_scale));
@@ -687,7 +733,8 @@ value evaluator::eval_aggregate(const node& n) {
       return value::of_number(static_cast<std::int64_t>(q));
     }
     case agg::min:
-    case agg::max: return unsure || !have ? unknown() : best;
+    case agg::max:
+      return unsure || !have ? unknown() : best;
   }
   return unknown();
 }
@@ -708,13 +755,19 @@ void evaluator::eval_decl(const decl_entry& d) {
       } catch (const eval_fault& f) {
         st.status = outcome::error;
         st.error = f.message;
-        eval_errors_.push_back({"", d.kind == decl_kind::let ? p_.lets[d.index].name : p_.hazards[d.index].id, f.message});
+        eval_errors_.push_back(
+            {"", d.kind == decl_kind::let ? p_.lets[d.index].name : p_.hazards[d.index].id,
+             f.message});
       }
       cur_ = nullptr;
       return;
     }
-    case decl_kind::score: eval_score(d.index); return;
-    case decl_kind::grade: eval_grade(d.index); return;
+    case decl_kind::score:
+      eval_score(d.index);
+      return;
+    case decl_kind::grade:
+      eval_grade(d.index);
+      return;
   }
 }
 
@@ -748,7 +801,8 @@ void evaluator::eval_score(std::uint32_t i) {
         } else {
           __int128 v = scaled(pts);
           if (it.deduct) v = -v;
-          if (v > INT64_MAX || v < INT64_MIN) fail("number overflow in the points of `" + it.id + "`");
+          if (v > INT64_MAX || v < INT64_MIN)
+            fail("number overflow in the points of `" + it.id + "`");
           is.status = "awarded";
           is.points = static_cast<std::int64_t>(v);
         }
@@ -794,7 +848,8 @@ void evaluator::eval_score(std::uint32_t i) {
   if (total > INT64_MAX) {
     total = 0;
     errored = true;
-    eval_errors_.push_back({"", sp.name, "number overflow in the total of score `" + sp.name + "`"});
+    eval_errors_.push_back(
+        {"", sp.name, "number overflow in the total of score `" + sp.name + "`"});
   }
   ss.total = static_cast<std::int64_t>(total);
   (void)errored;
@@ -877,33 +932,61 @@ std::string evaluator::path_of(const fact_read& r) const {
 json_value evaluator::to_json(const value& v) const {
   json_value j;
   switch (v.kind) {
-    case vkind::boolean: j.type = json_value::kind::boolean; j.b = v.i != 0; break;
-    case vkind::integer: j.type = json_value::kind::integer; j.i = v.i; break;
-    case vkind::number: j.type = json_value::kind::decimal; j.i = v.i; break;
-    case vkind::string: j.type = json_value::kind::string; j.s = std::string(v.s); break;
-    case vkind::date: j.type = json_value::kind::string; j.s = format_date(v.i); break;
-    case vkind::color: j.type = json_value::kind::string; j.s = color_names[v.i & 3]; break;
-    case vkind::none: j.type = json_value::kind::string; j.s = "none"; break;
+    case vkind::boolean:
+      j.type = json_value::kind::boolean;
+      j.b = v.i != 0;
+      break;
+    case vkind::integer:
+      j.type = json_value::kind::integer;
+      j.i = v.i;
+      break;
+    case vkind::number:
+      j.type = json_value::kind::decimal;
+      j.i = v.i;
+      break;
+    case vkind::string:
+      j.type = json_value::kind::string;
+      j.s = std::string(v.s);
+      break;
+    case vkind::date:
+      j.type = json_value::kind::string;
+      j.s = format_date(v.i);
+      break;
+    case vkind::color:
+      j.type = json_value::kind::string;
+      j.s = color_names[v.i & 3];
+      break;
+    case vkind::none:
+      j.type = json_value::kind::string;
+      j.s = "none";
+      break;
     case vkind::list: {
       j.type = json_value::kind::array;
       if (v.p && v.i >= 0) {
         const auto& list = *static_cast<const list_instance*>(v.p);
-        for (const auto& c : list.items) j.items.push_back(c.state == fact_state::present ? to_json(c.v) : json_value{});
+        for (const auto& c : list.items)
+          j.items.push_back(c.state == fact_state::present ? to_json(c.v) : json_value{});
       }
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return j;
 }
 
 std::string evaluator::display(const value& v) const {
   switch (v.kind) {
-    case vkind::unknown: return "unknown";
-    case vkind::none: return "none";
-    case vkind::level: return "level " + std::to_string(v.i);
-    case vkind::color: return color_names[v.i & 3];
-    default: return to_json(v).to_json();
+    case vkind::unknown:
+      return "unknown";
+    case vkind::none:
+      return "none";
+    case vkind::level:
+      return "level " + std::to_string(v.i);
+    case vkind::color:
+      return color_names[v.i & 3];
+    default:
+      return to_json(v).to_json();
   }
 }
 
@@ -1007,8 +1090,11 @@ report evaluator::make_report() const {
       g.value = "undetermined";
       g.missing = missing_paths(*this, st.tr.missing);
     } else {
-      g.value = st.matched_line >= 0 ? gp.lines[static_cast<std::size_t>(st.matched_line)].label_text : "none";
-      if (st.matched_line >= 0) g.because = gp.lines[static_cast<std::size_t>(st.matched_line)].because;
+      g.value = st.matched_line >= 0
+                    ? gp.lines[static_cast<std::size_t>(st.matched_line)].label_text
+                    : "none";
+      if (st.matched_line >= 0)
+        g.because = gp.lines[static_cast<std::size_t>(st.matched_line)].because;
     }
     r.grades.push_back(std::move(g));
   }

@@ -49,7 +49,7 @@ struct decl_state {
 };
 
 struct item_state {
-  std::string status;  // awarded | not_awarded | undetermined | error
+  std::string status;       // awarded | not_awarded | undetermined | error
   std::int64_t points = 0;  // scaled, signed
 };
 

@@ -1,7 +1,8 @@
 // Writing reports as JSON, exactly as shared/spec/api.md gives them.
+#include "carerules/report.hpp"
+
 #include <string>
 
-#include "carerules/report.hpp"
 #include "util/decimal.hpp"
 
 namespace carerules {
@@ -16,13 +17,27 @@ void put_string(std::string& out, std::string_view s) {
     out.append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
       default: {
         static const char hex[] = "0123456789abcdef";
         char esc[] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
@@ -36,11 +51,21 @@ void put_string(std::string& out, std::string_view s) {
 
 void put_value(std::string& out, const json_value& v) {
   switch (v.type) {
-    case json_value::kind::null: out += "null"; break;
-    case json_value::kind::boolean: out += v.b ? "true" : "false"; break;
-    case json_value::kind::integer: out += std::to_string(v.i); break;
-    case json_value::kind::decimal: out += detail::format_decimal(v.i); break;
-    case json_value::kind::string: put_string(out, v.s); break;
+    case json_value::kind::null:
+      out += "null";
+      break;
+    case json_value::kind::boolean:
+      out += v.b ? "true" : "false";
+      break;
+    case json_value::kind::integer:
+      out += std::to_string(v.i);
+      break;
+    case json_value::kind::decimal:
+      out += detail::format_decimal(v.i);
+      break;
+    case json_value::kind::string:
+      put_string(out, v.s);
+      break;
     case json_value::kind::array:
       out += '[';
       for (std::size_t i = 0; i < v.items.size(); ++i) {
@@ -58,8 +83,10 @@ void put_key(std::string& out, std::string_view k) {
 }
 
 void put_opt(std::string& out, const std::optional<std::string>& s) {
-  if (s) put_string(out, *s);
-  else out += "null";
+  if (s)
+    put_string(out, *s);
+  else
+    out += "null";
 }
 
 void put_strings(std::string& out, const std::vector<std::string>& v) {

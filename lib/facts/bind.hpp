@@ -22,7 +22,7 @@ class fact_sink {
   virtual void end_object() = 0;
   virtual void begin_array() = 0;
   virtual void end_array() = 0;
-  virtual void string_value(std::string_view s) = 0;  // valid UTF-8 expected
+  virtual void string_value(std::string_view s) = 0;       // valid UTF-8 expected
   virtual void number_value(std::string_view lexeme) = 0;  // JSON number syntax
   virtual void bool_value(bool b) = 0;
   virtual void null_value() = 0;

@@ -57,14 +57,14 @@ struct record_schema;
 
 // One declared input: a scalar, a list of scalars, or a list of records.
 struct field_schema {
-  std::string path;      // dotted path relative to its record ("facility.beds", "ability")
-  std::string label;     // the declaration's label, may be empty
+  std::string path;         // dotted path relative to its record ("facility.beds", "ability")
+  std::string label;        // the declaration's label, may be empty
   std::uint32_t order = 0;  // position in the flattened declaration order (for `missing`)
   bool is_list = false;
-  bool of_records = false;           // is_list: list { ... } rather than list<T>
-  scalar_type type = scalar_type::int_;  // scalar, or list<T> element type
-  std::vector<std::string> enum_strings;    // enum of strings (empty: not such an enum)
-  std::vector<std::int64_t> enum_numbers;   // enum of numbers, scaled by 10^6
+  bool of_records = false;                 // is_list: list { ... } rather than list<T>
+  scalar_type type = scalar_type::int_;    // scalar, or list<T> element type
+  std::vector<std::string> enum_strings;   // enum of strings (empty: not such an enum)
+  std::vector<std::int64_t> enum_numbers;  // enum of numbers, scaled by 10^6
   bool has_range = false;
   std::int64_t range_low = 0, range_high = 0;  // int: plain; number: scaled
   std::optional<value> default_value;          // strings point into the schema's storage

@@ -1296,8 +1296,8 @@ void parser::item(ast::score_decl& s, int section) {
     // Anything but the next item or the end of the block: name `when` among the options.
     const token& t = peek();
     bool next = t.kind == tok::rbrace ||
-                (t.kind == tok::word && (t.text == "item" || t.text == "deduct" ||
-                                         (section < 0 && t.text == "section")));
+                (t.kind == tok::word &&
+                 (t.text == "item" || t.text == "deduct" || (section < 0 && t.text == "section")));
     if (!next) {
       s.items.push_back(std::move(it));
       if (section >= 0) fail_expected(one_of({"when", "item", "deduct", "}"}));

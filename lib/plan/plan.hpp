@@ -47,13 +47,42 @@ namespace carerules::detail {
 inline constexpr std::uint32_t none_index = UINT32_MAX;
 
 enum class opcode : std::uint8_t {
-  constant, fact, fact_list, var, var_field, var_list, hazard_field, param, decl, section,
-  present, hazards, asof, unary, binary, coalesce, if_else, call, table_call, aggregate,
-  exists, list_literal,
+  constant,
+  fact,
+  fact_list,
+  var,
+  var_field,
+  var_list,
+  hazard_field,
+  param,
+  decl,
+  section,
+  present,
+  hazards,
+  asof,
+  unary,
+  binary,
+  coalesce,
+  if_else,
+  call,
+  table_call,
+  aggregate,
+  exists,
+  list_literal,
 };
 
 enum class builtin : std::uint8_t {
-  len, abs, min, max, round, round_n, floor, ceil, days_since, years_between, year,
+  len,
+  abs,
+  min,
+  max,
+  round,
+  round_n,
+  floor,
+  ceil,
+  days_since,
+  years_between,
+  year,
   starts_with,
 };
 
@@ -62,7 +91,18 @@ enum class agg : std::uint8_t { count, any, all, sum, min, max, avg };
 // Static types of expressions.
 enum class ty : std::uint8_t {
   error,  // a type error was already reported; suppress follow-on errors
-  bool_, int_, number, string, date, color, level, none, list, record, hazard_list, hazard,
+  bool_,
+  int_,
+  number,
+  string,
+  date,
+  color,
+  level,
+  none,
+  list,
+  record,
+  hazard_list,
+  hazard,
 };
 
 struct type_ref {
@@ -78,9 +118,9 @@ struct node {
   std::uint8_t sub = 0;
   std::uint32_t a = none_index;
   std::uint32_t b = none_index;
-  std::uint32_t kids = 0;   // first child index in program::kids
+  std::uint32_t kids = 0;  // first child index in program::kids
   std::uint32_t nkids = 0;
-  value k;                  // constant
+  value k;  // constant
   ast::pos where;
 };
 
@@ -88,7 +128,7 @@ using node_id = std::uint32_t;
 
 // An input as the evaluator sees it: where it lives and how to name it in reports.
 struct input_meta {
-  std::string rel_path;       // "facility.beds", "ability" (relative to its record)
+  std::string rel_path;               // "facility.beds", "ability" (relative to its record)
   std::uint32_t parent = none_index;  // the list input whose elements hold it, if any
   const field_schema* field = nullptr;
   const record_schema* owner = nullptr;
@@ -135,11 +175,11 @@ struct score_plan {
 
 struct grade_line_plan {
   bool is_none = false;
-  value label;            // colour or level value
+  value label;  // colour or level value
   std::string label_text;
   bool otherwise = false;
   node_id cond = none_index;
-  std::string because;    // "file:line: text"
+  std::string because;  // "file:line: text"
   ast::pos where;
 };
 
@@ -168,7 +208,12 @@ struct decl_entry {
 };
 
 enum class expect_kind : std::uint8_t {
-  hazard, not_hazard, undetermined, error, provisional, expression,
+  hazard,
+  not_hazard,
+  undetermined,
+  error,
+  provisional,
+  expression,
 };
 
 struct expect_plan {
@@ -190,7 +235,7 @@ struct test_plan {
 struct program {
   // identity
   ruleset_info info;
-  std::string top_display;  // the top file as given
+  std::string top_display;                       // the top file as given
   std::vector<std::vector<std::string>> scales;  // levels(...) label lists
 
   // inputs

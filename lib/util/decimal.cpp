@@ -74,8 +74,7 @@ class exact_number {
 
  private:
   char raw(std::size_t pos) const {
-    return pos < int_part_.size() ? int_part_[pos]
-                                  : frac_part_[pos - int_part_.size()];
+    return pos < int_part_.size() ? int_part_[pos] : frac_part_[pos - int_part_.size()];
   }
 
   bool negative_ = false;
@@ -133,8 +132,7 @@ bool exact_number::parse(std::string_view text) {
     return true;
   }
   while (raw(end_ - 1) == '0') --end_;
-  exponent_ = exp - static_cast<i128>(frac_part_.size()) +
-              static_cast<i128>(total - end_);
+  exponent_ = exp - static_cast<i128>(frac_part_.size()) + static_cast<i128>(total - end_);
   return true;
 }
 
@@ -215,12 +213,8 @@ checked dec_div(std::int64_t a, std::int64_t b) {
   return narrow(div_round(static_cast<i128>(a) * decimal_scale, b));
 }
 
-checked dec_round(std::int64_t a) {
-  return narrow(div_round(a, decimal_scale));
-}
-checked dec_floor(std::int64_t a) {
-  return narrow(div_floor(a, decimal_scale));
-}
+checked dec_round(std::int64_t a) { return narrow(div_round(a, decimal_scale)); }
+checked dec_floor(std::int64_t a) { return narrow(div_floor(a, decimal_scale)); }
 checked dec_ceil(std::int64_t a) { return narrow(div_ceil(a, decimal_scale)); }
 
 checked dec_round_digits(std::int64_t a, std::int64_t n) {
@@ -262,8 +256,8 @@ checked parse_integral(std::string_view text) {
 std::string format_decimal(std::int64_t dec) {
   // Work on the unsigned magnitude so INT64_MIN needs no special case.
   const bool negative = dec < 0;
-  const std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(dec)
-                                           : static_cast<std::uint64_t>(dec);
+  const std::uint64_t magnitude =
+      negative ? 0 - static_cast<std::uint64_t>(dec) : static_cast<std::uint64_t>(dec);
   const auto scale = static_cast<std::uint64_t>(decimal_scale);
   std::string out;
   if (negative) out += '-';

@@ -17,9 +17,8 @@ struct cp_range {
 template <std::size_t N>
 bool in_ranges(const cp_range (&table)[N], std::uint32_t cp) {
   const cp_range* end = table + N;
-  const cp_range* it = std::upper_bound(
-      table, end, cp,
-      [](std::uint32_t v, const cp_range& r) { return v < r.lo; });
+  const cp_range* it =
+      std::upper_bound(table, end, cp, [](std::uint32_t v, const cp_range& r) { return v < r.lo; });
   if (it == table) return false;
   --it;
   return cp <= it->hi;
@@ -39,9 +38,8 @@ constexpr cp_range zero_width[] = {
 // columns wide. Unassigned points inside the blocks are included: terminals
 // treat them the same way.
 constexpr cp_range wide[] = {
-    {0x1100, 0x115F},  // hangul jamo initial consonants
-    {0x2E80,
-     0x303E},  // CJK radicals .. CJK symbols and punctuation (U+3000 included)
+    {0x1100, 0x115F},    // hangul jamo initial consonants
+    {0x2E80, 0x303E},    // CJK radicals .. CJK symbols and punctuation (U+3000 included)
     {0x3040, 0xA4CF},    // kana .. CJK ideographs .. Yi (U+303F is half width)
     {0xAC00, 0xD7A3},    // hangul syllables
     {0xF900, 0xFAFF},    // CJK compatibility ideographs

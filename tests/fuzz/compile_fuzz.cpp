@@ -1,7 +1,6 @@
 // Any bytes as a ruleset: compiling must give diagnostics or a ruleset, never a crash; a
 // ruleset that compiles must evaluate an empty record and run its tests.
 #include <carerules/carerules.hpp>
-
 #include <cstdint>
 #include <string_view>
 

@@ -1,7 +1,6 @@
 // Any bytes as facts for a ruleset that reads every kind of input: binding and evaluation
 // must never crash, and the report must be produced.
 #include <carerules/carerules.hpp>
-
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>

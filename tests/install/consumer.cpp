@@ -1,6 +1,5 @@
 // Compiles a ruleset from text, evaluates one record and checks the outcome.
 #include <carerules/carerules.hpp>
-
 #include <iostream>
 
 int main() {

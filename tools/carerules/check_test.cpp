@@ -1,7 +1,7 @@
 // `carerules check` and `carerules test`.
-#include <map>
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -49,7 +49,8 @@ bool collect_rules(const std::string& dir, std::vector<test_target>& out) {
       fs::path root = fs::weakly_canonical(dir, type_ec);
       auto rel = target.lexically_relative(root);
       if (rel.empty() || *rel.begin() == "..") {
-        print_error("skipping `" + it->path().string() + "`: it links to a file outside `" + dir + "`");
+        print_error("skipping `" + it->path().string() + "`: it links to a file outside `" + dir +
+                    "`");
         continue;
       }
     }
@@ -121,7 +122,8 @@ int run_test(const std::vector<std::string>& args) {
       // Combined over the run: an item counts as exercised when any file's tests exercised
       // it (an imported hazard is covered by its importer's tests too).
       for (auto& c : run.coverage) {
-        std::string key = (c.canonical.empty() ? c.file : c.canonical) + ":" + std::to_string(c.line) + ":" + c.what;
+        std::string key = (c.canonical.empty() ? c.file : c.canonical) + ":" +
+                          std::to_string(c.line) + ":" + c.what;
         auto it = coverage_index.find(key);
         if (it == coverage_index.end()) {
           coverage_index.emplace(key, coverage_items.size());

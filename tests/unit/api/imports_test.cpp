@@ -1,7 +1,7 @@
 // Imports: roots, cycles, diamonds, conflicting declarations, the `imports` limit, digests.
-#include <carerules/carerules.hpp>
 #include <gtest/gtest.h>
 
+#include <carerules/carerules.hpp>
 #include <filesystem>
 #include <fstream>
 
@@ -12,15 +12,17 @@ namespace {
 class imports : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("carerules_imports_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("carerules_imports_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "root" / "sub");
     fs::create_directories(dir_ / "outside");
   }
   void TearDown() override { fs::remove_all(dir_); }
   void write(const std::string& rel, const std::string& body, const std::string& name = "r") {
-    std::ofstream(dir_ / rel) << "ruleset " << name << " {\n title \"t\"\n version \"1\"\n" << body << "\n}\n";
+    std::ofstream(dir_ / rel) << "ruleset " << name << " {\n title \"t\"\n version \"1\"\n"
+                              << body << "\n}\n";
   }
   carerules::compile_result compile(const std::string& rel, carerules::compile_options o = {}) {
     return carerules::compile_file((dir_ / rel).string(), o);
@@ -33,7 +35,8 @@ TEST_F(imports, outside_the_roots_is_an_error) {
   write("root/top.rules", "import \"../outside/x.rules\"");
   auto r = compile("root/top.rules");
   EXPECT_FALSE(r.ok());
-  EXPECT_NE(r.rendered().find("resolves outside the import roots"), std::string::npos) << r.rendered();
+  EXPECT_NE(r.rendered().find("resolves outside the import roots"), std::string::npos)
+      << r.rendered();
   // ...unless the caller adds a root.
   carerules::compile_options o;
   o.import_roots.push_back((dir_ / "outside").string());
@@ -42,7 +45,8 @@ TEST_F(imports, outside_the_roots_is_an_error) {
 
 TEST_F(imports, absolute_path_inside_a_root_is_allowed) {
   write("root/sub/x.rules", "let a = 1");
-  write("root/top.rules", "import \"" + (dir_ / "root" / "sub" / "x.rules").string() + "\"\nlet b = a + 1");
+  write("root/top.rules",
+        "import \"" + (dir_ / "root" / "sub" / "x.rules").string() + "\"\nlet b = a + 1");
   auto r = compile("root/top.rules");
   EXPECT_TRUE(r.ok()) << r.rendered();
 }
@@ -75,7 +79,8 @@ TEST_F(imports, input_declared_differently_is_an_error) {
   write("root/top.rules", "import \"x.rules\"\ninput { n : number }", "top");
   auto r = compile("root/top.rules");
   EXPECT_FALSE(r.ok());
-  EXPECT_NE(r.rendered().find("input `n` is declared differently"), std::string::npos) << r.rendered();
+  EXPECT_NE(r.rendered().find("input `n` is declared differently"), std::string::npos)
+      << r.rendered();
 }
 
 TEST_F(imports, name_declared_twice_is_an_error) {

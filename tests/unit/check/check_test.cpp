@@ -1,9 +1,9 @@
 // Checker diagnostics, table-driven: each body is placed inside a ruleset whose first line is
 // `ruleset t { title "t" version "1"` (so the body starts on line 2), and must produce a
 // diagnostic at the given line and column whose message contains the given text.
-#include <carerules/carerules.hpp>
 #include <gtest/gtest.h>
 
+#include <carerules/carerules.hpp>
 #include <string>
 
 namespace {
@@ -23,68 +23,87 @@ carerules::compile_result compile_body(const std::string& body) {
 }
 
 const diag_case cases[] = {
-    {"undeclared_path_did_you_mean", "input { facility.beds : int }\nlet a = facility.bedz > 1", "error", 3, 9,
-     "`facility.bedz` is not declared; did you mean `facility.beds`?"},
+    {"undeclared_path_did_you_mean", "input { facility.beds : int }\nlet a = facility.bedz > 1",
+     "error", 3, 9, "`facility.bedz` is not declared; did you mean `facility.beds`?"},
     {"type_error_names_both_types", "input { n : int\n s : string }\nlet a = n + s", "error", 4, 11,
      "cannot add string to int"},
-    {"compare_types", "input { n : int }\nlet a = n == \"x\"", "error", 3, 11, "cannot compare int with string"},
-    {"condition_must_be_bool", "input { n : int }\nhazard H \"h\" { cite \"c\" when n }", "error", 3, 30,
-     "a condition must be bool, found int"},
+    {"compare_types", "input { n : int }\nlet a = n == \"x\"", "error", 3, 11,
+     "cannot compare int with string"},
+    {"condition_must_be_bool", "input { n : int }\nhazard H \"h\" { cite \"c\" when n }", "error",
+     3, 30, "a condition must be bool, found int"},
     {"cycle_names_every_member", "let a = b + 1\nlet b = c + 1\nlet c = a + 1", "error", 2, 5,
      "dependency cycle: `a` -> `b` -> `c` -> `a`"},
     {"hazard_cycle_through_present",
-     "hazard H1 \"a\" { cite \"c\" when present(H2) }\nhazard H2 \"b\" { cite \"c\" when present(H1) }", "error", 2, 8,
-     "dependency cycle"},
-    {"hazard_reads_hazards", "hazard H1 \"a\" { cite \"c\" when any(h in hazards where h.status == \"present\") }",
-     "error", 2, 40, "may not read `hazards`"},
-    {"modulo_needs_ints", "input { x : number }\nlet a = x % 2", "error", 3, 11, "`%` takes ints only"},
+     "hazard H1 \"a\" { cite \"c\" when present(H2) }\nhazard H2 \"b\" { cite \"c\" when "
+     "present(H1) }",
+     "error", 2, 8, "dependency cycle"},
+    {"hazard_reads_hazards",
+     "hazard H1 \"a\" { cite \"c\" when any(h in hazards where h.status == \"present\") }", "error",
+     2, 40, "may not read `hazards`"},
+    {"modulo_needs_ints", "input { x : number }\nlet a = x % 2", "error", 3, 11,
+     "`%` takes ints only"},
     {"duplicate_name", "let a = 1\nlet a = 2", "error", 3, 5, "`a` is already declared"},
-    {"hazard_and_let_share_namespace", "let H1 = 1\nhazard H1 \"h\" { cite \"c\" when true }", "error", 3, 8,
-     "already declared"},
-    {"name_clashes_with_input_root", "input { facility.beds : int }\nlet facility = 1", "error", 3, 5,
-     "names both a let and the inputs under `facility.`"},
+    {"hazard_and_let_share_namespace", "let H1 = 1\nhazard H1 \"h\" { cite \"c\" when true }",
+     "error", 3, 8, "already declared"},
+    {"name_clashes_with_input_root", "input { facility.beds : int }\nlet facility = 1", "error", 3,
+     5, "names both a let and the inputs under `facility.`"},
     {"missing_cite_warns", "hazard H1 \"h\" { when true }", "warning", 2, 8, "has no `cite`"},
     {"table_without_catch_all", "table t1(x: int) -> int {\n when x > 1 => 1\n}", "warning", 2, 7,
      "has no catch-all row"},
-    {"row_after_catch_all", "table t1(x: int) -> int {\n otherwise => 1\n when x > 1 => 2\n}", "warning", 4, 2,
-     "follows the catch-all row at line 3"},
-    {"row_implied_by_earlier", "table t1(D: number) -> color {\n when D >= 70 => yellow\n when D >= 160 => orange\n otherwise => blue\n}",
+    {"row_after_catch_all", "table t1(x: int) -> int {\n otherwise => 1\n when x > 1 => 2\n}",
+     "warning", 4, 2, "follows the catch-all row at line 3"},
+    {"row_implied_by_earlier",
+     "table t1(D: number) -> color {\n when D >= 70 => yellow\n when D >= 160 => orange\n "
+     "otherwise => blue\n}",
      "warning", 4, 2, "the row at line 3 matches everything it matches"},
-    {"pipe_row_implied", "table t2(a: int, b: int) -> int {\n | a | b | => |\n | >= 10 | - | 1 |\n | 10..20 | 5 | 2 |\n | - | - | 0 |\n}",
+    {"pipe_row_implied",
+     "table t2(a: int, b: int) -> int {\n | a | b | => |\n | >= 10 | - | 1 |\n | 10..20 | 5 | 2 "
+     "|\n | - | - | 0 |\n}",
      "warning", 5, 2, "the row at line 4 matches everything it matches"},
-    {"any_needs_where", "input { xs : list { v : int } }\nlet a = any(x in xs)", "error", 3, 9, "`any` needs a `where`"},
-    {"sum_needs_value", "input { xs : list { v : int } }\nlet a = sum(x in xs where x.v > 1)", "error", 3, 9,
-     "`sum` needs `: value`"},
-    {"unknown_field_of_element", "input { xs : list { value : int } }\nlet a = count(x in xs where x.valu > 1)",
-     "error", 3, 29, "did you mean `x.value`?"},
-    {"level_label_must_exist", "grade g : levels(\"一级\", \"二级\") {\n \"三级\" otherwise\n}", "error", 3, 2,
-     "is not a level of grade `g`"},
+    {"any_needs_where", "input { xs : list { v : int } }\nlet a = any(x in xs)", "error", 3, 9,
+     "`any` needs a `where`"},
+    {"sum_needs_value", "input { xs : list { v : int } }\nlet a = sum(x in xs where x.v > 1)",
+     "error", 3, 9, "`sum` needs `: value`"},
+    {"unknown_field_of_element",
+     "input { xs : list { value : int } }\nlet a = count(x in xs where x.valu > 1)", "error", 3, 29,
+     "did you mean `x.value`?"},
+    {"level_label_must_exist", "grade g : levels(\"一级\", \"二级\") {\n \"三级\" otherwise\n}",
+     "error", 3, 2, "is not a level of grade `g`"},
     {"level_compared_with_unknown_label",
-     "grade g : levels(\"一级\", \"二级\") {\n \"一级\" otherwise\n}\nlet a = g >= \"五级\"", "error", 5, 11,
-     "\"五级\" is not a level of levels(\"一级\", \"二级\")"},
-    {"color_grade_line", "grade g : color {\n \"red\" otherwise\n}", "error", 3, 2, "on the color scale"},
+     "grade g : levels(\"一级\", \"二级\") {\n \"一级\" otherwise\n}\nlet a = g >= \"五级\"",
+     "error", 5, 11, "\"五级\" is not a level of levels(\"一级\", \"二级\")"},
+    {"color_grade_line", "grade g : color {\n \"red\" otherwise\n}", "error", 3, 2,
+     "on the color scale"},
     {"present_needs_a_hazard", "let a = present(H9)", "error", 2, 17, "`H9` is not a hazard"},
-    {"unknown_function", "let a = lenn(\"x\")", "error", 2, 9, "unknown function `lenn`; did you mean `len`?"},
-    {"table_argument_type", "table t1(x: int) -> int {\n otherwise => 1\n}\nlet a = t1(\"s\")", "error", 5, 12,
-     "argument 1 of `t1` (x) must be int, found string"},
-    {"table_reads_inputs", "input { n : int }\ntable t1(x: int) -> int {\n when n > x => 1\n otherwise => 0\n}", "error",
+    {"unknown_function", "let a = lenn(\"x\")", "error", 2, 9,
+     "unknown function `lenn`; did you mean `len`?"},
+    {"table_argument_type", "table t1(x: int) -> int {\n otherwise => 1\n}\nlet a = t1(\"s\")",
+     "error", 5, 12, "argument 1 of `t1` (x) must be int, found string"},
+    {"table_reads_inputs",
+     "input { n : int }\ntable t1(x: int) -> int {\n when n > x => 1\n otherwise => 0\n}", "error",
      4, 7, "a table reads only its parameters"},
     {"enum_default_not_allowed", "input { a : enum(\"A\", \"B\") = \"C\" }", "error", 2, 30,
      "the default is not an allowed value"},
-    {"input_declared_twice", "input { a : int\n a : int }", "error", 3, 2, "input `a` is declared twice"},
-    {"range_on_string", "input { s : string in 1..2 }", "error", 2, 9, "applies to int and number inputs only"},
-    {"expect_unknown_hazard", "test \"x\" {\n asof @2024-01-01\n given {}\n expect hazard H9\n}", "error", 5, 16,
-     "`H9` is not a hazard"},
+    {"input_declared_twice", "input { a : int\n a : int }", "error", 3, 2,
+     "input `a` is declared twice"},
+    {"range_on_string", "input { s : string in 1..2 }", "error", 2, 9,
+     "applies to int and number inputs only"},
+    {"expect_unknown_hazard", "test \"x\" {\n asof @2024-01-01\n given {}\n expect hazard H9\n}",
+     "error", 5, 16, "`H9` is not a hazard"},
     {"test_needs_asof", "test \"x\" {\n given {}\n}", "error", 2, 6, "needs `asof"},
     {"if_branches_differ", "input { b : bool }\nlet a = if b then 1 else \"x\"", "error", 3, 26,
      "`if` branches have different types: int and string"},
-    {"given_must_be_strict_json", "input { a : int }\ntest \"x\" {\n asof @2024-01-01\n given { \"a\": 2, }\n}", "error",
-     5, 18, "`given` is not strict JSON"},
-    {"item_then_unknown_word_names_when", "input { a : int }\nscore q { section s { item I1 \"x\" 5 whn a > 1 } }",
-     "error", 3, 37, "expected `when`, `item`, `deduct` or `}`, found `whn`"},
-    {"no_suggestion_of_the_same_name", "input { a : int }\ntest \"x\" {\n asof @2024-01-01\n expect undetermined a\n}",
-     "error", 5, 22, "`a` is not a hazard or a grade"},
-    {"in_needs_list", "input { n : int }\nlet a = n in 5", "error", 3, 14, "`in` needs a list literal"},
+    {"given_must_be_strict_json",
+     "input { a : int }\ntest \"x\" {\n asof @2024-01-01\n given { \"a\": 2, }\n}", "error", 5, 18,
+     "`given` is not strict JSON"},
+    {"item_then_unknown_word_names_when",
+     "input { a : int }\nscore q { section s { item I1 \"x\" 5 whn a > 1 } }", "error", 3, 37,
+     "expected `when`, `item`, `deduct` or `}`, found `whn`"},
+    {"no_suggestion_of_the_same_name",
+     "input { a : int }\ntest \"x\" {\n asof @2024-01-01\n expect undetermined a\n}", "error", 5,
+     22, "`a` is not a hazard or a grade"},
+    {"in_needs_list", "input { n : int }\nlet a = n in 5", "error", 3, 14,
+     "`in` needs a list literal"},
 };
 
 class check_diagnostics : public ::testing::TestWithParam<diag_case> {};
@@ -100,17 +119,20 @@ TEST_P(check_diagnostics, reports_at_position) {
         d.message.find(c.message) != std::string::npos)
       found = true;
   }
-  EXPECT_TRUE(found) << "wanted " << c.severity << " at " << c.line << ":" << c.column << " containing `"
-                     << c.message << "`, got:\n"
+  EXPECT_TRUE(found) << "wanted " << c.severity << " at " << c.line << ":" << c.column
+                     << " containing `" << c.message << "`, got:\n"
                      << all;
   if (std::string(c.severity) == "error") EXPECT_FALSE(r.ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(cases, check_diagnostics, ::testing::ValuesIn(cases),
-                         [](const ::testing::TestParamInfo<diag_case>& info) { return std::string(info.param.name); });
+                         [](const ::testing::TestParamInfo<diag_case>& info) {
+                           return std::string(info.param.name);
+                         });
 
 TEST(check, no_did_you_mean_that_repeats_the_name) {
-  auto r = compile_body("input { a : int }\ntest \"x\" {\n asof @2024-01-01\n expect undetermined a\n}");
+  auto r =
+      compile_body("input { a : int }\ntest \"x\" {\n asof @2024-01-01\n expect undetermined a\n}");
   EXPECT_EQ(r.rendered().find("did you mean `a`"), std::string::npos) << r.rendered();
 }
 
@@ -158,7 +180,9 @@ TEST(check, rendered_shows_line_and_caret_under_wide_characters) {
   const std::string& s = r.diagnostics()[0].rendered;
   EXPECT_NE(s.find("t.rules:3:12: error: cannot add int to string\n"), std::string::npos) << s;
   // 8 ASCII columns, two wide characters (4 display columns), a space: the caret under `+`.
-  EXPECT_NE(s.find("\n  let a = 名称 + 1\n" + std::string(2 + 8 + 4 + 1, ' ') + "^"), std::string::npos) << s;
+  EXPECT_NE(s.find("\n  let a = 名称 + 1\n" + std::string(2 + 8 + 4 + 1, ' ') + "^"),
+            std::string::npos)
+      << s;
 }
 
 TEST(check, title_and_version_required) {

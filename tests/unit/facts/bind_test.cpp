@@ -696,7 +696,8 @@ TEST(Bind, InvalidUtf8IsAnErrorAtItsString) {
 }
 
 TEST(Bind, LoneSurrogateIsAnErrorOfItsString) {
-  const record_facts high = bind_text(R"({"id": "x", "facility": {"name": "a\ud800b", "beds": 3}})");
+  const record_facts high =
+      bind_text(R"({"id": "x", "facility": {"name": "a\ud800b", "beds": 3}})");
   EXPECT_FALSE(high.unreadable);
   ASSERT_EQ(high.errors.size(), 1u);
   EXPECT_EQ(high.errors[0].path, "/facility/name");

@@ -1,9 +1,9 @@
 // Golden tests: tests/golden/**/NAME.rules evaluated over NAME.json (asof 2024-06-01) must
 // give exactly NAME.expected.json, byte for byte. Set CARERULES_UPDATE_GOLDEN=1 to rewrite
 // the expected files after a deliberate change, then review the diff by hand.
-#include <carerules/carerules.hpp>
 #include <gtest/gtest.h>
 
+#include <carerules/carerules.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -28,7 +28,8 @@ std::string slurp(const fs::path& p) {
 std::vector<std::string> cases() {
   std::vector<std::string> out;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(golden_dir(), ec); it != fs::recursive_directory_iterator(); ++it) {
+  for (auto it = fs::recursive_directory_iterator(golden_dir(), ec);
+       it != fs::recursive_directory_iterator(); ++it) {
     const fs::path& p = it->path();
     if (p.extension() != ".rules") continue;
     fs::path facts = p;

@@ -14,9 +14,7 @@ namespace {
 constexpr std::int64_t kFirst = -719162;  // 0001-01-01
 constexpr std::int64_t kLast = 2932896;   // 9999-12-31
 
-std::int64_t d(int y, unsigned m, unsigned day) {
-  return days_from_civil(y, m, day);
-}
+std::int64_t d(int y, unsigned m, unsigned day) { return days_from_civil(y, m, day); }
 
 TEST(Civil, KnownDayNumbers) {
   struct row {
@@ -25,13 +23,11 @@ TEST(Civil, KnownDayNumbers) {
     std::int64_t want;
   };
   const row rows[] = {
-      {1970, 1, 1, 0},      {1969, 12, 31, -1},    {2000, 3, 1, 11017},
-      {2024, 2, 29, 19782}, {1900, 3, 1, -25508},  {1600, 2, 29, -135081},
-      {1, 1, 1, kFirst},    {9999, 12, 31, kLast},
+      {1970, 1, 1, 0},      {1969, 12, 31, -1},     {2000, 3, 1, 11017}, {2024, 2, 29, 19782},
+      {1900, 3, 1, -25508}, {1600, 2, 29, -135081}, {1, 1, 1, kFirst},   {9999, 12, 31, kLast},
   };
   for (const auto& r : rows) {
-    SCOPED_TRACE(std::to_string(r.y) + "-" + std::to_string(r.m) + "-" +
-                 std::to_string(r.day));
+    SCOPED_TRACE(std::to_string(r.y) + "-" + std::to_string(r.m) + "-" + std::to_string(r.day));
     EXPECT_EQ(days_from_civil(r.y, r.m, r.day), r.want);
     const civil_date c = civil_from_days(r.want);
     EXPECT_EQ(c.year, r.y);
@@ -50,12 +46,10 @@ TEST(Civil, EveryDayInRangeRoundTripsAndAdvancesByOne) {
     ASSERT_EQ(days_from_civil(c.year, c.month, c.day), z);
     // Each day is the successor of the previous one: next day, or 1st of next
     // month/year.
-    const bool same_month =
-        c.year == prev.year && c.month == prev.month && c.day == prev.day + 1;
+    const bool same_month = c.year == prev.year && c.month == prev.month && c.day == prev.day + 1;
     const bool next_month =
-        c.day == 1 &&
-        ((c.year == prev.year && c.month == prev.month + 1) ||
-         (c.year == prev.year + 1 && c.month == 1 && prev.month == 12));
+        c.day == 1 && ((c.year == prev.year && c.month == prev.month + 1) ||
+                       (c.year == prev.year + 1 && c.month == 1 && prev.month == 12));
     ASSERT_TRUE(same_month || next_month) << "at day number " << z;
     prev = c;
   }
@@ -128,9 +122,8 @@ TEST(FormatDate, Table) {
     const char* want;
   };
   const row rows[] = {
-      {0, "1970-01-01"},     {-1, "1969-12-31"},
-      {19782, "2024-02-29"}, {kFirst, "0001-01-01"},
-      {kLast, "9999-12-31"}, {d(987, 6, 5), "0987-06-05"},
+      {0, "1970-01-01"},      {-1, "1969-12-31"},    {19782, "2024-02-29"},
+      {kFirst, "0001-01-01"}, {kLast, "9999-12-31"}, {d(987, 6, 5), "0987-06-05"},
   };
   for (const auto& r : rows) {
     SCOPED_TRACE(r.days);
@@ -197,8 +190,7 @@ TEST(YearOf, Table) {
 }
 
 TEST(TodayLocal, AgreesWithTheClockWithinTimeZoneSlack) {
-  const std::int64_t utc_days =
-      static_cast<std::int64_t>(std::time(nullptr)) / 86400;
+  const std::int64_t utc_days = static_cast<std::int64_t>(std::time(nullptr)) / 86400;
   const std::int64_t today = today_local();
   // No time zone is more than 14 hours from UTC, so local and UTC dates differ
   // by at most one.

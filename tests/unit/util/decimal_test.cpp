@@ -14,9 +14,7 @@ constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
 const checked kOverflow = std::nullopt;
 
-std::string show(const checked& c) {
-  return c ? std::to_string(*c) : std::string("nullopt");
-}
+std::string show(const checked& c) { return c ? std::to_string(*c) : std::string("nullopt"); }
 
 struct binary_case {
   std::int64_t a;
@@ -37,8 +35,7 @@ struct text_case {
 void check_binary(checked (*op)(std::int64_t, std::int64_t), const char* name,
                   std::initializer_list<binary_case> cases) {
   for (const auto& c : cases) {
-    SCOPED_TRACE(std::string(name) + "(" + std::to_string(c.a) + ", " +
-                 std::to_string(c.b) + ")");
+    SCOPED_TRACE(std::string(name) + "(" + std::to_string(c.a) + ", " + std::to_string(c.b) + ")");
     EXPECT_EQ(show(op(c.a, c.b)), show(c.want));
   }
 }
@@ -67,12 +64,9 @@ TEST(IntArithmetic, IntToDecimal) {
 }
 
 TEST(IntArithmetic, AddSubMul) {
-  check_binary(int_add, "int_add",
-               {{1, 2, 3},
-                {kMax, 0, kMax},
-                {kMax, 1, kOverflow},
-                {kMin, -1, kOverflow},
-                {kMin, kMax, -1}});
+  check_binary(
+      int_add, "int_add",
+      {{1, 2, 3}, {kMax, 0, kMax}, {kMax, 1, kOverflow}, {kMin, -1, kOverflow}, {kMin, kMax, -1}});
   check_binary(int_sub, "int_sub",
                {{1, 2, -1},
                 {kMin, 1, kOverflow},
@@ -105,44 +99,39 @@ TEST(IntArithmetic, ModFollowsSignOfDividend) {
 }
 
 TEST(IntArithmetic, Neg) {
-  check_unary(int_neg, "int_neg",
-              {{0, 0}, {5, -5}, {kMax, -kMax}, {kMin, kOverflow}});
+  check_unary(int_neg, "int_neg", {{0, 0}, {5, -5}, {kMax, -kMax}, {kMin, kOverflow}});
 }
 
 TEST(DecimalArithmetic, AddSubAreExact) {
   // 0.1 + 0.2 == 0.3 is the point of the representation.
   check_binary(dec_add, "dec_add",
-               {{100'000, 200'000, 300'000},
-                {kMax, 1, kOverflow},
-                {kMin, -1, kOverflow}});
-  check_binary(dec_sub, "dec_sub",
-               {{300'000, 100'000, 200'000}, {kMin, 1, kOverflow}});
+               {{100'000, 200'000, 300'000}, {kMax, 1, kOverflow}, {kMin, -1, kOverflow}});
+  check_binary(dec_sub, "dec_sub", {{300'000, 100'000, 200'000}, {kMin, 1, kOverflow}});
   check_unary(dec_neg, "dec_neg", {{500'000, -500'000}, {kMin, kOverflow}});
 }
 
 TEST(DecimalArithmetic, MulRoundsHalfAwayFromZero) {
-  check_binary(
-      dec_mul, "dec_mul",
-      {
-          {1'500'000, 2'000'000, 3'000'000},
-          {-1'500'000, 2'000'000, -3'000'000},
-          {-1'500'000, -2'000'000, 3'000'000},
-          {333'333, 3'000'000, 999'999},
-          {1, 500'000, 1},    // 0.0000005 -> 0.000001
-          {-1, 500'000, -1},  // -0.0000005 -> -0.000001
-          {1, 499'999, 0},    // 0.000000499999 -> 0
-          {1, -500'000, -1},  // sign of the product, not of one operand
-          {123'456, 0, 0},
-          {kMax, 1'000'000, kMax},
-          {kMin, 1'000'000, kMin},
-          {kMin, -1'000'000, kOverflow},
-          {kMax, kMax, kOverflow},
-          {kMax, 2'000'000, kOverflow},
-          {kMin, kMin, kOverflow},
-          // 3037000.499 squared is 9223372030926.249001, just inside the range.
-          {3'037'000'499'000, 3'037'000'499'000, 9'223'372'030'926'249'001},
-          {3'037'000'500'000, 3'037'000'500'000, kOverflow},
-      });
+  check_binary(dec_mul, "dec_mul",
+               {
+                   {1'500'000, 2'000'000, 3'000'000},
+                   {-1'500'000, 2'000'000, -3'000'000},
+                   {-1'500'000, -2'000'000, 3'000'000},
+                   {333'333, 3'000'000, 999'999},
+                   {1, 500'000, 1},    // 0.0000005 -> 0.000001
+                   {-1, 500'000, -1},  // -0.0000005 -> -0.000001
+                   {1, 499'999, 0},    // 0.000000499999 -> 0
+                   {1, -500'000, -1},  // sign of the product, not of one operand
+                   {123'456, 0, 0},
+                   {kMax, 1'000'000, kMax},
+                   {kMin, 1'000'000, kMin},
+                   {kMin, -1'000'000, kOverflow},
+                   {kMax, kMax, kOverflow},
+                   {kMax, 2'000'000, kOverflow},
+                   {kMin, kMin, kOverflow},
+                   // 3037000.499 squared is 9223372030926.249001, just inside the range.
+                   {3'037'000'499'000, 3'037'000'499'000, 9'223'372'030'926'249'001},
+                   {3'037'000'500'000, 3'037'000'500'000, kOverflow},
+               });
 }
 
 TEST(DecimalArithmetic, DivRoundsHalfAwayFromZero) {
@@ -200,32 +189,31 @@ TEST(DecimalRounding, RoundFloorCeil) {
 }
 
 TEST(DecimalRounding, RoundDigits) {
-  check_binary(
-      dec_round_digits, "dec_round_digits",
-      {
-          {1'234'500'000, -2, 1'200'000'000},  // round(1234.5, -2) == 1200
-          {1'234'500'000, -3, 1'000'000'000},
-          {1'500'000'000, -3, 2'000'000'000},
-          {-1'500'000'000, -3, -2'000'000'000},
-          {499'000'000, -3, 0},
-          {1'234'500'000, 0, 1'235'000'000},
-          {-1'234'500'000, 0, -1'235'000'000},
-          {1'234'565, 5, 1'234'570},
-          {-1'234'565, 5, -1'234'570},
-          {1'234'564, 5, 1'234'560},
-          {1'250'000, 1, 1'300'000},
-          {1'234'567, 6, 1'234'567},
-          {1'234'567, 7, 1'234'567},
-          {1'234'567, kMax, 1'234'567},
-          {1'234'567, -14, 0},
-          {kMax, kMin, 0},
-          {kMin, -100, 0},
-          {kMax, -12, 9'000'000'000'000'000'000},
-          {kMax, -13, kOverflow},  // 9.2e12 rounds to 1e13, past the range
-          {kMax, 0, kOverflow},    // ...775807 rounds up past the range
-          {kMax, 6, kMax},
-          {kMin, 0, kOverflow},
-      });
+  check_binary(dec_round_digits, "dec_round_digits",
+               {
+                   {1'234'500'000, -2, 1'200'000'000},  // round(1234.5, -2) == 1200
+                   {1'234'500'000, -3, 1'000'000'000},
+                   {1'500'000'000, -3, 2'000'000'000},
+                   {-1'500'000'000, -3, -2'000'000'000},
+                   {499'000'000, -3, 0},
+                   {1'234'500'000, 0, 1'235'000'000},
+                   {-1'234'500'000, 0, -1'235'000'000},
+                   {1'234'565, 5, 1'234'570},
+                   {-1'234'565, 5, -1'234'570},
+                   {1'234'564, 5, 1'234'560},
+                   {1'250'000, 1, 1'300'000},
+                   {1'234'567, 6, 1'234'567},
+                   {1'234'567, 7, 1'234'567},
+                   {1'234'567, kMax, 1'234'567},
+                   {1'234'567, -14, 0},
+                   {kMax, kMin, 0},
+                   {kMin, -100, 0},
+                   {kMax, -12, 9'000'000'000'000'000'000},
+                   {kMax, -13, kOverflow},  // 9.2e12 rounds to 1e13, past the range
+                   {kMax, 0, kOverflow},    // ...775807 rounds up past the range
+                   {kMax, 6, kMax},
+                   {kMin, 0, kOverflow},
+               });
 }
 
 TEST(DecimalCompare, DecimalAgainstInt) {
@@ -413,9 +401,8 @@ TEST(FormatDecimal, ShortestExactForm) {
 }
 
 TEST(FormatDecimal, RoundTripsThroughParse) {
-  const std::int64_t values[] = {
-      0,          1,          -1,   7,    100'000,  999'999, 1'000'001,
-      -1'234'567, 42'000'000, kMax, kMin, kMax - 1, kMin + 1};
+  const std::int64_t values[] = {0,          1,          -1,   7,    100'000,  999'999, 1'000'001,
+                                 -1'234'567, 42'000'000, kMax, kMin, kMax - 1, kMin + 1};
   for (std::int64_t v : values) {
     SCOPED_TRACE(v);
     EXPECT_EQ(show(parse_decimal(format_decimal(v))), show(v));

@@ -21,8 +21,7 @@ TEST(Sha256, FipsVectors) {
   };
   const row rows[] = {
       {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
-      {"abc",
-       "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+      {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
       {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
       {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmno"
@@ -64,18 +63,15 @@ TEST(Sha256, PaddingBoundaries) {
 }
 
 TEST(Sha256, MillionAInOddChunks) {
-  const char* want =
-      "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
+  const char* want = "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0";
   const std::string million(1'000'000, 'a');
   EXPECT_EQ(hash_of(million), want);
 
-  const std::size_t chunk_sizes[] = {1,  3,  7,   13,  61,   63,
-                                     64, 65, 127, 129, 1000, 4099};
+  const std::size_t chunk_sizes[] = {1, 3, 7, 13, 61, 63, 64, 65, 127, 129, 1000, 4099};
   sha256 h;
   std::size_t pos = 0;
   for (std::size_t k = 0; pos < million.size(); ++k) {
-    const std::size_t n =
-        std::min(chunk_sizes[k % std::size(chunk_sizes)], million.size() - pos);
+    const std::size_t n = std::min(chunk_sizes[k % std::size(chunk_sizes)], million.size() - pos);
     h.update(std::string_view(million).substr(pos, n));
     pos += n;
   }
@@ -89,8 +85,7 @@ TEST(Sha256, EmptyUpdatesChangeNothing) {
   h.update("");
   h.update("bc");
   h.update("");
-  EXPECT_EQ(h.hex_finish(),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(h.hex_finish(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 TEST(Sha256, RawDigestMatchesHex) {
@@ -108,8 +103,7 @@ TEST(Sha256, BinaryInput) {
   // not matter).
   std::string all;
   for (int b = 0; b < 256; ++b) all += static_cast<char>(b);
-  EXPECT_EQ(hash_of(all),
-            "40aff2e9d2d8922e47afd4648e6967497158785fbd1da870e7110266bf944880");
+  EXPECT_EQ(hash_of(all), "40aff2e9d2d8922e47afd4648e6967497158785fbd1da870e7110266bf944880");
 }
 
 }  // namespace
