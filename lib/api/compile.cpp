@@ -212,7 +212,14 @@ compile_result compile_file(const std::string& path, const compile_options& opti
       x.file = path;
       x.severity = "error";
       x.message = d.message;
-      x.rendered = path + ": error: " + d.message + "\n";
+      // A file too large to read still has a first line to point at; a missing one has none.
+      if (d.message.find("(limit `source_bytes`)") != std::string::npos) {
+        x.line = 1;
+        x.column = 1;
+        x.rendered = path + ":1:1: error: " + d.message + "\n";
+      } else {
+        x.rendered = path + ": error: " + d.message + "\n";
+      }
       out.push_back(std::move(x));
     }
     return compile_result(std::nullopt, std::move(out), 1, 0);
@@ -235,7 +242,9 @@ compile_result compile_source(std::string_view text, const compile_options& opti
     x.severity = "error";
     x.message = "the source is " + std::to_string(text.size()) + " bytes, more than the limit of " +
                 std::to_string(options.limits.source_bytes) + " (limit `source_bytes`)";
-    x.rendered = options.name + ": error: " + x.message + "\n";
+    x.line = 1;
+    x.column = 1;
+    x.rendered = options.name + ":1:1: error: " + x.message + "\n";
     return compile_result(std::nullopt, {x}, 1, 0);
   }
   auto idx = L.add(options.name, "", std::string(text));
