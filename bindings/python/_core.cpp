@@ -27,6 +27,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -363,7 +364,7 @@ class walker {
     }
     if (PyFloat_Check(o)) {
       const double x = PyFloat_AS_DOUBLE(o);
-      return std::isfinite(x) || (options_.frame && std::isnan(x));
+      return std::isfinite(x) || std::isnan(x);
     }
     if (PyDict_Check(o)) {
       if (depth >= cap_) return false;
@@ -517,9 +518,9 @@ class walker {
   // given, is used instead (numpy float32 prints its own shortest form).
   void real(double d, PyObject* as_text) {
     if (!std::isfinite(d)) {
-      if (options_.frame && std::isnan(d)) return sink_.null_value();
-      return sink_.fault(std::isnan(d) ? "NaN is not a valid number"
-                                       : "infinity is not a valid number");
+      // NaN is pandas' and numpy's "no value": missing, as None and NaT are, everywhere.
+      if (std::isnan(d)) return sink_.null_value();
+      return sink_.fault("infinity is not a valid number");
     }
     if (as_text != nullptr) {
       py::object s = steal(PyObject_Str(as_text));
@@ -1388,7 +1389,10 @@ class core_ruleset {
       }
       std::vector<std::vector<cr::report>> reports(n);
       {
-        py::gil_scoped_release release;
+        // One record is evaluated with the GIL held: releasing it for a few microseconds
+        // would let another busy Python thread keep it for a whole switch interval.
+        std::optional<py::gil_scoped_release> release;
+        if (total > 1) release.emplace();
         parallel_for(n, opts.threads, [&](std::size_t k) {
           batch_item& item = items[k];
           if (item.is_text) {
@@ -1401,8 +1405,10 @@ class core_ruleset {
         });
       }
       convert(first, reports);
-      free_reports(reports, opts.threads);
+      if (total > 1) free_reports(reports, opts.threads);
       if (n == 0) break;
+      // Ctrl-C between chunks, not only after the whole batch.
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     }
   }
 

@@ -110,9 +110,9 @@ struct loader {
       if (ec) canon = target.lexically_normal();
       const fs::path* root = root_of(canon);
       if (!root) {
-        diags.error(imp.where,
-                    "import \"" + imp.path +
-                        "\" resolves outside the import roots (add a root with --import-root)");
+        diags.error(imp.where, "import \"" + imp.path +
+                                   "\" resolves outside the import roots (add one: --import-root "
+                                   "DIR, or import_roots=[...] in Python)");
         continue;
       }
       std::string key = canon.string();

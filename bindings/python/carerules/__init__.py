@@ -109,9 +109,10 @@ class Diagnostic(Mapping):
 class CompileError(Exception):
     """The ruleset does not compile.
 
-    ``diagnostics`` lists every diagnostic found (errors and warnings, in file and line
-    order), each a :class:`Diagnostic`. ``file``, ``line``, ``column`` and ``message`` are
-    those of the first error, and ``str(e)`` shows it as the CLI does:
+    ``diagnostics`` lists every diagnostic found, each a :class:`Diagnostic`: the errors
+    first, in file and line order, then the warnings. ``file``, ``line``, ``column`` and
+    ``message`` are those of the first error (``diagnostics[0]``), and ``str(e)`` shows it
+    as the CLI does:
     ``file:line:column: error: message``. ``rendered`` holds every diagnostic with its source
     line and caret.
     """
@@ -119,6 +120,9 @@ class CompileError(Exception):
     def __init__(self, diagnostics: Iterable[Union[Diagnostic, Mapping[str, Any]]],
                  rendered: str = "") -> None:
         diags = [d if isinstance(d, Diagnostic) else Diagnostic(**dict(d)) for d in diagnostics]
+        # Errors before warnings, so that diagnostics[0] is the error `line`/`message` name.
+        diags = ([d for d in diags if d.severity == "error"] +
+                 [d for d in diags if d.severity != "error"])
         self.diagnostics: list[Diagnostic] = diags
         first = next((d for d in diags if d.severity == "error"), diags[0] if diags else None)
         self.file: str = first.file if first else ""

@@ -586,9 +586,11 @@ TEST(Bind, UndeclaredKeysAreIgnored) {
 
 TEST(Bind, Subject) {
   EXPECT_EQ(*bind_text(R"({"id": "FJ-XM-0007"})").subject, "FJ-XM-0007");
-  // A number is its lexeme as written; `id` is also a declared string input.
+  // A number is written as the report writes numbers; `id` is also a declared string input.
   const record_facts number = bind_text(R"({"id": 1.50})");
-  EXPECT_EQ(*number.subject, "1.50");
+  EXPECT_EQ(*number.subject, "1.5");
+  EXPECT_EQ(*bind_text(R"({"id": 1e2})").subject, "100");
+  EXPECT_EQ(*bind_text(R"({"id": 7.0})").subject, "7");
   EXPECT_EQ(errors_of(number), "/id: expected a string for `id`, got 1.50");
   EXPECT_FALSE(bind_text(R"({"id": null})").subject.has_value());
   EXPECT_FALSE(bind_text(R"({})").subject.has_value());
