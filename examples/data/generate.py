@@ -10,7 +10,8 @@ One JSON object per line. Every field a shipped ruleset reads is at the path its
 gives (docs/rulesets.md): `facility.*` (hazards/mca_2023.rules, and the three fields of the
 illustrative hazards/local_example.rules), `areas.*` (risk/four_color.rules), `rating.*`
 (levels/gbt37276.rules), and `residents`, a list whose elements carry the inputs of
-capability/gbt42195.rules (evaluate them with `--each residents`). Other fields (name,
+capability/gbt42195.rules (evaluate them with `--each residents`). The optional
+`licensed_manufacture` of a special-equipment unit is not generated. Other fields (name,
 region, beds, a resident's sex and birth date) are context that the rulesets ignore.
 
 The data are synthetic, drawn from plausible distributions; they describe no real

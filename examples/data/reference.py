@@ -69,7 +69,8 @@ def hazards(r):
     h["A4.1"] = OR(IN(g, ["C","D"]), get(r, "facility.building.structural_major_hazard", "bool"))
     h["A4.2"] = ANY(lst(r, "facility.fire.findings"), lambda f: AND(IN(check(f.get("by"), None, ["housing_dept","fire_rescue","third_party","other"]), ["housing_dept","fire_rescue","third_party"]), check(f.get("lacks_fire_safety_conditions"), "bool"), cmp(check(f.get("date"), "date"), "<=", ASOF)))
     h["A4.3"] = OR(get(r, "facility.building.combustible_sandwich_panels", "bool"), get(r, "facility.building.combustible_decoration", "bool"))
-    h["A4.4"] = ANY(lst(r, "facility.special_equipment"), lambda u: OR(NOT(check(u.get("registered"), "bool")), IN(check(u.get("inspection"), None, ["passed","failed","never"]), ["failed","never"]), cmp(check(u.get("next_inspection"), "date"), "<", ASOF), check(u.get("phased_out"), "bool"), check(u.get("scrapped"), "bool")))
+    # licensed_manufacture is optional: only a recorded false counts (exists() and not ...)
+    h["A4.4"] = ANY(lst(r, "facility.special_equipment"), lambda u: OR(NOT(check(u.get("registered"), "bool")), check(u.get("licensed_manufacture"), "bool") is False, IN(check(u.get("inspection"), None, ["passed","failed","never"]), ["failed","never"]), cmp(check(u.get("next_inspection"), "date"), "<", ASOF), check(u.get("phased_out"), "bool"), check(u.get("scrapped"), "bool")))
     h["A5.1"] = AND(get(r, "facility.medical.exists", "bool"), NOT(OR(get(r, "facility.medical.filed", "bool"), AND(get(r, "facility.medical.licence.held", "bool"), cmp(get(r, "facility.medical.licence.valid_until", "date"), ">=", ASOF)))))
     h["A5.2"] = AND(get(r, "facility.canteen.exists", "bool"), NOT(AND(get(r, "facility.canteen.food_licence.held", "bool"), cmp(get(r, "facility.canteen.food_licence.valid_until", "date"), ">=", ASOF))))
     h["A5.3"] = ANY(lst(r, "facility.special_equipment_staff"), lambda p: AND(IN(check(p.get("duty"), None, ["safety_management","testing","other"]), ["safety_management","testing"]), NOT(AND(check(p.get("certified"), "bool"), cmp(check(p.get("certificate_valid_until"), "date"), ">=", ASOF)))))
@@ -120,7 +121,8 @@ def institution(r):
     else: tot = sum(secs.values())
     def lv(t, s):
         return AND(cmp(tot, ">=", t), *[cmp(secs[k], ">=", F(str(s)) * m) for k, m in (("environment",120),("facilities",130),("operations",150),("services",600))])
-    level = grade([("none", anymajor), ("五级", lv(900, 0.9)), ("四级", lv(780, 0.8)), ("三级", lv(570, 0.6)), ("二级", lv(450, 0.5)), ("一级", lv(360, 0.4)), ("none", True)])
+    # first line: the veto, or scores known to miss 一级 (either decides `none` alone)
+    level = grade([("none", OR(anymajor, NOT(lv(360, 0.4)))), ("五级", lv(900, 0.9)), ("四级", lv(780, 0.8)), ("三级", lv(570, 0.6)), ("二级", lv(450, 0.5)), ("一级", lv(360, 0.4))])
     st = {k: ("present" if v is True else "absent" if v is False else "undetermined") for k, v in h.items()}
     return st, mh, risk, level
 ITEMS = [("self_care",["eating","grooming","bathing","dressing_upper","dressing_lower","bladder","bowel","toileting"],[4]*8),
@@ -129,16 +131,20 @@ ITEMS = [("self_care",["eating","grooming","bathing","dressing_upper","dressing_
  ("perception",["vision","hearing","daily_affairs","transport","social"],[2,2,4,3,4])]
 def capability(r):
     vals = [get(r, f"{g}.{k}", "int", rng=(0, m)) for g, ks, ms in ITEMS for k, m in zip(ks, ms)]
-    tot = None if any(v is None for v in vals) else sum(vals)
-    pre = None if tot is None else (0 if tot >= 90 else 1 if tot >= 66 else 2 if tot >= 46 else 3 if tot >= 30 else 4)
+    band = lambda t: 0 if t >= 90 else 1 if t >= 66 else 2 if t >= 46 else 3 if t >= 30 else 4
+    maxes = [m for g, ks, ms in ITEMS for m in ms]
+    lo = sum(0 if v is None else v for v in vals); hi = sum(m if v is None else v for v, m in zip(vals, maxes))
+    pre = band(lo) if band(lo) == band(hi) else None     # decided when the bounds share a band
     diags = lst(r, "diagnoses"); evs = lst(r, "risk_events")
-    dem = ANY(diags, lambda d: (lambda c: None if c is None else ("F00" <= c < "F04"))(check(d.get("code"), "str")))
-    psy = ANY(diags, lambda d: AND((lambda c: None if c is None else ("F04" <= c < "G"))(check(d.get("code"), "str")), check(d.get("by_psychiatrist"), "bool")))
-    if evs is None: cnt = None
+    dem = ANY(diags, lambda d: (lambda c: None if c is None else ("F00" <= c < "F04" or "f00" <= c < "f04"))(check(d.get("code"), "str")))
+    psy = ANY(diags, lambda d: AND((lambda c: None if c is None else ("F04" <= c < "G" or "f04" <= c < "g"))(check(d.get("code"), "str")), check(d.get("by_psychiatrist"), "bool")))
+    # events: >= 2 with a known date in the window raise; fewer with some date unknown: unknown
+    if evs is None: evr = None
     else:
-        cs = [AND(cmp(check(e.get("date"), "date"), ">", ASOF - dt.timedelta(30)), cmp(check(e.get("date"), "date"), "<=", ASOF)) for e in evs]
-        cnt = None if any(c is None for c in cs) else sum(1 for c in cs if c)
-    raised = OR(dem, psy, cmp(cnt, ">=", 2))
+        ds = [check(e.get("date"), "date") for e in evs]
+        certain = sum(1 for d in ds if d is not None and ASOF - dt.timedelta(30) < d <= ASOF)
+        evr = True if certain >= 2 else (None if any(d is None for d in ds) else False)
+    raised = OR(dem, psy, evr)
     coma = get(r, "coma", "bool")
     eq = lambda n: None if pre is None else pre == n
     fin = grade([("4", OR(coma, eq(4), AND(eq(3), raised))), ("3", OR(eq(3), AND(eq(2), raised))), ("2", OR(eq(2), AND(eq(1), raised))), ("1", OR(eq(1), AND(eq(0), raised))), ("0", eq(0))])
