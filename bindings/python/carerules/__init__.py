@@ -273,7 +273,7 @@ def _records(records: Any) -> Any:
 
 
 def load(path: PathLike, import_roots: Optional[Iterable[PathLike]] = None,
-         limits: Optional[Mapping[str, int]] = None) -> "Ruleset":
+         limits: Optional[Mapping[str, int]] = None) -> Ruleset:
     """Compiles a ruleset file and the files it imports.
 
     ``import_roots``: directories imports may resolve into, besides the file's own directory
@@ -310,7 +310,7 @@ def load(path: PathLike, import_roots: Optional[Iterable[PathLike]] = None,
 
 def compile(text: Union[str, bytes], name: str = "inline.rules",
             import_roots: Optional[Iterable[PathLike]] = None,
-            limits: Optional[Mapping[str, int]] = None) -> "Ruleset":
+            limits: Optional[Mapping[str, int]] = None) -> Ruleset:
     """Compiles ruleset source text held in memory.
 
     ``name`` is what diagnostics and grades' ``because`` show for the text. Imports resolve
@@ -347,7 +347,7 @@ _restored: dict = {}
 _RESTORED_MAX = 32
 
 
-def _restore(origin: dict) -> "Ruleset":
+def _restore(origin: dict) -> Ruleset:
     """Unpickles a ruleset: recompiles its text and checks the digest is unchanged."""
     key = (origin["text"], origin["name"], tuple(origin["import_roots"]),
            tuple(map(tuple, origin["limits"])), origin["path"], origin.get("digest"))
@@ -390,7 +390,7 @@ class Ruleset:
         raise TypeError("make a Ruleset with carerules.load() or carerules.compile()")
 
     @classmethod
-    def _make(cls, result: Any, origin: dict) -> "Ruleset":
+    def _make(cls, result: Any, origin: dict) -> Ruleset:
         self = object.__new__(cls)
         self._core = result.ruleset
         self._origin = dict(origin, digest=result.ruleset.digest)
@@ -593,10 +593,10 @@ class Ruleset:
     def __reduce__(self):
         return (_restore, (self._origin,))
 
-    def __copy__(self) -> "Ruleset":
+    def __copy__(self) -> Ruleset:
         return self
 
-    def __deepcopy__(self, memo: dict) -> "Ruleset":
+    def __deepcopy__(self, memo: dict) -> Ruleset:
         return self
 
     def __eq__(self, other: object) -> bool:
