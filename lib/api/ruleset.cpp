@@ -306,17 +306,10 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
   report rep = ev.make_report();
   std::string out;
   auto trace_lines = [&](const detail::trace& tr, bool with_missing) {
-    std::vector<const detail::fact_read*> seen;
-    for (const auto& r : tr.reads) {
-      bool dup = false;
-      for (auto* s : seen)
-        dup = dup || (s->input == r.input && s->depth == r.depth && s->idx == r.idx);
-      if (dup) continue;
-      seen.push_back(&r);
+    for (const auto& r : tr.reads())
       out += "  read    " + ev.path_of(r) + " = " + ev.to_json(r.v).to_json() + "\n";
-    }
     std::vector<std::pair<int, std::uint32_t>> used;
-    for (const auto& u : tr.uses) {
+    for (const auto& u : tr.uses()) {
       std::pair<int, std::uint32_t> key{static_cast<int>(u.kind), u.index};
       if (std::find(used.begin(), used.end(), key) != used.end()) continue;
       used.push_back(key);
@@ -344,13 +337,7 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
       }
     }
     if (with_missing) {
-      std::vector<std::string> done;
-      for (const auto& r : tr.missing) {
-        std::string path = ev.path_of(r);
-        if (std::find(done.begin(), done.end(), path) != done.end()) continue;
-        done.push_back(path);
-        out += "  missing " + path + "\n";
-      }
+      for (const auto& r : tr.missing()) out += "  missing " + ev.path_of(r) + "\n";
     }
   };
   for (std::size_t i = 0; i < p.hazards.size(); ++i) {

@@ -44,14 +44,54 @@ bool is_numeric(const value& v) { return v.kind == vkind::integer || v.kind == v
 
 }  // namespace
 
+namespace {
+
+std::uint64_t read_hash(const fact_read& r) {
+  std::uint64_t h = 1469598103934665603ull ^ r.input;
+  h = (h ^ r.depth) * 1099511628211ull;
+  for (std::uint8_t i = 0; i < r.depth; ++i) h = (h ^ r.idx[i]) * 1099511628211ull;
+  return h;
+}
+
+}  // namespace
+
+void trace::add(std::vector<fact_read>& v, std::vector<std::vector<std::uint32_t>>& index,
+                const fact_read& r) {
+  if (v.size() < linear_limit) {
+    for (const auto& x : v)
+      if (same_read(x, r)) return;
+    v.push_back(r);
+    return;
+  }
+  // Grow the bucket table with the vector (load factor <= 1), rehashing when it does.
+  if (index.size() < v.size() * 2) {
+    std::size_t buckets = 64;
+    while (buckets < v.size() * 4) buckets *= 2;
+    index.assign(buckets, {});
+    for (std::uint32_t i = 0; i < v.size(); ++i)
+      index[read_hash(v[i]) & (buckets - 1)].push_back(i);
+  }
+  auto& bucket = index[read_hash(r) & (index.size() - 1)];
+  for (auto i : bucket)
+    if (same_read(v[i], r)) return;
+  bucket.push_back(static_cast<std::uint32_t>(v.size()));
+  v.push_back(r);
+}
+
+void trace::add_use(decl_entry d) {
+  for (const auto& u : uses_)
+    if (u.kind == d.kind && u.index == d.index) return;
+  uses_.push_back(d);
+}
+
 void trace::merge(const trace& other) {
-  reads.insert(reads.end(), other.reads.begin(), other.reads.end());
-  uses.insert(uses.end(), other.uses.begin(), other.uses.end());
-  missing.insert(missing.end(), other.missing.begin(), other.missing.end());
+  for (const auto& r : other.reads_) add_read(r);
+  for (const auto& r : other.missing_) add_missing(r);
+  for (const auto& u : other.uses_) add_use(u);
 }
 
 void trace::merge_missing(const trace& other) {
-  missing.insert(missing.end(), other.missing.begin(), other.missing.end());
+  for (const auto& r : other.missing_) add_missing(r);
 }
 
 evaluator::evaluator(const program& p, const record_facts& facts, std::int64_t asof)
@@ -97,10 +137,10 @@ value evaluator::read_cell(const fact_cell& cell, std::uint32_t input, const bin
   }
   if (cell.state == fact_state::present || cell.state == fact_state::defaulted) {
     r.v = cell.v;
-    if (cur_) cur_->reads.push_back(r);
+    if (cur_) cur_->add_read(r);
     return cell.v;
   }
-  if (cur_) cur_->missing.push_back(r);
+  if (cur_) cur_->add_missing(r);
   return unknown();
 }
 
@@ -116,7 +156,7 @@ value evaluator::read_list(const list_instance& list, std::uint32_t input, const
       r.depth = b->depth;
       r.idx = b->idx;
     }
-    cur_->missing.push_back(r);
+    cur_->add_missing(r);
   }
   return unknown();
 }
@@ -190,7 +230,7 @@ value evaluator::eval(node_id id) {
       auto k = static_cast<decl_kind>(n.b);
       const decl_state& st = state(k, n.a);
       if (cur_) {
-        cur_->uses.push_back({k, n.a});
+        cur_->add_use({k, n.a});
         if (k == decl_kind::let)
           cur_->merge(st.tr);
         else
@@ -201,7 +241,7 @@ value evaluator::eval(node_id id) {
     case opcode::section: {
       const score_state& s = scores_[n.a];
       if (cur_) {
-        cur_->uses.push_back({decl_kind::score, n.a});
+        cur_->add_use({decl_kind::score, n.a});
         cur_->merge_missing(s.section_traces[n.b]);
       }
       if (score_decls_[n.a].status == outcome::error || s.section_provisional[n.b])
@@ -212,7 +252,7 @@ value evaluator::eval(node_id id) {
       const decl_state& st = hazards_[n.a];
       if (cur_) {
         cur_->merge(st.tr);
-        cur_->uses.push_back({decl_kind::hazard, n.a});
+        cur_->add_use({decl_kind::hazard, n.a});
       }
       if (st.status != outcome::known) return unknown();
       return st.v;
@@ -339,7 +379,7 @@ value evaluator::eval_binary(const node& n) {
             r.depth = frames_[src.a].depth;
             r.idx = frames_[src.a].idx;
           }
-          cur_->reads.push_back(r);
+          cur_->add_read(r);
         }
         for (const auto& c : list.items) {
           if (found) break;
@@ -650,7 +690,7 @@ value evaluator::eval_aggregate(const node& n) {
       if (st.status == outcome::known && st.v.i == 0) continue;
       b = binding{};
       b.hazard = h;
-      if (cur_) cur_->uses.push_back({decl_kind::hazard, h});
+      if (cur_) cur_->add_use({decl_kind::hazard, h});
       bool certain = st.status == outcome::known;
       bool was_unsure = unsure;
       stopped = visit(certain);
@@ -702,9 +742,9 @@ value evaluator::eval_aggregate(const node& n) {
         r.v = list.items[i].v;
         if (cur_) {
           if (list.items[i].state == fact_state::present)
-            cur_->reads.push_back(r);
+            cur_->add_read(r);
           else
-            cur_->missing.push_back(r);
+            cur_->add_missing(r);
         }
       }
       stopped = visit(true);
@@ -1042,19 +1082,10 @@ report evaluator::make_report() const {
       if (date_in_range(due)) h.rectify.due = format_date(due);
     }
     h.advice = hp.advice;
-    std::vector<const fact_read*> seen;
-    for (const auto& rd : st.tr.reads) {
-      bool dup = false;
-      for (const auto* s : seen)
-        if (same_read(*s, rd) && (s->v.kind == vkind::list) == (rd.v.kind == vkind::list)) {
-          dup = true;
-          break;
-        }
-      if (dup) continue;
-      seen.push_back(&rd);
-      h.evidence.emplace_back(path_of(rd), to_json(rd.v));
-    }
-    if (st.status == outcome::unknown) h.missing = missing_paths(*this, st.tr.missing);
+    // The trace holds each fact once, in first-read order.
+    h.evidence.reserve(st.tr.reads().size());
+    for (const auto& rd : st.tr.reads()) h.evidence.emplace_back(path_of(rd), to_json(rd.v));
+    if (st.status == outcome::unknown) h.missing = missing_paths(*this, st.tr.missing());
     r.hazards.push_back(std::move(h));
   }
   for (std::size_t i = 0; i < p_.scores.size(); ++i) {
@@ -1076,7 +1107,7 @@ report evaluator::make_report() const {
       it.status = ss.items[k].status;
       s.items.push_back(std::move(it));
     }
-    if (ss.provisional) s.missing = missing_paths(*this, score_decls_[i].tr.missing);
+    if (ss.provisional) s.missing = missing_paths(*this, score_decls_[i].tr.missing());
     r.scores.push_back(std::move(s));
   }
   for (std::size_t i = 0; i < p_.grades.size(); ++i) {
@@ -1088,7 +1119,7 @@ report evaluator::make_report() const {
       g.value = "error";
     } else if (st.status == outcome::unknown) {
       g.value = "undetermined";
-      g.missing = missing_paths(*this, st.tr.missing);
+      g.missing = missing_paths(*this, st.tr.missing());
     } else {
       g.value = st.matched_line >= 0
                     ? gp.lines[static_cast<std::size_t>(st.matched_line)].label_text

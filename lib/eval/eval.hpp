@@ -30,12 +30,33 @@ struct fact_read {
   value v;
 };
 
-struct trace {
-  std::vector<fact_read> reads;    // present facts, first-read order
-  std::vector<fact_read> missing;  // absent or faulty facts
-  std::vector<decl_entry> uses;    // declarations read (lets, hazards, scores, grades)
-  void merge(const trace& other);
-  void merge_missing(const trace& other);
+// The facts a declaration read and found missing, and the declarations it used; each entry
+// once, in first-read order. Entries are deduplicated as they arrive, so a trace holds at
+// most one entry per distinct fact however many times nested aggregates read it: memory is
+// bounded by the record, not by the number of evaluation steps.
+class trace {
+ public:
+  void add_read(const fact_read& r) { add(reads_, read_keys_, r); }
+  void add_missing(const fact_read& r) { add(missing_, missing_keys_, r); }
+  void add_use(decl_entry d);
+  void merge(const trace& other);          // reads, missing and uses
+  void merge_missing(const trace& other);  // missing only
+  const std::vector<fact_read>& reads() const { return reads_; }
+  const std::vector<fact_read>& missing() const { return missing_; }
+  const std::vector<decl_entry>& uses() const { return uses_; }
+
+ private:
+  struct key {
+    std::uint64_t hash;
+    std::uint32_t index;  // into the vector
+  };
+  // Small traces are scanned; from `linear_limit` entries on, a hash index is kept.
+  static constexpr std::size_t linear_limit = 16;
+  static void add(std::vector<fact_read>& v, std::vector<std::vector<std::uint32_t>>& index,
+                  const fact_read& r);
+  std::vector<fact_read> reads_, missing_;
+  std::vector<std::vector<std::uint32_t>> read_keys_, missing_keys_;  // hash buckets
+  std::vector<decl_entry> uses_;
 };
 
 enum class outcome : std::uint8_t { known, unknown, error };
