@@ -90,6 +90,32 @@ void BM_evaluate_many(benchmark::State& state) {
 }
 BENCHMARK(BM_evaluate_many)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// A hazard whose aggregate reads every element of a list: the evidence lists each element
+// once, so the time grows linearly with the list (state.range(0) elements).
+void BM_evaluate_large_list(benchmark::State& state) {
+  auto compiled = carerules::compile_source(R"(
+ruleset big { title "t" version "1"
+  input { xs : list<int> }
+  hazard H1 "h" { cite "c" when count(x in xs where x > 0) > 5 }
+}
+)");
+  if (!compiled.ok()) throw std::runtime_error(compiled.rendered());
+  std::string facts = "{\"xs\":[";
+  for (int64_t i = 0; i < state.range(0); ++i) facts += i ? ",1" : "1";
+  facts += "]}";
+  auto bound = compiled.value().bind_json(facts);
+  for (auto _ : state) {
+    auto rep = compiled.value().evaluate(bound, {.asof = "2024-06-01"});
+    benchmark::DoNotOptimize(rep.hazards.data());
+  }
+  state.SetComplexityN(state.range(0));
+}
+BENCHMARK(BM_evaluate_large_list)
+    ->RangeMultiplier(4)
+    ->Range(1 << 12, 1 << 18)
+    ->Unit(benchmark::kMillisecond)
+    ->Complexity();
+
 }  // namespace
 
 BENCHMARK_MAIN();
