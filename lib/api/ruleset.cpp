@@ -369,8 +369,21 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
     for (std::size_t k = 0; k < s.items.size(); ++k) {
       if (!whole && s.items[k].id != rule) continue;
       if (!whole) {
-        out += std::string(p.scores[i].items[k].deduct ? "deduct " : "item ") + s.items[k].id +
-               " \"" + p.scores[i].items[k].label + "\" in score " + p.scores[i].name + "\n";
+        const detail::item_plan& it = p.scores[i].items[k];
+        out += std::string(it.deduct ? "deduct " : "item ") + s.items[k].id + " \"" + it.label +
+               "\" in score " + p.scores[i].name + "\n";
+        if (!it.condition_text.empty()) out += "  when    " + it.condition_text + "\n";
+        out += "  points  " + it.points_text + "\n";
+        // Re-evaluate the condition, then the points if it held, tracing what they read.
+        detail::trace tr;
+        std::string err;
+        bool go = true;
+        if (it.when != detail::none_index) {
+          auto c = ev.eval_traced(it.when, tr, err);
+          go = c && c->kind == detail::vkind::boolean && c->i != 0;
+        }
+        if (go) ev.eval_traced(it.points, tr, err);
+        trace_lines(tr, true);
         out += "  outcome " + s.items[k].status + ", points " + s.items[k].points.to_json() + "\n";
         return out;
       }
@@ -389,7 +402,7 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
   for (std::size_t i = 0; i < p.lets.size(); ++i) {
     if (p.lets[i].name != rule) continue;
     const auto& st = ev.state(detail::decl_kind::let, static_cast<std::uint32_t>(i));
-    out += "let " + p.lets[i].name + "\n";
+    out += "let " + p.lets[i].name + " = " + p.lets[i].text + "\n";
     trace_lines(st.tr, true);
     out += "  outcome " +
            (st.status == detail::outcome::error ? "error: " + st.error : ev.display(st.v)) + "\n";
@@ -441,42 +454,57 @@ void record_schema_json(std::string& o, const detail::record_schema& rs, std::ui
   o += "}}";
 }
 
-void scalar_json(std::string& o, const detail::field_schema& f) {
+// A scalar input. `nullable`: JSON null is allowed (language.md §3: null means absent), for
+// object properties; list elements may not be null.
+void scalar_json(std::string& o, const detail::field_schema& f, bool nullable) {
   using detail::scalar_type;
   auto num = [](std::int64_t scaled) { return detail::format_decimal(scaled); };
+  auto type = [&](const char* t) {
+    o += nullable ? std::string("{\"type\":[\"") + t + "\",\"null\"]"
+                  : std::string("{\"type\":\"") + t + "\"";
+  };
+  const char* null_enum = nullable ? ",null" : "";
   if (!f.enum_strings.empty()) {
-    o += "{\"type\":\"string\",\"enum\":[";
+    type("string");
+    o += ",\"enum\":[";
     for (std::size_t i = 0; i < f.enum_strings.size(); ++i) {
       if (i) o += ',';
       schema_string(o, f.enum_strings[i]);
     }
+    o += null_enum;
     o += "]";
   } else if (!f.enum_numbers.empty()) {
-    o += "{\"type\":\"number\",\"enum\":[";
+    type("number");
+    o += ",\"enum\":[";
     for (std::size_t i = 0; i < f.enum_numbers.size(); ++i) {
       if (i) o += ',';
       o += num(f.enum_numbers[i]);
     }
+    o += null_enum;
     o += "]";
   } else {
     switch (f.type) {
       case scalar_type::bool_:
-        o += "{\"type\":\"boolean\"";
+        type("boolean");
         break;
       case scalar_type::int_:
-        o += "{\"type\":\"integer\"";
+        type("integer");
         break;
       case scalar_type::number:
-        o += "{\"type\":\"number\"";
+        type("number");
         break;
       case scalar_type::string:
-        o += "{\"type\":\"string\"";
+        type("string");
         break;
       case scalar_type::date:
-        o += "{\"type\":\"string\",\"format\":\"date\"";
+        type("string");
+        o += ",\"format\":\"date\"";
         break;
       case scalar_type::color:
-        o += "{\"type\":\"string\",\"enum\":[\"blue\",\"yellow\",\"orange\",\"red\"]";
+        type("string");
+        o += ",\"enum\":[\"blue\",\"yellow\",\"orange\",\"red\"";
+        o += null_enum;
+        o += "]";
         break;
     }
   }
@@ -499,13 +527,13 @@ void field_schema_json(std::string& o, const detail::field_schema& f) {
     if (f.of_records) {
       record_schema_json(o, *f.element, 0);
     } else {
-      scalar_json(o, f);
+      scalar_json(o, f, false);
       o += '}';
     }
     o += '}';
     return;
   }
-  scalar_json(o, f);
+  scalar_json(o, f, true);
   if (!f.label.empty()) {
     o += ",\"description\":";
     schema_string(o, f.label);

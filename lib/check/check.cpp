@@ -219,7 +219,27 @@ class checker {
     return make_const(value{}, where);
   }
   void type_error(ast::pos where, std::string msg) { D_.error(where, std::move(msg)); }
-  std::string did_you_mean(const std::string& name);
+  // The expression's source text, comments removed and white space collapsed ("" for none).
+  std::string source_text(expr_id id) const {
+    if (id == no_expr) return "";
+    const auto& e = A_[id];
+    std::string_view text = P_->sources->files[e.where.file].text;
+    if (e.source.end > text.size() || e.source.begin >= e.source.end) return "";
+    std::string out;
+    std::string_view rest = text.substr(e.source.begin, e.source.end - e.source.begin);
+    while (!rest.empty()) {
+      std::size_t nl = rest.find('\n');
+      std::string part = normalize_line(rest.substr(0, nl));
+      if (!part.empty()) out += (out.empty() ? "" : " ") + part;
+      if (nl == std::string_view::npos) break;
+      rest.remove_prefix(nl + 1);
+    }
+    return out;
+  }
+  // A close name among what may stand here: declarations of the kinds `kinds` accepts, and
+  // for paths (`paths`) the inputs and aggregate variables too.
+  std::string did_you_mean(const std::string& name, bool paths = true,
+                           const std::function<bool(symbol::kind_t)>& kinds = nullptr);
   type_ref let_type(std::uint32_t index, ast::pos where);
   void mentions(expr_id root, std::vector<std::string>& out) const;
   static std::vector<std::uint32_t> reference_order(
@@ -717,7 +737,8 @@ void checker::build_inputs() {
 
 // ---- expressions ----------------------------------------------------------------------------
 
-std::string checker::did_you_mean(const std::string& name) {
+std::string checker::did_you_mean(const std::string& name, bool paths,
+                                  const std::function<bool(symbol::kind_t)>& kinds) {
   std::string best;
   std::size_t best_d = std::string::npos;
   auto consider = [&](const std::string& cand) {
@@ -728,10 +749,15 @@ std::string checker::did_you_mean(const std::string& name) {
       best = cand;
     }
   };
-  for (const auto& p : all_input_paths_) consider(p);
-  for (const auto& [n, s] : names_)
-    if (s.kind != symbol::item && s.kind != symbol::table) consider(n);
-  for (const auto& v : vars_) consider(v.name);
+  if (paths) {
+    for (const auto& p : all_input_paths_) consider(p);
+    for (const auto& v : vars_) consider(v.name);
+  }
+  for (const auto& [n, s] : names_) {
+    bool ok = kinds ? kinds(s.kind)
+                    : (s.kind == symbol::let || s.kind == symbol::score || s.kind == symbol::grade);
+    if (ok) consider(n);
+  }
   if (best.empty()) return "";
   std::size_t limit = std::max<std::size_t>(2, name.size() / 3);
   if (best_d > limit) return "";
@@ -1306,7 +1332,9 @@ node_id checker::lower_call(const ast::expr& e, type_ref& t) {
     auto s = names_.find(id);
     t = simple(ty::bool_);
     if (s == names_.end() || s->second.kind != symbol::hazard) {
-      type_error(a.where, "`" + id + "` is not a hazard" + did_you_mean(id));
+      type_error(a.where,
+                 "`" + id + "` is not a hazard" +
+                     did_you_mean(id, false, [](symbol::kind_t k) { return k == symbol::hazard; }));
       return error_node(e.where, t);
     }
     if (in_table_) {
@@ -1709,7 +1737,10 @@ void checker::lower_all() {
   let_types_.resize(let_ast_.size());
   let_state_.assign(let_ast_.size(), 0);
   let_deps_.resize(let_ast_.size());
-  for (std::size_t i = 0; i < let_ast_.size(); ++i) P_->lets[i].name = let_ast_[i]->name;
+  for (std::size_t i = 0; i < let_ast_.size(); ++i) {
+    P_->lets[i].name = let_ast_[i]->name;
+    P_->lets[i].text = source_text(let_ast_[i]->value);
+  }
   P_->tables.resize(table_ast_.size());
   table_state_.assign(table_ast_.size(), 0);
   table_calls_.resize(table_ast_.size());
@@ -1845,6 +1876,8 @@ void checker::lower_all() {
       ip.points =
           it.points != no_expr ? lower_number(it.points) : make_const(value::of_int(0), it.where);
       if (it.when != no_expr) ip.when = lower_condition(it.when);
+      ip.points_text = source_text(it.points);
+      ip.condition_text = source_text(it.when);
       sp.items.push_back(std::move(ip));
     }
   }
@@ -2127,8 +2160,22 @@ void checker::lower_tests() {
           static const char* wants[] = {
               "a hazard", "a hazard", "a hazard or a grade", "a hazard, let, score or grade",
               "a score",  ""};
+          const expect_kind want = ep.kind;
+          auto accept = [want](symbol::kind_t k) {
+            switch (want) {
+              case expect_kind::hazard:
+              case expect_kind::not_hazard:
+                return k == symbol::hazard;
+              case expect_kind::undetermined:
+                return k == symbol::hazard || k == symbol::grade;
+              case expect_kind::provisional:
+                return k == symbol::score;
+              default:
+                return k != symbol::table && k != symbol::item;
+            }
+          };
           D_.error(ex.name_where, "`" + ex.name + "` is not " + wants[static_cast<int>(ep.kind)] +
-                                      did_you_mean(ex.name));
+                                      did_you_mean(ex.name, false, accept));
         }
       }
       tp.expects.push_back(std::move(ep));

@@ -935,6 +935,10 @@ void evaluator::run() {
 
 std::optional<value> evaluator::eval_root(node_id n, std::string& error) {
   trace t;
+  return eval_traced(n, t, error);
+}
+
+std::optional<value> evaluator::eval_traced(node_id n, trace& t, std::string& error) {
   cur_ = &t;
   try {
     value v = eval(n);

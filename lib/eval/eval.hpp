@@ -92,6 +92,8 @@ class evaluator {
   // Evaluates one boolean/valued expression node after run() (for tests); a fault gives
   // nullopt and `error` says why.
   std::optional<value> eval_root(node_id n, std::string& error);
+  // The same, tracing what it reads into `tr` (for explain).
+  std::optional<value> eval_traced(node_id n, trace& tr, std::string& error);
 
   report make_report() const;
 

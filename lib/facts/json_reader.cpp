@@ -362,7 +362,8 @@ parse_outcome parse_into(fact_sink& sink, const bool& stop, std::string_view tex
 }
 
 std::string depth_message(std::size_t depth) {
-  return "nesting deeper than " + std::to_string(depth) + " levels (limit json_depth)";
+  return "nesting deeper than " + std::to_string(depth) + (depth == 1 ? " level" : " levels") +
+         " (limit json_depth)";
 }
 
 // `--each`: routes the events of one document to one binder per element of

@@ -138,6 +138,7 @@ enum class decl_kind : std::uint8_t { let, hazard, score, grade };
 
 struct let_plan {
   std::string name;
+  std::string text;  // the expression, for explain
   node_id value = 0;
 };
 
@@ -154,6 +155,7 @@ struct hazard_plan {
 
 struct item_plan {
   std::string id, label;
+  std::string points_text, condition_text;  // for explain
   bool deduct = false;
   int section = -1;
   node_id points = 0;

@@ -45,7 +45,8 @@ def test_json_schema(rs):
     assert s["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert s["title"] == rs.title
     props = s["properties"]
-    assert props["facility"]["properties"]["beds"]["type"] == "integer"
+    # null is allowed: it means the same as an absent key (language.md §3)
+    assert props["facility"]["properties"]["beds"]["type"] == ["integer", "null"]
     assert props["facility"]["properties"]["beds"]["maximum"] == 1000
     assert props["residents"]["type"] == "array"
 

@@ -304,6 +304,10 @@ batch_summary::batch_summary(const report& shape, const std::vector<grade_info>&
       if (info.name == g.name)
         for (auto it = info.values.rbegin(); it != info.values.rend(); ++it)
           grades_.back().values.emplace_back(*it, 0);
+    // ...then the outcomes that are not on the scale, always listed so that every summary
+    // of one ruleset has the same rows.
+    for (const char* other : {"none", "undetermined", "error"})
+      grades_.back().values.emplace_back(other, 0);
   }
   for (const auto& h : shape.hazards) {
     hazards_.emplace_back(h.id, h.category);

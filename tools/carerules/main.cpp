@@ -172,6 +172,9 @@ int run(int argc, char** argv) {
   if (args.empty()) return usage("", "no command given");
   const std::string& first = args[0];
   if (first == "--version") {
+    // --help wins over any other mistake on the line (docs/cli.md)
+    for (std::size_t i = 1; i < args.size(); ++i)
+      if (args[i] == "--help" || args[i] == "-h") return print_help(tool_help);
     if (args.size() > 1) return usage("", "--version takes no arguments");
     output out(stdout);
     out << "carerules " << version_string << "\n";
