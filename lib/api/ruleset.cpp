@@ -9,6 +9,7 @@
 
 #include "eval/eval.hpp"
 #include "facts/bind.hpp"
+#include "facts/value_json.hpp"
 #include "plan/plan.hpp"
 #include "util/date.hpp"
 #include "util/decimal.hpp"
@@ -538,36 +539,7 @@ void field_schema_json(std::string& o, const detail::field_schema& f) {
     o += ",\"description\":";
     schema_string(o, f.label);
   }
-  if (f.default_value) {
-    detail::evaluator* none = nullptr;
-    (void)none;
-    const auto& v = *f.default_value;
-    o += ",\"default\":";
-    switch (v.kind) {
-      case detail::vkind::boolean:
-        o += v.i ? "true" : "false";
-        break;
-      case detail::vkind::integer:
-        o += std::to_string(v.i);
-        break;
-      case detail::vkind::number:
-        o += detail::format_decimal(v.i);
-        break;
-      case detail::vkind::string:
-        schema_string(o, v.s);
-        break;
-      case detail::vkind::date:
-        schema_string(o, detail::format_date(v.i));
-        break;
-      case detail::vkind::color: {
-        static const char* c[] = {"blue", "yellow", "orange", "red"};
-        schema_string(o, c[v.i & 3]);
-        break;
-      }
-      default:
-        o += "null";
-    }
-  }
+  if (f.default_value) o += ",\"default\":" + detail::scalar_json(*f.default_value).to_json();
   o += '}';
 }
 

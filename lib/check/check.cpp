@@ -12,6 +12,7 @@
 
 #include "check/tables.hpp"
 #include "facts/bind.hpp"
+#include "facts/value_json.hpp"
 #include "util/date.hpp"
 #include "util/decimal.hpp"
 #include "util/utf8.hpp"
@@ -620,47 +621,14 @@ void checker::add_fields(record_schema& schema, const std::vector<const ast::inp
     else
       info.type = tnames[static_cast<int>(f.type)];
     if (!f.label.empty()) info.label = f.label;
-    auto to_json = [&](const value& v, bool is_int) {
-      json_value j;
-      switch (v.kind) {
-        case vkind::boolean:
-          j.type = json_value::kind::boolean;
-          j.b = v.i != 0;
-          break;
-        case vkind::integer:
-          j.type = json_value::kind::integer;
-          j.i = v.i;
-          break;
-        case vkind::number:
-          j.type = json_value::kind::decimal;
-          j.i = v.i;
-          break;
-        case vkind::string:
-          j.type = json_value::kind::string;
-          j.s = std::string(v.s);
-          break;
-        case vkind::date:
-          j.type = json_value::kind::string;
-          j.s = format_date(v.i);
-          break;
-        case vkind::color:
-          j.type = json_value::kind::string;
-          j.s = color_names[v.i];
-          break;
-        default:
-          break;
-      }
-      (void)is_int;
-      return j;
-    };
-    if (f.default_value) info.default_value = to_json(*f.default_value, false);
+    if (f.default_value) info.default_value = scalar_json(*f.default_value);
     if (f.has_range) {
       if (f.type == scalar_type::int_)
         info.range =
             std::make_pair(json_value::of_int(f.range_low), json_value::of_int(f.range_high));
       else
-        info.range = std::make_pair(to_json(value::of_number(f.range_low), false),
-                                    to_json(value::of_number(f.range_high), false));
+        info.range = std::make_pair(scalar_json(value::of_number(f.range_low)),
+                                    scalar_json(value::of_number(f.range_high)));
     }
     for (const auto& s : f.enum_strings) {
       json_value j;

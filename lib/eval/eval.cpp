@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "facts/value_json.hpp"
 #include "util/date.hpp"
 #include "util/decimal.hpp"
 #include "util/utf8.hpp"
@@ -974,47 +975,13 @@ std::string evaluator::path_of(const fact_read& r) const {
 }
 
 json_value evaluator::to_json(const value& v) const {
-  json_value j;
-  switch (v.kind) {
-    case vkind::boolean:
-      j.type = json_value::kind::boolean;
-      j.b = v.i != 0;
-      break;
-    case vkind::integer:
-      j.type = json_value::kind::integer;
-      j.i = v.i;
-      break;
-    case vkind::number:
-      j.type = json_value::kind::decimal;
-      j.i = v.i;
-      break;
-    case vkind::string:
-      j.type = json_value::kind::string;
-      j.s = std::string(v.s);
-      break;
-    case vkind::date:
-      j.type = json_value::kind::string;
-      j.s = format_date(v.i);
-      break;
-    case vkind::color:
-      j.type = json_value::kind::string;
-      j.s = color_names[v.i & 3];
-      break;
-    case vkind::none:
-      j.type = json_value::kind::string;
-      j.s = "none";
-      break;
-    case vkind::list: {
-      j.type = json_value::kind::array;
-      if (v.p && v.i >= 0) {
-        const auto& list = *static_cast<const list_instance*>(v.p);
-        for (const auto& c : list.items)
-          j.items.push_back(c.state == fact_state::present ? to_json(c.v) : json_value{});
-      }
-      break;
-    }
-    default:
-      break;
+  if (v.kind != vkind::list) return scalar_json(v);
+  json_value j;  // a list<T> read whole (by `in`): its elements
+  j.type = json_value::kind::array;
+  if (v.p && v.i >= 0) {
+    const auto& list = *static_cast<const list_instance*>(v.p);
+    for (const auto& c : list.items)
+      j.items.push_back(c.state == fact_state::present ? scalar_json(c.v) : json_value{});
   }
   return j;
 }
