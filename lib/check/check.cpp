@@ -241,7 +241,7 @@ class checker {
   // for paths (`paths`) the inputs and aggregate variables too.
   std::string did_you_mean(const std::string& name, bool paths = true,
                            const std::function<bool(symbol::kind_t)>& kinds = nullptr);
-  type_ref let_type(std::uint32_t index, ast::pos where);
+  type_ref let_type(std::uint32_t index);
   void mentions(expr_id root, std::vector<std::string>& out) const;
   static std::vector<std::uint32_t> reference_order(
       const std::vector<std::vector<std::uint32_t>>& refs);
@@ -732,8 +732,7 @@ std::string checker::did_you_mean(const std::string& name, bool paths,
   return "; did you mean `" + best + "`?";
 }
 
-type_ref checker::let_type(std::uint32_t index, ast::pos where) {
-  (void)where;
+type_ref checker::let_type(std::uint32_t index) {
   if (let_state_[index] == 2) return let_types_[index];
   // Lets are lowered in the order of their references (see reference_order), so a let that
   // is not done yet is on a cycle: the cycle is reported by order_declarations.
@@ -1094,7 +1093,7 @@ node_id checker::lower_path(const ast::expr& e, type_ref& t) {
       case symbol::let:
         if (segs.size() > 1) break;
         note_dep(decl_kind::let, s.index);
-        t = let_type(s.index, e.where);
+        t = let_type(s.index);
         return make(opcode::decl, e.where, {}, s.index, static_cast<std::uint32_t>(decl_kind::let));
       case symbol::score: {
         note_dep(decl_kind::score, s.index);
@@ -1794,7 +1793,7 @@ void checker::lower_all() {
           refs[i].push_back(it->second.index);
       }
     }
-    for (auto i : reference_order(refs)) let_type(i, let_ast_[i]->where);
+    for (auto i : reference_order(refs)) let_type(i);
   }
 
   hazard_deps_.resize(hazard_ast_.size());

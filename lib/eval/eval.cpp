@@ -822,7 +822,7 @@ void evaluator::eval_score(std::uint32_t i) {
   ss.items.assign(sp.items.size(), item_state{});
   std::vector<__int128> sec_sum(sp.sections.size(), 0);
   __int128 top = 0;
-  bool errored = false;
+  bool overflowed = false;  // a section or the total does not fit: the score is an error
   for (std::size_t k = 0; k < sp.items.size(); ++k) {
     const item_plan& it = sp.items[k];
     item_state& is = ss.items[k];
@@ -849,8 +849,7 @@ void evaluator::eval_score(std::uint32_t i) {
         }
       }
     } catch (const eval_fault& f) {
-      is.status = "error";
-      errored = true;
+      is.status = "error";  // the item's fault; the score is provisional (§12)
       eval_errors_.push_back({"", it.id, f.message});
     }
     cur_ = nullptr;
@@ -879,8 +878,12 @@ void evaluator::eval_score(std::uint32_t i) {
   for (std::size_t s = 0; s < sp.sections.size(); ++s) {
     __int128 v = clamp(sec_sum[s], sp.sections[s].max);
     if (v > INT64_MAX) {
-      errored = true;
+      overflowed = true;
+      ss.section_provisional[s] = true;
       v = 0;
+      eval_errors_.push_back(
+          {"", sp.name,
+           "number overflow in section `" + sp.sections[s].name + "` of score `" + sp.name + "`"});
     }
     ss.sections[s] = static_cast<std::int64_t>(v);
     total += v;
@@ -888,14 +891,14 @@ void evaluator::eval_score(std::uint32_t i) {
   total = clamp(total, sp.max);
   if (total > INT64_MAX) {
     total = 0;
-    errored = true;
+    overflowed = true;
     eval_errors_.push_back(
         {"", sp.name, "number overflow in the total of score `" + sp.name + "`"});
   }
   ss.total = static_cast<std::int64_t>(total);
-  (void)errored;
+  if (overflowed) ss.provisional = true;  // the total shown is not the sum
   ds.v = value::of_number(ss.total);
-  ds.status = ss.provisional ? outcome::unknown : outcome::known;
+  ds.status = overflowed ? outcome::error : ss.provisional ? outcome::unknown : outcome::known;
 }
 
 void evaluator::eval_grade(std::uint32_t i) {
