@@ -698,39 +698,8 @@ class json_writer final : public det::fact_sink {
     out += c;
     if (!stack_.empty()) stack_.pop_back();
   }
-  void put_string(std::string_view s) {
-    out += '"';
-    for (const char ch : s) {
-      const auto c = static_cast<unsigned char>(ch);
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        default:
-          if (c < 0x20) {
-            static const char hex[] = "0123456789abcdef";
-            out += "\\u00";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-          } else {
-            out += static_cast<char>(c);
-          }
-      }
-    }
-    out += '"';
-  }
+  void put_string(std::string_view s) { cr::append_json_string(out, s); }
+
   std::vector<level> stack_;
   bool after_key_ = false;
   bool skip_ = false;

@@ -12,10 +12,15 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace carerules {
+
+// Appends `s` to `out` as a JSON string literal: quotes, backslashes and control characters
+// escaped, everything else (CJK included) written as is. The reports use it.
+void append_json_string(std::string& out, std::string_view s);
 
 // A JSON value as it appears in a report (evidence, points, totals).
 struct json_value {

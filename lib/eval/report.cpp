@@ -8,7 +8,7 @@
 namespace carerules {
 namespace {
 
-void put_string(std::string& out, std::string_view s) {
+void put_string_impl(std::string& out, std::string_view s) {
   out += '"';
   std::size_t run = 0;  // start of the current run of bytes written as they are
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -48,6 +48,8 @@ void put_string(std::string& out, std::string_view s) {
   out.append(s.data() + run, s.size() - run);
   out += '"';
 }
+
+void put_string(std::string& out, std::string_view s) { put_string_impl(out, s); }
 
 void put_value(std::string& out, const json_value& v) {
   switch (v.type) {
@@ -99,6 +101,8 @@ void put_strings(std::string& out, const std::vector<std::string>& v) {
 }
 
 }  // namespace
+
+void append_json_string(std::string& out, std::string_view s) { put_string_impl(out, s); }
 
 std::string json_value::to_json() const {
   std::string out;
