@@ -272,7 +272,6 @@ class checker {
   std::vector<const ast::score_decl*> score_ast_;
   std::vector<const ast::grade_decl*> grade_ast_;
   std::vector<const ast::table_decl*> table_ast_;
-  std::vector<std::uint32_t> hazard_file_, grade_file_;
 
   std::vector<type_ref> let_types_;
   std::vector<std::uint8_t> let_state_;  // 0 not lowered, 1 lowering, 2 done
@@ -334,7 +333,6 @@ void checker::collect_symbols() {
     for (const auto& h : f.hazards) {
       add_symbol(h.id, {symbol::hazard, static_cast<std::uint32_t>(hazard_ast_.size()), h.where});
       hazard_ast_.push_back(&h);
-      hazard_file_.push_back(f.file);
     }
     for (const auto& s : f.scores) {
       add_symbol(s.name, {symbol::score, static_cast<std::uint32_t>(score_ast_.size()), s.where});
@@ -349,7 +347,6 @@ void checker::collect_symbols() {
     for (const auto& g : f.grades) {
       add_symbol(g.name, {symbol::grade, static_cast<std::uint32_t>(grade_ast_.size()), g.where});
       grade_ast_.push_back(&g);
-      grade_file_.push_back(f.file);
     }
     for (const auto& t : f.tables) {
       add_symbol(t.name, {symbol::table, static_cast<std::uint32_t>(table_ast_.size()), t.where});
@@ -684,7 +681,6 @@ void checker::build_inputs() {
   std::function<void(const record_schema&)> walk = [&](const record_schema& s) {
     for (const auto& f : s.fields) {
       P_->inputs[f.order].field = &f;
-      P_->inputs[f.order].owner = &s;
       if (f.element) walk(*f.element);
     }
   };
@@ -1050,7 +1046,6 @@ node_id checker::lower_path(const ast::expr& e, type_ref& t) {
         const field_schema& f = rs.fields[static_cast<std::size_t>(rs.nodes[nd].field)];
         if (f.is_list) {
           t = simple(ty::list);
-          t.list_input = f.order;
           if (f.of_records) {
             t.element = ty::record;
             t.schema = f.element.get();
@@ -1149,7 +1144,6 @@ node_id checker::lower_path(const ast::expr& e, type_ref& t) {
     const field_schema& f = *P_->inputs[in->second].field;
     if (f.is_list) {
       t = simple(ty::list);
-      t.list_input = f.order;
       if (f.of_records) {
         t.element = ty::record;
         t.schema = f.element.get();

@@ -110,7 +110,6 @@ struct type_ref {
   std::uint32_t scale = none_index;       // level: index into program::scales
   ty element = ty::error;                 // list: element type (record, scalar, hazard)
   const record_schema* schema = nullptr;  // record / list of records: element schema
-  std::uint32_t list_input = none_index;  // list: the input id it came from
 };
 
 struct node {
@@ -131,7 +130,6 @@ struct input_meta {
   std::string rel_path;               // "facility.beds", "ability" (relative to its record)
   std::uint32_t parent = none_index;  // the list input whose elements hold it, if any
   const field_schema* field = nullptr;
-  const record_schema* owner = nullptr;
 };
 
 enum class decl_kind : std::uint8_t { let, hazard, score, grade };
