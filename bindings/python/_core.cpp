@@ -1199,6 +1199,14 @@ class core_ruleset {
 
   std::string json_schema() const { return rs_.json_schema(); }
 
+  // [(name, canonical path, bytes)], the top file first.
+  py::list source_files() const {
+    py::list out;
+    for (const auto& f : rs_.source_files())
+      out.append(py::make_tuple(f.name, f.path, py::bytes(f.text)));
+    return out;
+  }
+
   py::dict run_tests() const {
     cr::test_run run;
     {
@@ -1769,6 +1777,8 @@ PYBIND11_MODULE(_core, m) {
       .def("facts_json", &core_ruleset::facts_json, py::arg("facts"),
            "Facts as the JSON text the engine reads.")
       .def("json_schema", &core_ruleset::json_schema, "The inputs as JSON Schema text.")
+      .def("source_files", &core_ruleset::source_files,
+           "[(name, canonical path, bytes)] of the compilation, the top file first.")
       .def("run_tests", &core_ruleset::run_tests,
            "Runs the ruleset's test blocks: {'cases': [...], 'uncovered': [...]}.");
 

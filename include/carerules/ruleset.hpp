@@ -150,6 +150,15 @@ class ruleset {
   std::optional<std::string> explain(std::string_view facts_json, std::string_view rule,
                                      const eval_options& options = {}) const;
 
+  // The files of the compilation, the top file first, then its imports in first-reached
+  // order: as shown in diagnostics, their canonical paths ("" for text given in memory) and
+  // their bytes. The Python module pickles them, so that a ruleset with imports unpickles
+  // where the files are not.
+  struct source_file {
+    std::string name, path, text;
+  };
+  std::vector<source_file> source_files() const;
+
   // The inputs as a JSON Schema (draft 2020-12) document.
   std::string json_schema() const;
 

@@ -95,6 +95,12 @@ const std::string& ruleset::version() const { return program_->info.version; }
 const std::string& ruleset::digest() const { return program_->info.digest; }
 const std::vector<input_info>& ruleset::inputs() const { return program_->input_infos; }
 const ruleset_info& ruleset::info() const { return program_->info; }
+std::vector<ruleset::source_file> ruleset::source_files() const {
+  std::vector<source_file> out;
+  for (const auto& f : program_->sources->files) out.push_back({f.display, f.canonical, f.text});
+  return out;
+}
+
 const std::vector<hazard_info>& ruleset::hazards() const { return program_->hazard_infos; }
 const std::vector<score_info>& ruleset::scores() const { return program_->score_infos; }
 const std::vector<grade_info>& ruleset::grades() const { return program_->grade_infos; }

@@ -356,6 +356,11 @@ def _restore(origin: dict) -> Ruleset:
         return cached
     result = _core.compile_source(origin["text"], origin["name"], origin["import_roots"],
                                   origin["limits"])
+    if origin.get("imports") and (not result.ok or
+                                  result.ruleset.digest != origin.get("digest")):
+        # The imported files are not where they were (another machine, a moved tree): lay
+        # the pickled copies out the same way in a temporary folder and compile from there.
+        result = _compile_from_copies(origin)
     if not result.ok:
         raise CompileError(result.diagnostics, result.rendered)
     rs = Ruleset._make(result, origin)
@@ -366,6 +371,26 @@ def _restore(origin: dict) -> Ruleset:
         _restored.pop(next(iter(_restored)))
     _restored[key] = rs
     return rs
+
+
+def _compile_from_copies(origin: dict):
+    import shutil
+    import tempfile
+    paths = [p for p, _ in origin["imports"]] + list(origin["import_roots"])
+    common = _os.path.commonpath(paths)
+    tmp = tempfile.mkdtemp(prefix="carerules-")
+    try:
+        for path, data in origin["imports"]:
+            dst = _os.path.join(tmp, _os.path.relpath(path, common))
+            _os.makedirs(_os.path.dirname(dst), exist_ok=True)
+            with open(dst, "wb") as f:
+                f.write(data)
+        roots = [_os.path.join(tmp, _os.path.relpath(r, common)) for r in origin["import_roots"]]
+        for r in roots:
+            _os.makedirs(r, exist_ok=True)
+        return _core.compile_source(origin["text"], origin["name"], roots, origin["limits"])
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- rulesets
@@ -394,6 +419,9 @@ class Ruleset:
         self = object.__new__(cls)
         self._core = result.ruleset
         self._origin = dict(origin, digest=result.ruleset.digest)
+        if "imports" not in origin:  # the imported files' bytes travel with a pickle
+            self._origin["imports"] = [(path, data) for _, path, data in
+                                       result.ruleset.source_files()[1:] if path]
         self._warnings = [Diagnostic(**d) for d in result.diagnostics]
         return self
 
