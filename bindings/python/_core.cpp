@@ -954,19 +954,6 @@ std::vector<std::string> split_dotted(const std::string& s) {
   return out;
 }
 
-void append_pointer_segment(std::string& out, std::string_view segment) {
-  out.push_back('/');
-  for (char ch : segment) {
-    if (ch == '~') {
-      out += "~0";
-    } else if (ch == '/') {
-      out += "~1";
-    } else {
-      out.push_back(ch);
-    }
-  }
-}
-
 // Options of one call: asof resolved once (so a batch that runs over midnight states one date),
 // a bad asof rejected before any work.
 cr::eval_options make_options(const std::string& asof, const std::string& subject,
@@ -1279,7 +1266,7 @@ class core_ruleset {
     std::string dotted;
     std::string full_pointer, full_dotted;
     for (const auto& seg : path) {
-      append_pointer_segment(full_pointer, seg);
+      det::append_pointer_segment(full_pointer, seg);
       full_dotted += (full_dotted.empty() ? "" : ".") + seg;
     }
     // An absent or null PATH is not a list: that record's error, as for JSON text.
@@ -1289,7 +1276,7 @@ class core_ruleset {
     };
     PyObject* cur = d;
     for (std::size_t level = 0; level < path.size(); ++level) {
-      append_pointer_segment(pointer, path[level]);
+      det::append_pointer_segment(pointer, path[level]);
       if (level) dotted += '.';
       dotted += path[level];
       PyObject* v = PyDict_GetItemWithError(

@@ -2,6 +2,7 @@
 #include "eval/eval.hpp"
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 
 #include "facts/value_json.hpp"
@@ -226,7 +227,7 @@ value evaluator::eval(node_id id) {
       }
     }
     case opcode::param:
-      return params_[n.a];
+      return params_[params_base_ + n.a];
     case opcode::decl: {
       auto k = static_cast<decl_kind>(n.b);
       const decl_state& st = state(k, n.a);
@@ -514,13 +515,13 @@ value evaluator::eval_call(const node& n) {
     if (!have) return value{vkind::none, 0, {}, nullptr};  // only `none` arguments
     return best;
   }
-  std::vector<value> args;
-  args.reserve(n.nkids);
+  // Every builtin but min/max (above) takes one or two arguments: no allocation per call.
+  std::array<value, 2> args{};
   bool any_unknown = false;
   for (std::uint32_t i = 0; i < n.nkids; ++i) {
     value v = eval(p_.kid(n, i));  // every argument, so that an error is never hidden
     any_unknown = any_unknown || !v.known();
-    args.push_back(v);
+    if (i < args.size()) args[i] = v;
   }
   if (any_unknown) return unknown();
   const value& a = args[0];
@@ -590,11 +591,23 @@ value evaluator::eval_call(const node& n) {
 }
 
 value evaluator::eval_table(const node& n) {
-  std::vector<value> args;
-  args.reserve(n.nkids);
-  for (std::uint32_t i = 0; i < n.nkids; ++i) args.push_back(eval(p_.kid(n, i)));
+  // Arguments go on one stack shared by all calls (a nested call made while evaluating an
+  // argument pops its own before this one pushes the next), so a call allocates nothing.
+  struct frame_guard {  // pops this call's arguments however the call ends (a fault too)
+    std::vector<value>& stack;
+    std::size_t& current;
+    std::size_t base, saved;
+    ~frame_guard() {
+      stack.resize(base);
+      current = saved;
+    }
+  } guard{params_, params_base_, params_.size(), params_base_};
+  for (std::uint32_t i = 0; i < n.nkids; ++i) {
+    value v = eval(p_.kid(n, i));
+    params_.push_back(v);
+  }
+  params_base_ = guard.base;
   const table_plan& t = p_.tables[n.a];
-  std::swap(params_, args);
   trace* saved = cur_;
   value result;
   for (const auto& row : t.rows) {
@@ -610,7 +623,6 @@ value evaluator::eval_table(const node& n) {
     }
   }
   cur_ = saved;
-  std::swap(params_, args);
   return result;
 }
 

@@ -134,7 +134,8 @@ class evaluator {
   std::vector<decl_state> lets_, hazards_, grades_, score_decls_;
   std::vector<score_state> scores_;
   std::vector<binding> frames_;
-  std::vector<value> params_;
+  std::vector<value> params_;    // table arguments of the calls in progress
+  std::size_t params_base_ = 0;  // where the innermost call's arguments start
   trace* cur_ = nullptr;
   std::vector<record_error> eval_errors_;
 };

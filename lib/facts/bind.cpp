@@ -35,19 +35,6 @@ constexpr std::size_t display_cut = 60;
 // Objects with more keys than this get a hash set for the duplicate check.
 constexpr std::size_t key_set_threshold = 16;
 
-void append_pointer_segment(std::string& out, std::string_view segment) {
-  out.push_back('/');
-  for (char c : segment) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out.push_back(c);
-    }
-  }
-}
-
 // At most `display_cut` code points of s, then "..." when cut.
 std::string cut_for_display(std::string_view s) {
   std::size_t i = 0;
@@ -252,6 +239,24 @@ void mark_below(const record_schema& s, record_instance& r, std::uint32_t node) 
 }
 
 }  // namespace
+
+void append_pointer_segment(std::string& out, std::string_view segment) {
+  out.push_back('/');
+  for (char c : segment) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out.push_back(c);
+    }
+  }
+}
+
+std::string depth_message(std::size_t depth) {
+  return "nesting deeper than " + std::to_string(depth) + (depth == 1 ? " level" : " levels") +
+         " (limit json_depth)";
+}
 
 struct binder::impl {
   // Where the next value goes.
@@ -598,8 +603,7 @@ struct binder::impl {
     if (dead) return;
     const in_kind kind = is_array ? in_kind::array : in_kind::object;
     if (frames.size() >= options.limits.json_depth) {
-      fail_record(pointer(), "nesting deeper than " + std::to_string(options.limits.json_depth) +
-                                 " levels (limit json_depth)");
+      fail_record(pointer(), depth_message(options.limits.json_depth));
       return;
     }
     if (frames.empty()) {

@@ -13,6 +13,12 @@
 
 namespace carerules::detail {
 
+// Appends "/segment" to a JSON pointer, escaping `~` and `/` (RFC 6901).
+void append_pointer_segment(std::string& out, std::string_view segment);
+
+// The record error for nesting past the `json_depth` limit.
+std::string depth_message(std::size_t depth);
+
 // Events describing one JSON-like document, in document order.
 class fact_sink {
  public:

@@ -33,19 +33,6 @@ namespace json = boost::json;
 // this depth it stops with `too_deep` whatever json_depth says.
 constexpr std::size_t parser_depth_cap = 2'000;
 
-void append_pointer_segment(std::string& out, std::string_view segment) {
-  out.push_back('/');
-  for (char c : segment) {
-    if (c == '~') {
-      out += "~0";
-    } else if (c == '/') {
-      out += "~1";
-    } else {
-      out.push_back(c);
-    }
-  }
-}
-
 std::string limit_message(const char* what, std::size_t size, const char* name, std::size_t limit) {
   return std::string(what) + " of " + std::to_string(size) + " bytes exceeds the limit " + name +
          " (" + std::to_string(limit) + ")";
@@ -359,11 +346,6 @@ parse_outcome parse_into(fact_sink& sink, const bool& stop, std::string_view tex
   result.message = "invalid JSON at " + location(text, n) + ": " +
                    (result.surrogate ? std::string("lone surrogate escape") : ec.message());
   return result;
-}
-
-std::string depth_message(std::size_t depth) {
-  return "nesting deeper than " + std::to_string(depth) + (depth == 1 ? " level" : " levels") +
-         " (limit json_depth)";
 }
 
 // `--each`: routes the events of one document to one binder per element of

@@ -262,6 +262,7 @@ class parser {
   [[gnu::noinline]] expr_id number_literal(const token* minus);
   expr_id literal();
   expr_id literal_list();
+  expr_id list_of(expr_id (parser::*element)());
   expr_id paren_expression();
   expr_id path_expression();  // word ('.' word)*
 
@@ -671,13 +672,16 @@ expr_id parser::word_primary() {
   return add(std::move(e));
 }
 
-expr_id parser::list_literal() {
-  token open = take();
+expr_id parser::list_literal() { return list_of(&parser::expression); }
+
+// '[' [element (',' element)*] ']' -- expressions in rules, literals in table cells.
+expr_id parser::list_of(expr_id (parser::*element)()) {
+  token open = expect(tok::lbracket);
   expr e;
   e.kind = expr_kind::lit_list;
   e.where = pos_of(open);
   while (!at(tok::rbracket)) {
-    e.args.push_back(expression());
+    e.args.push_back((this->*element)());
     if (!at(tok::comma)) break;
     take();
   }
@@ -712,21 +716,7 @@ expr_id parser::literal() {
 }
 
 // literal_list := '[' [literal (',' literal)*] ']'
-expr_id parser::literal_list() {
-  token open = expect(tok::lbracket);
-  expr e;
-  e.kind = expr_kind::lit_list;
-  e.where = pos_of(open);
-  while (!at(tok::rbracket)) {
-    e.args.push_back(literal());
-    if (!at(tok::comma)) break;
-    take();
-  }
-  token close =
-      expect(tok::rbracket, "or `,` in the list opened at line " + std::to_string(open.line));
-  e.source = {open.begin, close.end};
-  return add(std::move(e));
-}
+expr_id parser::literal_list() { return list_of(&parser::literal); }
 
 expr_id parser::path_expression() {
   token t = expect_name("a path");
