@@ -65,6 +65,16 @@ struct grade_info {
   std::vector<std::string> values;  // the scale, lowest first: blue…red, or the levels
 };
 
+// One file of a compiled ruleset, with the identity it declares: a platform shows which
+// version of the hazard standard and of the level standard decided a report, not only the
+// bundle's.
+struct file_info {
+  std::string file;     // as diagnostics show it (imports: relative to a root)
+  std::string name;     // the ruleset name the file declares
+  std::string version;  // its `version`
+  std::string digest;   // "sha256:" over this file's bytes alone
+};
+
 // Facts bound to one ruleset's inputs, ready to evaluate (see ruleset::bind).
 class bound_facts {
  public:
@@ -121,6 +131,8 @@ class ruleset {
   const std::vector<hazard_info>& hazards() const;
   const std::vector<score_info>& scores() const;
   const std::vector<grade_info>& grades() const;
+  // Every file of the compilation, the top file first, then imports in first-reached order.
+  const std::vector<file_info>& files() const;
 
   // Evaluates one record given as JSON text. Throws std::invalid_argument for a bad
   // options.asof (the only API misuse it can detect); every fault of the facts is in the

@@ -164,6 +164,15 @@ struct loader {
         detail::sha256 h;
         for (auto f : digest_order) h.update(sources->files[f].text);
         prog->info.digest = "sha256:" + h.hex_finish();
+        for (auto f : digest_order) {
+          auto rf = std::find_if(files.begin(), files.end(),
+                                 [f](const ast::ruleset_file& r) { return r.file == f; });
+          if (rf == files.end()) continue;
+          detail::sha256 one;
+          one.update(sources->files[f].text);
+          prog->files.push_back({sources->files[f].display, rf->name, rf->version.value_or(""),
+                                 "sha256:" + one.hex_finish()});
+        }
         prog->top_display = sources->files[0].display;
       }
     }

@@ -104,6 +104,7 @@ std::vector<ruleset::source_file> ruleset::source_files() const {
 const std::vector<hazard_info>& ruleset::hazards() const { return program_->hazard_infos; }
 const std::vector<score_info>& ruleset::scores() const { return program_->score_infos; }
 const std::vector<grade_info>& ruleset::grades() const { return program_->grade_infos; }
+const std::vector<file_info>& ruleset::files() const { return program_->files; }
 
 bound_facts ruleset::bind(const std::function<void(detail::fact_sink&)>& produce,
                           const eval_options& options) const {

@@ -245,6 +245,7 @@ struct program {
   std::vector<hazard_info> hazard_infos;
   std::vector<score_info> score_infos;
   std::vector<grade_info> grade_infos;
+  std::vector<file_info> files;  // top file first, then imports in first-reached order
 
   // code
   std::vector<node> nodes;

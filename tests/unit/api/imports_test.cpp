@@ -112,3 +112,34 @@ TEST_F(imports, missing_file_is_a_diagnostic) {
 }
 
 }  // namespace
+
+namespace {
+
+// Each file keeps its own identity: name, version and a digest of its bytes alone, the top
+// file first, then imports in first-reached order (a diamond's shared file once).
+TEST_F(imports, files_list_each_file_with_its_own_identity) {
+  std::ofstream(dir_ / "root" / "c.rules")
+      << "ruleset gamma {\n title \"c\"\n version \"2.1\"\n let z = 1\n}\n";
+  write("root/b.rules", "import \"c.rules\"\nlet y = z", "beta");
+  write("root/a.rules", "import \"b.rules\"\nimport \"c.rules\"\nlet x = y", "alpha");
+  auto r = compile("root/a.rules");
+  ASSERT_TRUE(r.ok()) << r.rendered();
+  const auto& files = r.value().files();
+  ASSERT_EQ(files.size(), 3u);
+  EXPECT_EQ(files[0].name, "alpha");
+  EXPECT_EQ(files[1].name, "beta");
+  EXPECT_EQ(files[2].name, "gamma");
+  EXPECT_EQ(files[1].file, "b.rules");
+  EXPECT_EQ(files[0].version, "1");
+  EXPECT_EQ(files[2].version, "2.1");
+  for (const auto& f : files) EXPECT_EQ(f.digest.size(), 7u + 64u) << f.file;
+  EXPECT_NE(files[1].digest, files[2].digest);
+  // The bundle's digest covers all three; a lone file's digest is that of its bytes.
+  EXPECT_NE(files[0].digest, r.value().digest());
+  auto lone = compile("root/c.rules");
+  ASSERT_TRUE(lone.ok()) << lone.rendered();
+  EXPECT_EQ(lone.value().files()[0].digest, files[2].digest);
+  EXPECT_EQ(lone.value().files()[0].digest, lone.value().digest());
+}
+
+}  // namespace
