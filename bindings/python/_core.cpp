@@ -884,40 +884,6 @@ PyObject* report_to_py(const cr::report& r, string_cache& c, PyObject* info) {
 
 // ======================================================================== threads and options
 
-unsigned thread_count(unsigned requested, std::size_t work) {
-  unsigned n = requested == 0 ? std::max(1u, std::thread::hardware_concurrency()) : requested;
-  n = std::min(n, 256u);
-  return static_cast<unsigned>(std::min<std::size_t>(n, work));
-}
-
-// Runs f(i) for i in [0, n) on `threads` threads; rethrows the first exception.
-template <class F>
-void parallel_for(std::size_t n, unsigned threads, F&& f) {
-  threads = thread_count(threads, n);
-  if (threads <= 1) {
-    for (std::size_t i = 0; i < n; ++i) f(i);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  std::vector<std::thread> pool;
-  pool.reserve(threads);
-  for (unsigned t = 0; t < threads; ++t) {
-    pool.emplace_back([&] {
-      try {
-        for (std::size_t i; (i = next.fetch_add(1)) < n;) f(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-        next = n;
-      }
-    });
-  }
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
-}
-
 // Holds the cyclic garbage collector off while reports become dicts and lists: they form no
 // cycles, and a collection every 700 new containers would cost a fifth of the conversion.
 class gc_pause {
@@ -938,8 +904,8 @@ class gc_pause {
 // Frees converted reports on the batch's threads with the GIL released.
 void free_reports(std::vector<std::vector<cr::report>>& reports, unsigned threads) {
   py::gil_scoped_release release;
-  parallel_for(reports.size(), threads,
-               [&](std::size_t i) { std::vector<cr::report>().swap(reports[i]); });
+  cr::parallel_for(reports.size(), threads,
+                   [&](std::size_t i) { std::vector<cr::report>().swap(reports[i]); });
 }
 
 std::vector<std::string> split_dotted(const std::string& s) {
@@ -959,12 +925,10 @@ std::vector<std::string> split_dotted(const std::string& s) {
 cr::eval_options make_options(const std::string& asof, const std::string& subject,
                               const std::string& each, unsigned threads) {
   cr::eval_options o;
-  if (asof.empty()) {
-    o.asof = det::format_date(det::today_local());
-  } else if (!det::parse_date(asof)) {
-    throw py::value_error("asof must be a date YYYY-MM-DD, got \"" + asof + "\"");
-  } else {
-    o.asof = asof;
+  try {
+    o.asof = cr::resolve_asof(asof);
+  } catch (const std::invalid_argument& e) {
+    throw py::value_error(e.what());
   }
   o.subject = subject;
   o.each = each;
@@ -991,13 +955,6 @@ struct batch_item {
   std::vector<cr::bound_facts> facts;
   std::string_view text;  // into a str/bytes object the batch holds
   bool is_text = false;
-};
-
-// The columns of evaluate_frame: the shape of the report (from evaluating "{}", as the CLI's
-// csv does), then one Python list per column.
-struct frame_layout {
-  std::vector<std::string> names;
-  cr::report shape;
 };
 
 class core_ruleset {
@@ -1142,7 +1099,7 @@ class core_ruleset {
       std::vector<cr::report> reports(n);
       {
         py::gil_scoped_release release;
-        parallel_for(n, opts.threads, [&](std::size_t i) {
+        cr::parallel_for(n, opts.threads, [&](std::size_t i) {
           reports[i] = rs_.evaluate(bound[i], opts);
           bound[i] = cr::bound_facts();
         });
@@ -1152,7 +1109,7 @@ class core_ruleset {
       for (const auto& r : reports) flat.push_back(&r);
       append_columns(flat, cols);
       py::gil_scoped_release release;
-      parallel_for(n, opts.threads, [&](std::size_t i) { reports[i] = cr::report(); });
+      cr::parallel_for(n, opts.threads, [&](std::size_t i) { reports[i] = cr::report(); });
     }
     return py::make_tuple(column_names(opts), py::cast(cols));
   }
@@ -1357,7 +1314,7 @@ class core_ruleset {
         // would let another busy Python thread keep it for a whole switch interval.
         std::optional<py::gil_scoped_release> release;
         if (total > 1) release.emplace();
-        parallel_for(n, opts.threads, [&](std::size_t k) {
+        cr::parallel_for(n, opts.threads, [&](std::size_t k) {
           batch_item& item = items[k];
           if (item.is_text) {
             reports[k] = rs_.evaluate_record(item.text, opts);
@@ -1415,67 +1372,46 @@ class core_ruleset {
 
   // ---- evaluate_frame ----
 
-  const frame_layout& layout(const cr::eval_options& opts) {
-    if (!layout_) {
-      cr::eval_options o = opts;
-      o.each.clear();
-      auto l = std::make_unique<frame_layout>();
-      l->shape = rs_.evaluate("{}", o);
-      l->names.emplace_back("subject");
-      for (const auto& h : l->shape.hazards) l->names.push_back("hazard." + h.id);
-      for (const auto& s : l->shape.scores) {
-        l->names.push_back("score." + s.name);
-        for (const auto& sec : s.sections) l->names.push_back("score." + s.name + "." + sec.first);
-      }
-      for (const auto& g : l->shape.grades) l->names.push_back("grade." + g.name);
-      l->names.emplace_back("errors");
-      layout_ = std::move(l);
-    }
-    return *layout_;
-  }
-
-  // Output columns as the CLI's csv has them: subject, hazard.<id>, score.<name>,
-  // score.<name>.<section>, grade.<name>, errors. A report without hazards, scores or grades
-  // (an unreadable record) has None there.
-  py::list column_names(const cr::eval_options& opts) {
+  // Output columns as the CLI's csv has them (the library's report columns). An unreadable
+  // record has None where the report holds nothing.
+  py::list column_names(const cr::eval_options&) {
     py::list names;
-    for (const auto& n : layout(opts).names) names.append(py::str(n));
+    for (const auto& c : columns_) names.append(py::str(c.name));
     return names;
   }
 
-  std::vector<py::object> new_columns(const cr::eval_options& opts) {
+  std::vector<py::object> new_columns(const cr::eval_options&) {
     std::vector<py::object> cols;
-    for (std::size_t i = 0; i < layout(opts).names.size(); ++i)
-      cols.push_back(steal(PyList_New(0)));
+    for (std::size_t i = 0; i < columns_.size(); ++i) cols.push_back(steal(PyList_New(0)));
     return cols;
   }
 
   void append_columns(const std::vector<const cr::report*>& reports,
                       std::vector<py::object>& cols) {
-    const cr::report& shape = layout_->shape;
+    using K = cr::report_column::kind;
     string_cache& c = *cache_;
     for (const cr::report* rp : reports) {
       const cr::report& r = *rp;
-      std::size_t col = 0;
-      auto add = [&](PyObject* v) { append(cols[col++].ptr(), v); };
-      add(r.subject ? new_str(*r.subject) : new_none());
-      const bool hazards = r.hazards.size() == shape.hazards.size();
-      for (std::size_t i = 0; i < shape.hazards.size(); ++i) {
-        add(hazards ? c.get(r.hazards[i].status) : new_none());
-      }
-      const bool scores = r.scores.size() == shape.scores.size();
-      for (std::size_t i = 0; i < shape.scores.size(); ++i) {
-        const cr::score_result* sc = scores ? &r.scores[i] : nullptr;
-        add(sc ? json_to_py(sc->total) : new_none());
-        for (std::size_t k = 0; k < shape.scores[i].sections.size(); ++k) {
-          add(sc && k < sc->sections.size() ? json_to_py(sc->sections[k].second) : new_none());
+      for (std::size_t col = 0; col < columns_.size(); ++col) {
+        const cr::report_column& rc = columns_[col];
+        PyObject* v = nullptr;
+        if (rc.what == K::subject) {
+          v = r.subject ? new_str(*r.subject) : new_none();
+        } else if (rc.what == K::errors) {
+          v = PyLong_FromSize_t(r.errors.size());
+        } else if (r.unreadable) {
+          v = new_none();
+        } else if (rc.what == K::hazard) {
+          v = c.get(r.hazards[rc.index].status);
+        } else if (rc.what == K::score) {
+          v = json_to_py(r.scores[rc.index].total);
+        } else if (rc.what == K::section) {
+          v = json_to_py(r.scores[rc.index].sections[rc.section].second);
+        } else {
+          v = c.get(r.grades[rc.index].value);
         }
+        append(cols[col].ptr(), v);
       }
-      const bool grades = r.grades.size() == shape.grades.size();
-      for (std::size_t i = 0; i < shape.grades.size(); ++i) {
-        add(grades ? c.get(r.grades[i].value) : new_none());
-      }
-      add(PyLong_FromSize_t(r.errors.size()));
     }
   }
 
@@ -1656,7 +1592,7 @@ class core_ruleset {
   cr::limits limits_;
   walk_options walk_;
   std::shared_ptr<string_cache> cache_;
-  std::shared_ptr<frame_layout> layout_;
+  std::vector<cr::report_column> columns_ = rs_.columns();
   std::unordered_map<std::string, std::shared_ptr<guide>> guides_;
   py::object info_;
 };

@@ -52,4 +52,14 @@ struct eval_options {
   unsigned threads = 0;  // evaluate_many: 0 uses every core; clamped to 256
 };
 
+// The evaluation date an `asof` names, as "YYYY-MM-DD": the text itself when it is a valid
+// date, the host's local date when it is empty. Throws std::invalid_argument, naming the
+// text, for anything else. Every surface resolves it once per call, so that a batch running
+// over midnight states one date.
+std::string resolve_asof(std::string_view asof);
+
+// The number of threads to use for `work` items when `requested` were asked for: 0 means
+// every core; never more than 256 nor more than the work; at least 1.
+unsigned thread_count(unsigned requested, std::size_t work);
+
 }  // namespace carerules

@@ -96,6 +96,9 @@ struct report {
   std::vector<score_result> scores;
   std::vector<grade_result> grades;
   std::vector<record_error> errors;
+  // The facts could not be read at all (not JSON, not an object, a line over its limit):
+  // `hazards`, `scores` and `grades` are empty and `errors` says why. Not written to JSON.
+  bool unreadable = false;
 
   std::string to_json() const;
 };

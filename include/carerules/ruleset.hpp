@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "carerules/batch.hpp"
 #include "carerules/diagnostic.hpp"
 #include "carerules/options.hpp"
 #include "carerules/report.hpp"
@@ -147,6 +148,28 @@ class ruleset {
   // options.each, the reports of every record in order, flattened).
   std::vector<report> evaluate_many(const std::vector<std::string>& records,
                                     const eval_options& options = {}) const;
+
+  // Evaluates a batch on options.threads threads (see batch.hpp): one result per record, in
+  // order. A record over the line_bytes limit (`oversize`) and a record that is not a JSON
+  // object get an unreadable report whose errors start with "line N: " when the record
+  // came by line. With `render_json`, each report's JSON is written on its worker too.
+  // Throws std::invalid_argument for a bad options.asof before any work.
+  std::vector<batch_result> evaluate_batch(const std::vector<batch_record>& records,
+                                           const eval_options& options = {},
+                                           bool render_json = false) const;
+
+  // JSON lines in, JSON lines out: one report line per non-blank input line (one per element
+  // with options.each), in input order, each ended by "\n". Lines over line_bytes, lines that
+  // are not JSON objects: as in evaluate_batch.
+  std::string evaluate_jsonl(std::string_view jsonl, const eval_options& options = {}) const;
+
+  // The report of a record that could not be read: the ruleset's identity, the date, no
+  // declarations, `unreadable` set and one error with `message` at JSON pointer `pointer`.
+  report unreadable_report(std::string message, std::string pointer = "",
+                           const eval_options& options = {}) const;
+
+  // The tabular layout of this ruleset's reports (CSV, evaluate_frame, tables).
+  std::vector<report_column> columns() const;
 
   // Binding separately from evaluating, for callers that produce facts themselves (the
   // Python module walks dicts): `produce` sends the record's events to the sink.

@@ -1,7 +1,13 @@
-// Limits by name (the CLI's --limit NAME=N, Python's limits={...}).
+// Limits by name (the CLI's --limit NAME=N, Python's limits={...}); the evaluation date and
+// the thread count every surface resolves the same way.
 #include "carerules/options.hpp"
 
+#include <algorithm>
 #include <charconv>
+#include <stdexcept>
+#include <thread>
+
+#include "util/date.hpp"
 
 namespace carerules {
 
@@ -49,6 +55,21 @@ bool limits::set(std::string_view assignment, std::string& error) {
     return false;
   }
   return set(assignment.substr(0, eq), assignment.substr(eq + 1), error);
+}
+
+std::string resolve_asof(std::string_view asof) {
+  if (asof.empty()) return detail::format_date(detail::today_local());
+  if (!detail::parse_date(asof))
+    throw std::invalid_argument("asof must be a date YYYY-MM-DD, got \"" + std::string(asof) +
+                                "\"");
+  return std::string(asof);
+}
+
+unsigned thread_count(unsigned requested, std::size_t work) {
+  unsigned n = requested == 0 ? std::thread::hardware_concurrency() : requested;
+  n = std::min(n, 256u);
+  n = static_cast<unsigned>(std::min<std::size_t>(n, work));
+  return std::max(n, 1u);
 }
 
 }  // namespace carerules

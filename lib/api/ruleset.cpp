@@ -3,9 +3,7 @@
 #include "carerules/ruleset.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <stdexcept>
-#include <thread>
 
 #include "eval/eval.hpp"
 #include "facts/bind.hpp"
@@ -29,11 +27,9 @@ std::vector<std::string> split_path(const std::string& s) {
   return out;
 }
 
+// The evaluation date as a day number (see carerules::resolve_asof).
 std::int64_t resolve_asof(const eval_options& o) {
-  if (o.asof.empty()) return detail::today_local();
-  auto d = detail::parse_date(o.asof);
-  if (!d) throw std::invalid_argument("asof must be a date YYYY-MM-DD, got \"" + o.asof + "\"");
-  return *d;
+  return *detail::parse_date(carerules::resolve_asof(o.asof));
 }
 
 detail::bind_options bind_opts(const detail::program& p, const eval_options& o) {
@@ -54,30 +50,13 @@ report evaluate_facts(const detail::program& p, const detail::record_facts& fact
     r.ruleset = p.info;
     r.engine = std::string("carerules ") + version_string;
     r.asof = detail::format_date(asof);
+    r.unreadable = true;
     for (const auto& e : facts.errors) r.errors.push_back({e.path, std::nullopt, e.message});
     return r;
   }
   detail::evaluator ev(p, facts, asof);
   ev.run();
   return ev.make_report();
-}
-
-template <class F>
-void parallel_for(std::size_t n, unsigned threads, F&& f) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min<unsigned>(threads, 256);
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, n));
-  if (threads <= 1) {
-    for (std::size_t i = 0; i < n; ++i) f(i);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  std::vector<std::thread> pool;
-  for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      for (std::size_t i; (i = next.fetch_add(1)) < n;) f(i);
-    });
-  for (auto& t : pool) t.join();
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Argument parsing, the options every command takes, and checked output.
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 
 #include "cli.hpp"
 #include "util/date.hpp"
@@ -100,12 +101,13 @@ compile_options common_compile_options(const parsed_args& a) {
 }
 
 std::string resolve_asof(const parsed_args& a) {
-  if (auto asof = a.last("asof")) {
-    if (!detail::parse_date(*asof))
-      throw usage_error("--asof needs a real date written YYYY-MM-DD, got \"" + *asof + "\"");
-    return *asof;
+  const auto asof = a.last("asof");
+  try {
+    if (asof && asof->empty()) throw std::invalid_argument("empty");
+    return carerules::resolve_asof(asof.value_or(""));
+  } catch (const std::invalid_argument&) {
+    throw usage_error("--asof needs a real date written YYYY-MM-DD, got \"" + *asof + "\"");
   }
-  return detail::format_date(detail::today_local());
 }
 
 // ---- output ---------------------------------------------------------------------------------

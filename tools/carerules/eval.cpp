@@ -34,13 +34,13 @@ format parse_format(const std::string& s) {
   throw usage_error("unknown format \"" + s + "\" (json, jsonl, table or csv)");
 }
 
-// An integer >= 0; 0 means every core; anything above 256 is clamped to 256.
+// An integer >= 0 (0: every core); the library clamps it (thread_count).
 unsigned parse_threads(const std::string& s) {
   if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
     throw usage_error("--threads needs an integer >= 0, got \"" + s + "\"");
   unsigned v = 0;
   for (char c : s) v = std::min(v * 10u + static_cast<unsigned>(c - '0'), 1000u);
-  return std::min(v, 256u);
+  return v;
 }
 
 std::string lower_extension(const std::string& path) {
@@ -71,7 +71,7 @@ input_mode decide_mode(const parsed_args& a, input_file& in, std::uint64_t line_
     line_reader::line l;
     bool first_found = false;
     while (probe.next(l)) {
-      if (!l.too_long && is_blank(l.text)) continue;
+      if (!l.too_long && blank_line(l.text)) continue;
       if (first_found) {  // a second non-blank line after a complete first one
         mode = input_mode::lines;
         break;
@@ -83,66 +83,6 @@ input_mode decide_mode(const parsed_args& a, input_file& in, std::uint64_t line_
   }
   in.rewind();
   return mode;
-}
-
-// The report of a record the engine never saw (a line over the size limit): the shape of
-// an unreadable record, with one error at "".
-report error_report(const report& shape, std::string message) {
-  report r;
-  r.ruleset = shape.ruleset;
-  r.engine = shape.engine;
-  r.asof = shape.asof;
-  r.errors.push_back({std::string(), std::nullopt, std::move(message)});
-  return r;
-}
-
-std::string size_message(const char* what, std::uint64_t size, std::uint64_t limit) {
-  return std::string(what) + " of " + std::to_string(size) +
-         " bytes exceeds the limit line_bytes (" + std::to_string(limit) + ")";
-}
-
-struct chunk_result {
-  std::vector<report> reports;
-  std::vector<std::string> json;  // reports rendered, for json and jsonl
-};
-
-struct pending_record {
-  std::uint64_t line = 0;
-  std::string text;
-  bool too_long = false;
-  std::uint64_t size = 0;
-};
-
-// Runs f(0..n-1) on up to `threads` threads (0: every core). The first exception thrown by
-// any call is rethrown after all threads have stopped.
-template <class F>
-void parallel_for(std::size_t n, unsigned threads, F&& f) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>({threads, 256u, n}));
-  if (threads <= 1) {
-    for (std::size_t i = 0; i < n; ++i) f(i);
-    return;
-  }
-  std::atomic<std::size_t> next{0};
-  std::atomic<bool> stop{false};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  std::vector<std::thread> pool;
-  pool.reserve(threads);
-  for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      for (std::size_t i; !stop && (i = next.fetch_add(1)) < n;) {
-        try {
-          f(i);
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(failure_mutex);
-          if (!failure) failure = std::current_exception();
-          stop = true;
-        }
-      }
-    });
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
 }
 
 // Progress on standard error, only when it is a terminal, and only once a batch has run
@@ -237,16 +177,10 @@ int run_eval(const std::vector<std::string>& args) {
     }
   }
 
-  // A report of an empty record gives the columns of csv, table and summary.
-  eval_options shape_opts = eo;
-  shape_opts.each.clear();
-  const report shape = rs.evaluate("{}", shape_opts);
-  const bool shape_empty = shape.hazards.empty() && shape.scores.empty() && shape.grades.empty();
-
   output out(stdout);
   const bool as_array = mode == input_mode::lines || !eo.each.empty();
-  auto writer = make_writer(fmt, out, shape, as_array);
-  batch_summary summary(shape, rs.grades());
+  auto writer = make_writer(fmt, out, rs, as_array);
+  batch_summary summary(rs);
   int code = exit_ok;
   auto emit = [&](const report& r, const std::string* json) {
     writer->add(r, json);
@@ -257,51 +191,26 @@ int run_eval(const std::vector<std::string>& args) {
 
   if (whole) {
     summary.add_record();
-    if (whole->too_large) {
-      emit(error_report(shape, size_message("record", whole->size, line_bytes)), nullptr);
-    } else {
-      for (const auto& r : rs.evaluate_record(whole->text, eo)) emit(r, nullptr);
-    }
+    std::vector<batch_record> one(1);
+    if (whole->too_large)
+      one[0].oversize = whole->size;
+    else
+      one[0].text = std::move(whole->text);
+    const auto results = rs.evaluate_batch(one, eo);
+    for (const auto& r : results[0].reports) emit(r, nullptr);
   } else {
     line_reader reader(in.get(), line_bytes);
     progress shown;
     std::uint64_t records = 0;
-    std::vector<pending_record> chunk;
+    std::vector<batch_record> chunk;
     std::size_t bytes = 0;
     const bool render_json = fmt == format::json || fmt == format::jsonl;
     auto run_chunk = [&] {
       if (chunk.empty()) return;
-      // Workers evaluate, number the errors of unreadable lines and render JSON; this
-      // thread only writes, in input order.
-      std::vector<chunk_result> results(chunk.size());
-      parallel_for(chunk.size(), eo.threads, [&](std::size_t i) {
-        const pending_record& rec = chunk[i];
-        chunk_result& res = results[i];
-        const std::string where = "line " + std::to_string(rec.line) + ": ";
-        if (rec.too_long) {
-          res.reports.push_back(
-              error_report(shape, where + size_message("line", rec.size, line_bytes)));
-        } else {
-          res.reports = rs.evaluate_record(rec.text, eo);
-          for (auto& r : res.reports) {
-            // The engine's report of an unreadable record (not JSON, not an object) has no
-            // hazards, scores or grades; its errors get the line number.
-            bool root_error =
-                std::any_of(r.errors.begin(), r.errors.end(),
-                            [](const record_error& e) { return e.path && e.path->empty(); });
-            if (r.hazards.empty() && r.scores.empty() && r.grades.empty() &&
-                (!shape_empty || root_error))
-              for (auto& e : r.errors) e.message.insert(0, where);
-          }
-        }
-        if (render_json)
-          for (const auto& r : res.reports) res.json.push_back(r.to_json());
-      });
-      for (auto& res : results) {
+      // Workers evaluate and render JSON; this thread only writes, in input order.
+      for (auto& res : rs.evaluate_batch(chunk, eo, render_json))
         for (std::size_t k = 0; k < res.reports.size(); ++k)
           emit(res.reports[k], render_json ? &res.json[k] : nullptr);
-        res = chunk_result();
-      }
       records += chunk.size();
       chunk.clear();
       bytes = 0;
@@ -311,10 +220,10 @@ int run_eval(const std::vector<std::string>& args) {
     };
     line_reader::line l;
     while (!out.failed() && reader.next(l)) {
-      if (!l.too_long && is_blank(l.text)) continue;
+      if (!l.too_long && blank_line(l.text)) continue;
       if (want_summary) summary.add_record();
       bytes += l.text.size();
-      chunk.push_back({l.number, std::move(l.text), l.too_long, l.size});
+      chunk.push_back({std::move(l.text), l.number, l.too_long ? l.size : 0});
       l.text = std::string();
       if (chunk.size() >= chunk_records || bytes >= chunk_bytes || reader.would_block())
         run_chunk();

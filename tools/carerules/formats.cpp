@@ -55,13 +55,6 @@ std::string format_row(const std::vector<std::string>& row, const std::vector<st
   return line;
 }
 
-// A JSON number of the report as a cell: as the JSON writes it, empty for null.
-std::string number_cell(const json_value& v) {
-  if (v.type == json_value::kind::null) return "";
-  if (v.type == json_value::kind::string) return v.s;
-  return v.to_json();
-}
-
 }  // namespace
 
 std::string aligned_table(const std::vector<std::vector<std::string>>& rows,
@@ -123,38 +116,16 @@ std::string csv_field(std::string_view s) {
 
 class csv_writer final : public report_writer {
  public:
-  csv_writer(output& out, const report& shape) : out_(out), shape_(shape) {}
+  csv_writer(output& out, const ruleset& rs) : out_(out), columns_(rs.columns()) {}
   void begin() override {
-    std::vector<std::string> header{"subject"};
-    for (const auto& h : shape_.hazards) header.push_back("hazard." + h.id);
-    for (const auto& s : shape_.scores) {
-      header.push_back("score." + s.name);
-      for (const auto& [section, v] : s.sections)
-        header.push_back("score." + s.name + "." + section);
-    }
-    for (const auto& g : shape_.grades) header.push_back("grade." + g.name);
-    header.push_back("errors");
+    std::vector<std::string> header;
+    for (const auto& c : columns_) header.push_back(c.name);
     out_ << "\xEF\xBB\xBF";
     write_row(header);
   }
   void add(const report& r, const std::string*) override {
     std::vector<std::string> row;
-    row.push_back(r.subject.value_or(""));
-    const bool hazards = r.hazards.size() == shape_.hazards.size();
-    for (std::size_t i = 0; i < shape_.hazards.size(); ++i)
-      row.push_back(hazards ? r.hazards[i].status : "");
-    const bool scores = r.scores.size() == shape_.scores.size();
-    for (std::size_t i = 0; i < shape_.scores.size(); ++i) {
-      const score_result* s = scores ? &r.scores[i] : nullptr;
-      row.push_back(s ? number_cell(s->total) : "");
-      const auto& sections = shape_.scores[i].sections;
-      for (std::size_t k = 0; k < sections.size(); ++k)
-        row.push_back(s && k < s->sections.size() ? number_cell(s->sections[k].second) : "");
-    }
-    const bool grades = r.grades.size() == shape_.grades.size();
-    for (std::size_t i = 0; i < shape_.grades.size(); ++i)
-      row.push_back(grades ? r.grades[i].value : "");
-    row.push_back(std::to_string(r.errors.size()));
+    for (const auto& c : columns_) row.push_back(report_cell(r, c));
     write_row(row);
   }
 
@@ -169,7 +140,7 @@ class csv_writer final : public report_writer {
     out_ << line;
   }
   output& out_;
-  const report& shape_;
+  std::vector<report_column> columns_;
 };
 
 // ---- table ----------------------------------------------------------------------------------
@@ -177,14 +148,14 @@ class csv_writer final : public report_writer {
 // subject | hazards: present absent undetermined error | each score | each grade | errors
 class table_writer final : public report_writer {
  public:
-  table_writer(output& out, const report& shape) : out_(out), shape_(shape) {
+  table_writer(output& out, const ruleset& rs) : out_(out), rs_(rs) {
     header_ = {"subject", "present", "absent", "undetermined", "error"};
     right_ = {false, true, true, true, true};
-    for (const auto& s : shape_.scores) {
+    for (const auto& s : rs_.scores()) {
       header_.push_back(detail::escape_for_display(s.name));
       right_.push_back(true);
     }
-    for (const auto& g : shape_.grades) {
+    for (const auto& g : rs_.grades()) {
       header_.push_back(detail::escape_for_display(g.name));
       right_.push_back(false);
     }
@@ -194,8 +165,8 @@ class table_writer final : public report_writer {
   void add(const report& r, const std::string*) override {
     std::vector<std::string> row;
     row.push_back(r.subject ? detail::escape_for_display(*r.subject) : "-");
-    const bool readable = !(r.hazards.empty() && r.scores.empty() && r.grades.empty());
-    if (readable && r.hazards.size() == shape_.hazards.size()) {
+    const bool readable = !r.unreadable;
+    if (readable) {
       std::uint64_t n[4] = {0, 0, 0, 0};
       for (const auto& h : r.hazards) {
         if (h.status == "present")
@@ -211,13 +182,13 @@ class table_writer final : public report_writer {
     } else {
       for (int i = 0; i < 4; ++i) row.push_back("-");
     }
-    const bool scores = readable && r.scores.size() == shape_.scores.size();
-    for (std::size_t i = 0; i < shape_.scores.size(); ++i) {
-      if (!scores) {
+    for (std::size_t i = 0; i < rs_.scores().size(); ++i) {
+      if (!readable) {
         row.push_back("-");
         continue;
       }
-      std::string cell = number_cell(r.scores[i].total);
+      std::string cell =
+          report_cell(r, {report_column::kind::score, {}, static_cast<std::uint32_t>(i)});
       if (cell.empty()) cell = "-";
       if (r.scores[i].provisional) {
         cell += "*";
@@ -225,9 +196,8 @@ class table_writer final : public report_writer {
       }
       row.push_back(cell);
     }
-    const bool grades = readable && r.grades.size() == shape_.grades.size();
-    for (std::size_t i = 0; i < shape_.grades.size(); ++i)
-      row.push_back(grades ? detail::escape_for_display(r.grades[i].value) : "-");
+    for (std::size_t i = 0; i < rs_.grades().size(); ++i)
+      row.push_back(readable ? detail::escape_for_display(r.grades[i].value) : "-");
     row.push_back(std::to_string(r.errors.size()));
     if (widths_.empty()) {
       pending_.push_back(std::move(row));
@@ -257,7 +227,7 @@ class table_writer final : public report_writer {
   }
 
   output& out_;
-  const report& shape_;
+  const ruleset& rs_;
   std::vector<std::string> header_;
   std::vector<bool> right_;
   std::vector<std::vector<std::string>> pending_;
@@ -267,7 +237,7 @@ class table_writer final : public report_writer {
 
 }  // namespace
 
-std::unique_ptr<report_writer> make_writer(format f, output& out, const report& shape,
+std::unique_ptr<report_writer> make_writer(format f, output& out, const ruleset& rs,
                                            bool as_array) {
   switch (f) {
     case format::json:
@@ -275,9 +245,9 @@ std::unique_ptr<report_writer> make_writer(format f, output& out, const report& 
     case format::jsonl:
       return std::make_unique<jsonl_writer>(out);
     case format::csv:
-      return std::make_unique<csv_writer>(out, shape);
+      return std::make_unique<csv_writer>(out, rs);
     case format::table:
-      return std::make_unique<table_writer>(out, shape);
+      return std::make_unique<table_writer>(out, rs);
   }
   return nullptr;
 }
@@ -295,21 +265,19 @@ void batch_summary::status_counts::add(std::string_view status) {
     ++error;
 }
 
-batch_summary::batch_summary(const report& shape, const std::vector<grade_info>& scales) {
+batch_summary::batch_summary(const ruleset& rs) {
   // Each grade's values in scale order, highest first (red … blue, 五级 … 一级), so every
   // value has a row even when no record reached it.
-  for (const auto& g : shape.grades) {
+  for (const auto& g : rs.grades()) {
     grades_.push_back({g.name, {}});
-    for (const auto& info : scales)
-      if (info.name == g.name)
-        for (auto it = info.values.rbegin(); it != info.values.rend(); ++it)
-          grades_.back().values.emplace_back(*it, 0);
+    for (auto it = g.values.rbegin(); it != g.values.rend(); ++it)
+      grades_.back().values.emplace_back(*it, 0);
     // ...then the outcomes that are not on the scale, always listed so that every summary
     // of one ruleset has the same rows.
     for (const char* other : {"none", "undetermined", "error"})
       grades_.back().values.emplace_back(other, 0);
   }
-  for (const auto& h : shape.hazards) {
+  for (const auto& h : rs.hazards()) {
     hazards_.emplace_back(h.id, h.category);
     if (std::find(categories_.begin(), categories_.end(), h.category) == categories_.end())
       categories_.push_back(h.category);
@@ -321,7 +289,7 @@ batch_summary::batch_summary(const report& shape, const std::vector<grade_info>&
 void batch_summary::add(const report& r) {
   ++reports_;
   if (!r.errors.empty()) ++with_errors_;
-  if (!r.hazards.empty() && r.hazards.size() == hazards_.size()) {
+  if (!r.unreadable) {
     // A category's status for one record: present if any of its hazards is present, else
     // error, else undetermined, else absent (so the counts are of records).
     std::vector<int> worst(categories_.size(), 0);  // 0 absent 1 undetermined 2 error 3 present
@@ -337,7 +305,7 @@ void batch_summary::add(const report& r) {
     for (std::size_t c = 0; c < worst.size(); ++c)
       category_counts_[c].add(names[static_cast<std::size_t>(worst[c])]);
   }
-  if (r.grades.size() == grades_.size()) {
+  if (!r.unreadable) {
     for (std::size_t i = 0; i < r.grades.size(); ++i) {
       auto& values = grades_[i].values;
       auto it = std::find_if(values.begin(), values.end(),

@@ -34,10 +34,9 @@ class report_writer {
   virtual void end() {}
 };
 
-// `shape` is a report of the same ruleset (any record): it gives the columns of csv and
-// table. `as_array`: json writes an array (a batch, or --each) rather than one report.
-std::unique_ptr<report_writer> make_writer(format f, output& out, const report& shape,
-                                           bool as_array);
+// `rs` gives the columns of csv and table. `as_array`: json writes an array (a batch, or
+// --each) rather than one report.
+std::unique_ptr<report_writer> make_writer(format f, output& out, const ruleset& rs, bool as_array);
 
 // Terminal columns of UTF-8 text: wide and full-width characters count 2.
 std::size_t display_width(std::string_view text);
@@ -50,7 +49,7 @@ std::string aligned_table(const std::vector<std::vector<std::string>>& rows,
 // status, records with errors, records. Memory is bounded by the ruleset, not the batch.
 class batch_summary {
  public:
-  batch_summary(const report& shape, const std::vector<grade_info>& scales);
+  explicit batch_summary(const ruleset& rs);
   void add_record() { ++records_; }
   void add(const report& r);
   // The readable table; `each` says reports are per list element, not per record.

@@ -139,16 +139,6 @@ bool line_reader::next(line& out) {
   return true;
 }
 
-bool is_blank(const std::string& text) {
-  std::size_t i = 0;
-  if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;
-  for (; i < text.size(); ++i) {
-    char c = text[i];
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
-  }
-  return true;
-}
-
 bool is_complete_json_value(const std::string& text) {
   std::size_t i = 0;
   if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) i = 3;

@@ -74,9 +74,6 @@ class line_reader {
   std::string error_;
 };
 
-// Whether a line holds only white space (and, on the first line, a byte-order mark).
-bool is_blank(const std::string& text);
-
 // Whether `text` is one complete JSON object or array: brackets balance outside strings and
 // close at the end. Used to tell JSON lines from one pretty-printed record.
 bool is_complete_json_value(const std::string& text);

@@ -1,0 +1,172 @@
+// Batches on threads, unreadable records, and the tabular layout of reports: the one place
+// every surface (CLI, Python, C ABI, server) asks.
+#include "carerules/batch.hpp"
+
+#include <atomic>
+#include <exception>
+#include <mutex>
+#include <thread>
+
+#include "carerules/ruleset.hpp"
+#include "plan/plan.hpp"
+
+namespace carerules {
+
+void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& f) {
+  threads = thread_count(threads, n);
+  if (threads <= 1) {
+    for (std::size_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  std::vector<std::thread> pool;
+  pool.reserve(threads);
+  for (unsigned t = 0; t < threads; ++t)
+    pool.emplace_back([&] {
+      try {
+        for (std::size_t i; (i = next.fetch_add(1)) < n;) f(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        next = n;  // nobody starts more work
+      }
+    });
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+bool blank_line(std::string_view text) {
+  std::size_t i = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
+  for (; i < text.size(); ++i) {
+    char c = text[i];
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
+  }
+  return true;
+}
+
+namespace {
+
+// A number of the report as a cell: as the JSON writes it, empty for null.
+std::string number_cell(const json_value& v) {
+  if (v.type == json_value::kind::null) return "";
+  if (v.type == json_value::kind::string) return v.s;
+  return v.to_json();
+}
+
+}  // namespace
+
+std::string report_cell(const report& r, const report_column& c) {
+  switch (c.what) {
+    case report_column::kind::subject:
+      return r.subject.value_or("");
+    case report_column::kind::hazard:
+      return c.index < r.hazards.size() ? r.hazards[c.index].status : "";
+    case report_column::kind::score:
+      return c.index < r.scores.size() ? number_cell(r.scores[c.index].total) : "";
+    case report_column::kind::section:
+      if (c.index >= r.scores.size() || c.section >= r.scores[c.index].sections.size()) return "";
+      return number_cell(r.scores[c.index].sections[c.section].second);
+    case report_column::kind::grade:
+      return c.index < r.grades.size() ? r.grades[c.index].value : "";
+    case report_column::kind::errors:
+      return std::to_string(r.errors.size());
+  }
+  return "";
+}
+
+std::vector<report_column> ruleset::columns() const {
+  using K = report_column::kind;
+  std::vector<report_column> out;
+  out.push_back({K::subject, "subject", 0, 0});
+  const auto& hz = hazards();
+  for (std::size_t i = 0; i < hz.size(); ++i)
+    out.push_back({K::hazard, "hazard." + hz[i].id, static_cast<std::uint32_t>(i), 0});
+  const auto& sc = scores();
+  for (std::size_t i = 0; i < sc.size(); ++i) {
+    out.push_back({K::score, "score." + sc[i].name, static_cast<std::uint32_t>(i), 0});
+    for (std::size_t k = 0; k < sc[i].sections.size(); ++k)
+      out.push_back({K::section, "score." + sc[i].name + "." + sc[i].sections[k],
+                     static_cast<std::uint32_t>(i), static_cast<std::uint32_t>(k)});
+  }
+  const auto& gr = grades();
+  for (std::size_t i = 0; i < gr.size(); ++i)
+    out.push_back({K::grade, "grade." + gr[i].name, static_cast<std::uint32_t>(i), 0});
+  out.push_back({K::errors, "errors", 0, 0});
+  return out;
+}
+
+report ruleset::unreadable_report(std::string message, std::string pointer,
+                                  const eval_options& options) const {
+  report r;
+  r.ruleset = info();
+  r.engine = std::string("carerules ") + version_string;
+  r.asof = resolve_asof(options.asof);
+  r.unreadable = true;
+  r.errors.push_back({std::move(pointer), std::nullopt, std::move(message)});
+  return r;
+}
+
+std::vector<batch_result> ruleset::evaluate_batch(const std::vector<batch_record>& records,
+                                                  const eval_options& options,
+                                                  bool render_json) const {
+  // One date for the whole batch, checked before any work.
+  eval_options o = options;
+  o.asof = resolve_asof(options.asof);
+  const std::uint64_t line_bytes = program().limits.line_bytes;
+  std::vector<batch_result> results(records.size());
+  parallel_for(records.size(), o.threads, [&](std::size_t i) {
+    const batch_record& rec = records[i];
+    batch_result& res = results[i];
+    const std::string where = rec.line ? "line " + std::to_string(rec.line) + ": " : "";
+    if (rec.oversize) {
+      res.reports.push_back(unreadable_report(
+          where + (rec.line ? "line" : "record") + " of " + std::to_string(rec.oversize) +
+              " bytes exceeds the limit line_bytes (" + std::to_string(line_bytes) + ")",
+          "", o));
+    } else {
+      res.reports = evaluate_record(rec.text, o);
+      if (!where.empty())
+        for (auto& r : res.reports)
+          if (r.unreadable)
+            for (auto& e : r.errors) e.message.insert(0, where);
+    }
+    if (render_json)
+      for (const auto& r : res.reports) res.json.push_back(r.to_json());
+  });
+  return results;
+}
+
+std::string ruleset::evaluate_jsonl(std::string_view jsonl, const eval_options& options) const {
+  // Chunks keep the reports in memory bounded by the chunk, not by the batch.
+  constexpr std::size_t chunk_records = 512;
+  eval_options o = options;
+  o.asof = resolve_asof(options.asof);
+  const std::uint64_t line_bytes = program().limits.line_bytes;
+  std::string out;
+  std::vector<batch_record> chunk;
+  auto run = [&] {
+    for (auto& res : evaluate_batch(chunk, o, true))
+      for (const auto& text : res.json) out.append(text).push_back('\n');
+    chunk.clear();
+  };
+  std::uint64_t number = 0;
+  for (std::size_t start = 0; start < jsonl.size();) {
+    std::size_t end = jsonl.find('\n', start);
+    if (end == std::string_view::npos) end = jsonl.size();
+    std::string_view line = jsonl.substr(start, end - start);
+    start = end + 1;
+    ++number;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.size() > line_bytes)
+      chunk.push_back({std::string(), number, line.size()});
+    else if (!blank_line(line))
+      chunk.push_back({std::string(line), number, 0});
+    if (chunk.size() >= chunk_records) run();
+  }
+  run();
+  return out;
+}
+
+}  // namespace carerules

@@ -1,0 +1,154 @@
+// Batches, unreadable records, columns, and the asof and thread rules every surface shares.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <carerules/carerules.hpp>
+#include <stdexcept>
+#include <string>
+
+namespace {
+
+const char* const rules = R"(ruleset b {
+  title "t"
+  version "1"
+  input {
+    beds : int  "床位"
+    residents : list {
+      age : int
+    }
+  }
+  hazard H1 "many beds" {
+    cite "test"
+    when beds > 100
+  }
+  score q {
+    section s1 {
+      item I1 "small" 10 when beds < 50
+    }
+  }
+  grade risk : color {
+    red  when present(H1)
+    blue otherwise
+  }
+})";
+
+const carerules::ruleset& compiled() {
+  static const carerules::compile_result r = carerules::compile_source(rules);
+  EXPECT_TRUE(r.ok()) << r.rendered();
+  return r.value();
+}
+
+TEST(batch, parallel_for_runs_every_index_once) {
+  for (unsigned threads : {0u, 1u, 2u, 8u}) {
+    std::vector<std::atomic<int>> seen(1000);
+    carerules::parallel_for(seen.size(), threads, [&](std::size_t i) { ++seen[i]; });
+    for (const auto& s : seen) ASSERT_EQ(s.load(), 1) << threads;
+  }
+}
+
+TEST(batch, parallel_for_hands_a_worker_exception_to_the_caller) {
+  for (unsigned threads : {1u, 4u}) {
+    EXPECT_THROW(carerules::parallel_for(100, threads,
+                                         [](std::size_t i) {
+                                           if (i == 37) throw std::runtime_error("boom");
+                                         }),
+                 std::runtime_error)
+        << threads;
+  }
+}
+
+TEST(batch, thread_count_and_asof_rules) {
+  EXPECT_EQ(carerules::thread_count(5, 3), 3u);
+  EXPECT_EQ(carerules::thread_count(1000, 100000), 256u);
+  EXPECT_GE(carerules::thread_count(0, 100000), 1u);
+  EXPECT_EQ(carerules::thread_count(4, 0), 1u);
+  EXPECT_EQ(carerules::resolve_asof("2024-02-29"), "2024-02-29");
+  EXPECT_EQ(carerules::resolve_asof("").size(), 10u);
+  EXPECT_THROW(carerules::resolve_asof("2023-02-29"), std::invalid_argument);
+  EXPECT_THROW(carerules::resolve_asof("yesterday"), std::invalid_argument);
+}
+
+TEST(batch, results_keep_input_order_whatever_the_threads) {
+  const auto& rs = compiled();
+  std::vector<carerules::batch_record> in;
+  for (int i = 0; i < 300; ++i)
+    in.push_back({R"({"id": "S)" + std::to_string(i) + R"(", "beds": )" + std::to_string(i) + "}",
+                  static_cast<std::uint64_t>(i + 1), 0});
+  for (unsigned threads : {1u, 2u, 7u}) {
+    auto out = rs.evaluate_batch(in, {.asof = "2024-06-01", .threads = threads}, true);
+    ASSERT_EQ(out.size(), in.size());
+    for (int i = 0; i < 300; ++i) {
+      ASSERT_EQ(out[i].reports.size(), 1u);
+      EXPECT_EQ(out[i].reports[0].subject, "S" + std::to_string(i));
+      EXPECT_EQ(out[i].reports[0].hazards[0].status, i > 100 ? "present" : "absent");
+      ASSERT_EQ(out[i].json.size(), 1u);
+      EXPECT_EQ(out[i].json[0], out[i].reports[0].to_json());
+    }
+  }
+}
+
+TEST(batch, unreadable_records_get_a_report_of_their_own_with_their_line) {
+  const auto& rs = compiled();
+  std::vector<carerules::batch_record> in{
+      {"[1,", 3, 0}, {"", 4, 123456}, {R"({"beds": 7})", 5, 0}, {"42", 0, 0}};
+  auto out = rs.evaluate_batch(in, {.asof = "2024-06-01"});
+  ASSERT_EQ(out.size(), 4u);
+  const auto& bad = out[0].reports.at(0);
+  EXPECT_TRUE(bad.unreadable);
+  EXPECT_TRUE(bad.hazards.empty());
+  ASSERT_EQ(bad.errors.size(), 1u);
+  EXPECT_EQ(bad.errors[0].message.rfind("line 3: ", 0), 0u) << bad.errors[0].message;
+  const auto& big = out[1].reports.at(0);
+  EXPECT_TRUE(big.unreadable);
+  EXPECT_NE(big.errors.at(0).message.find("line 4: line of 123456 bytes exceeds the limit "
+                                          "line_bytes"),
+            std::string::npos)
+      << big.errors[0].message;
+  EXPECT_FALSE(out[2].reports.at(0).unreadable);
+  EXPECT_TRUE(out[2].reports.at(0).errors.empty());
+  // Not from a line: no line number in front.
+  EXPECT_TRUE(out[3].reports.at(0).unreadable);
+  EXPECT_NE(out[3].reports.at(0).errors.at(0).message.rfind("line ", 0), 0u);
+}
+
+TEST(batch, a_bad_asof_is_refused_before_any_work) {
+  EXPECT_THROW(compiled().evaluate_batch({{"{}", 1, 0}}, {.asof = "2024-13-01"}),
+               std::invalid_argument);
+}
+
+TEST(batch, jsonl_text_gives_one_line_per_record_and_skips_blank_lines) {
+  const auto& rs = compiled();
+  std::string in =
+      "{\"id\": \"a\", \"beds\": 120}\r\n\n   \n{\"id\": \"b\"}\nnot json\n{\"id\": \"c\"}";
+  std::string out = rs.evaluate_jsonl(in, {.asof = "2024-06-01", .threads = 2});
+  std::vector<std::string> lines;
+  for (std::size_t s = 0, e; (e = out.find('\n', s)) != std::string::npos; s = e + 1)
+    lines.push_back(out.substr(s, e - s));
+  ASSERT_EQ(lines.size(), 4u) << out;
+  EXPECT_NE(lines[0].find(R"("subject":"a")"), std::string::npos);
+  EXPECT_NE(lines[0].find(R"("status":"present")"), std::string::npos);
+  EXPECT_NE(lines[1].find(R"("subject":"b")"), std::string::npos);
+  EXPECT_NE(lines[2].find("line 5: "), std::string::npos) << lines[2];
+  EXPECT_NE(lines[3].find(R"("subject":"c")"), std::string::npos);
+  EXPECT_EQ(rs.evaluate_jsonl("", {.asof = "2024-06-01"}), "");
+}
+
+TEST(batch, columns_follow_the_declarations) {
+  const auto& rs = compiled();
+  std::vector<std::string> names;
+  for (const auto& c : rs.columns()) names.push_back(c.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"subject", "hazard.H1", "score.q", "score.q.s1",
+                                             "grade.risk", "errors"}));
+  auto r = rs.evaluate(R"({"id": 7, "beds": 20})", {.asof = "2024-06-01"});
+  std::vector<std::string> cells;
+  for (const auto& c : rs.columns()) cells.push_back(carerules::report_cell(r, c));
+  EXPECT_EQ(cells, (std::vector<std::string>{"7", "absent", "10", "10", "blue", "0"}));
+  auto u = rs.unreadable_report("broken", "/x", {.asof = "2024-06-01"});
+  EXPECT_TRUE(u.unreadable);
+  EXPECT_EQ(u.asof, "2024-06-01");
+  EXPECT_EQ(u.errors.at(0).path, "/x");
+  EXPECT_EQ(carerules::report_cell(u, rs.columns()[1]), "");
+  EXPECT_EQ(carerules::report_cell(u, rs.columns().back()), "1");
+}
+
+}  // namespace
