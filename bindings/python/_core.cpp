@@ -711,7 +711,8 @@ class json_writer final : public det::fact_sink {
 // section and grade names), made once per ruleset. Only touched with the GIL held.
 class string_cache {
  public:
-  PyObject* get(const std::string& s) {  // a new reference
+  PyObject* get(std::string_view text) {  // a new reference
+    const std::string s(text);            // the words looked up are short: no allocation
     auto it = map_.find(s);
     if (it != map_.end()) {
       Py_INCREF(it->second.ptr());
@@ -806,8 +807,8 @@ PyObject* report_to_py(const cr::report& r, string_cache& c, PyObject* info) {
     put(x, K.id, c.get(h.id));
     put(x, K.title, c.get(h.title));
     put(x, K.category, c.get(h.category));
-    put(x, K.severity, c.get(h.severity));
-    put(x, K.status, c.get(h.status));
+    put(x, K.severity, c.get(cr::to_string(h.severity)));
+    put(x, K.status, c.get(cr::to_string(h.status)));
     put(x, K.cite, opt_str(c, h.cite));
     py::object rect = steal(PyDict_New());
     put(rect.ptr(), K.action, c.get(h.rectify.action));
@@ -823,7 +824,8 @@ PyObject* report_to_py(const cr::report& r, string_cache& c, PyObject* info) {
       put(ev.ptr(), k.ptr(), json_to_py(value));
     }
     put(x, K.evidence, ev.release().ptr());
-    if (h.status == "undetermined") put(x, K.missing, strings_to_py(h.missing, &c));
+    if (h.status == cr::hazard_status::undetermined)
+      put(x, K.missing, strings_to_py(h.missing, &c));
     PyList_SET_ITEM(hazards.ptr(), static_cast<Py_ssize_t>(i), hd.release().ptr());
   }
   put(o, K.hazards, hazards.release().ptr());
@@ -846,9 +848,9 @@ PyObject* report_to_py(const cr::report& r, string_cache& c, PyObject* info) {
       py::object id = steal(PyDict_New());
       put(id.ptr(), K.id, c.get(it.id));
       put(id.ptr(), K.section, opt_str(c, it.section));
-      put(id.ptr(), K.kind, c.get(it.kind));
+      put(id.ptr(), K.kind, c.get(cr::to_string(it.kind)));
       put(id.ptr(), K.points, json_to_py(it.points));
-      put(id.ptr(), K.status, c.get(it.status));
+      put(id.ptr(), K.status, c.get(cr::to_string(it.status)));
       PyList_SET_ITEM(items.ptr(), static_cast<Py_ssize_t>(i), id.release().ptr());
     }
     put(x, K.items, items.release().ptr());
@@ -861,9 +863,10 @@ PyObject* report_to_py(const cr::report& r, string_cache& c, PyObject* info) {
   py::object grades = steal(PyDict_New());
   for (const cr::grade_result& g : r.grades) {
     py::object gd = steal(PyDict_New());
-    put(gd.ptr(), K.value, c.get(g.value));
+    put(gd.ptr(), K.value, c.get(g.value()));
     if (g.because) put(gd.ptr(), K.because, c.get(*g.because));
-    if (g.value == "undetermined") put(gd.ptr(), K.missing, strings_to_py(g.missing, &c));
+    if (g.outcome == cr::grade_outcome::undetermined)
+      put(gd.ptr(), K.missing, strings_to_py(g.missing, &c));
     py::object k = steal(c.get(g.name));
     put(grades.ptr(), k.ptr(), gd.release().ptr());
   }
@@ -1402,13 +1405,13 @@ class core_ruleset {
         } else if (r.unreadable) {
           v = new_none();
         } else if (rc.what == K::hazard) {
-          v = c.get(r.hazards[rc.index].status);
+          v = c.get(cr::to_string(r.hazards[rc.index].status));
         } else if (rc.what == K::score) {
           v = json_to_py(r.scores[rc.index].total);
         } else if (rc.what == K::section) {
           v = json_to_py(r.scores[rc.index].sections[rc.section].second);
         } else {
-          v = c.get(r.grades[rc.index].value);
+          v = c.get(r.grades[rc.index].value());
         }
         append(cols[col].ptr(), v);
       }

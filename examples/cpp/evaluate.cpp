@@ -28,13 +28,13 @@ int main(int argc, char** argv) {
   const carerules::ruleset& rs = compiled.value();
   carerules::report r = rs.evaluate(facts.str(), {.asof = "2024-06-01"});
   for (const auto& h : r.hazards) {
-    if (h.status != "present") continue;
+    if (h.status != carerules::hazard_status::present) continue;
     std::cout << h.id << " " << h.title << " (" << h.cite.value_or("no cite") << ")\n";
     for (const auto& [path, value] : h.evidence)
       std::cout << "  " << path << " = " << value.to_json() << "\n";
     std::cout << "  rectify: " << h.rectify.action << "\n";
   }
-  for (const auto& g : r.grades) std::cout << g.name << ": " << g.value << "\n";
+  for (const auto& g : r.grades) std::cout << g.name << ": " << g.value() << "\n";
   std::cout << r.to_json() << "\n";
   return r.errors.empty() ? 0 : 1;
 }

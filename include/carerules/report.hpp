@@ -5,7 +5,8 @@
 // for identical input.
 //
 //   carerules::report r = rs.evaluate(R"({"id": "FJ-1", "facility": {"beds": 120}})");
-//   for (const auto& h : r.hazards) if (h.status == "present") std::cout << h.id << "\n";
+//   for (const auto& h : r.hazards)
+//     if (h.status == carerules::hazard_status::present) std::cout << h.id << "\n";
 //   std::cout << r.to_json() << "\n";
 #pragma once
 
@@ -35,6 +36,20 @@ struct json_value {
   std::string to_json() const;
 };
 
+// Outcomes are enums; to_string gives the word the report's JSON writes.
+enum class hazard_status : std::uint8_t { absent, present, undetermined, error };
+enum class hazard_severity : std::uint8_t { major, general };
+enum class item_kind : std::uint8_t { item, deduct };
+enum class item_status : std::uint8_t { awarded, not_awarded, undetermined, error };
+// A grade is one of its scale's labels, or one of three outcomes that are not on the scale.
+enum class grade_outcome : std::uint8_t { label, none, undetermined, error };
+
+std::string_view to_string(hazard_status s);    // "present" …
+std::string_view to_string(hazard_severity s);  // "major" | "general"
+std::string_view to_string(item_kind k);        // "item" | "deduct"
+std::string_view to_string(item_status s);      // "awarded" | "not_awarded" …
+std::string_view to_string(grade_outcome g);    // "label" | "none" | "undetermined" | "error"
+
 struct rectification {
   std::string action;  // immediate | deadline | suspend | close
   std::optional<std::int64_t> within_days;
@@ -42,8 +57,9 @@ struct rectification {
 };
 
 struct hazard_result {
-  std::string id, title, category, severity;  // severity: major | general
-  std::string status;                         // present | absent | undetermined | error
+  std::string id, title, category;
+  hazard_severity severity = hazard_severity::major;
+  hazard_status status = hazard_status::absent;
   std::optional<std::string> cite;
   rectification rectify;
   std::optional<std::string> advice;
@@ -54,9 +70,9 @@ struct hazard_result {
 struct item_result {
   std::string id;
   std::optional<std::string> section;
-  std::string kind;    // item | deduct
-  json_value points;   // signed contribution, 0 when not awarded
-  std::string status;  // awarded | not_awarded | undetermined | error
+  item_kind kind = item_kind::item;
+  json_value points;  // signed contribution, 0 when not awarded
+  item_status status = item_status::not_awarded;
 };
 
 struct score_result {
@@ -70,7 +86,12 @@ struct score_result {
 
 struct grade_result {
   std::string name;
-  std::string value;  // label, "none", "undetermined" or "error"
+  grade_outcome outcome = grade_outcome::none;
+  std::string label;  // the scale's label when outcome is grade_outcome::label
+  // What the report writes as "value": the label, or "none", "undetermined", "error".
+  std::string_view value() const {
+    return outcome == grade_outcome::label ? label : to_string(outcome);
+  }
   std::optional<std::string> because;
   std::vector<std::string> missing;  // when undetermined
 };

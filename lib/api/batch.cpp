@@ -62,14 +62,14 @@ std::string report_cell(const report& r, const report_column& c) {
     case report_column::kind::subject:
       return r.subject.value_or("");
     case report_column::kind::hazard:
-      return c.index < r.hazards.size() ? r.hazards[c.index].status : "";
+      return c.index < r.hazards.size() ? std::string(to_string(r.hazards[c.index].status)) : "";
     case report_column::kind::score:
       return c.index < r.scores.size() ? number_cell(r.scores[c.index].total) : "";
     case report_column::kind::section:
       if (c.index >= r.scores.size() || c.section >= r.scores[c.index].sections.size()) return "";
       return number_cell(r.scores[c.index].sections[c.section].second);
     case report_column::kind::grade:
-      return c.index < r.grades.size() ? r.grades[c.index].value : "";
+      return c.index < r.grades.size() ? std::string(r.grades[c.index].value()) : "";
     case report_column::kind::errors:
       return std::to_string(r.errors.size());
   }

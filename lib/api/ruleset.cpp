@@ -174,10 +174,10 @@ test_run ruleset::run_tests() const {
     ev.run();
     report rep = ev.make_report();
     for (std::size_t i = 0; i < rep.hazards.size(); ++i)
-      if (rep.hazards[i].status == "present") hazard_seen[i] = true;
+      if (rep.hazards[i].status == hazard_status::present) hazard_seen[i] = true;
     for (std::size_t i = 0; i < rep.scores.size(); ++i)
       for (std::size_t k = 0; k < rep.scores[i].items.size(); ++k)
-        if (rep.scores[i].items[k].status == "awarded") item_seen[i][k] = true;
+        if (rep.scores[i].items[k].status == item_status::awarded) item_seen[i][k] = true;
     for (std::size_t i = 0; i < p.grades.size(); ++i) {
       const auto& st = ev.state(detail::decl_kind::grade, static_cast<std::uint32_t>(i));
       if (st.status == detail::outcome::known && st.matched_line >= 0)
@@ -187,9 +187,9 @@ test_run ruleset::run_tests() const {
       const auto& st = ev.state(d.kind, d.index);
       switch (d.kind) {
         case detail::decl_kind::hazard:
-          return rep.hazards[d.index].status;
+          return std::string(to_string(rep.hazards[d.index].status));
         case detail::decl_kind::grade:
-          return rep.grades[d.index].value;
+          return std::string(rep.grades[d.index].value());
         case detail::decl_kind::score:
           if (st.status == detail::outcome::error) return "error";
           return rep.scores[d.index].provisional ? "provisional" : "final";
@@ -222,7 +222,7 @@ test_run ruleset::run_tests() const {
           if (!ok && ex.target.kind == detail::decl_kind::score) {
             // a score is in error when one of its items is
             for (const auto& it : rep.scores[ex.target.index].items)
-              if (it.status == "error") ok = true;
+              if (it.status == item_status::error) ok = true;
           }
           break;
         }
@@ -310,7 +310,7 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
         case detail::decl_kind::hazard:
           out += "  uses    hazard " + p.hazards[u.index].id + " (" +
                  (p.hazards[u.index].major ? "major" : "general") +
-                 "): " + rep.hazards[u.index].status + "\n";
+                 "): " + std::string(to_string(rep.hazards[u.index].status)) + "\n";
           break;
         case detail::decl_kind::score:
           out += "  uses    score " + p.scores[u.index].name + " = " +
@@ -318,8 +318,8 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
                  (rep.scores[u.index].provisional ? " (provisional)" : "") + "\n";
           break;
         case detail::decl_kind::grade:
-          out += "  uses    grade " + p.grades[u.index].name + " = " + rep.grades[u.index].value +
-                 "\n";
+          out += "  uses    grade " + p.grades[u.index].name + " = " +
+                 std::string(rep.grades[u.index].value()) + "\n";
           break;
       }
     }
@@ -334,8 +334,8 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
     if (h.cite) out += "  cite    " + *h.cite + "\n";
     out += "  when    " + h.condition_text + "\n";
     trace_lines(ev.state(detail::decl_kind::hazard, static_cast<std::uint32_t>(i)).tr, true);
-    out += "  outcome " + rep.hazards[i].status;
-    if (rep.hazards[i].status == "present") out += " (rectify: " + h.action + ")";
+    out += "  outcome " + std::string(to_string(rep.hazards[i].status));
+    if (rep.hazards[i].status == hazard_status::present) out += " (rectify: " + h.action + ")";
     out += "\n";
     return out;
   }
@@ -345,7 +345,7 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
     out += "grade " + p.grades[i].name + "\n";
     for (const auto& line : p.grades[i].lines) out += "  line    " + line.because + "\n";
     trace_lines(st.tr, true);
-    out += "  outcome " + rep.grades[i].value;
+    out += "  outcome " + std::string(rep.grades[i].value());
     if (rep.grades[i].because) out += "\n  because " + *rep.grades[i].because;
     out += "\n";
     return out;
@@ -371,14 +371,16 @@ std::optional<std::string> ruleset::explain(std::string_view facts_json, std::st
         }
         if (go) ev.eval_traced(it.points, tr, err);
         trace_lines(tr, true);
-        out += "  outcome " + s.items[k].status + ", points " + s.items[k].points.to_json() + "\n";
+        out += "  outcome " + std::string(to_string(s.items[k].status)) + ", points " +
+               s.items[k].points.to_json() + "\n";
         return out;
       }
     }
     if (whole) {
       out += "score " + s.name + "\n";
       for (const auto& it : s.items)
-        out += "  " + it.kind + " " + it.id + ": " + it.status + ", " + it.points.to_json() + "\n";
+        out += "  " + std::string(to_string(it.kind)) + " " + it.id + ": " +
+               std::string(to_string(it.status)) + ", " + it.points.to_json() + "\n";
       for (const auto& [name, v] : s.sections)
         out += "  section " + name + " = " + v.to_json() + "\n";
       out += "  outcome " + s.total.to_json() + (s.provisional ? " (provisional)" : "") + "\n";

@@ -844,28 +844,28 @@ void evaluator::eval_score(std::uint32_t i) {
       value c = boolean(true);
       if (it.when != none_index) c = eval(it.when);
       if (!c.known()) {
-        is.status = "undetermined";
+        is.status = item_status::undetermined;
       } else if (!c.i) {
-        is.status = "not_awarded";
+        is.status = item_status::not_awarded;
       } else {
         value pts = eval(it.points);
         if (!pts.known()) {
-          is.status = "undetermined";
+          is.status = item_status::undetermined;
         } else {
           __int128 v = scaled(pts);
           if (it.deduct) v = -v;
           if (v > INT64_MAX || v < INT64_MIN)
             fail("number overflow in the points of `" + it.id + "`");
-          is.status = "awarded";
+          is.status = item_status::awarded;
           is.points = static_cast<std::int64_t>(v);
         }
       }
     } catch (const eval_fault& f) {
-      is.status = "error";  // the item's fault; the score is provisional (§12)
+      is.status = item_status::error;  // the item's fault; the score is provisional (§12)
       eval_errors_.push_back({"", it.id, f.message});
     }
     cur_ = nullptr;
-    bool open = is.status == "undetermined" || is.status == "error";
+    bool open = is.status == item_status::undetermined || is.status == item_status::error;
     if (it.section >= 0) {
       auto s = static_cast<std::size_t>(it.section);
       if (open) {
@@ -1055,11 +1055,11 @@ report evaluator::make_report() const {
     h.id = hp.id;
     h.title = hp.title;
     h.category = hp.category;
-    h.severity = hp.major ? "major" : "general";
-    h.status = st.status == outcome::error     ? "error"
-               : st.status == outcome::unknown ? "undetermined"
-               : st.v.i                        ? "present"
-                                               : "absent";
+    h.severity = hp.major ? hazard_severity::major : hazard_severity::general;
+    h.status = st.status == outcome::error     ? hazard_status::error
+               : st.status == outcome::unknown ? hazard_status::undetermined
+               : st.v.i                        ? hazard_status::present
+                                               : hazard_status::absent;
     h.cite = hp.cite;
     h.rectify.action = hp.action;
     h.rectify.within_days = hp.within_days;
@@ -1088,7 +1088,7 @@ report evaluator::make_report() const {
       item_result it;
       it.id = ip.id;
       if (ip.section >= 0) it.section = sp.sections[static_cast<std::size_t>(ip.section)].name;
-      it.kind = ip.deduct ? "deduct" : "item";
+      it.kind = ip.deduct ? item_kind::deduct : item_kind::item;
       it.points = decimal_json(ss.items[k].points);
       it.status = ss.items[k].status;
       s.items.push_back(std::move(it));
@@ -1102,16 +1102,17 @@ report evaluator::make_report() const {
     grade_result g;
     g.name = gp.name;
     if (st.status == outcome::error) {
-      g.value = "error";
+      g.outcome = grade_outcome::error;
     } else if (st.status == outcome::unknown) {
-      g.value = "undetermined";
+      g.outcome = grade_outcome::undetermined;
       g.missing = missing_paths(*this, st.tr.missing());
+    } else if (st.matched_line < 0) {
+      g.outcome = grade_outcome::none;
     } else {
-      g.value = st.matched_line >= 0
-                    ? gp.lines[static_cast<std::size_t>(st.matched_line)].label_text
-                    : "none";
-      if (st.matched_line >= 0)
-        g.because = gp.lines[static_cast<std::size_t>(st.matched_line)].because;
+      const grade_line_plan& line = gp.lines[static_cast<std::size_t>(st.matched_line)];
+      g.outcome = line.is_none ? grade_outcome::none : grade_outcome::label;
+      if (!line.is_none) g.label = line.label_text;
+      g.because = line.because;
     }
     r.grades.push_back(std::move(g));
   }

@@ -70,7 +70,7 @@ struct decl_state {
 };
 
 struct item_state {
-  std::string status;       // awarded | not_awarded | undetermined | error
+  item_status status = item_status::not_awarded;
   std::int64_t points = 0;  // scaled, signed
 };
 

@@ -1,4 +1,5 @@
-// Writing reports as JSON, exactly as shared/spec/api.md gives them.
+// Writing reports as JSON, exactly as docs/reference/report.md gives them; the words of the
+// outcome enums.
 #include "carerules/report.hpp"
 
 #include <string>
@@ -6,6 +7,55 @@
 #include "util/decimal.hpp"
 
 namespace carerules {
+
+std::string_view to_string(hazard_status s) {
+  switch (s) {
+    case hazard_status::absent:
+      return "absent";
+    case hazard_status::present:
+      return "present";
+    case hazard_status::undetermined:
+      return "undetermined";
+    case hazard_status::error:
+      return "error";
+  }
+  return "";
+}
+
+std::string_view to_string(hazard_severity s) {
+  return s == hazard_severity::major ? "major" : "general";
+}
+
+std::string_view to_string(item_kind k) { return k == item_kind::item ? "item" : "deduct"; }
+
+std::string_view to_string(item_status s) {
+  switch (s) {
+    case item_status::awarded:
+      return "awarded";
+    case item_status::not_awarded:
+      return "not_awarded";
+    case item_status::undetermined:
+      return "undetermined";
+    case item_status::error:
+      return "error";
+  }
+  return "";
+}
+
+std::string_view to_string(grade_outcome g) {
+  switch (g) {
+    case grade_outcome::label:
+      return "label";
+    case grade_outcome::none:
+      return "none";
+    case grade_outcome::undetermined:
+      return "undetermined";
+    case grade_outcome::error:
+      return "error";
+  }
+  return "";
+}
+
 namespace {
 
 void put_string_impl(std::string& out, std::string_view s) {
@@ -163,10 +213,10 @@ std::string report::to_json() const {
     put_string(o, h.category);
     o += ',';
     put_key(o, "severity");
-    put_string(o, h.severity);
+    put_string(o, to_string(h.severity));
     o += ',';
     put_key(o, "status");
-    put_string(o, h.status);
+    put_string(o, to_string(h.status));
     o += ',';
     put_key(o, "cite");
     put_opt(o, h.cite);
@@ -200,7 +250,7 @@ std::string report::to_json() const {
       put_value(o, h.evidence[k].second);
     }
     o += '}';
-    if (h.status == "undetermined") {
+    if (h.status == hazard_status::undetermined) {
       o += ',';
       put_key(o, "missing");
       put_strings(o, h.missing);
@@ -242,13 +292,13 @@ std::string report::to_json() const {
       put_opt(o, it.section);
       o += ',';
       put_key(o, "kind");
-      put_string(o, it.kind);
+      put_string(o, to_string(it.kind));
       o += ',';
       put_key(o, "points");
       put_value(o, it.points);
       o += ',';
       put_key(o, "status");
-      put_string(o, it.status);
+      put_string(o, to_string(it.status));
       o += '}';
     }
     o += ']';
@@ -268,13 +318,13 @@ std::string report::to_json() const {
     put_key(o, g.name);
     o += '{';
     put_key(o, "value");
-    put_string(o, g.value);
+    put_string(o, g.value());
     if (g.because) {
       o += ',';
       put_key(o, "because");
       put_string(o, *g.because);
     }
-    if (g.value == "undetermined") {
+    if (g.outcome == grade_outcome::undetermined) {
       o += ',';
       put_key(o, "missing");
       put_strings(o, g.missing);

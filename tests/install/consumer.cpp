@@ -20,7 +20,7 @@ ruleset consumer_check {
     return 1;
   }
   auto report = compiled.value().evaluate(R"({"facility": {"beds": 150}})", {.asof = "2024-06-01"});
-  if (report.hazards.size() != 1 || report.hazards[0].status != "present") {
+  if (report.hazards.size() != 1 || report.hazards[0].status != carerules::hazard_status::present) {
     std::cerr << "unexpected report: " << report.to_json() << "\n";
     return 1;
   }

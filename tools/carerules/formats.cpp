@@ -167,18 +167,10 @@ class table_writer final : public report_writer {
     row.push_back(r.subject ? detail::escape_for_display(*r.subject) : "-");
     const bool readable = !r.unreadable;
     if (readable) {
-      std::uint64_t n[4] = {0, 0, 0, 0};
-      for (const auto& h : r.hazards) {
-        if (h.status == "present")
-          ++n[0];
-        else if (h.status == "absent")
-          ++n[1];
-        else if (h.status == "undetermined")
-          ++n[2];
-        else
-          ++n[3];
-      }
-      for (auto c : n) row.push_back(std::to_string(c));
+      batch_summary::status_counts n;
+      for (const auto& h : r.hazards) n.add(h.status);
+      for (auto c : {n.present, n.absent, n.undetermined, n.error})
+        row.push_back(std::to_string(c));
     } else {
       for (int i = 0; i < 4; ++i) row.push_back("-");
     }
@@ -197,7 +189,7 @@ class table_writer final : public report_writer {
       row.push_back(cell);
     }
     for (std::size_t i = 0; i < rs_.grades().size(); ++i)
-      row.push_back(readable ? detail::escape_for_display(r.grades[i].value) : "-");
+      row.push_back(readable ? detail::escape_for_display(r.grades[i].value()) : "-");
     row.push_back(std::to_string(r.errors.size()));
     if (widths_.empty()) {
       pending_.push_back(std::move(row));
@@ -254,15 +246,21 @@ std::unique_ptr<report_writer> make_writer(format f, output& out, const ruleset&
 
 // ---- summary --------------------------------------------------------------------------------
 
-void batch_summary::status_counts::add(std::string_view status) {
-  if (status == "present")
-    ++present;
-  else if (status == "absent")
-    ++absent;
-  else if (status == "undetermined")
-    ++undetermined;
-  else
-    ++error;
+void batch_summary::status_counts::add(hazard_status status) {
+  switch (status) {
+    case hazard_status::present:
+      ++present;
+      break;
+    case hazard_status::absent:
+      ++absent;
+      break;
+    case hazard_status::undetermined:
+      ++undetermined;
+      break;
+    case hazard_status::error:
+      ++error;
+      break;
+  }
 }
 
 batch_summary::batch_summary(const ruleset& rs) {
@@ -294,14 +292,18 @@ void batch_summary::add(const report& r) {
     // error, else undetermined, else absent (so the counts are of records).
     std::vector<int> worst(categories_.size(), 0);  // 0 absent 1 undetermined 2 error 3 present
     for (std::size_t i = 0; i < r.hazards.size(); ++i) {
-      const std::string& st = r.hazards[i].status;
+      const hazard_status st = r.hazards[i].status;
       hazard_counts_[i].add(st);
-      int rank = st == "present" ? 3 : st == "error" ? 2 : st == "undetermined" ? 1 : 0;
+      int rank = st == hazard_status::present        ? 3
+                 : st == hazard_status::error        ? 2
+                 : st == hazard_status::undetermined ? 1
+                                                     : 0;
       auto c = std::find(categories_.begin(), categories_.end(), hazards_[i].second);
       int& w = worst[static_cast<std::size_t>(c - categories_.begin())];
       w = std::max(w, rank);
     }
-    static constexpr std::string_view names[] = {"absent", "undetermined", "error", "present"};
+    static constexpr hazard_status names[] = {hazard_status::absent, hazard_status::undetermined,
+                                              hazard_status::error, hazard_status::present};
     for (std::size_t c = 0; c < worst.size(); ++c)
       category_counts_[c].add(names[static_cast<std::size_t>(worst[c])]);
   }
@@ -309,9 +311,9 @@ void batch_summary::add(const report& r) {
     for (std::size_t i = 0; i < r.grades.size(); ++i) {
       auto& values = grades_[i].values;
       auto it = std::find_if(values.begin(), values.end(),
-                             [&](const auto& v) { return v.first == r.grades[i].value; });
+                             [&](const auto& v) { return v.first == r.grades[i].value(); });
       if (it == values.end())
-        values.emplace_back(r.grades[i].value, 1);
+        values.emplace_back(r.grades[i].value(), 1);
       else
         ++it->second;
     }

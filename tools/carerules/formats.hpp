@@ -49,6 +49,11 @@ std::string aligned_table(const std::vector<std::vector<std::string>>& rows,
 // status, records with errors, records. Memory is bounded by the ruleset, not the batch.
 class batch_summary {
  public:
+  struct status_counts {
+    std::uint64_t present = 0, absent = 0, undetermined = 0, error = 0;
+    void add(hazard_status status);
+  };
+
   explicit batch_summary(const ruleset& rs);
   void add_record() { ++records_; }
   void add(const report& r);
@@ -59,10 +64,6 @@ class batch_summary {
   struct grade_counts {
     std::string name;
     std::vector<std::pair<std::string, std::uint64_t>> values;  // scale order, then others
-  };
-  struct status_counts {
-    std::uint64_t present = 0, absent = 0, undetermined = 0, error = 0;
-    void add(std::string_view status);
   };
   std::vector<grade_counts> grades_;
   std::vector<std::pair<std::string, std::string>> hazards_;  // id, category

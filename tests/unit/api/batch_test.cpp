@@ -80,7 +80,8 @@ TEST(batch, results_keep_input_order_whatever_the_threads) {
     for (int i = 0; i < 300; ++i) {
       ASSERT_EQ(out[i].reports.size(), 1u);
       EXPECT_EQ(out[i].reports[0].subject, "S" + std::to_string(i));
-      EXPECT_EQ(out[i].reports[0].hazards[0].status, i > 100 ? "present" : "absent");
+      EXPECT_EQ(out[i].reports[0].hazards[0].status,
+                i > 100 ? carerules::hazard_status::present : carerules::hazard_status::absent);
       ASSERT_EQ(out[i].json.size(), 1u);
       EXPECT_EQ(out[i].json[0], out[i].reports[0].to_json());
     }

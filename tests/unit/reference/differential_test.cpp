@@ -117,8 +117,9 @@ void compare_record(const carerules::ruleset& rs, const ref::loaded_ruleset& loa
       ++t.decisions;
       const auto& p = prod.hazards[i];
       const auto& m = mine.hazards[i];
-      if (p.id != m.id || p.status != m.status)
-        t.differ(where, "hazard " + m.id, p.id + " " + p.status, m.id + " " + m.status);
+      const std::string ps(carerules::to_string(p.status));
+      if (p.id != m.id || ps != m.status)
+        t.differ(where, "hazard " + m.id, p.id + " " + ps, m.id + " " + m.status);
     }
   }
 
@@ -128,9 +129,9 @@ void compare_record(const carerules::ruleset& rs, const ref::loaded_ruleset& loa
   } else {
     for (std::size_t i = 0; i < mine.grades.size(); ++i) {
       ++t.decisions;
-      if (prod.grades[i].name != mine.grades[i].name ||
-          prod.grades[i].value != mine.grades[i].value)
-        t.differ(where, "grade " + mine.grades[i].name, prod.grades[i].value, mine.grades[i].value);
+      const std::string pv(prod.grades[i].value());
+      if (prod.grades[i].name != mine.grades[i].name || pv != mine.grades[i].value)
+        t.differ(where, "grade " + mine.grades[i].name, pv, mine.grades[i].value);
     }
   }
 
@@ -158,8 +159,9 @@ void compare_record(const carerules::ruleset& rs, const ref::loaded_ruleset& loa
         ++t.decisions;
         const auto& pi = p.items[k];
         const auto& mi = m.items[k];
-        if (pi.status != mi.status || !ref::same_value(from_report(pi.points), mi.points))
-          t.differ(where, s + " item " + mi.id, pi.status + " " + pi.points.to_json(),
+        const std::string ps(carerules::to_string(pi.status));
+        if (ps != mi.status || !ref::same_value(from_report(pi.points), mi.points))
+          t.differ(where, s + " item " + mi.id, ps + " " + pi.points.to_json(),
                    mi.status + " " + ref::describe(mi.points));
       }
     }
