@@ -11,6 +11,7 @@ CARERULES_BUILD_JOBS sets the parallel jobs (default: every core).
 """
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -70,8 +71,18 @@ class CMakeBuild(build_ext):
             print(f"renamed {built[0]} to {os.path.basename(target)} ({suffix})")
 
 
+def project_version() -> str:
+    """The version in CMakeLists.txt's project() call: the one place it is kept."""
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "CMakeLists.txt")) as f:
+        found = re.search(r"project\(carerules VERSION ([0-9.]+)", f.read())
+    if not found:
+        raise RuntimeError("CMakeLists.txt has no project(carerules VERSION X.Y.Z)")
+    return found.group(1)
+
+
 os.makedirs(BUILD_BASE, exist_ok=True)
 setup(
+    version=project_version(),
     packages=["carerules"],
     package_dir={"carerules": "bindings/python/carerules"},
     package_data={"carerules": ["py.typed", "*.pyi"]},

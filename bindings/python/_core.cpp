@@ -37,15 +37,9 @@
 #include <vector>
 
 #include "carerules/carerules.hpp"
-#include "facts/bind.hpp"
-#include "facts/facts.hpp"
-#include "plan/plan.hpp"
-#include "util/date.hpp"
-#include "util/decimal.hpp"
 
 namespace py = pybind11;
 namespace cr = carerules;
-namespace det = carerules::detail;
 
 namespace {
 
@@ -173,6 +167,19 @@ bool frame_missing(PyObject* o) {
   return false;
 }
 
+// "a.b.c" -> {"a", "b", "c"}
+std::vector<std::string> split_dotted(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = s.find('.', start);
+    out.push_back(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  return out;
+}
+
 // What a ruleset reads, as a tree of names built from its record schema (and the subject
 // path). The walker sends the binder only what the tree reaches; an undeclared subtree, which
 // the binder would only skip, is not converted at all unless it holds something the binder
@@ -193,8 +200,9 @@ struct guide {
   };
   std::vector<node> nodes;  // nodes[0]: the record's root
 
-  guide(const det::record_schema& schema, const std::vector<std::string>& subject_path) {
-    build(schema, 0);
+  guide(const std::vector<cr::input_info>& inputs, const std::vector<std::string>& subject_path) {
+    nodes.emplace_back();
+    for (const cr::input_info& in : inputs) add(in.path);
     // The subject is read by the binder wherever it is: keep its path.
     std::uint32_t at = 0;
     for (std::size_t i = 0; i < subject_path.size(); ++i) {
@@ -232,32 +240,32 @@ struct guide {
   }
 
  private:
-  std::uint32_t build(const det::record_schema& s, std::uint32_t schema_node) {
-    const auto id = static_cast<std::uint32_t>(nodes.size());
-    nodes.emplace_back();
-    for (const auto& [name, child] : s.nodes[schema_node].children) {
-      const det::name_node& c = s.nodes[child];
-      edge e;
-      if (c.field >= 0) {
-        const det::field_schema& f = s.fields[static_cast<std::size_t>(c.field)];
-        if (f.is_list && f.of_records && f.element && !f.element->nodes.empty()) {
-          e.kind = edge::records;
-          e.node = build(*f.element, 0);
-        }
-      } else {
-        e.kind = edge::object;
-        e.node = build(s, child);
+  // Adds a declared input's path: "facility.beds", or "residents[].ability" for a field of
+  // the records of a list (the list itself is declared too, as "residents").
+  void add(const std::string& path) {
+    std::uint32_t at = 0;
+    const std::vector<std::string> segs = split_dotted(path);
+    for (std::size_t i = 0; i < segs.size(); ++i) {
+      std::string_view name = segs[i];
+      const bool records = name.size() > 2 && name.substr(name.size() - 2) == "[]";
+      if (records) name.remove_suffix(2);
+      auto it = nodes[at].kids.find(name);
+      if (it == nodes[at].kids.end()) it = nodes[at].kids.emplace(std::string(name), edge{}).first;
+      if (i + 1 == segs.size()) return;      // a field (or a list declared before its fields)
+      if (it->second.kind == edge::field) {  // becomes an object, or a list of records
+        it->second.kind = records ? edge::records : edge::object;
+        it->second.node = static_cast<std::uint32_t>(nodes.size());
+        nodes.emplace_back();  // may move nodes[at]: `it` is not used after this
       }
-      nodes[id].kids.emplace(name, e);
+      at = it->second.node;
     }
-    return id;
   }
 };
 
 // Walks one Python value and sends its events to a sink.
 class walker {
  public:
-  walker(det::fact_sink& sink, const walk_options& options, const guide* g = nullptr)
+  walker(cr::fact_sink& sink, const walk_options& options, const guide* g = nullptr)
       : sink_(sink),
         options_(options),
         guide_(g),
@@ -536,7 +544,7 @@ class walker {
   }
 
   void date(int y, int m, int d) {
-    sink_.date_value(det::days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d)));
+    sink_.date_value(cr::days_from_civil(y, static_cast<unsigned>(m), static_cast<unsigned>(d)));
   }
 
   void other(PyObject* o) {
@@ -609,7 +617,7 @@ class walker {
     return s;
   }
 
-  det::fact_sink& sink_;
+  cr::fact_sink& sink_;
   const walk_options& options_;
   const guide* guide_;
   std::size_t cap_;
@@ -618,7 +626,7 @@ class walker {
 
 // Events -> compact JSON text (for the C++ calls that take text: explain). A faulty value
 // is written as null; a faulty key is left out with its value.
-class json_writer final : public det::fact_sink {
+class json_writer final : public cr::fact_sink {
  public:
   std::string out;
 
@@ -655,8 +663,8 @@ class json_writer final : public det::fact_sink {
   void date_value(std::int64_t days) override {
     if (skipped()) return;
     comma();
-    if (det::date_in_range(days)) {
-      out += '"' + det::format_date(days) + '"';
+    if (auto text = cr::format_date(days)) {
+      out += '"' + *text + '"';
     } else {
       out += "null";
     }
@@ -732,10 +740,10 @@ class string_cache {
 };
 
 PyObject* number_from_scaled(std::int64_t scaled) {
-  if (scaled % det::decimal_scale == 0) {
-    return checked(PyLong_FromLongLong(scaled / det::decimal_scale));
+  if (scaled % cr::json_value::decimal_scale == 0) {
+    return checked(PyLong_FromLongLong(scaled / cr::json_value::decimal_scale));
   }
-  const std::string text = det::format_decimal(scaled);
+  const std::string text = cr::json_value::of_decimal(scaled).to_json();
   double d = 0;
   std::from_chars(text.data(), text.data() + text.size(), d);  // as json.loads reads it
   return checked(PyFloat_FromDouble(d));
@@ -911,18 +919,6 @@ void free_reports(std::vector<std::vector<cr::report>>& reports, unsigned thread
                    [&](std::size_t i) { std::vector<cr::report>().swap(reports[i]); });
 }
 
-std::vector<std::string> split_dotted(const std::string& s) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto dot = s.find('.', start);
-    out.push_back(s.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  return out;
-}
-
 // Options of one call: asof resolved once (so a batch that runs over midnight states one date),
 // a bad asof rejected before any work.
 cr::eval_options make_options(const std::string& asof, const std::string& subject,
@@ -1093,7 +1089,7 @@ class core_ruleset {
       bound.reserve(n);
       for (std::size_t r = first; r < first + n; ++r) {
         bound.push_back(rs_.bind(
-            [&](det::fact_sink& sink) {
+            [&](cr::fact_sink& sink) {
               walker w(sink, wo, &g);
               t.emit(sink, w, 0, r, 0);
             },
@@ -1190,14 +1186,14 @@ class core_ruleset {
   // A record the engine could not read at all, with one error at `pointer`.
   cr::bound_facts unreadable(std::string pointer, std::string message,
                              const cr::eval_options& opts) const {
-    cr::bound_facts b = rs_.bind([&](det::fact_sink& sink) { sink.fault(message); }, opts);
-    for (auto& e : b.get().errors) e.path = pointer;
+    cr::bound_facts b = rs_.bind([&](cr::fact_sink& sink) { sink.fault(message); }, opts);
+    b.prefix_error_paths(pointer);
     return b;
   }
 
   cr::bound_facts bind_dict(PyObject* d, const cr::eval_options& opts) {
     const guide& g = guide_for(opts.subject);
-    return rs_.bind([&](det::fact_sink& sink) { walker(sink, walk_, &g).record(d); }, opts);
+    return rs_.bind([&](cr::fact_sink& sink) { walker(sink, walk_, &g).record(d); }, opts);
   }
 
   PyObject* info_template() {
@@ -1210,7 +1206,7 @@ class core_ruleset {
     auto it = guides_.find(subject);
     if (it == guides_.end()) {
       std::vector<std::string> path = split_dotted(subject.empty() ? std::string("id") : subject);
-      it = guides_.emplace(subject, std::make_shared<guide>(*rs_.program().schema, path)).first;
+      it = guides_.emplace(subject, std::make_shared<guide>(rs_.inputs(), path)).first;
     }
     return *it->second;
   }
@@ -1226,7 +1222,7 @@ class core_ruleset {
     std::string dotted;
     std::string full_pointer, full_dotted;
     for (const auto& seg : path) {
-      det::append_pointer_segment(full_pointer, seg);
+      cr::append_json_pointer(full_pointer, seg);
       full_dotted += (full_dotted.empty() ? "" : ".") + seg;
     }
     // An absent or null PATH is not a list: that record's error, as for JSON text.
@@ -1236,7 +1232,7 @@ class core_ruleset {
     };
     PyObject* cur = d;
     for (std::size_t level = 0; level < path.size(); ++level) {
-      det::append_pointer_segment(pointer, path[level]);
+      cr::append_json_pointer(pointer, path[level]);
       if (level) dotted += '.';
       dotted += path[level];
       PyObject* v = PyDict_GetItemWithError(
@@ -1280,7 +1276,7 @@ class core_ruleset {
           continue;
         }
         cr::bound_facts b = bind_dict(e, opts);
-        for (auto& err : b.get().errors) err.path.insert(0, at);
+        b.prefix_error_paths(at);
         out.push_back(std::move(b));
       }
     }
@@ -1450,7 +1446,7 @@ class core_ruleset {
     }
 
     // The object at `node` for row `r` (`depth`: objects open around it).
-    void emit(det::fact_sink& sink, walker& w, std::size_t node, std::size_t r,
+    void emit(cr::fact_sink& sink, walker& w, std::size_t node, std::size_t r,
               std::size_t depth) const {
       sink.begin_object();
       for (std::size_t k : nodes_[node].kids) {
@@ -1560,7 +1556,7 @@ class core_ruleset {
       return false;
     }
 
-    static void cell(det::fact_sink& sink, walker& w, const column& c, std::size_t r,
+    static void cell(cr::fact_sink& sink, walker& w, const column& c, std::size_t r,
                      std::size_t depth) {
       switch (c.kind) {
         case 'f': {
@@ -1738,8 +1734,10 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "compile_source",
       [](py::bytes text, const std::string& name, const std::vector<std::string>& import_roots,
-         const std::vector<std::pair<std::string, std::string>>& limits) {
-        const cr::compile_options o = make_compile_options(import_roots, limits, name);
+         const std::vector<std::pair<std::string, std::string>>& limits,
+         const std::vector<std::pair<std::string, py::bytes>>& files) {
+        cr::compile_options o = make_compile_options(import_roots, limits, name);
+        for (const auto& [path, bytes] : files) o.files.emplace_back(path, std::string(bytes));
         const std::string source = text;
         cr::compile_result r = [&] {
           py::gil_scoped_release release;
@@ -1750,8 +1748,10 @@ PYBIND11_MODULE(_core, m) {
       py::arg("text"), py::arg("name") = "<input>",
       py::arg("import_roots") = std::vector<std::string>{},
       py::arg("limits") = std::vector<std::pair<std::string, std::string>>{},
-      "Compiles ruleset text (UTF-8 bytes); the first import root stands for its directory.");
+      py::arg("files") = std::vector<std::pair<std::string, py::bytes>>{},
+      "Compiles ruleset text (UTF-8 bytes); the first import root stands for its directory.\n"
+      "files: (canonical path, bytes) pairs read instead of the disk.");
   m.def(
-      "today", [] { return det::format_date(det::today_local()); },
+      "today", [] { return cr::resolve_asof(""); },
       "The host's local date, YYYY-MM-DD (the default asof).");
 }

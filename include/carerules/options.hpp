@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace carerules {
@@ -43,6 +44,10 @@ struct compile_options {
   carerules::limits limits;
   // For compile_source: the name diagnostics and `because` show for the text.
   std::string name = "<input>";
+  // Files held in memory, as (canonical path, bytes): an import that resolves to one of
+  // these paths reads the bytes instead of the disk. A ruleset whose imported files travel
+  // with it (ruleset::source_files(), a Python pickle) compiles where those files are not.
+  std::vector<std::pair<std::string, std::string>> files;
 };
 
 struct eval_options {

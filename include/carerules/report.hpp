@@ -32,7 +32,11 @@ struct json_value {
   std::string s;
   std::vector<json_value> items;
 
+  static constexpr std::int64_t decimal_scale = 1'000'000;
   static json_value of_int(std::int64_t v) { return {kind::integer, false, v, {}, {}}; }
+  static json_value of_decimal(std::int64_t scaled) {
+    return {kind::decimal, false, scaled, {}, {}};
+  }
   std::string to_json() const;
 };
 

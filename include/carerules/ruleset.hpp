@@ -30,18 +30,18 @@
 
 #include "carerules/batch.hpp"
 #include "carerules/diagnostic.hpp"
+#include "carerules/facts.hpp"
 #include "carerules/options.hpp"
 #include "carerules/report.hpp"
+#include "carerules/version.hpp"
 
 namespace carerules {
 
 namespace detail {
 struct program;
 struct record_facts;
-class fact_sink;
+struct access;
 }  // namespace detail
-
-inline constexpr const char* version_string = "0.1.0";
 
 // One declared input, as `rs.inputs` and `carerules schema` show it.
 struct input_info {
@@ -83,10 +83,14 @@ class bound_facts {
   bound_facts(bound_facts&&) noexcept;
   bound_facts& operator=(bound_facts&&) noexcept;
   ~bound_facts();
-  detail::record_facts& get() { return *facts_; }
-  const detail::record_facts& get() const { return *facts_; }
+
+  // Prepends a JSON pointer to the pointer of every error found while binding: for facts
+  // that were one part of a larger document (an element of a list evaluated on its own).
+  void prefix_error_paths(std::string_view pointer);
 
  private:
+  friend class ruleset;
+  friend struct detail::access;
   std::unique_ptr<detail::record_facts> facts_;
 };
 
@@ -172,8 +176,8 @@ class ruleset {
   std::vector<report_column> columns() const;
 
   // Binding separately from evaluating, for callers that produce facts themselves (the
-  // Python module walks dicts): `produce` sends the record's events to the sink.
-  bound_facts bind(const std::function<void(detail::fact_sink&)>& produce,
+  // Python module walks dicts): `produce` sends the record's events to the sink (facts.hpp).
+  bound_facts bind(const std::function<void(fact_sink&)>& produce,
                    const eval_options& options = {}) const;
   bound_facts bind_json(std::string_view facts_json, const eval_options& options = {}) const;
   report evaluate(const bound_facts& facts, const eval_options& options = {}) const;
@@ -183,6 +187,8 @@ class ruleset {
   // `carerules explain`: the declaration's condition, each value it read, and the outcome,
   // as readable text. nullopt when no hazard, item, let, score or grade has that name.
   std::optional<std::string> explain(std::string_view facts_json, std::string_view rule,
+                                     const eval_options& options = {}) const;
+  std::optional<std::string> explain(const bound_facts& facts, std::string_view rule,
                                      const eval_options& options = {}) const;
 
   // The files of the compilation, the top file first, then its imports in first-reached
@@ -201,9 +207,10 @@ class ruleset {
   test_run run_tests() const;
 
   explicit ruleset(std::shared_ptr<const detail::program> program);
-  const detail::program& program() const { return *program_; }
 
  private:
+  friend struct detail::access;
+  const detail::program& program() const { return *program_; }
   std::shared_ptr<const detail::program> program_;
 };
 

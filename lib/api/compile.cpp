@@ -51,6 +51,16 @@ struct loader {
   // Reads a file into the source set; reports at `where` when it cannot.
   std::optional<std::uint32_t> read(const fs::path& path, const std::string& display,
                                     const std::string& canonical, ast::pos where) {
+    for (const auto& [held, text] : options.files)
+      if (held == canonical) {
+        if (text.size() > options.limits.source_bytes) {
+          diags.error(where, "`" + display + "` is larger than the limit of " +
+                                 std::to_string(options.limits.source_bytes) +
+                                 " bytes (limit `source_bytes`)");
+          return std::nullopt;
+        }
+        return add(display, canonical, text);
+      }
     std::error_code ec;
     auto st = fs::status(path, ec);
     if (ec || !fs::exists(st)) {

@@ -66,6 +66,10 @@ bound_facts::bound_facts(bound_facts&&) noexcept = default;
 bound_facts& bound_facts::operator=(bound_facts&&) noexcept = default;
 bound_facts::~bound_facts() = default;
 
+void bound_facts::prefix_error_paths(std::string_view pointer) {
+  for (auto& e : facts_->errors) e.path.insert(0, pointer);
+}
+
 ruleset::ruleset(std::shared_ptr<const detail::program> program) : program_(std::move(program)) {}
 
 const std::string& ruleset::name() const { return program_->info.name; }
@@ -85,11 +89,11 @@ const std::vector<score_info>& ruleset::scores() const { return program_->score_
 const std::vector<grade_info>& ruleset::grades() const { return program_->grade_infos; }
 const std::vector<file_info>& ruleset::files() const { return program_->files; }
 
-bound_facts ruleset::bind(const std::function<void(detail::fact_sink&)>& produce,
+bound_facts ruleset::bind(const std::function<void(fact_sink&)>& produce,
                           const eval_options& options) const {
   bound_facts out;
   auto bo = bind_opts(*program_, options);
-  detail::binder b(*program_->schema, bo, out.get());
+  detail::binder b(*program_->schema, bo, *out.facts_);
   produce(b);
   b.finish();
   return out;
@@ -97,12 +101,12 @@ bound_facts ruleset::bind(const std::function<void(detail::fact_sink&)>& produce
 
 bound_facts ruleset::bind_json(std::string_view facts_json, const eval_options& options) const {
   bound_facts out;
-  detail::bind_json(*program_->schema, facts_json, bind_opts(*program_, options), out.get());
+  detail::bind_json(*program_->schema, facts_json, bind_opts(*program_, options), *out.facts_);
   return out;
 }
 
 report ruleset::evaluate(const bound_facts& facts, const eval_options& options) const {
-  return evaluate_facts(*program_, facts.get(), resolve_asof(options));
+  return evaluate_facts(*program_, *facts.facts_, resolve_asof(options));
 }
 
 report ruleset::evaluate(std::string_view facts_json, const eval_options& options) const {
@@ -146,7 +150,7 @@ std::vector<report> ruleset::evaluate_many(const std::vector<bound_facts>& facts
   std::int64_t asof = resolve_asof(options);
   std::vector<report> out(facts.size());
   parallel_for(facts.size(), options.threads,
-               [&](std::size_t i) { out[i] = evaluate_facts(*program_, facts[i].get(), asof); });
+               [&](std::size_t i) { out[i] = evaluate_facts(*program_, *facts[i].facts_, asof); });
   return out;
 }
 
@@ -284,11 +288,15 @@ test_run ruleset::run_tests() const {
 
 std::optional<std::string> ruleset::explain(std::string_view facts_json, std::string_view rule,
                                             const eval_options& options) const {
+  resolve_asof(options);  // a bad date is refused before binding
+  return explain(bind_json(facts_json, options), rule, options);
+}
+
+std::optional<std::string> ruleset::explain(const bound_facts& bound, std::string_view rule,
+                                            const eval_options& options) const {
   const detail::program& p = *program_;
   std::int64_t asof = resolve_asof(options);
-  detail::record_facts facts;
-  detail::bind_json(*p.schema, facts_json, bind_opts(p, options), facts);
-  detail::evaluator ev(p, facts, asof);
+  detail::evaluator ev(p, *bound.facts_, asof);
   ev.run();  // an unreadable record has every fact absent: the outcome says what is missing
   report rep = ev.make_report();
   std::string out;

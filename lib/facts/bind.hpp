@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "carerules/facts.hpp"
 #include "facts/facts.hpp"
 
 namespace carerules::detail {
@@ -19,24 +20,8 @@ void append_pointer_segment(std::string& out, std::string_view segment);
 // The record error for nesting past the `json_depth` limit.
 std::string depth_message(std::size_t depth);
 
-// Events describing one JSON-like document, in document order.
-class fact_sink {
- public:
-  virtual ~fact_sink() = default;
-  virtual void begin_object() = 0;
-  virtual void key(std::string_view k) = 0;  // the next value's key, in the current object
-  virtual void end_object() = 0;
-  virtual void begin_array() = 0;
-  virtual void end_array() = 0;
-  virtual void string_value(std::string_view s) = 0;       // valid UTF-8 expected
-  virtual void number_value(std::string_view lexeme) = 0;  // JSON number syntax
-  virtual void bool_value(bool b) = 0;
-  virtual void null_value() = 0;
-  virtual void date_value(std::int64_t days) = 0;  // a native date (Python datetime.date)
-  // A fault found by the producer at the current position (invalid UTF-8 in a string...):
-  // recorded at the current pointer; the current value reads as missing.
-  virtual void fault(std::string message) = 0;
-};
+// The producer's side of binding is public (include/carerules/facts.hpp).
+using carerules::fact_sink;
 
 struct bind_options {
   fact_limits limits;

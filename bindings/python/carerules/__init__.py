@@ -33,7 +33,8 @@ from typing import Any, Optional, Union
 
 from . import _core
 
-__version__ = "0.1.0"
+#: The engine's version (one number, kept in CMakeLists.txt).
+__version__ = _core.engine.split(" ", 1)[1]
 #: The engine's name and version as reports state it ("carerules 0.1.0").
 engine = _core.engine
 
@@ -354,13 +355,10 @@ def _restore(origin: dict) -> Ruleset:
     cached = _restored.get(key)
     if cached is not None:
         return cached
+    # The imported files' bytes travel with the pickle and are read from memory, so the
+    # ruleset unpickles where those files are not (another machine, a moved tree).
     result = _core.compile_source(origin["text"], origin["name"], origin["import_roots"],
-                                  origin["limits"])
-    if origin.get("imports") and (not result.ok or
-                                  result.ruleset.digest != origin.get("digest")):
-        # The imported files are not where they were (another machine, a moved tree): lay
-        # the pickled copies out the same way in a temporary folder and compile from there.
-        result = _compile_from_copies(origin)
+                                  origin["limits"], origin.get("imports", []))
     if not result.ok:
         raise CompileError(result.diagnostics, result.rendered)
     rs = Ruleset._make(result, origin)
@@ -371,26 +369,6 @@ def _restore(origin: dict) -> Ruleset:
         _restored.pop(next(iter(_restored)))
     _restored[key] = rs
     return rs
-
-
-def _compile_from_copies(origin: dict):
-    import shutil
-    import tempfile
-    paths = [p for p, _ in origin["imports"]] + list(origin["import_roots"])
-    common = _os.path.commonpath(paths)
-    tmp = tempfile.mkdtemp(prefix="carerules-")
-    try:
-        for path, data in origin["imports"]:
-            dst = _os.path.join(tmp, _os.path.relpath(path, common))
-            _os.makedirs(_os.path.dirname(dst), exist_ok=True)
-            with open(dst, "wb") as f:
-                f.write(data)
-        roots = [_os.path.join(tmp, _os.path.relpath(r, common)) for r in origin["import_roots"]]
-        for r in roots:
-            _os.makedirs(r, exist_ok=True)
-        return _core.compile_source(origin["text"], origin["name"], roots, origin["limits"])
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- rulesets

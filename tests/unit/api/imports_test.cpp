@@ -143,3 +143,33 @@ TEST_F(imports, files_list_each_file_with_its_own_identity) {
 }
 
 }  // namespace
+
+namespace {
+
+// Files held in memory stand in for the disk: the bytes given win over the file (a pickle
+// made before the file changed), and a file that is gone still compiles.
+TEST_F(imports, files_held_in_memory_are_read_instead_of_the_disk) {
+  write("root/c.rules", "input { x : int }\nlet big = x > 2", "gamma");
+  write("root/a.rules", "import \"c.rules\"\nlet y = big", "alpha");
+  auto first = compile("root/a.rules");
+  ASSERT_TRUE(first.ok()) << first.rendered();
+  carerules::compile_options o;
+  o.name = "a.rules";
+  o.import_roots.push_back((dir_ / "root").string());
+  for (const auto& f : first.value().source_files())
+    if (!f.path.empty()) o.files.emplace_back(f.path, f.text);
+  const std::string top = first.value().source_files()[0].text;
+  write("root/c.rules", "input { x : int }\nlet big = x > 200", "gamma");
+  auto held = carerules::compile_source(top, o);
+  ASSERT_TRUE(held.ok()) << held.rendered();
+  EXPECT_EQ(held.value().digest(), first.value().digest());
+  fs::remove(dir_ / "root" / "c.rules");
+  auto gone = carerules::compile_source(top, o);
+  ASSERT_TRUE(gone.ok()) << gone.rendered();
+  EXPECT_EQ(gone.value().digest(), first.value().digest());
+  // Without the held copy, the missing file is a diagnostic.
+  o.files.clear();
+  EXPECT_FALSE(carerules::compile_source(top, o).ok());
+}
+
+}  // namespace

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "../../reference/reference.cpp"  // NOLINT: the reference is a test-only library
+#include "api/access.hpp"
 #include "eval/eval.hpp"
 
 namespace fs = std::filesystem;
@@ -169,9 +170,10 @@ void compare_record(const carerules::ruleset& rs, const ref::loaded_ruleset& loa
 
   // Lets are not in the report: read them from the production evaluator's states.
   carerules::bound_facts bound = rs.bind_json(facts, opts);
-  carerules::detail::evaluator pe(rs.program(), bound.get(), asof);
+  carerules::detail::evaluator pe(carerules::detail::access::program_of(rs),
+                                  carerules::detail::access::facts_of(bound), asof);
   pe.run();
-  const auto& lets = rs.program().lets;
+  const auto& lets = carerules::detail::access::program_of(rs).lets;
   for (const auto& m : mine.lets) {
     std::size_t i = 0;
     while (i < lets.size() && lets[i].name != m.name) ++i;

@@ -1,0 +1,17 @@
+// White-box access to what the public types hide, for the library's own files and its
+// tests (the differential test runs the plan evaluator on a ruleset's program directly).
+#pragma once
+
+#include "carerules/ruleset.hpp"
+#include "facts/facts.hpp"
+#include "plan/plan.hpp"
+
+namespace carerules::detail {
+
+struct access {
+  static const program& program_of(const ruleset& rs) { return rs.program(); }
+  static record_facts& facts_of(bound_facts& b) { return *b.facts_; }
+  static const record_facts& facts_of(const bound_facts& b) { return *b.facts_; }
+};
+
+}  // namespace carerules::detail
