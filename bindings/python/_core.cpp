@@ -624,95 +624,6 @@ class walker {
   std::size_t depth_ = 0;
 };
 
-// Events -> compact JSON text (for the C++ calls that take text: explain). A faulty value
-// is written as null; a faulty key is left out with its value.
-class json_writer final : public cr::fact_sink {
- public:
-  std::string out;
-
-  void begin_object() override { open('{', false); }
-  void key(std::string_view k) override {
-    comma();
-    put_string(k);
-    out += ':';
-    after_key_ = true;
-  }
-  void end_object() override { close('}'); }
-  void begin_array() override { open('[', true); }
-  void end_array() override { close(']'); }
-  void string_value(std::string_view s) override {
-    if (skipped()) return;
-    comma();
-    put_string(s);
-  }
-  void number_value(std::string_view lexeme) override {
-    if (skipped()) return;
-    comma();
-    out += lexeme;
-  }
-  void bool_value(bool b) override {
-    if (skipped()) return;
-    comma();
-    out += b ? "true" : "false";
-  }
-  void null_value() override {
-    if (skipped()) return;
-    comma();
-    out += "null";
-  }
-  void date_value(std::int64_t days) override {
-    if (skipped()) return;
-    comma();
-    if (auto text = cr::format_date(days)) {
-      out += '"' + *text + '"';
-    } else {
-      out += "null";
-    }
-  }
-  void fault(std::string) override {
-    if (!stack_.empty() && !stack_.back().is_array && !after_key_) {
-      skip_ = true;  // a faulty key: the walker sends a null for its value next
-      return;
-    }
-    null_value();
-  }
-
- private:
-  struct level {
-    bool is_array;
-    bool first = true;
-  };
-  bool skipped() {
-    if (!skip_) return false;
-    skip_ = false;
-    return true;
-  }
-  // Before a key or a value: the separator, unless the value follows its key.
-  void comma() {
-    if (after_key_) {
-      after_key_ = false;
-      return;
-    }
-    if (stack_.empty()) return;
-    if (!stack_.back().first) out += ',';
-    stack_.back().first = false;
-  }
-  void open(char c, bool is_array) {
-    comma();
-    out += c;
-    stack_.push_back({is_array});
-  }
-  void close(char c) {
-    out += c;
-    if (!stack_.empty()) stack_.pop_back();
-  }
-  void put_string(std::string_view s) { cr::append_json_string(out, s); }
-
-  std::vector<level> stack_;
-  bool after_key_ = false;
-  bool skip_ = false;
-};
-
 // ============================================================================ report -> dict
 
 // Python strings for the texts that repeat from report to report (ids, titles, statuses,
@@ -1118,26 +1029,17 @@ class core_ruleset {
   std::optional<std::string> explain(py::handle facts, const std::string& rule,
                                      const std::string& asof, const std::string& subject) {
     const cr::eval_options opts = make_options(asof, subject, "", 1);
-    std::string text;
     if (PyDict_Check(facts.ptr())) {
-      json_writer w;
-      walker(w, walk_).value(facts.ptr());
-      text = std::move(w.out);
-    } else if (PyUnicode_Check(facts.ptr()) || PyBytes_Check(facts.ptr())) {
-      text = std::string(text_of(facts.ptr()));
-    } else {
+      cr::bound_facts bound = bind_dict(facts.ptr(), opts);
+      py::gil_scoped_release release;
+      return rs_.explain(bound, rule, opts);
+    }
+    if (!PyUnicode_Check(facts.ptr()) && !PyBytes_Check(facts.ptr()))
       throw py::type_error("facts must be a dict or JSON text (str), got " +
                            type_name(facts.ptr()));
-    }
+    const std::string text(text_of(facts.ptr()));
     py::gil_scoped_release release;
     return rs_.explain(text, rule, opts);
-  }
-
-  // Facts as the JSON text the engine would read (dates as "YYYY-MM-DD").
-  std::string facts_json(py::handle facts) {
-    json_writer w;
-    walker(w, walk_).value(facts.ptr());
-    return std::move(w.out);
   }
 
   std::string json_schema() const { return rs_.json_schema(); }
@@ -1696,8 +1598,6 @@ PYBIND11_MODULE(_core, m) {
       .def("explain", &core_ruleset::explain, py::arg("facts"), py::arg("rule"),
            py::arg("asof") = "", py::arg("subject") = "",
            "The text of `carerules explain`, or None when nothing has that name.")
-      .def("facts_json", &core_ruleset::facts_json, py::arg("facts"),
-           "Facts as the JSON text the engine reads.")
       .def("json_schema", &core_ruleset::json_schema, "The inputs as JSON Schema text.")
       .def("source_files", &core_ruleset::source_files,
            "[(name, canonical path, bytes)] of the compilation, the top file first.")
