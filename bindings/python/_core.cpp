@@ -1289,24 +1289,24 @@ class core_ruleset {
 
   void append_columns(const std::vector<const cr::report*>& reports,
                       std::vector<py::object>& cols) {
-    using K = cr::report_column::kind;
+    using column_kind = cr::report_column::kind;
     string_cache& c = *cache_;
     for (const cr::report* rp : reports) {
       const cr::report& r = *rp;
       for (std::size_t col = 0; col < columns_.size(); ++col) {
         const cr::report_column& rc = columns_[col];
         PyObject* v = nullptr;
-        if (rc.what == K::subject) {
+        if (rc.what == column_kind::subject) {
           v = r.subject ? new_str(*r.subject) : new_none();
-        } else if (rc.what == K::errors) {
+        } else if (rc.what == column_kind::errors) {
           v = PyLong_FromSize_t(r.errors.size());
         } else if (r.unreadable) {
           v = new_none();
-        } else if (rc.what == K::hazard) {
+        } else if (rc.what == column_kind::hazard) {
           v = c.get(cr::to_string(r.hazards[rc.index].status));
-        } else if (rc.what == K::score) {
+        } else if (rc.what == column_kind::score) {
           v = json_to_py(r.scores[rc.index].total);
-        } else if (rc.what == K::section) {
+        } else if (rc.what == column_kind::section) {
           v = json_to_py(r.scores[rc.index].sections[rc.section].second);
         } else {
           v = c.get(r.grades[rc.index].value());

@@ -38,6 +38,7 @@ struct batch_record {
   std::uint64_t line = 0;      // its line in the input, from 1; 0 when it did not come by line
   std::uint64_t oversize = 0;  // non-zero: the line had this many bytes, over the line_bytes
                                // limit, and `text` is empty; the record's report says so
+  bool unended = false;        // oversize, and no end was found after `oversize` bytes
 };
 
 // The answer for one record of a batch: its reports (one, or one per element with `each`)

@@ -122,8 +122,9 @@ std::vector<batch_result> ruleset::evaluate_batch(const std::vector<batch_record
     const std::string where = rec.line ? "line " + std::to_string(rec.line) + ": " : "";
     if (rec.oversize) {
       res.reports.push_back(unreadable_report(
-          where + (rec.line ? "line" : "record") + " of " + std::to_string(rec.oversize) +
-              " bytes exceeds the limit line_bytes (" + std::to_string(line_bytes) + ")",
+          where + (rec.line ? "line" : "record") + " of " + (rec.unended ? "more than " : "") +
+              std::to_string(rec.oversize) + " bytes exceeds the limit line_bytes (" +
+              std::to_string(line_bytes) + ")",
           "", o));
     } else {
       res.reports = evaluate_record(rec.text, o);
@@ -160,9 +161,9 @@ std::string ruleset::evaluate_jsonl(std::string_view jsonl, const eval_options& 
     ++number;
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.size() > line_bytes)
-      chunk.push_back({std::string(), number, line.size()});
+      chunk.push_back({std::string(), number, line.size(), false});
     else if (!blank_line(line))
-      chunk.push_back({std::string(line), number, 0});
+      chunk.push_back({std::string(line), number, 0, false});
     if (chunk.size() >= chunk_records) run();
   }
   run();

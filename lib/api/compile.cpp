@@ -84,7 +84,11 @@ struct loader {
       diags.error(where, "cannot read `" + display + "`");
       return std::nullopt;
     }
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Read no further than the limit: a device or a pipe (/dev/zero) may never end.
+    std::string text;
+    char chunk[1 << 16];
+    while (text.size() <= options.limits.source_bytes && in.read(chunk, sizeof chunk).gcount() > 0)
+      text.append(chunk, static_cast<std::size_t>(in.gcount()));
     if (text.size() > options.limits.source_bytes) {
       diags.error(where, "`" + display + "` is larger than the limit of " +
                              std::to_string(options.limits.source_bytes) +

@@ -192,9 +192,10 @@ int run_eval(const std::vector<std::string>& args) {
   if (whole) {
     summary.add_record();
     std::vector<batch_record> one(1);
-    if (whole->too_large)
+    if (whole->too_large) {
       one[0].oversize = whole->size;
-    else
+      one[0].unended = whole->unended;
+    } else
       one[0].text = std::move(whole->text);
     const auto results = rs.evaluate_batch(one, eo);
     for (const auto& r : results[0].reports) emit(r, nullptr);
@@ -223,7 +224,7 @@ int run_eval(const std::vector<std::string>& args) {
       if (!l.too_long && blank_line(l.text)) continue;
       if (want_summary) summary.add_record();
       bytes += l.text.size();
-      chunk.push_back({std::move(l.text), l.number, l.too_long ? l.size : 0});
+      chunk.push_back({std::move(l.text), l.number, l.too_long ? l.size : 0, l.unended});
       l.text = std::string();
       if (chunk.size() >= chunk_records || bytes >= chunk_bytes || reader.would_block())
         run_chunk();

@@ -52,9 +52,9 @@ int run_explain(const std::vector<std::string>& args) {
     return exit_failed;
   }
   if (w.too_large) {
-    print_error("`" + facts_path + "`: record of " + std::to_string(w.size) +
-                " bytes exceeds the limit line_bytes (" + std::to_string(copts.limits.line_bytes) +
-                ")");
+    print_error("`" + facts_path + "`: record of " + (w.unended ? "more than " : "") +
+                std::to_string(w.size) + " bytes exceeds the limit line_bytes (" +
+                std::to_string(copts.limits.line_bytes) + ")");
     return exit_failed;
   }
   auto text = rs.explain(w.text, *rule, eo);

@@ -11,7 +11,15 @@
 namespace carerules::cli {
 namespace {
 constexpr std::size_t chunk_bytes = 1u << 16;
+
+// Past the limit, the rest of a record is read and dropped (to find where the next one
+// starts, and to say how long it was). A regular file ends; from a stream (a pipe, a device,
+// standard input) at most as many bytes again are dropped: a record longer than that has no
+// end worth waiting for (/dev/zero, a producer that never sends a newline).
+std::uint64_t drain_bound(std::uint64_t max_bytes) {
+  return max_bytes > UINT64_MAX / 2 ? UINT64_MAX : 2 * max_bytes + 1;
 }
+}  // namespace
 
 input_file::~input_file() {
   if (file_ != nullptr && file_ != stdin) std::fclose(file_);
@@ -49,6 +57,8 @@ bool input_file::rewind() {
 
 whole_read read_whole(std::FILE* f, std::uint64_t max_bytes) {
   whole_read r;
+  struct stat st {};
+  const bool stream = ::fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode);
   std::vector<char> buf(chunk_bytes);
   while (true) {
     std::size_t n = std::fread(buf.data(), 1, buf.size(), f);
@@ -62,6 +72,10 @@ whole_read read_whole(std::FILE* f, std::uint64_t max_bytes) {
           r.text.append(buf.data(), n);
         }
       }
+      if (stream && r.size > drain_bound(max_bytes)) {
+        r.unended = true;
+        break;
+      }
     }
     if (n < buf.size()) {
       if (std::ferror(f)) r.error = std::strerror(errno);
@@ -72,7 +86,10 @@ whole_read read_whole(std::FILE* f, std::uint64_t max_bytes) {
 }
 
 line_reader::line_reader(std::FILE* f, std::uint64_t max_bytes)
-    : file_(f), max_(max_bytes), buffer_(chunk_bytes) {}
+    : file_(f), max_(max_bytes), buffer_(chunk_bytes) {
+  struct stat st {};
+  stream_ = ::fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode);
+}
 
 // read(2), not fread: a pipe gives what it has, so a slow producer is answered line by line.
 bool line_reader::fill() {
@@ -88,6 +105,21 @@ bool line_reader::fill() {
       return false;
     }
     end_ = static_cast<std::size_t>(n);
+    if (first_ && stream_) {
+      // JSON text never holds a NUL byte; a stream with one in its first block is binary
+      // (/dev/zero, /dev/urandom), not JSON lines: say so rather than answer an endless
+      // stream of garbage lines with an endless stream of error reports. (A regular file
+      // ends: its lines are reported one by one.)
+      first_ = false;
+      if (const void* nul = std::memchr(buffer_.data(), '\0', end_)) {
+        error_ = "not JSON text: a NUL byte at byte " +
+                 std::to_string(static_cast<const char*>(nul) - buffer_.data() + 1) +
+                 " of the input; reading stopped";
+        eof_ = true;
+        end_ = 0;
+        return false;
+      }
+    }
     return true;
   }
 }
@@ -101,6 +133,7 @@ bool line_reader::would_block() const {
 bool line_reader::next(line& out) {
   out.text.clear();
   out.too_long = false;
+  out.unended = false;
   out.size = 0;
   bool any = false;
   while (true) {
@@ -112,6 +145,17 @@ bool line_reader::next(line& out) {
     const std::size_t take =
         nl != nullptr ? static_cast<std::size_t>(static_cast<const char*>(nl) - start) : avail;
     out.size += take;
+    if (stream_ && out.size > drain_bound(max_)) {  // no end in sight: give up the line and
+      out.too_long = true;                          // the rest of the input
+      out.unended = true;
+      std::string().swap(out.text);
+      pos_ = end_ = 0;
+      eof_ = true;
+      error_ = "line " + std::to_string(number_ + 1) + " has no end within " +
+               std::to_string(out.size) + " bytes (limit line_bytes " + std::to_string(max_) +
+               "); reading stopped";
+      break;
+    }
     if (!out.too_long) {
       if (out.size > max_ + 1) {  // +1: a CR of a CRLF end is not part of the line
         out.too_long = true;

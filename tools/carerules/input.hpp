@@ -33,17 +33,23 @@ class input_file {
 };
 
 // The whole content of a source, up to `max_bytes`. When the content is longer, `text` is
-// empty, `too_large` is set and `size` counts every byte (read and dropped).
+// empty, `too_large` is set and `size` counts every byte read and dropped; from a stream,
+// reading stops (`unended`) once twice the limit has gone by, so an endless source takes
+// bounded time.
 struct whole_read {
   std::string text;
   bool too_large = false;
+  bool unended = false;
   std::uint64_t size = 0;
   std::string error;  // a read error (strerror), empty on success
 };
 whole_read read_whole(std::FILE* f, std::uint64_t max_bytes);
 
 // Reads lines (LF or CRLF) of at most `max_bytes` bytes each. A longer line is consumed and
-// dropped, with its length reported, in bounded memory.
+// dropped, with its length reported, in bounded memory. From a stream (not a regular file),
+// a line still without an end after twice the limit is given up (`unended`) and so is the
+// rest of the input (error() says why).
+// A stream whose first block holds a NUL byte is binary, not JSON lines: nothing is read.
 class line_reader {
  public:
   line_reader(std::FILE* f, std::uint64_t max_bytes);
@@ -51,7 +57,8 @@ class line_reader {
   struct line {
     std::string text;  // without the line end; empty when too_long
     bool too_long = false;
-    std::uint64_t size = 0;    // bytes of the line without its end
+    bool unended = false;      // too_long, and no end was found: reading stopped
+    std::uint64_t size = 0;    // bytes of the line without its end (read so far if unended)
     std::uint64_t number = 0;  // 1-based
   };
   // Reads the next line into `out`. Returns false at the end of input or on a read error
@@ -70,6 +77,8 @@ class line_reader {
   std::vector<char> buffer_;
   std::size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
+  bool first_ = true;
+  bool stream_ = true;  // not a regular file: an over-long line may never end
   std::uint64_t number_ = 0;
   std::string error_;
 };

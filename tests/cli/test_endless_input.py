@@ -1,0 +1,96 @@
+"""Endless and binary inputs: every read stops at its limit, in bounded time, with an error
+that names the limit, and every record read before the stop keeps its report.
+
+Each command runs under a timeout: a hang fails the test instead of stalling the suite.
+"""
+
+import json
+import os
+import pathlib
+import subprocess
+import threading
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = os.environ.get("CARERULES_BIN", str(ROOT / "build" / "bin" / "carerules"))
+ASOF = "2024-06-01"
+BUNDLE = str(ROOT / "rulesets" / "institution.rules")
+
+
+def run(*args, timeout=60):
+    return subprocess.run([BIN, *map(str, args)], capture_output=True, timeout=timeout)
+
+
+@pytest.mark.parametrize("command", [["check"], ["schema"], ["test"]])
+def test_a_ruleset_from_dev_zero_stops_at_source_bytes(command):
+    p = run(*command, "/dev/zero", "--limit", "source_bytes=100000")
+    assert p.returncode == 1
+    assert b"source_bytes" in p.stderr
+
+
+def test_eval_with_rules_from_dev_zero_stops_at_source_bytes():
+    p = run("eval", "-r", "/dev/zero", ROOT / "examples" / "data" / "institutions.jsonl")
+    assert p.returncode == 1
+    assert b"source_bytes" in p.stderr
+    assert p.stdout == b""
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_binary_facts_are_refused_at_once(device):
+    p = run("eval", "-r", BUNDLE, device, "--asof", ASOF, timeout=30)
+    assert p.returncode == 1
+    assert b"not JSON text: a NUL byte" in p.stderr
+    assert json.loads(p.stdout) == []
+
+
+def test_one_record_from_dev_zero_stops_at_twice_line_bytes():
+    p = run("eval", "-r", BUNDLE, "/dev/zero", "--input", "json", "--asof", ASOF,
+            "--limit", "line_bytes=100000")
+    assert p.returncode == 1
+    rep = json.loads(p.stdout)
+    assert rep["subject"] is None and rep["hazards"] == []
+    message = rep["errors"][0]["message"]
+    assert "more than" in message and "line_bytes (100000)" in message
+
+
+def test_a_fifo_that_never_sends_a_newline_is_cut_off(tmp_path):
+    fifo = tmp_path / "facts.fifo"
+    os.mkfifo(fifo)
+    record = json.dumps({"id": "first", "facility": {"beds": 10}}).encode() + b"\n"
+
+    def produce():
+        # One good record, then bytes without end until the reader goes away.
+        try:
+            with open(fifo, "wb") as f:
+                f.write(record)
+                chunk = b"x" * 65536
+                for _ in range(100000):  # 6.5 GB at most: far past the bound below
+                    f.write(chunk)
+        except (BrokenPipeError, OSError):
+            pass
+
+    writer = threading.Thread(target=produce, daemon=True)
+    writer.start()
+    p = run("eval", "-r", BUNDLE, fifo, "--format", "jsonl", "--asof", ASOF,
+            "--limit", "line_bytes=1000000", timeout=60)
+    writer.join(timeout=30)
+    assert p.returncode == 1
+    lines = p.stdout.decode().splitlines()
+    assert len(lines) == 2
+    assert json.loads(lines[0])["subject"] == "first"
+    cut = json.loads(lines[1])
+    assert "line 2: line of more than" in cut["errors"][0]["message"]
+    assert b"has no end" in p.stderr and b"line_bytes 1000000" in p.stderr
+
+
+def test_a_long_line_that_ends_is_one_record_error_and_the_batch_goes_on(tmp_path):
+    facts = tmp_path / "f.jsonl"
+    long_line = json.dumps({"id": "big", "pad": "y" * 5000})
+    facts.write_text(long_line + "\n" + json.dumps({"id": "after"}) + "\n")
+    p = run("eval", "-r", BUNDLE, facts, "--format", "jsonl", "--asof", ASOF,
+            "--limit", "line_bytes=1000")
+    assert p.returncode == 1
+    reps = [json.loads(x) for x in p.stdout.decode().splitlines()]
+    assert [r["subject"] for r in reps] == [None, "after"]
+    assert "line 1: line of 50" in reps[0]["errors"][0]["message"]
