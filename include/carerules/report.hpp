@@ -1,6 +1,6 @@
 // The report of one evaluation: what was found for one subject, and why.
 //
-// A report is plain data. `to_json()` writes it exactly as shared/spec/api.md gives it:
+// A report is plain data. `to_json()` writes it exactly as docs/reference/report.md gives it:
 // compact, fields in a fixed order, arrays in declaration order, CJK as is, byte-identical
 // for identical input.
 //

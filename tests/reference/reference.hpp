@@ -1,12 +1,12 @@
 // A reference evaluator for the differential check (house style: "a small tree-walking
 // reference evaluator in tests/ that must agree with the plan evaluator").
 //
-// Written from shared/spec/language.md alone: it walks the parsed AST directly, reads facts
-// from a boost::json DOM by path at the moment an expression asks for them, and evaluates
-// declarations lazily with memoisation (so no dependency order is needed). It shares only the
-// parser with the production engine; the checker, the plan, the binder and the evaluation
-// loop are not used. It is meant to be obviously right rather than fast: values carry their
-// own type and every operation decides what to do from the operands it was given.
+// Written from the language specification alone (docs/reference/language.md): it walks the parsed
+// AST directly, reads facts from a boost::json DOM by path at the moment an expression asks for
+// them, and evaluates declarations lazily with memoisation (so no dependency order is needed). It
+// shares only the parser with the production engine; the checker, the plan, the binder and the
+// evaluation loop are not used. It is meant to be obviously right rather than fast: values carry
+// their own type and every operation decides what to do from the operands it was given.
 //
 // It computes outcomes only (statuses and values); evidence and `missing` are not modelled.
 #pragma once

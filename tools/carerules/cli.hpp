@@ -1,7 +1,7 @@
 // Shared pieces of the `carerules` command-line tool: argument parsing, the options every
 // command takes, checked output, and the entry point of each command.
 //
-// Exit codes (shared/spec/api.md): 0 every record was evaluated, 1 a record has errors, a
+// Exit codes (docs/reference/cli.md): 0 every record was evaluated, 1 a record has errors, a
 // ruleset does not compile or an input cannot be read or the output cannot be written,
 // 2 usage. A usage mistake is thrown as `usage_error` and turned into exit 2 by main().
 #pragma once
