@@ -11,6 +11,7 @@ packages=(
   pybind11-dev python3-pybind11
   python3-pytest python3-pandas python3-numpy
   clang libclang-rt-14-dev clang-format
+  pkgconf default-jdk-headless libjna-java golang-go
 )
 
 missing=()

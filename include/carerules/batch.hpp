@@ -26,6 +26,9 @@
 
 #include "carerules/report.hpp"
 
+// Exported from the shared library (compiled with hidden visibility).
+#pragma GCC visibility push(default)
+
 namespace carerules {
 
 // Calls f(0) … f(n-1) on thread_count(threads, n) threads. When a call throws, no further
@@ -69,3 +72,4 @@ bool blank_line(std::string_view text);
 std::string report_cell(const report& r, const report_column& column);
 
 }  // namespace carerules
+#pragma GCC visibility pop

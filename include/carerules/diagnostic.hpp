@@ -5,6 +5,9 @@
 
 #include <string>
 
+// Exported from the shared library (compiled with hidden visibility).
+#pragma GCC visibility push(default)
+
 namespace carerules {
 
 struct diagnostic {
@@ -18,3 +21,4 @@ struct diagnostic {
 };
 
 }  // namespace carerules
+#pragma GCC visibility pop

@@ -24,6 +24,9 @@
 #include <string>
 #include <string_view>
 
+// Exported from the shared library (compiled with hidden visibility).
+#pragma GCC visibility push(default)
+
 namespace carerules {
 
 // Events describing one JSON-like document, in document order.
@@ -56,3 +59,4 @@ std::optional<std::string> format_date(std::int64_t days);
 void append_json_pointer(std::string& pointer, std::string_view key);
 
 }  // namespace carerules
+#pragma GCC visibility pop

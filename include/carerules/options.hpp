@@ -14,6 +14,9 @@
 #include <utility>
 #include <vector>
 
+// Exported from the shared library (compiled with hidden visibility).
+#pragma GCC visibility push(default)
+
 namespace carerules {
 
 // Every limit of language.md §11, with its default. Hitting a ruleset limit is a diagnostic;
@@ -68,3 +71,4 @@ std::string resolve_asof(std::string_view asof);
 unsigned thread_count(unsigned requested, std::size_t work);
 
 }  // namespace carerules
+#pragma GCC visibility pop

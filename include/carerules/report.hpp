@@ -17,6 +17,9 @@
 #include <utility>
 #include <vector>
 
+// Exported from the shared library (compiled with hidden visibility).
+#pragma GCC visibility push(default)
+
 namespace carerules {
 
 // Appends `s` to `out` as a JSON string literal: quotes, backslashes and control characters
@@ -129,3 +132,4 @@ struct report {
 };
 
 }  // namespace carerules
+#pragma GCC visibility pop

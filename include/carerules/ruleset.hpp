@@ -35,6 +35,9 @@
 #include "carerules/report.hpp"
 #include "carerules/version.hpp"
 
+// Exported from the shared library (compiled with hidden visibility).
+#pragma GCC visibility push(default)
+
 namespace carerules {
 
 namespace detail {
@@ -206,10 +209,10 @@ class ruleset {
   // Runs the ruleset's own `test` blocks (not those of its imports).
   test_run run_tests() const;
 
-  explicit ruleset(std::shared_ptr<const detail::program> program);
-
+  // Rulesets come from compile_file and compile_source; copies share the compiled program.
  private:
   friend struct detail::access;
+  [[gnu::visibility("hidden")]] explicit ruleset(std::shared_ptr<const detail::program> program);
   const detail::program& program() const { return *program_; }
   std::shared_ptr<const detail::program> program_;
 };
@@ -249,3 +252,4 @@ class compile_result {
                                             const compile_options& options = {});
 
 }  // namespace carerules
+#pragma GCC visibility pop

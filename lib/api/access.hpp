@@ -2,6 +2,9 @@
 // tests (the differential test runs the plan evaluator on a ruleset's program directly).
 #pragma once
 
+#include <memory>
+#include <utility>
+
 #include "carerules/ruleset.hpp"
 #include "facts/facts.hpp"
 #include "plan/plan.hpp"
@@ -9,6 +12,7 @@
 namespace carerules::detail {
 
 struct access {
+  static ruleset make_ruleset(std::shared_ptr<const program> p) { return ruleset(std::move(p)); }
   static const program& program_of(const ruleset& rs) { return rs.program(); }
   static record_facts& facts_of(bound_facts& b) { return *b.facts_; }
   static const record_facts& facts_of(const bound_facts& b) { return *b.facts_; }

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "api/access.hpp"
 #include "ast/source.hpp"
 #include "carerules/ruleset.hpp"
 #include "check/check.hpp"
@@ -205,7 +206,7 @@ struct loader {
       out.push_back(std::move(x));
     }
     std::optional<ruleset> rs;
-    if (prog && !diags.has_errors()) rs.emplace(std::move(prog));
+    if (prog && !diags.has_errors()) rs = detail::access::make_ruleset(std::move(prog));
     return compile_result(std::move(rs), std::move(out), diags.error_count(), diags.dropped());
   }
 };
