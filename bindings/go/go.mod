@@ -1,0 +1,3 @@
+module carerules.org/carerules
+
+go 1.19

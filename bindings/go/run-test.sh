@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs the Go binding's tests against the freshly built libcarerules.so.0, offline: no
+# module is downloaded (the package has no dependencies), caches live in the build tree.
+# Usage: run-test.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+src=$1
+build=$2
+export GOPROXY=off GOFLAGS=-mod=mod GOTOOLCHAIN=local GO111MODULE=on
+export GOCACHE="$build/go/cache" GOPATH="$build/go/path"
+export CGO_CFLAGS="-I$src/include"
+export CGO_LDFLAGS="-L$build/lib -Wl,-rpath,$build/lib"
+export CARERULES_SOURCE_DIR="$src" CARERULES_BIN="$build/bin/carerules"
+cd "$src/bindings/go"
+go test -count=1 -v ./... 2>&1 | tail -n 20

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Builds the Java binding and its test with javac and runs the test against the freshly built
+# libcarerules.so.0. Usage: run-test.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+src=$1
+build=$2
+out="$build/java"
+jna=/usr/share/java/jna.jar
+rm -rf "$out" && mkdir -p "$out"
+javac -d "$out" -cp "$jna" "$src"/bindings/java/src/org/carerules/*.java "$src"/bindings/java/test/RulesetTest.java
+java -Djna.library.path="$build/lib" -cp "$out:$jna" RulesetTest "$src" "$build/bin/carerules"

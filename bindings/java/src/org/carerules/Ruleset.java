@@ -1,0 +1,151 @@
+package org.carerules;
+
+import com.sun.jna.Pointer;
+import com.sun.jna.ptr.PointerByReference;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A compiled carerules ruleset, called in-process through libcarerules.so.0.
+ *
+ * <pre>
+ * try (Ruleset rs = Ruleset.compileFile("rulesets/institution.rules", null)) {
+ *   String report = rs.evaluate(factsJson, "{\"asof\": \"2024-06-01\"}");
+ * }
+ * </pre>
+ *
+ * <p>Immutable and safe to share between threads; close it (or use try-with-resources) when
+ * no thread needs it any more. The library is found through JNA's usual search
+ * (jna.library.path, LD_LIBRARY_PATH, the system's library directories).
+ */
+public final class Ruleset implements AutoCloseable {
+  static final Native C = com.sun.jna.Native.load("carerules", Native.class);
+
+  private static final int OK = 0;
+  private static final int COMPILE_ERROR = 1;
+
+  private Pointer handle;
+
+  private Ruleset(Pointer handle) {
+    this.handle = handle;
+  }
+
+  /** "carerules X.Y.Z" */
+  public static String engineVersion() {
+    return C.cr_engine_version();
+  }
+
+  /**
+   * Compiles a ruleset file and its imports. optionsJson may be null, or
+   * {"import_roots": [...], "limits": {...}}.
+   *
+   * @throws CompileException when the ruleset does not compile
+   * @throws CarerulesException for a missing file or bad options
+   */
+  public static Ruleset compileFile(String path, String optionsJson) {
+    PointerByReference out = new PointerByReference();
+    PointerByReference diags = new PointerByReference();
+    int status = C.cr_compile_file(path, optionsJson, out, diags);
+    return made(status, out, diags);
+  }
+
+  /** Compiles ruleset text held in memory; `name` is what diagnostics show. */
+  public static Ruleset compileText(String text, String name, String optionsJson) {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    PointerByReference out = new PointerByReference();
+    PointerByReference diags = new PointerByReference();
+    int status = C.cr_compile_text(bytes, bytes.length, name, optionsJson, out, diags);
+    return made(status, out, diags);
+  }
+
+  private static Ruleset made(int status, PointerByReference out, PointerByReference diags) {
+    String text = take(diags.getValue());
+    if (status == OK) return new Ruleset(out.getValue());
+    throw failure(status, text);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static CarerulesException failure(int status, String text) {
+    Map<String, Object> o = (Map<String, Object>) Json.parse(text);
+    String message = o.get("message") == null ? "" : (String) o.get("message");
+    if (status == COMPILE_ERROR) {
+      List<CompileException.Diagnostic> list = new ArrayList<>();
+      for (Object d : (List<Object>) o.get("diagnostics")) {
+        Map<String, Object> m = (Map<String, Object>) d;
+        list.add(new CompileException.Diagnostic((String) m.get("file"),
+            ((Long) m.get("line")).intValue(), ((Long) m.get("column")).intValue(),
+            (String) m.get("severity"), (String) m.get("message")));
+      }
+      return new CompileException(message, list);
+    }
+    return new CarerulesException((String) o.get("status"), message);
+  }
+
+  /** Reads and frees a string the library returned. */
+  private static String take(Pointer p) {
+    if (p == null) return null;
+    try {
+      return p.getString(0, "UTF-8");
+    } finally {
+      C.cr_string_free(p);
+    }
+  }
+
+  private Pointer open() {
+    Pointer h = handle;
+    if (h == null) throw new IllegalStateException("the ruleset is closed");
+    return h;
+  }
+
+  /**
+   * Evaluates one record (JSON text) and returns its report as JSON text. optionsJson may be
+   * null, or {"asof": "YYYY-MM-DD", "subject": "path", "each": "path"}. Facts that are not
+   * valid JSON give a report whose "errors" say so.
+   */
+  public String evaluate(String factsJson, String optionsJson) {
+    byte[] bytes = factsJson.getBytes(StandardCharsets.UTF_8);
+    PointerByReference out = new PointerByReference();
+    int status = C.cr_evaluate(open(), bytes, bytes.length, optionsJson, out);
+    String text = take(out.getValue());
+    if (status != OK) throw failure(status, text);
+    return text;
+  }
+
+  /** JSON lines in, one report line per non-blank input line out, in order. */
+  public String evaluateBatch(String jsonl, String optionsJson) {
+    byte[] bytes = jsonl.getBytes(StandardCharsets.UTF_8);
+    PointerByReference out = new PointerByReference();
+    int status = C.cr_evaluate_batch(open(), bytes, bytes.length, optionsJson, out);
+    String text = take(out.getValue());
+    if (status != OK) throw failure(status, text);
+    return text;
+  }
+
+  /** name, version, digest, files (each with its own name, version and digest), inputs... */
+  public String info() {
+    PointerByReference out = new PointerByReference();
+    int status = C.cr_ruleset_info(open(), out);
+    String text = take(out.getValue());
+    if (status != OK) throw failure(status, text);
+    return text;
+  }
+
+  /** The inputs as a JSON Schema (draft 2020-12) document. */
+  public String schema() {
+    PointerByReference out = new PointerByReference();
+    int status = C.cr_schema(open(), out);
+    String text = take(out.getValue());
+    if (status != OK) throw failure(status, text);
+    return text;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (handle != null) {
+      C.cr_ruleset_free(handle);
+      handle = null;
+    }
+  }
+}
