@@ -1,32 +1,40 @@
 package org.carerules;
 
-import com.sun.jna.Library;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
 
-/** The C ABI (include/carerules/c_api.h) as JNA sees it. Internal: use {@link Ruleset}. */
-interface Native extends Library {
-  int cr_abi_version();
+/**
+ * The C ABI (include/carerules/c_api.h) bound with JNA's direct mapping, which calls the
+ * native functions without the reflection of an interface proxy. Internal: use {@link Ruleset}.
+ */
+final class Native {
+  static {
+    com.sun.jna.Native.register("carerules");
+  }
 
-  String cr_engine_version();
+  private Native() {}
 
-  int cr_compile_file(String path, String optionsJson, PointerByReference out,
-                      PointerByReference diagnosticsJson);
+  static native int cr_abi_version();
 
-  int cr_compile_text(byte[] text, long len, String name, String optionsJson,
-                      PointerByReference out, PointerByReference diagnosticsJson);
+  static native String cr_engine_version();
 
-  int cr_evaluate(Pointer rs, byte[] factsJson, long len, String optionsJson,
-                  PointerByReference reportJson);
+  static native int cr_compile_file(String path, String optionsJson, PointerByReference out,
+                                    PointerByReference diagnosticsJson);
 
-  int cr_evaluate_batch(Pointer rs, byte[] jsonl, long len, String optionsJson,
-                        PointerByReference reportsJsonl);
+  static native int cr_compile_text(byte[] text, long len, String name, String optionsJson,
+                                    PointerByReference out, PointerByReference diagnosticsJson);
 
-  int cr_ruleset_info(Pointer rs, PointerByReference infoJson);
+  static native int cr_evaluate(Pointer rs, byte[] factsJson, long len, byte[] optionsJson,
+                                PointerByReference reportJson);
 
-  int cr_schema(Pointer rs, PointerByReference schemaJson);
+  static native int cr_evaluate_batch(Pointer rs, byte[] jsonl, long len, byte[] optionsJson,
+                                      PointerByReference reportsJsonl);
 
-  void cr_ruleset_free(Pointer rs);
+  static native int cr_ruleset_info(Pointer rs, PointerByReference infoJson);
 
-  void cr_string_free(Pointer s);
+  static native int cr_schema(Pointer rs, PointerByReference schemaJson);
+
+  static native void cr_ruleset_free(Pointer rs);
+
+  static native void cr_string_free(Pointer s);
 }

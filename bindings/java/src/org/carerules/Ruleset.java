@@ -21,12 +21,15 @@ import java.util.Map;
  * (jna.library.path, LD_LIBRARY_PATH, the system's library directories).
  */
 public final class Ruleset implements AutoCloseable {
-  static final Native C = com.sun.jna.Native.load("carerules", Native.class);
-
   private static final int OK = 0;
   private static final int COMPILE_ERROR = 1;
 
   private Pointer handle;
+
+  // One out-parameter per thread: a PointerByReference is native memory, too dear to make
+  // for every call.
+  private static final ThreadLocal<PointerByReference> OUT =
+      ThreadLocal.withInitial(PointerByReference::new);
 
   private Ruleset(Pointer handle) {
     this.handle = handle;
@@ -34,7 +37,7 @@ public final class Ruleset implements AutoCloseable {
 
   /** "carerules X.Y.Z" */
   public static String engineVersion() {
-    return C.cr_engine_version();
+    return Native.cr_engine_version();
   }
 
   /**
@@ -47,7 +50,7 @@ public final class Ruleset implements AutoCloseable {
   public static Ruleset compileFile(String path, String optionsJson) {
     PointerByReference out = new PointerByReference();
     PointerByReference diags = new PointerByReference();
-    int status = C.cr_compile_file(path, optionsJson, out, diags);
+    int status = Native.cr_compile_file(path, optionsJson, out, diags);
     return made(status, out, diags);
   }
 
@@ -56,7 +59,7 @@ public final class Ruleset implements AutoCloseable {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     PointerByReference out = new PointerByReference();
     PointerByReference diags = new PointerByReference();
-    int status = C.cr_compile_text(bytes, bytes.length, name, optionsJson, out, diags);
+    int status = Native.cr_compile_text(bytes, bytes.length, name, optionsJson, out, diags);
     return made(status, out, diags);
   }
 
@@ -83,13 +86,22 @@ public final class Ruleset implements AutoCloseable {
     return new CarerulesException((String) o.get("status"), message);
   }
 
+  /** NUL-terminated UTF-8 for a `const char*` argument; null stays null. */
+  private static byte[] cString(String s) {
+    if (s == null) return null;
+    byte[] b = s.getBytes(StandardCharsets.UTF_8);
+    byte[] z = new byte[b.length + 1];
+    System.arraycopy(b, 0, z, 0, b.length);
+    return z;
+  }
+
   /** Reads and frees a string the library returned. */
   private static String take(Pointer p) {
     if (p == null) return null;
     try {
       return p.getString(0, "UTF-8");
     } finally {
-      C.cr_string_free(p);
+      Native.cr_string_free(p);
     }
   }
 
@@ -106,8 +118,8 @@ public final class Ruleset implements AutoCloseable {
    */
   public String evaluate(String factsJson, String optionsJson) {
     byte[] bytes = factsJson.getBytes(StandardCharsets.UTF_8);
-    PointerByReference out = new PointerByReference();
-    int status = C.cr_evaluate(open(), bytes, bytes.length, optionsJson, out);
+    PointerByReference out = OUT.get();
+    int status = Native.cr_evaluate(open(), bytes, bytes.length, cString(optionsJson), out);
     String text = take(out.getValue());
     if (status != OK) throw failure(status, text);
     return text;
@@ -116,8 +128,8 @@ public final class Ruleset implements AutoCloseable {
   /** JSON lines in, one report line per non-blank input line out, in order. */
   public String evaluateBatch(String jsonl, String optionsJson) {
     byte[] bytes = jsonl.getBytes(StandardCharsets.UTF_8);
-    PointerByReference out = new PointerByReference();
-    int status = C.cr_evaluate_batch(open(), bytes, bytes.length, optionsJson, out);
+    PointerByReference out = OUT.get();
+    int status = Native.cr_evaluate_batch(open(), bytes, bytes.length, cString(optionsJson), out);
     String text = take(out.getValue());
     if (status != OK) throw failure(status, text);
     return text;
@@ -126,7 +138,7 @@ public final class Ruleset implements AutoCloseable {
   /** name, version, digest, files (each with its own name, version and digest), inputs... */
   public String info() {
     PointerByReference out = new PointerByReference();
-    int status = C.cr_ruleset_info(open(), out);
+    int status = Native.cr_ruleset_info(open(), out);
     String text = take(out.getValue());
     if (status != OK) throw failure(status, text);
     return text;
@@ -135,7 +147,7 @@ public final class Ruleset implements AutoCloseable {
   /** The inputs as a JSON Schema (draft 2020-12) document. */
   public String schema() {
     PointerByReference out = new PointerByReference();
-    int status = C.cr_schema(open(), out);
+    int status = Native.cr_schema(open(), out);
     String text = take(out.getValue());
     if (status != OK) throw failure(status, text);
     return text;
@@ -144,7 +156,7 @@ public final class Ruleset implements AutoCloseable {
   @Override
   public synchronized void close() {
     if (handle != null) {
-      C.cr_ruleset_free(handle);
+      Native.cr_ruleset_free(handle);
       handle = null;
     }
   }
