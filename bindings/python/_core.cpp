@@ -1571,6 +1571,22 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("info", &core_ruleset::info,
                              "The report's `ruleset` object: name, title, version, "
                              "source and effective (when declared), digest.")
+      .def_property_readonly(
+          "files",
+          [](const core_ruleset& r) {
+            py::list out;
+            for (const cr::file_info& f : r.get().files()) {
+              py::dict d;
+              d["file"] = f.file;
+              d["name"] = f.name;
+              d["version"] = f.version;
+              d["digest"] = f.digest;
+              out.append(d);
+            }
+            return out;
+          },
+          "Every file of the ruleset, the top file first: dicts with file, name, version and "
+          "digest (of that file alone).")
       .def_property_readonly("inputs", &core_ruleset::inputs,
                              "Declared inputs: dicts with path, type and, where declared, "
                              "label, default, range and values (enums).")

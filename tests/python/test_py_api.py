@@ -96,3 +96,17 @@ def test_stubs_cover_the_public_api():
     core_ruleset = next(n for n in core.body if isinstance(n, ast.ClassDef) and n.name == "Ruleset")
     core_members = {n.name for n in core_ruleset.body if isinstance(n, ast.FunctionDef)}
     assert {m for m in dir(carerules._core.Ruleset) if not m.startswith("_")} <= core_members
+
+
+def test_files_list_every_file_with_its_own_identity():
+    import hashlib
+    root = pathlib.Path(__file__).resolve().parents[2] / "rulesets"
+    rs = carerules.load(root / "institution.rules")
+    files = rs.files
+    assert files[0]["name"] == "institution" and files[0]["version"] == rs.version
+    names = [f["name"] for f in files]
+    assert "mca_major_hazards_2023" in names and "gbt37276_levels" in names
+    assert len(set(names)) == len(names)
+    for f in files:
+        path = root / f["file"] if f is not files[0] else root / "institution.rules"
+        assert f["digest"] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest(), f

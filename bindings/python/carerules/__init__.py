@@ -449,6 +449,14 @@ class Ruleset:
         return self._core.inputs
 
     @property
+    def files(self) -> list:
+        """Every file of the ruleset, the top file first, then its imports in first-reached
+        order: dicts with ``file`` (as diagnostics show it), ``name`` and ``version`` (as that
+        file declares them) and ``digest`` (of that file's bytes alone), so a platform can
+        show which version of each standard decided a report, not only the bundle's."""
+        return self._core.files
+
+    @property
     def path(self) -> Optional[str]:
         """The file this ruleset was loaded from (as given), or None."""
         return self._origin["path"]
