@@ -8,7 +8,7 @@ CMAKE_FLAGS ?=
 LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 WERROR  := $(if $(CI),-DCARERULES_WERROR=ON,)
 
-.PHONY: all deps build demo test test-cpp test-python test-rulesets sanitize clean
+.PHONY: all deps build demo test test-cpp test-python test-rulesets sanitize tsan clean
 
 all: build
 
@@ -35,5 +35,14 @@ sanitize: deps
 	cmake --build $(BUILD)-asan -j$(JOBS)
 	@SKIP_PYTHON=1 bash scripts/run-tests.sh $(BUILD)-asan
 
+# ThreadSanitizer build running the tests that share one ruleset between threads (C++ API,
+# batches, C ABI).
+tsan: deps
+	cmake -S . -B $(BUILD)-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCARERULES_TSAN=ON \
+	  -DCARERULES_BUILD_PYTHON=OFF -DPython3_EXECUTABLE=$(PYTHON) $(LAUNCHER)
+	cmake --build $(BUILD)-tsan -j$(JOBS) --target unit_tests c_api_test
+	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/unit_tests --gtest_filter='threads.*:batch.*'
+	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/c_api_test .
+
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan
