@@ -20,6 +20,9 @@ echo "   regional summary (domain.md §6):"
   > "$build/demo-institutions.jsonl" || true
 echo "   reports written to $build/demo-institutions.jsonl"
 echo
+echo "   undetermined items and the missing inputs behind them (what to collect first):"
+PYTHONPATH="$build/python" /usr/bin/python3 scripts/rulesets_tables.py --undetermined | sed 's/^/   /'
+echo
 echo "== 3. residents: GB/T 42195 capability level, one report per resident"
 "$cli" eval -r rulesets/capability/gbt42195.rules "$data" --each residents --asof "$asof" \
   --format jsonl --summary > "$build/demo-residents.jsonl" || true
