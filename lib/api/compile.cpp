@@ -29,6 +29,7 @@ struct loader {
   std::vector<fs::path> roots;              // canonical
   std::vector<std::string> chain;           // canonical paths along the current import chain
   std::set<std::string> loaded;
+  bool too_large = false;  // the last read failed on source_bytes (the file has a line 1)
 
   explicit loader(const compile_options& o)
       : options(o),
@@ -55,6 +56,7 @@ struct loader {
     for (const auto& [held, text] : options.files)
       if (held == canonical) {
         if (text.size() > options.limits.source_bytes) {
+          too_large = true;
           diags.error(where, "`" + display + "` is larger than the limit of " +
                                  std::to_string(options.limits.source_bytes) +
                                  " bytes (limit `source_bytes`)");
@@ -74,6 +76,7 @@ struct loader {
     }
     auto size = fs::file_size(path, ec);
     if (!ec && size > options.limits.source_bytes) {
+      too_large = true;
       diags.error(where, "`" + display + "` is " + std::to_string(size) +
                              " bytes, more than the limit of " +
                              std::to_string(options.limits.source_bytes) +
@@ -91,6 +94,7 @@ struct loader {
     while (text.size() <= options.limits.source_bytes && in.read(chunk, sizeof chunk).gcount() > 0)
       text.append(chunk, static_cast<std::size_t>(in.gcount()));
     if (text.size() > options.limits.source_bytes) {
+      too_large = true;
       diags.error(where, "`" + display + "` is larger than the limit of " +
                              std::to_string(options.limits.source_bytes) +
                              " bytes (limit `source_bytes`)");
@@ -237,7 +241,7 @@ compile_result compile_file(const std::string& path, const compile_options& opti
       x.severity = "error";
       x.message = d.message;
       // A file too large to read still has a first line to point at; a missing one has none.
-      if (d.message.find("(limit `source_bytes`)") != std::string::npos) {
+      if (L.too_large) {
         x.line = 1;
         x.column = 1;
         x.rendered = path + ":1:1: error: " + d.message + "\n";

@@ -181,7 +181,8 @@ struct grade_line {
   std::string label;             // colour name or level label (when not none)
   expr_id label_expr = no_expr;  // the label literal
   bool otherwise = false;
-  expr_id cond = no_expr;  // `when` condition (no_expr when otherwise)
+  std::uint32_t otherwise_end = 0;  // byte offset just past `otherwise`, when otherwise
+  expr_id cond = no_expr;           // `when` condition (no_expr when otherwise)
 };
 
 struct grade_decl {

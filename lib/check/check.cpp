@@ -2,7 +2,6 @@
 #include "check/check.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <functional>
 #include <map>
 #include <set>
@@ -1888,24 +1887,8 @@ void checker::lower_all() {
         decode_utf8(text, begin, len);
         begin += len;
       }
-      std::size_t stop = text.size();
-      if (line.cond != no_expr) {
-        stop = std::min<std::size_t>(A_[line.cond].source.end, text.size());
-      } else {
-        // `otherwise` follows the label, possibly after comments and line breaks
-        std::size_t at = begin;
-        while (at < text.size()) {
-          std::size_t found = text.find("otherwise", at);
-          if (found == std::string_view::npos) break;
-          at = found + 9;
-          std::size_t ls = text.rfind('\n', found);
-          std::size_t hash = text.find('#', ls == std::string_view::npos ? 0 : ls);
-          if (hash == std::string_view::npos || hash > found) {
-            stop = at;
-            break;
-          }
-        }
-      }
+      const std::size_t stop = std::min<std::size_t>(
+          line.cond != no_expr ? A_[line.cond].source.end : line.otherwise_end, text.size());
       std::string text_out;
       std::string_view rest = text.substr(begin, stop > begin ? stop - begin : 0);
       while (!rest.empty()) {
@@ -2061,10 +2044,7 @@ void checker::lower_tests() {
       if (facts.unreadable && !facts.errors.empty()) {
         const std::string& m = facts.errors.front().message;
         ast::pos at = td.given_where;
-        unsigned l = 0, c = 0;
-        std::size_t k = m.find(" at ");
-        if (k != std::string::npos && std::sscanf(m.c_str() + k + 4, "%u:%u", &l, &c) == 2 &&
-            l >= 1 && c >= 1) {
+        if (const std::uint32_t l = facts.syntax_line, c = facts.syntax_column; l >= 1 && c >= 1) {
           if (l == 1) {
             at.column += c - 1;
           } else {

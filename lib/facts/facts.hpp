@@ -130,6 +130,9 @@ struct record_facts {
   // The record could not be read at all (not JSON, not an object): evaluation yields a report
   // with empty hazards, scores and grades and these errors.
   bool unreadable = false;
+  // Where the text stopped being JSON (1-based line and column in code points), when that is
+  // why it is unreadable; 0 otherwise. The message says the same for people.
+  std::uint32_t syntax_line = 0, syntax_column = 0;
 };
 
 // ---- limits -------------------------------------------------------------------------------

@@ -211,8 +211,13 @@ record_facts unreadable(const record_schema& schema, std::string path, std::stri
   return r;
 }
 
+struct text_position {
+  std::uint32_t line = 0, column = 0;
+  std::string text() const { return std::to_string(line) + ":" + std::to_string(column); }
+};
+
 // 1-based line and column (in code points) of byte `offset` in `text`.
-std::string location(std::string_view text, std::size_t offset) {
+text_position location(std::string_view text, std::size_t offset) {
   offset = std::min(offset, text.size());
   std::size_t line = 1;
   std::size_t line_start = 0;
@@ -223,7 +228,7 @@ std::string location(std::string_view text, std::size_t offset) {
     }
   }
   const std::size_t column = count_code_points(text.substr(line_start, offset - line_start)) + 1;
-  return std::to_string(line) + ":" + std::to_string(column);
+  return {static_cast<std::uint32_t>(line), static_cast<std::uint32_t>(column)};
 }
 
 bool is_hex(char c) {
@@ -317,6 +322,7 @@ struct parse_outcome {
   bool too_deep = false;   // basic_parser's own depth cap
   bool surrogate = false;  // a lone surrogate escape
   std::string message;     // "invalid JSON at L:C: ..."
+  text_position where;     // L:C of the message, for callers that point at it
 };
 
 parse_outcome parse_into(fact_sink& sink, const bool& stop, std::string_view text,
@@ -334,7 +340,8 @@ parse_outcome parse_into(fact_sink& sink, const bool& stop, std::string_view tex
     while (n < text.size() && is_json_space(text[n])) ++n;
     if (n == text.size()) return result;
     result.ok = false;
-    result.message = "invalid JSON at " + location(text, n) + ": extra data";
+    result.where = location(text, n);
+    result.message = "invalid JSON at " + result.where.text() + ": extra data";
     return result;
   }
   result.ok = false;
@@ -343,7 +350,8 @@ parse_outcome parse_into(fact_sink& sink, const bool& stop, std::string_view tex
   result.surrogate = ec == json::error::illegal_leading_surrogate ||
                      ec == json::error::illegal_trailing_surrogate ||
                      (ec == json::error::syntax && after_high_surrogate(text, n));
-  result.message = "invalid JSON at " + location(text, n) + ": " +
+  result.where = location(text, n);
+  result.message = "invalid JSON at " + result.where.text() + ": " +
                    (result.surrogate ? std::string("lone surrogate escape") : ec.message());
   return result;
 }
@@ -600,6 +608,7 @@ void bind_json(const record_schema& schema, std::string_view json, const bind_op
   json = skip_bom(json);
   std::string ptr;
   std::string message;
+  text_position where;
   {
     binder b(schema, options, out);
     const std::size_t depth = std::min(limits.json_depth + 1, parser_depth_cap);
@@ -611,8 +620,11 @@ void bind_json(const record_schema& schema, std::string_view json, const bind_op
     if (out.unreadable) return;  // the binder said why
     if (result.too_deep || result.surrogate) ptr = b.pointer();
     message = result.too_deep ? depth_message(limits.json_depth) : result.message;
+    if (!result.too_deep) where = result.where;
   }
   out = unreadable(schema, std::move(ptr), std::move(message));
+  out.syntax_line = where.line;
+  out.syntax_column = where.column;
 }
 
 std::vector<record_facts> bind_json_each(const record_schema& schema, std::string_view json,

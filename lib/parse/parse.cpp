@@ -1358,7 +1358,7 @@ void parser::grade(ast::ruleset_file& out) {
       l.label_expr = word_primary();
     }
     if (at_word("otherwise")) {
-      take();
+      l.otherwise_end = take().end;
       l.otherwise = true;
     } else {
       expect_word("when", "or `otherwise` after the label");
