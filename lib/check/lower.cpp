@@ -681,86 +681,92 @@ node_id checker::lower_call(const ast::expr& e, type_ref& t) {
     t = prog_->tables[ti].result;
     return make(opcode::table_call, e.where, kids, ti);
   }
-  // builtins
-  std::vector<node_id> kids;
-  std::vector<type_ref> ts;
-  for (auto a : e.args) {
-    type_ref at;
-    kids.push_back(lower(a, at));
-    ts.push_back(at);
+  // builtins: the rows of that name (round has one per arity) give arity and types
+  const builtin_row* row = nullptr;
+  std::size_t lo = 99, hi = 0;
+  for (const builtin_row& r : builtin_rows()) {
+    if (r.name != fn) continue;
+    lo = std::min<std::size_t>(lo, r.min_args);
+    hi = std::max<std::size_t>(hi, r.max_args == 0 ? 99 : r.max_args);
+    if (n >= r.min_args && (r.max_args == 0 || n <= r.max_args)) row = &r;
   }
-  bool err = std::any_of(ts.begin(), ts.end(), [](const type_ref& x) { return x.t == ty::error; });
-  auto call = [&](builtin b, type_ref rt) {
-    t = rt;
-    return make(opcode::call, e.where, kids, none_index, none_index, static_cast<std::uint8_t>(b));
-  };
-  auto need = [&](std::size_t i, bool ok, const char* what) {
-    if (!err && !ok)
-      type_error(arena_[e.args[i]].where, "argument " + std::to_string(i + 1) + " of `" + fn +
-                                              "` must be " + what + ", found " +
-                                              type_name(ts[i], *prog_));
-  };
-  if (fn == "len") {
-    if (!arity(1, 1)) return error_node(e.where, t);
-    need(0, ts[0].t == ty::string || ts[0].t == ty::list || ts[0].t == ty::hazard_list,
-         "a string or a list");
-    return call(builtin::len, simple(ty::int_));
-  }
-  if (fn == "abs") {
-    if (!arity(1, 1)) return error_node(e.where, t);
-    need(0, numeric(ts[0].t), "a number");
-    return call(builtin::abs, ts[0]);
-  }
-  if (fn == "min" || fn == "max") {
-    if (n < 1) {
-      arity(1, 99);
+  if (hi > 0) {
+    if (row == nullptr) {
+      for (auto a : e.args) {  // still checked, for their own errors
+        type_ref at;
+        lower(a, at);
+      }
+      arity(lo, hi);
       return error_node(e.where, t);
     }
-    type_ref rt = ts[0];
-    for (std::size_t i = 0; i < n; ++i) {
-      if (err) break;
-      if (numeric(rt.t) && numeric(ts[i].t)) {
-        if (ts[i].t == ty::number) rt = ts[i];
-      } else if (rt.t != ts[i].t || !(rt.t == ty::color || rt.t == ty::date || rt.t == ty::string ||
-                                      (rt.t == ty::level && rt.scale == ts[i].scale))) {
-        type_error(arena_[e.args[i]].where,
-                   "`" + fn + "` needs arguments of one ordered type, found " +
-                       type_name(rt, *prog_) + " and " + type_name(ts[i], *prog_));
-        break;
+    std::vector<node_id> kids;
+    std::vector<type_ref> ts;
+    for (auto a : e.args) {
+      type_ref at;
+      kids.push_back(lower(a, at));
+      ts.push_back(at);
+    }
+    const bool err =
+        std::any_of(ts.begin(), ts.end(), [](const type_ref& x) { return x.t == ty::error; });
+    type_ref rt = ts.empty() ? simple(ty::error) : ts[0];
+    for (std::size_t i = 0; i < n && !err; ++i) {
+      const arg_kind kind = i == 0 ? row->first : row->rest;
+      const ty at = ts[i].t;
+      const char* what = nullptr;
+      switch (kind) {
+        case arg_kind::numeric:
+          if (!numeric(at)) what = "a number";
+          break;
+        case arg_kind::integer:
+          if (at != ty::int_) what = "an int";
+          break;
+        case arg_kind::date:
+          if (at != ty::date) what = "a date";
+          break;
+        case arg_kind::string:
+          if (at != ty::string) what = "a string";
+          break;
+        case arg_kind::string_or_list:
+          if (at != ty::string && at != ty::list && at != ty::hazard_list)
+            what = "a string or a list";
+          break;
+        case arg_kind::ordered:
+          // one ordered type throughout; ints and numbers mix, and give a number
+          if (numeric(rt.t) && numeric(at)) {
+            if (at == ty::number) rt = ts[i];
+          } else if (rt.t != at || !(rt.t == ty::color || rt.t == ty::date || rt.t == ty::string ||
+                                     (rt.t == ty::level && rt.scale == ts[i].scale))) {
+            type_error(arena_[e.args[i]].where,
+                       "`" + fn + "` needs arguments of one ordered type, found " +
+                           type_name(rt, *prog_) + " and " + type_name(ts[i], *prog_));
+            i = n;  // one message is enough
+          }
+          break;
       }
+      if (what != nullptr)
+        type_error(arena_[e.args[i]].where, "argument " + std::to_string(i + 1) + " of `" + fn +
+                                                "` must be " + what + ", found " +
+                                                type_name(ts[i], *prog_));
     }
-    return call(fn == "min" ? builtin::min : builtin::max, rt);
-  }
-  if (fn == "round") {
-    if (!arity(1, 2)) return error_node(e.where, t);
-    need(0, numeric(ts[0].t), "a number");
-    if (n == 2) {
-      need(1, ts[1].t == ty::int_, "an int");
-      return call(builtin::round_n, simple(ty::number));
+    switch (row->result) {
+      case result_kind::integer:
+        t = simple(ty::int_);
+        break;
+      case result_kind::number:
+        t = simple(ty::number);
+        break;
+      case result_kind::boolean:
+        t = simple(ty::bool_);
+        break;
+      case result_kind::first_argument:
+        t = ts[0];
+        break;
+      case result_kind::ordered:
+        t = rt;
+        break;
     }
-    return call(builtin::round, simple(ty::int_));
-  }
-  if (fn == "floor" || fn == "ceil") {
-    if (!arity(1, 1)) return error_node(e.where, t);
-    need(0, numeric(ts[0].t), "a number");
-    return call(fn == "floor" ? builtin::floor : builtin::ceil, simple(ty::int_));
-  }
-  if (fn == "days_since" || fn == "year") {
-    if (!arity(1, 1)) return error_node(e.where, t);
-    need(0, ts[0].t == ty::date, "a date");
-    return call(fn == "year" ? builtin::year : builtin::days_since, simple(ty::int_));
-  }
-  if (fn == "years_between") {
-    if (!arity(2, 2)) return error_node(e.where, t);
-    need(0, ts[0].t == ty::date, "a date");
-    need(1, ts[1].t == ty::date, "a date");
-    return call(builtin::years_between, simple(ty::int_));
-  }
-  if (fn == "starts_with") {
-    if (!arity(2, 2)) return error_node(e.where, t);
-    need(0, ts[0].t == ty::string, "a string");
-    need(1, ts[1].t == ty::string, "a string");
-    return call(builtin::starts_with, simple(ty::bool_));
+    return make(opcode::call, e.where, kids, none_index, none_index,
+                static_cast<std::uint8_t>(row->id));
   }
   static const char* aggs[] = {"count", "any", "all", "sum", "avg"};
   for (const char* a : aggs)
@@ -769,14 +775,13 @@ node_id checker::lower_call(const ast::expr& e, type_ref& t) {
       return error_node(e.where, t);
     }
   std::string hint;
-  static const char* known[] = {"len",        "abs",           "min",    "max",        "round",
-                                "floor",      "ceil",          "exists", "missing",    "present",
-                                "days_since", "years_between", "year",   "starts_with"};
   std::size_t best = std::string::npos;
-  for (const char* k : known) {
-    std::size_t d = edit_distance(fn, k);
-    if (d < best) best = d, hint = k;
-  }
+  auto consider = [&](std::string_view name) {
+    std::size_t d = edit_distance(fn, name);
+    if (d < best) best = d, hint = std::string(name);
+  };
+  for (const builtin_row& r : builtin_rows()) consider(r.name);
+  for (std::string_view f : special_forms) consider(f);
   for (const auto& [name, sym] : names_)
     if (sym.kind == symbol::table) {
       std::size_t d = edit_distance(fn, name);

@@ -310,8 +310,6 @@ value evaluator::eval(node_id id) {
   return unknown();
 }
 
-namespace {
-
 // Equality and ordering of two known values; nullopt when they are not comparable (none
 // against a level in an ordering comparison, which is false rather than unknown).
 std::optional<int> compare_values(const value& a, const value& b) {
@@ -330,8 +328,6 @@ std::optional<int> compare_values(const value& a, const value& b) {
   if (a.kind != b.kind) return std::nullopt;
   return a.i < b.i ? -1 : (a.i == b.i ? 0 : 1);
 }
-
-}  // namespace
 
 value evaluator::eval_binary(const node& n) {
   auto o = static_cast<ast::op>(n.sub);
@@ -484,110 +480,43 @@ value evaluator::eval_binary(const node& n) {
 }
 
 value evaluator::eval_call(const node& n) {
-  auto fn = static_cast<builtin>(n.sub);
-  if (fn == builtin::min || fn == builtin::max) {
-    bool is_max = fn == builtin::max;
-    value best;
-    bool have = false, unsure = false;
-    bool extreme = false;
-    for (std::uint32_t i = 0; i < n.nkids; ++i) {
-      value v = eval(p_.kid(n, i));  // every argument: an error in any is the declaration's
-      if (!v.known()) {
-        unsure = true;
-        continue;
-      }
-      if (v.kind == vkind::none) continue;  // no level / no colour contributes nothing
-      // the worst colour decides a max, the best a min, whatever is unknown
-      if (v.kind == vkind::color && v.i == (is_max ? 3 : 0)) extreme = true;
-      if (!have) {
-        best = v;
-        have = true;
-        continue;
-      }
-      auto c = compare_values(v, best);
-      if (c && (is_max ? *c > 0 : *c < 0))
-        best = v;
-      else if (c && *c == 0 && v.kind == vkind::number)
-        best = v;
-    }
-    if (extreme) return best;
-    if (unsure) return unknown();
-    if (!have) return value{vkind::none, 0, {}, nullptr};  // only `none` arguments
-    return best;
-  }
-  // Every builtin but min/max (above) takes one or two arguments: no allocation per call.
-  std::array<value, 2> args{};
+  const builtin_row& row = row_of(static_cast<builtin>(n.sub));
+  // The arguments go on the stack table calls use (a nested call made while evaluating an
+  // argument pops its own before this one pushes the next), so a call allocates nothing.
+  const std::size_t base = params_.size();
+  struct pop_guard {
+    std::vector<value>& stack;
+    std::size_t base;
+    ~pop_guard() { stack.resize(base); }
+  } guard{params_, base};
   bool any_unknown = false;
   for (std::uint32_t i = 0; i < n.nkids; ++i) {
     value v = eval(p_.kid(n, i));  // every argument, so that an error is never hidden
     any_unknown = any_unknown || !v.known();
-    if (i < args.size()) args[i] = v;
+    params_.push_back(v);
   }
-  if (any_unknown) return unknown();
-  const value& a = args[0];
-  switch (fn) {
-    case builtin::len: {
-      if (a.kind == vkind::string)
-        return value::of_int(static_cast<std::int64_t>(count_code_points(a.s)));
-      if (a.i == -1) {  // hazards
-        std::int64_t c = 0;
-        for (const auto& h : hazards_) {
-          if (h.status == outcome::known && h.v.i == 0) continue;
-          if (h.status != outcome::known) {
-            if (cur_) cur_->merge_missing(h.tr);
-            return unknown();
-          }
-          ++c;
-        }
-        return value::of_int(c);
+  if (any_unknown && !row.sees_unknown) return unknown();
+  return row.eval(*this, std::span<const value>(params_.data() + base, n.nkids));
+}
+
+value evaluator::length(const value& a) {
+  if (a.i == -1) {  // hazards
+    std::int64_t c = 0;
+    for (const auto& h : hazards_) {
+      if (h.status == outcome::known && h.v.i == 0) continue;
+      if (h.status != outcome::known) {
+        if (cur_) cur_->merge_missing(h.tr);
+        return unknown();
       }
-      if (a.i == -2) return value::of_int(static_cast<const node*>(a.p)->nkids);
-      const auto& list = *static_cast<const list_instance*>(a.p);
-      const auto& f = *p_.inputs[static_cast<std::size_t>(a.i)].field;
-      return value::of_int(
-          static_cast<std::int64_t>(f.of_records ? list.records.size() : list.items.size()));
+      ++c;
     }
-    case builtin::abs: {
-      if (a.kind == vkind::integer) {
-        if (a.i >= 0) return a;
-        auto r = int_neg(a.i);
-        if (!r) fail("integer overflow in `abs`");
-        return value::of_int(*r);
-      }
-      if (a.i >= 0) return a;
-      auto r = dec_neg(a.i);
-      if (!r) fail("number overflow in `abs`");
-      return value::of_number(*r);
-    }
-    case builtin::round:
-    case builtin::floor:
-    case builtin::ceil: {
-      if (a.kind == vkind::integer) return a;
-      auto r = fn == builtin::round   ? dec_round(a.i)
-               : fn == builtin::floor ? dec_floor(a.i)
-                                      : dec_ceil(a.i);
-      if (!r) fail("overflow in rounding");
-      return value::of_int(*r);
-    }
-    case builtin::round_n: {
-      auto x = a.kind == vkind::integer ? int_to_decimal(a.i) : checked(a.i);
-      if (!x) fail("number overflow in `round`");
-      auto r = dec_round_digits(*x, args[1].i);
-      if (!r) fail("number overflow in `round`");
-      return value::of_number(*r);
-    }
-    case builtin::days_since:
-      return value::of_int(asof_ - a.i);
-    case builtin::years_between:
-      return value::of_int(years_between(a.i, args[1].i));
-    case builtin::year:
-      return value::of_int(year_of(a.i));
-    case builtin::starts_with:
-      return boolean(a.s.substr(0, args[1].s.size()) == args[1].s);
-    default:
-      break;
+    return value::of_int(c);
   }
-  return unknown();
+  if (a.i == -2) return value::of_int(static_cast<const node*>(a.p)->nkids);
+  const auto& list = *static_cast<const list_instance*>(a.p);
+  const auto& f = *p_.inputs[static_cast<std::size_t>(a.i)].field;
+  return value::of_int(
+      static_cast<std::int64_t>(f.of_records ? list.records.size() : list.items.size()));
 }
 
 value evaluator::eval_table(const node& n) {

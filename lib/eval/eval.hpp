@@ -83,7 +83,10 @@ struct score_state {
   std::vector<item_state> items;
 };
 
-class evaluator {
+// Equality and ordering of two known values; nullopt when they are not comparable.
+std::optional<int> compare_values(const value& a, const value& b);
+
+class evaluator final : private builtin_context {
  public:
   evaluator(const program& p, const record_facts& facts, std::int64_t asof);
 
@@ -122,8 +125,11 @@ class evaluator {
   void eval_decl(const decl_entry& d);
   void eval_score(std::uint32_t i);
   void eval_grade(std::uint32_t i);
-  [[noreturn]] void fail(const std::string& message) const;
+  [[noreturn]] void fail(const std::string& message) const override;
   void step();
+  // builtin_context (plan/builtins.hpp)
+  std::int64_t asof() const override { return asof_; }
+  value length(const value& list) override;
 
   const program& p_;
   const record_facts& f_;

@@ -23,7 +23,7 @@
 //   unary/binary    sub = ast::op                       -> Kleene logic, exact arithmetic
 //   coalesce        kids 0, 1                           -> kid 0 unless unknown
 //   if_else         kids c, a, b
-//   call            sub = builtin                       -> see builtin
+//   call            sub = builtin                       -> see plan/builtins.hpp
 //   table_call      a = table index, kids = arguments
 //   aggregate       sub = agg, kids = {source, where|-, value|-}; a = frame depth it binds
 //   exists          a = input id, b = frame depth or none; sub 1 = missing() -> never unknown
@@ -41,6 +41,7 @@
 #include "carerules/report.hpp"
 #include "carerules/ruleset.hpp"
 #include "facts/facts.hpp"
+#include "plan/builtins.hpp"
 
 namespace carerules::detail {
 
@@ -69,21 +70,6 @@ enum class opcode : std::uint8_t {
   aggregate,
   exists,
   list_literal,
-};
-
-enum class builtin : std::uint8_t {
-  len,
-  abs,
-  min,
-  max,
-  round,
-  round_n,
-  floor,
-  ceil,
-  days_since,
-  years_between,
-  year,
-  starts_with,
 };
 
 enum class agg : std::uint8_t { count, any, all, sum, min, max, avg };
