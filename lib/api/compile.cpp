@@ -50,49 +50,46 @@ struct loader {
     return nullptr;
   }
 
-  // Reads a file into the source set; reports at `where` when it cannot.
+  // Reads a file into the source set (from options.files when held there); reports at
+  // `where` when it cannot.
   std::optional<std::uint32_t> read(const fs::path& path, const std::string& display,
                                     const std::string& canonical, ast::pos where) {
-    for (const auto& [held, text] : options.files)
-      if (held == canonical) {
-        if (text.size() > options.limits.source_bytes) {
-          too_large = true;
-          diags.error(where, "`" + display + "` is larger than the limit of " +
-                                 std::to_string(options.limits.source_bytes) +
-                                 " bytes (limit `source_bytes`)");
-          return std::nullopt;
-        }
-        return add(display, canonical, text);
-      }
-    std::error_code ec;
-    auto st = fs::status(path, ec);
-    if (ec || !fs::exists(st)) {
-      diags.error(where, "cannot read `" + display + "`: no such file");
-      return std::nullopt;
-    }
-    if (fs::is_directory(st)) {
-      diags.error(where, "cannot read `" + display + "`: it is a directory");
-      return std::nullopt;
-    }
-    auto size = fs::file_size(path, ec);
-    if (!ec && size > options.limits.source_bytes) {
-      too_large = true;
-      diags.error(where, "`" + display + "` is " + std::to_string(size) +
-                             " bytes, more than the limit of " +
-                             std::to_string(options.limits.source_bytes) +
-                             " (limit `source_bytes`)");
-      return std::nullopt;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-      diags.error(where, "cannot read `" + display + "`");
-      return std::nullopt;
-    }
-    // Read no further than the limit: a device or a pipe (/dev/zero) may never end.
     std::string text;
-    char chunk[1 << 16];
-    while (text.size() <= options.limits.source_bytes && in.read(chunk, sizeof chunk).gcount() > 0)
-      text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    auto held = std::find_if(options.files.begin(), options.files.end(),
+                             [&](const auto& f) { return f.first == canonical; });
+    if (held != options.files.end()) {
+      text = held->second;
+    } else {
+      std::error_code ec;
+      auto st = fs::status(path, ec);
+      if (ec || !fs::exists(st)) {
+        diags.error(where, "cannot read `" + display + "`: no such file");
+        return std::nullopt;
+      }
+      if (fs::is_directory(st)) {
+        diags.error(where, "cannot read `" + display + "`: it is a directory");
+        return std::nullopt;
+      }
+      auto size = fs::file_size(path, ec);
+      if (!ec && size > options.limits.source_bytes) {
+        too_large = true;
+        diags.error(where, "`" + display + "` is " + std::to_string(size) +
+                               " bytes, more than the limit of " +
+                               std::to_string(options.limits.source_bytes) +
+                               " (limit `source_bytes`)");
+        return std::nullopt;
+      }
+      std::ifstream in(path, std::ios::binary);
+      if (!in) {
+        diags.error(where, "cannot read `" + display + "`");
+        return std::nullopt;
+      }
+      // Read no further than the limit: a device or a pipe (/dev/zero) may never end.
+      char chunk[1 << 16];
+      while (text.size() <= options.limits.source_bytes &&
+             in.read(chunk, sizeof chunk).gcount() > 0)
+        text.append(chunk, static_cast<std::size_t>(in.gcount()));
+    }
     if (text.size() > options.limits.source_bytes) {
       too_large = true;
       diags.error(where, "`" + display + "` is larger than the limit of " +
