@@ -1,5 +1,8 @@
-# Spec conformance: one test per testable sentence or example of shared/spec/language.md and
-# api.md, with expected values worked out by hand from the specs (not from the tool).
+# Spec conformance: one test per testable sentence or example of the language and the API
+# (docs/reference/), with expected values worked out by hand from the specs (not from the
+# tool). Cases about the language's semantics alone (a value or a hazard's outcome from given
+# facts) live in tests/lang/spec/ as test blocks, which run in-process and through the
+# reference evaluator; what stays here is about the CLI, the report and diagnostics.
 import datetime
 import hashlib
 import json
@@ -111,10 +114,6 @@ def dwidth(s):
 
 # ---------------------------------------------------------------- §1 lexical
 
-def test_comments_ignored(w):
-    assert status(w, "x  # a comment to end of line\n", "x : bool # c", {"x": True}) == "present"
-
-
 def test_cjk_identifiers_and_ids(w):
     rules = R('  input { 设施.消防验收 : bool }\n  hazard 第四条.一 "未验收" { cite "c" when 设施.消防验收 == false }')
     rep, p = w.eval(rules, {"设施": {"消防验收": False}})
@@ -122,18 +121,9 @@ def test_cjk_identifiers_and_ids(w):
     assert rep["hazards"][0]["status"] == "present"
 
 
-def test_reserved_word_after_dot_is_segment(w):
-    assert status(w, "facility.when and facility.if", "facility.when : bool\n facility.if : bool",
-                  {"facility": {"when": True, "if": True}}) == "present"
-
-
 def test_integer_literal_must_fit_64_bits(w):
     p = w.check(R('  score s { item V "v" (9223372036854775808) }'))
     assert p.returncode == 1 and errors_of(p)
-
-
-def test_integer_literal_max_int64_ok(w):
-    assert status(w, "9223372036854775807 - 1 == 9223372036854775806") == "present"
 
 
 def test_string_escapes(w):
@@ -415,61 +405,11 @@ def test_spec_let_night_ratio(w):
     assert rep["scores"]["s"]["items"][0]["points"] == Decimal("1.5")
 
 
-@pytest.mark.parametrize("expr,expected", [
-    ("1 + 2 * 3", 7),
-    ("1 + 7 % 4", 4),
-    ("-2 * -3", 6),
-    ("if false then 1 else 2 + 10", 12),
-])
-def test_precedence_arith(w, expr, expected):
-    assert val(w, expr) == expected
-
-
-def test_precedence_or_below_and(w):
-    assert status(w, "true or false and false") == "present"
-
-
-def test_precedence_not_above_comparison(w):
-    assert status(w, "not 1 > 2") == "present"
-
-
-def test_precedence_in_below_additive(w):
-    assert status(w, "1 + 1 in [2]") == "present"
-
-
-def test_coalesce_is_postfix(w):
-    assert val(w, "a + b ?? 10", "a : int\n b : int", {"a": 5}) == 15
-
-
-def test_coalesce_replaces_unknown(w):
-    assert val(w, "z ?? 7", "z : int", {}) == 7
-
-
 def test_coalesce_does_not_replace_error(w):
     it, rep, p = item(w, "(1 / z) ?? 7", "z : int", {"z": 0})
     assert it["status"] == "error"
     assert any(e.get("rule") == "V" for e in rep["errors"])
     assert p.returncode == 1
-
-
-def test_decimal_exact_sum(w):
-    assert status(w, "0.1 + 0.2 == 0.3") == "present"
-
-
-@pytest.mark.parametrize("expr,expected", [
-    ("7 / 2", "3.5"),
-    ("1 / 3", "0.333333"),
-    ("2 / 3", "0.666667"),
-    ("-2 / 3", "-0.666667"),
-    ("4 / 2", "2"),
-    ("0.000003 * 0.5", "0.000002"),
-    ("-0.000003 * 0.5", "-0.000002"),
-    ("0.0000005 + 0", "0.000001"),
-    ("0.0000004 + 0", "0"),
-    ("1.25 * 1.25", "1.5625"),
-])
-def test_decimal_arithmetic(w, expr, expected):
-    assert val(w, expr) == Decimal(expected)
 
 
 def test_division_result_written_shortest(w):
@@ -479,22 +419,9 @@ def test_division_result_written_shortest(w):
     assert '"points":812.5' in p.out
 
 
-def test_modulo(w):
-    assert val(w, "7 % 3") == 1
-
-
 def test_modulo_of_number_is_compile_error(w):
     assert w.check(R('  score s { item V "v" (7.5 % 2) }')).returncode == 1
     assert w.check(R('  score s { item V "v" (7 / 1 % 2) }')).returncode == 1
-
-
-@pytest.mark.parametrize("expr,expected", [
-    ("round(2.5)", 3), ("round(-2.5)", -3), ("floor(-1.5)", -2), ("ceil(1.2)", 2),
-    ("round(2.5) % 2", 1), ("round(2.345, 2)", Decimal("2.35")), ("round(-2.345, 2)", Decimal("-2.35")),
-    ("floor(7 / 2)", 3),
-])
-def test_rounding_functions(w, expr, expected):
-    assert val(w, expr) == expected
 
 
 def test_int_overflow_is_error(w):
@@ -519,57 +446,6 @@ def test_modulo_by_zero_is_error(w):
     assert it["status"] == "error"
 
 
-def test_in_and_not_in(w):
-    assert status(w, '"b" in ["a", "b"]') == "present"
-    assert status(w, '"c" not in ["a", "b"]') == "present"
-    assert status(w, '"a" not in ["a", "b"]') == "absent"
-
-
-def test_in_list_input(w):
-    assert status(w, '"F01" in codes', "codes : list<string>", {"codes": ["F00", "F01"]}) == "present"
-    assert status(w, '"F09" in codes', "codes : list<string>", {"codes": ["F00", "F01"]}) == "absent"
-
-
-def test_in_with_unknown_left(w):
-    assert status(w, 'x in ["a"]', "x : string", {}) == "undetermined"
-
-
-def test_string_range_compare(w):
-    cond = 'code >= "F00" and code <= "F03"'
-    assert status(w, cond, "code : string", {"code": "F01"}) == "present"
-    assert status(w, cond, "code : string", {"code": "F10"}) == "absent"
-
-
-def test_string_compare_by_code_point(w):
-    assert status(w, '"Z" < "a" and "é" > "z" and "中" > "é"') == "present"
-
-
-def test_starts_with_and_len(w):
-    assert status(w, 'starts_with("F012", "F0") and not starts_with("F012", "F1")') == "present"
-    assert val(w, 'len("中文ab")') == 4
-
-
-@pytest.mark.parametrize("expr,expected", [
-    ("@2024-03-01 - @2024-02-01", 29),
-    ("@2023-03-01 - @2023-02-01", 28),
-    ("days_since(@2024-05-30)", 2),
-    ("asof - @2024-01-01", 152),
-    ("years_between(@2000-06-02, @2024-06-01)", 23),
-    ("years_between(@2000-06-01, @2024-06-01)", 24),
-    ("years_between(@2024-06-01, @2000-06-01)", -24),
-    ("years_between(@2000-02-29, @2001-02-28)", 0),
-    ("years_between(@2000-02-29, @2001-03-01)", 1),
-    ("years_between(@2000-02-29, @2004-02-29)", 4),
-    ("year(@2024-06-01)", 2024),
-])
-def test_date_arithmetic(w, expr, expected):
-    assert val(w, expr) == expected
-
-
-def test_date_plus_minus_int(w):
-    assert status(w, "@2024-02-28 + 2 == @2024-03-01 and @2024-03-01 - 1 == @2024-02-29 and asof == @2024-06-01") == "present"
-
-
 def test_date_past_9999_is_error(w):
     h, rep, p = hz(w, "@9999-12-31 + n > @2000-01-01", "n : int", {"n": 1})
     assert h["status"] == "error"
@@ -583,49 +459,9 @@ def test_date_fact_days_since_and_evidence(w):
     assert h["evidence"] == {"facility.fire.last_drill": "2024-04-01"}
 
 
-@pytest.mark.parametrize("expr,expected", [
-    ("abs(-3)", 3), ("abs(-2.5)", Decimal("2.5")), ("min(3, 5, 1)", 1), ("max(3, 5)", 5),
-    ("len(xs)", 3),
-])
-def test_functions(w, expr, expected):
-    assert val(w, expr, "xs : list<int>", {"xs": [4, 5, 6]}) == expected
-
-
-def test_exists_missing_never_unknown(w):
-    assert status(w, "missing(x)", "x : int", {}) == "present"
-    assert status(w, "exists(x)", "x : int", {}) == "absent"
-    assert status(w, "exists(x)", "x : int", {"x": 3}) == "present"
-
-
-def test_present_of_other_hazard(w):
-    extra = '  hazard A "a" { cite "c" when x > 1 }\n'
-    assert status(w, "present(A)", "x : int", {"x": 2}, extra) == "present"
-    assert status(w, "present(A)", "x : int", {"x": 0}, extra) == "absent"
-    assert status(w, "present(A)", "x : int", {}, extra) == "undetermined"
-
-
 RES = "residents : list { ability : int\n wanders : bool }"
 RES_F = {"residents": [{"ability": 20, "wanders": True}, {"ability": 50, "wanders": False},
                        {"ability": 10, "wanders": True}]}
-
-
-@pytest.mark.parametrize("expr,expected", [
-    ("count(r in residents where r.ability < 30)", 2),
-    ("count(r in residents)", 3),
-    ("sum(r in residents where r.wanders: 1)", 2),
-    ("sum(r in residents: r.ability)", 80),
-    ("avg(r in residents: r.ability)", Decimal("26.666667")),
-    ("min(r in residents: r.ability)", 10),
-    ("max(r in residents where r.wanders: r.ability)", 20),
-])
-def test_aggregates(w, expr, expected):
-    assert val(w, expr, RES, RES_F) == expected
-
-
-def test_any_all(w):
-    assert status(w, "any(r in residents where r.ability > 40)", RES, RES_F) == "present"
-    assert status(w, "all(r in residents where r.ability > 5)", RES, RES_F) == "present"
-    assert status(w, "all(r in residents where r.ability > 15)", RES, RES_F) == "absent"
 
 
 def test_any_all_need_where(w):
@@ -650,40 +486,15 @@ def test_aggregate_over_absent_list_unknown(w):
     assert it["status"] == "undetermined"
 
 
-def test_any_all_kleene_over_elements(w):
-    f = {"residents": [{"ability": 1, "wanders": True}, {"ability": 1}]}
-    assert status(w, "any(r in residents where r.wanders)", RES, f) == "present"
-    f = {"residents": [{"ability": 1, "wanders": False}, {"ability": 1}]}
-    assert status(w, "all(r in residents where r.wanders)", RES, f) == "absent"
-    assert status(w, "any(r in residents where r.wanders)", RES, f) == "undetermined"
-
-
 def test_count_unknown_if_any_condition_unknown(w):
     f = {"residents": [{"ability": 1, "wanders": True}, {"ability": 1}]}
     it, rep, p = item(w, "count(r in residents where r.wanders)", RES, f)
     assert it["status"] == "undetermined"
 
 
-def test_colour_max_with_unknown_is_red(w):
-    assert status(w, "max(red, c) == red", "c : color", {}) == "present"
-    assert status(w, "min(blue, c) == blue", "c : color", {}) == "present"
-    assert status(w, "max(yellow, c) == yellow", "c : color", {}) == "undetermined"
-
-
-def test_colour_order_and_fact(w):
-    assert status(w, "blue < yellow and yellow < orange and orange < red and max(blue, c) == orange",
-                  "c : color", {"c": "orange"}) == "present"
-
-
 def test_if_unknown_is_unknown(w):
     it, rep, p = item(w, "if u then 1 else 2", "u : bool", {})
     assert it["status"] == "undetermined"
-
-
-def test_kleene_logic(w):
-    assert status(w, "x > 1 and y", "x : int\n y : bool", {"x": 0}) == "absent"
-    assert status(w, "x > 1 or y", "x : int\n y : bool", {"x": 2}) == "present"
-    assert status(w, "not y", "x : int\n y : bool", {"x": 2}) == "undetermined"
 
 
 def test_unknown_arithmetic_missing(w):
@@ -1699,11 +1510,6 @@ def test_grade_colour_max_of_grades(w):
               '  grade c : color { red when max(a, b) == orange blue otherwise }')
     rep, p = w.eval(rules, {"x": 1})
     assert rep["grades"]["c"]["value"] == "red"
-
-
-def test_years_between_fact_age(w):
-    assert val(w, "years_between(birth, asof)", "birth : date", {"birth": "1940-06-02"}) == 83
-    assert val(w, "year(birth)", "birth : date", {"birth": "1940-06-02"}) == 1940
 
 
 def test_report_number_formats(w):
