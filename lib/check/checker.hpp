@@ -292,7 +292,7 @@ class checker {
   std::vector<var_binding> vars_;
   const std::vector<type_ref>* params_ = nullptr;
   const ast::table_decl* params_decl_ = nullptr;
-  bool in_hazard_ = false;
+  const ast::hazard_decl* in_hazard_ = nullptr;  // the hazard whose condition is lowered
   bool in_table_ = false;
   std::uint32_t depth_ = 0;
   bool depth_reported_ = false;

@@ -63,7 +63,7 @@ type_ref checker::let_type(std::uint32_t index) {
   lowering_lets_ = true;
   deps_ = &let_deps_[index];
   vars_.clear();
-  in_hazard_ = false;
+  in_hazard_ = nullptr;
   depth_ = 0;
   type_ref t;
   prog_->lets[index].value = lower(let_ast_[index]->value, t);
@@ -232,8 +232,8 @@ node_id checker::lower(expr_id id, type_ref& t) {
       return make(opcode::asof, e.where);
     case expr_kind::hazards:
       if (in_hazard_) {
-        type_error(e.where,
-                   "a hazard's condition may not read `hazards` (it would depend on itself)");
+        type_error(e.where, "the condition of hazard `" + in_hazard_->id +
+                                "` may not read `hazards` (it would depend on itself)");
         return error_node(e.where, t);
       }
       if (in_table_) {

@@ -108,10 +108,10 @@ void checker::lower_all() {
   for (std::uint32_t i = 0; i < hazard_ast_.size(); ++i) {
     const auto& h = *hazard_ast_[i];
     deps_ = &hazard_deps_[i];
-    in_hazard_ = true;
+    in_hazard_ = &h;
     prog_->hazards[i].when =
         h.when != no_expr ? lower_condition(h.when) : make_const(value{}, h.where);
-    in_hazard_ = false;
+    in_hazard_ = nullptr;
     if (!h.cite)
       diags_.warning(h.where, "hazard `" + h.id + "` has no `cite`: say which clause it encodes");
   }

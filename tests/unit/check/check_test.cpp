@@ -36,7 +36,14 @@ const diag_case cases[] = {
     {"hazard_cycle_through_present",
      "hazard H1 \"a\" { cite \"c\" when present(H2) }\nhazard H2 \"b\" { cite \"c\" when "
      "present(H1) }",
-     "error", 2, 8, "dependency cycle"},
+     "error", 2, 8, "dependency cycle: `H1` -> `H2` -> `H1`"},
+    {"table_cycle_names_every_table",
+     "table t1(x: int) -> int { when t2(x) > 1 => 1 otherwise => 0 }\ntable t2(x: int) -> int "
+     "{ when t1(x) > 1 => 1 otherwise => 0 }",
+     "error", 2, 7, "dependency cycle between tables: `t1` -> `t2` -> `t1`"},
+    {"hazard_reading_hazards_is_named",
+     "hazard H1 \"a\" { cite \"c\" when any(h in hazards where h.status == \"present\") }", "error",
+     2, 40, "the condition of hazard `H1` may not read `hazards`"},
     {"hazard_reads_hazards",
      "hazard H1 \"a\" { cite \"c\" when any(h in hazards where h.status == \"present\") }", "error",
      2, 40, "may not read `hazards`"},
