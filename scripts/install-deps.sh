@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-dev python3-venv python3-pip python3-setuptools python3-wheel
   pybind11-dev python3-pybind11
-  python3-pytest python3-pandas python3-numpy
+  python3-pytest python3-pandas python3-numpy python3-jsonschema
   clang libclang-rt-14-dev clang-format
   pkgconf default-jdk-headless libjna-java golang-go
 )

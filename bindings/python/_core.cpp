@@ -1042,7 +1042,7 @@ class core_ruleset {
     return rs_.explain(text, rule, opts);
   }
 
-  std::string json_schema() const { return rs_.json_schema(); }
+  std::string json_schema(bool strict) const { return rs_.json_schema(strict); }
 
   // [(name, canonical path, bytes)], the top file first.
   py::list source_files() const {
@@ -1614,7 +1614,8 @@ PYBIND11_MODULE(_core, m) {
       .def("explain", &core_ruleset::explain, py::arg("facts"), py::arg("rule"),
            py::arg("asof") = "", py::arg("subject") = "",
            "The text of `carerules explain`, or None when nothing has that name.")
-      .def("json_schema", &core_ruleset::json_schema, "The inputs as JSON Schema text.")
+      .def("json_schema", &core_ruleset::json_schema, py::arg("strict") = false,
+           "The inputs as JSON Schema text; strict refuses undeclared keys.")
       .def("source_files", &core_ruleset::source_files,
            "[(name, canonical path, bytes)] of the compilation, the top file first.")
       .def("run_tests", &core_ruleset::run_tests,

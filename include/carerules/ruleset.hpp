@@ -203,8 +203,11 @@ class ruleset {
   };
   std::vector<source_file> source_files() const;
 
-  // The inputs as a JSON Schema (draft 2020-12) document.
-  std::string json_schema() const;
+  // The inputs as a JSON Schema (draft 2020-12) document that accepts what the engine reads
+  // without a record error: nested objects, null wherever null means absent, enums, ranges,
+  // dates as YYYY-MM-DD. `strict` also refuses keys that no input declares, so that a
+  // misspelt key fails validation upstream (the engine itself ignores undeclared keys).
+  std::string json_schema(bool strict = false) const;
 
   // Runs the ruleset's own `test` blocks (not those of its imports).
   test_run run_tests() const;

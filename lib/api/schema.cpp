@@ -16,9 +16,13 @@ void schema_string(std::string& o, std::string_view s) {
   o += json_value{json_value::kind::string, false, 0, std::string(s), {}}.to_json();
 }
 
-void field_schema_json(std::string& o, const detail::field_schema& f);
+void field_schema_json(std::string& o, const detail::field_schema& f, bool strict);
 
-void record_schema_json(std::string& o, const detail::record_schema& rs, std::uint32_t node) {
+// An object of the facts. `nullable`: it may be null (an object property; null means
+// absent), which the record itself and list elements may not. `strict`: keys nobody declared
+// are refused (additionalProperties false), so that a misspelt key fails validation.
+void record_schema_json(std::string& o, const detail::record_schema& rs, std::uint32_t node,
+                        bool nullable, bool strict) {
   const auto& nd = rs.nodes[node];
   std::vector<std::pair<std::string, std::uint32_t>> kids(nd.children.begin(), nd.children.end());
   // declaration order: order of the first field under each child
@@ -37,16 +41,18 @@ void record_schema_json(std::string& o, const detail::record_schema& rs, std::ui
   std::sort(kids.begin(), kids.end(), [&](const auto& a, const auto& b) {
     return first_order(a.second) < first_order(b.second);
   });
-  o += "{\"type\":\"object\",\"properties\":{";
+  o += nullable ? "{\"type\":[\"object\",\"null\"]," : "{\"type\":\"object\",";
+  if (strict) o += "\"additionalProperties\":false,";
+  o += "\"properties\":{";
   for (std::size_t i = 0; i < kids.size(); ++i) {
     if (i) o += ',';
     schema_string(o, kids[i].first);
     o += ':';
     const auto& child = rs.nodes[kids[i].second];
     if (child.field >= 0)
-      field_schema_json(o, rs.fields[static_cast<std::size_t>(child.field)]);
+      field_schema_json(o, rs.fields[static_cast<std::size_t>(child.field)], strict);
     else
-      record_schema_json(o, rs, kids[i].second);
+      record_schema_json(o, rs, kids[i].second, true, strict);
   }
   o += "}}";
 }
@@ -94,8 +100,9 @@ void scalar_json(std::string& o, const detail::field_schema& f, bool nullable) {
         type("string");
         break;
       case scalar_type::date:
+        // the engine's dates: strictly YYYY-MM-DD (format "date" adds the calendar check)
         type("string");
-        o += ",\"format\":\"date\"";
+        o += ",\"format\":\"date\",\"pattern\":\"^[0-9]{4}-[0-9]{2}-[0-9]{2}$\"";
         break;
       case scalar_type::color:
         type("string");
@@ -112,9 +119,9 @@ void scalar_json(std::string& o, const detail::field_schema& f, bool nullable) {
   }
 }
 
-void field_schema_json(std::string& o, const detail::field_schema& f) {
-  if (f.is_list) {
-    o += "{\"type\":\"array\",";
+void field_schema_json(std::string& o, const detail::field_schema& f, bool strict) {
+  if (f.is_list) {  // a list may be null (absent); its elements may not
+    o += "{\"type\":[\"array\",\"null\"],";
     if (!f.label.empty()) {
       o += "\"description\":";
       schema_string(o, f.label);
@@ -122,7 +129,7 @@ void field_schema_json(std::string& o, const detail::field_schema& f) {
     }
     o += "\"items\":";
     if (f.of_records) {
-      record_schema_json(o, *f.element, 0);
+      record_schema_json(o, *f.element, 0, false, strict);
     } else {
       scalar_json(o, f, false);
       o += '}';
@@ -141,7 +148,7 @@ void field_schema_json(std::string& o, const detail::field_schema& f) {
 
 }  // namespace
 
-std::string ruleset::json_schema() const {
+std::string ruleset::json_schema(bool strict) const {
   const detail::program& p = *program_;
   std::string o = "{\"$schema\":\"https://json-schema.org/draft/2020-12/schema\",\"title\":";
   schema_string(o, p.info.title);
@@ -149,7 +156,7 @@ std::string ruleset::json_schema() const {
   schema_string(o, p.info.name + " " + p.info.version);
   o += ',';
   std::string body;
-  record_schema_json(body, *p.schema, 0);
+  record_schema_json(body, *p.schema, 0, false, strict);
   // splice: drop the leading '{' of the record object
   o += body.substr(1);
   return o;

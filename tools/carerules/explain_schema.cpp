@@ -80,14 +80,14 @@ int run_explain(const std::vector<std::string>& args) {
 }
 
 int run_schema(const std::vector<std::string>& args) {
-  parsed_args a = parse_args(args, {});
+  parsed_args a = parse_args(args, {{"strict", 0, false}});
   if (a.help) return print_help(*help_text("schema"));
   const compile_options copts = common_compile_options(a);
   if (a.positional.size() != 1) throw usage_error("expected one RULES argument");
   auto compiled = compile_or_report(a.positional[0], copts);
   if (!compiled) return exit_failed;
   output out(stdout);
-  std::string schema = compiled->value().json_schema();
+  std::string schema = compiled->value().json_schema(a.has("strict"));
   out << schema;
   if (schema.empty() || schema.back() != '\n') out << "\n";
   return finish_output(out, exit_ok);

@@ -139,9 +139,13 @@ ID that names nothing in the ruleset.
 constexpr std::string_view schema_help =
     R"(Usage: carerules schema [OPTIONS] RULES
 
-Print the inputs of a ruleset as a JSON Schema (draft 2020-12) document.
+Print the inputs of a ruleset as a JSON Schema (draft 2020-12) document: a record that
+validates is one the engine reads without a record error (dates also need a real calendar
+date, which format "date" checks).
 
 Options:
+  --strict            refuse keys that no input declares (additionalProperties: false), so
+                      that a misspelt key fails validation; the engine itself ignores them
   --import-root DIR   a directory imports may resolve into (repeatable)
   --limit NAME=N      change a limit (see `carerules --help`)
   -h, --help          show this help

@@ -585,9 +585,11 @@ class Ruleset:
                                    f"in ruleset {self.name!r}")
         return text
 
-    def json_schema(self) -> dict:
-        """The declared inputs as a JSON Schema (draft 2020-12) document, as a dict."""
-        return _json.loads(self._core.json_schema())
+    def json_schema(self, strict: bool = False) -> dict:
+        """The declared inputs as a JSON Schema (draft 2020-12) document, as a dict: a record
+        that validates is one the engine reads without a record error. ``strict=True`` also
+        refuses keys that no input declares, so a misspelt key fails validation."""
+        return _json.loads(self._core.json_schema(strict))
 
     def run_tests(self) -> dict:
         """Runs the ruleset's own ``test`` blocks (not those of its imports).
