@@ -48,7 +48,7 @@ def test_json_schema(rs):
     # null is allowed: it means the same as an absent key (language.md §3)
     assert props["facility"]["properties"]["beds"]["type"] == ["integer", "null"]
     assert props["facility"]["properties"]["beds"]["maximum"] == 1000
-    assert props["residents"]["type"] == "array"
+    assert props["residents"]["type"] == ["array", "null"]  # null means absent; elements may not be null
 
 
 def test_run_tests(rs):
