@@ -62,8 +62,9 @@ struct report_column {
   std::uint32_t section = 0;  // section: its position in the score's sections
 };
 
-// Whether a line of JSON lines holds no record: only white space (and, on the first line, a
-// byte-order mark). Such lines are skipped and get no report.
+// Whether a line of JSON lines holds no record: only white space. Such lines are skipped and
+// get no report. (A line holding a byte-order mark and nothing else is not blank: it is a
+// record, and an unreadable one, so that every line that holds anything gets its report.)
 bool blank_line(std::string_view text);
 
 // The cell of `column` for report `r` as text: statuses and grade values as the report

@@ -38,8 +38,7 @@ void parallel_for(std::size_t n, unsigned threads, const std::function<void(std:
 }
 
 bool blank_line(std::string_view text) {
-  std::size_t i = text.compare(0, 3, "\xEF\xBB\xBF") == 0 ? 3 : 0;
-  for (; i < text.size(); ++i) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return false;
   }

@@ -539,6 +539,7 @@ struct binder::impl {
     if (dead) return;
     if (frames.empty()) {
       fail_record("", std::string("expected a JSON object, got ") + kind_name(in.kind));
+      out.not_an_object = true;
       return;
     }
     const target t = take_target();
@@ -609,6 +610,7 @@ struct binder::impl {
     if (frames.empty()) {
       if (is_array || started) {
         fail_record("", std::string("expected a JSON object, got ") + kind_name(kind));
+        out.not_an_object = true;
         return;
       }
       started = true;

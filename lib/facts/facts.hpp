@@ -133,6 +133,9 @@ struct record_facts {
   // Where the text stopped being JSON (1-based line and column in code points), when that is
   // why it is unreadable; 0 otherwise. The message says the same for people.
   std::uint32_t syntax_line = 0, syntax_column = 0;
+  // Unreadable because the record is not an object (an array, a number...): the text may be
+  // broken JSON as well, which the reader then reports instead.
+  bool not_an_object = false;
 };
 
 // ---- limits -------------------------------------------------------------------------------

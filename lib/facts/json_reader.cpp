@@ -181,16 +181,28 @@ class json_handler {
   }
 
   bool number(json::string_view s, json::error_code& ec) {
-    if (number_.empty()) {
-      sink_.number_value(std::string_view(s.data(), s.size()));
-    } else {
+    std::string_view lexeme(s.data(), s.size());
+    if (!number_.empty()) {
       number_.append(s.data(), s.size());
-      sink_.number_value(number_);
-      number_.clear();
+      lexeme = number_;
     }
+    // A number whose exponent the parser could not hold was given an exponent of zeros (same
+    // length); its own text goes on, so the binder judges it like any other number.
+    if (!exponents_.empty() && lexeme == exponents_.front().first) {
+      sink_.number_value(exponents_.front().second);
+      exponents_.pop_front();
+    } else {
+      sink_.number_value(lexeme);
+    }
+    number_.clear();
     return go_on(ec);
   }
 
+ public:
+  // (patched lexeme, original lexeme) of numbers with an overflowing exponent, in text order.
+  std::deque<std::pair<std::string, std::string>> exponents_;
+
+ private:
   fact_sink& sink_;
   const bool& stop_;
   std::size_t max_string_;
@@ -319,20 +331,71 @@ std::optional<std::string> patch_lone_surrogates(std::string_view text) {
 // Outcome of parsing a whole text into a sink.
 struct parse_outcome {
   bool ok = true;
-  bool too_deep = false;   // basic_parser's own depth cap
-  bool surrogate = false;  // a lone surrogate escape
-  std::string message;     // "invalid JSON at L:C: ..."
-  text_position where;     // L:C of the message, for callers that point at it
+  bool too_deep = false;           // basic_parser's own depth cap
+  bool surrogate = false;          // a lone surrogate escape
+  bool exponent_overflow = false;  // a number's exponent too long for the parser: try again
+                                   // with fix_exponents
+  std::string message;             // "invalid JSON at L:C: ..."
+  text_position where;             // L:C of the message, for callers that point at it
 };
 
+// Boost.JSON refuses a number whose exponent does not fit its counter
+// (1e99999999999999999999), and with it the whole document. Such a number is one bad value,
+// not a bad record: its exponent becomes zeros of the same length (so positions do not
+// move), the document parses, and the handler hands the binder the number's own text (an
+// error at its pointer when an input reads it, nothing when none does). Returns the patched
+// text and (patched, original) lexemes in text order; strings are skipped.
+std::string patch_exponents(std::string_view text,
+                            std::deque<std::pair<std::string, std::string>>& out) {
+  std::string patched(text);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  for (std::size_t i = 0; i < patched.size(); ++i) {
+    char c = patched[i];
+    if (c == '"') {  // skip a string, escapes included
+      for (++i; i < patched.size() && patched[i] != '"'; ++i)
+        if (patched[i] == '\\') ++i;
+      continue;
+    }
+    if (!(digit(c) || c == '-')) continue;
+    std::size_t begin = i, end = i;
+    while (end < patched.size() && (digit(patched[end]) || std::strchr("+-.eE", patched[end])))
+      ++end;
+    std::size_t e = patched.find_first_of("eE", begin);
+    if (e != std::string::npos && e < end) {
+      std::size_t k = e + 1;
+      if (k < end && (patched[k] == '+' || patched[k] == '-')) ++k;
+      while (k < end && patched[k] == '0') ++k;
+      if (end - k > 9) {  // more significant exponent digits than any parser counter holds
+        std::string original = patched.substr(begin, end - begin);
+        for (std::size_t j = e + 1; j < end; ++j)
+          if (digit(patched[j])) patched[j] = '0';
+        out.emplace_back(patched.substr(begin, end - begin), std::move(original));
+      }
+    }
+    i = end - 1;
+  }
+  return patched;
+}
+
+// With `fix_exponents`, numbers with an exponent the parser cannot hold are patched first
+// (patch_exponents); callers ask for it after an attempt failed with `exponent_overflow`,
+// since the pre-scan costs a pass over the text.
 parse_outcome parse_into(fact_sink& sink, const bool& stop, std::string_view text,
-                         std::size_t max_depth, std::size_t max_string) {
+                         std::size_t max_depth, std::size_t max_string,
+                         bool fix_exponents = false) {
   json::parse_options opts;
   opts.max_depth = max_depth;
   opts.allow_invalid_utf8 = true;
   std::optional<std::string> patched = patch_lone_surrogates(text);
   if (patched) text = *patched;
+  std::deque<std::pair<std::string, std::string>> exponents;
+  std::string renumbered;
+  if (fix_exponents) {
+    renumbered = patch_exponents(text, exponents);
+    text = renumbered;
+  }
   json::basic_parser<json_handler> parser(opts, sink, stop, max_string, patched.has_value());
+  parser.handler().exponents_ = std::move(exponents);
   json::error_code ec;
   std::size_t n = parser.write_some(false, text.data(), text.size(), ec);
   parse_outcome result;
@@ -346,6 +409,7 @@ parse_outcome parse_into(fact_sink& sink, const bool& stop, std::string_view tex
   }
   result.ok = false;
   if (stop) return result;  // the sink gave up and said why
+  result.exponent_overflow = ec == json::error::exponent_overflow;
   result.too_deep = ec == json::error::too_deep;
   result.surrogate = ec == json::error::illegal_leading_surrogate ||
                      ec == json::error::illegal_trailing_surrogate ||
@@ -355,6 +419,22 @@ parse_outcome parse_into(fact_sink& sink, const bool& stop, std::string_view tex
                    (result.surrogate ? std::string("lone surrogate escape") : ec.message());
   return result;
 }
+
+// Takes every event and keeps nothing: a syntax check.
+class null_sink final : public fact_sink {
+ public:
+  void begin_object() override {}
+  void key(std::string_view) override {}
+  void end_object() override {}
+  void begin_array() override {}
+  void end_array() override {}
+  void string_value(std::string_view) override {}
+  void number_value(std::string_view) override {}
+  void bool_value(bool) override {}
+  void null_value() override {}
+  void date_value(std::int64_t) override {}
+  void fault(std::string) override {}
+};
 
 // `--each`: routes the events of one document to one binder per element of
 // the list at the path; everything else is only parsed.
@@ -609,18 +689,34 @@ void bind_json(const record_schema& schema, std::string_view json, const bind_op
   std::string ptr;
   std::string message;
   text_position where;
-  {
+  for (bool fix_exponents : {false, true}) {
+    if (fix_exponents) out = record_facts();
     binder b(schema, options, out);
     const std::size_t depth = std::min(limits.json_depth + 1, parser_depth_cap);
-    const parse_outcome result = parse_into(b, out.unreadable, json, depth, limits.json_string);
+    const parse_outcome result =
+        parse_into(b, out.unreadable, json, depth, limits.json_string, fix_exponents);
     if (result.ok) {
       b.finish();
       return;
     }
+    if (out.unreadable && out.not_an_object) {
+      // Not an object, and perhaps not JSON either ("[1,"): broken JSON is the first thing
+      // to say, so read the rest of the text for its syntax alone.
+      null_sink ignore;
+      const bool never = false;
+      const parse_outcome syntax =
+          parse_into(ignore, never, json, parser_depth_cap, limits.json_string, true);
+      if (syntax.ok || syntax.too_deep) return;
+      message = syntax.message;
+      where = syntax.where;
+      break;
+    }
     if (out.unreadable) return;  // the binder said why
+    if (result.exponent_overflow && !fix_exponents) continue;
     if (result.too_deep || result.surrogate) ptr = b.pointer();
     message = result.too_deep ? depth_message(limits.json_depth) : result.message;
     if (!result.too_deep) where = result.where;
+    break;
   }
   out = unreadable(schema, std::move(ptr), std::move(message));
   out.syntax_line = where.line;
@@ -638,24 +734,28 @@ std::vector<record_facts> bind_json_each(const record_schema& schema, std::strin
     return result;
   }
   json = skip_bom(json);
-  each_router router(schema, each_path, options);
   // Deep enough that an element nested past json_depth is that element's
   // error, not the whole text's.
   const std::size_t depth = parser_depth_cap;
-  const parse_outcome outcome = parse_into(router, router.stop, json, depth, limits.json_string);
-  if (router.failed()) {
-    result.push_back(router.take_failure());
+  auto router = std::make_unique<each_router>(schema, each_path, options);
+  parse_outcome outcome = parse_into(*router, router->stop, json, depth, limits.json_string);
+  if (outcome.exponent_overflow) {
+    router = std::make_unique<each_router>(schema, each_path, options);
+    outcome = parse_into(*router, router->stop, json, depth, limits.json_string, true);
+  }
+  if (router->failed()) {
+    result.push_back(router->take_failure());
     return result;
   }
   if (!outcome.ok) {
-    std::string ptr = outcome.too_deep || outcome.surrogate ? router.pointer() : "";
+    std::string ptr = outcome.too_deep || outcome.surrogate ? router->pointer() : "";
     result.push_back(unreadable(schema, std::move(ptr),
                                 outcome.too_deep
                                     ? depth_message(std::min(limits.json_depth, parser_depth_cap))
                                     : outcome.message));
     return result;
   }
-  if (!router.found_list) {
+  if (!router->found_list) {
     // An absent or null PATH is not a list either: say so rather than print nothing.
     std::string ptr, dotted;
     for (const auto& seg : each_path) {
@@ -666,8 +766,8 @@ std::vector<record_facts> bind_json_each(const record_schema& schema, std::strin
     return result;
   }
   // Moved, never copied: cells point into each record's own strings.
-  result.reserve(router.records.size());
-  for (record_facts& r : router.records) result.push_back(std::move(r));
+  result.reserve(router->records.size());
+  for (record_facts& r : router->records) result.push_back(std::move(r));
   return result;
 }
 

@@ -94,3 +94,14 @@ def test_a_long_line_that_ends_is_one_record_error_and_the_batch_goes_on(tmp_pat
     reps = [json.loads(x) for x in p.stdout.decode().splitlines()]
     assert [r["subject"] for r in reps] == [None, "after"]
     assert "line 1: line of 50" in reps[0]["errors"][0]["message"]
+
+
+def test_one_output_per_line_even_for_a_byte_order_mark_alone(tmp_path):
+    facts = tmp_path / "f.jsonl"
+    facts.write_bytes(b'{"id": "a", "junk": 1e99999999999999999999}\n[1,\n\xef\xbb\xbf\n\n{"id": "b"}\n')
+    p = run("eval", "-r", BUNDLE, facts, "--format", "jsonl", "--asof", ASOF)
+    reps = [json.loads(x) for x in p.stdout.decode().splitlines()]
+    assert [r["subject"] for r in reps] == ["a", None, None, "b"]  # the blank line has none
+    assert reps[0]["errors"] == [] and len(reps[0]["hazards"]) == 8  # an unread bad number
+    assert reps[1]["errors"][0]["message"].startswith("line 2: invalid JSON at 1:4")
+    assert reps[2]["errors"][0]["message"].startswith("line 3: ")

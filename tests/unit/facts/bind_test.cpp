@@ -1013,3 +1013,40 @@ TEST(BindEach, RecordsAreMovedNotCopied) {
 
 }  // namespace
 }  // namespace carerules::detail
+
+namespace carerules::detail {
+namespace {
+
+// One bad value never spoils a record: a number whose exponent no parser counter holds is
+// nothing when no input reads it, and an error at its own pointer when one does.
+TEST(Bind, ExponentOverflowIsOneBadValue) {
+  const record_facts unread =
+      bind_text(R"({"junk": 1e99999999999999999999, "facility": {"beds": 3}})");
+  EXPECT_FALSE(unread.unreadable);
+  EXPECT_TRUE(unread.errors.empty()) << unread.errors.front().message;
+  EXPECT_EQ(cell(unread.root, "facility.beds").state, fact_state::present);
+
+  const record_facts read = bind_text(
+      R"({"facility": {"beds": -1e-99999999999999999999, "risk": "red"}, "s": "1e99999999999"})");
+  EXPECT_FALSE(read.unreadable);
+  ASSERT_EQ(read.errors.size(), 1u);
+  EXPECT_EQ(read.errors[0].path, "/facility/beds");
+  EXPECT_EQ(cell(read.root, "facility.beds").state, fact_state::error);
+  EXPECT_EQ(cell(read.root, "facility.risk").state, fact_state::present);
+}
+
+// Text that is neither an object nor JSON is reported as broken JSON, with where.
+TEST(Bind, BrokenNonObjectIsInvalidJson) {
+  const record_facts r = bind_text("[1,");
+  ASSERT_TRUE(r.unreadable);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].message.rfind("invalid JSON at 1:4", 0), 0u) << r.errors[0].message;
+  EXPECT_EQ(r.syntax_line, 1u);
+  EXPECT_EQ(r.syntax_column, 4u);
+  const record_facts whole = bind_text("[1, 2]");
+  ASSERT_TRUE(whole.unreadable);
+  EXPECT_EQ(whole.errors[0].message, "expected a JSON object, got array");
+}
+
+}  // namespace
+}  // namespace carerules::detail
