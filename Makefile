@@ -8,7 +8,7 @@ CMAKE_FLAGS ?=
 LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 WERROR  := $(if $(CI),-DCARERULES_WERROR=ON,)
 
-.PHONY: all deps build demo test test-cpp test-python test-rulesets sanitize tsan clean
+.PHONY: all deps build demo test test-cpp test-python test-rulesets sanitize tsan fuzz clean
 
 all: build
 
@@ -44,5 +44,22 @@ tsan: deps
 	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/unit_tests --gtest_filter='threads.*:batch.*'
 	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/c_api_test .
 
+# libFuzzer targets (clang) for FUZZ_SECONDS each, seeded from the language tests and the
+# shipped rulesets; the corpora grow in $(BUILD)-fuzz/corpus and findings land in
+# $(BUILD)-fuzz/findings.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCARERULES_FUZZ=ON \
+	  -DCARERULES_BUILD_TESTS=OFF -DCARERULES_BUILD_PYTHON=OFF $(LAUNCHER) \
+	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined"
+	cmake --build $(BUILD)-fuzz -j$(JOBS)
+	mkdir -p $(BUILD)-fuzz/corpus/compile $(BUILD)-fuzz/corpus/facts $(BUILD)-fuzz/findings
+	cp tests/lang/*.rules tests/lang/spec/*.rules rulesets/*.rules rulesets/*/*.rules $(BUILD)-fuzz/corpus/compile/
+	cp examples/data/cases/*.json $(BUILD)-fuzz/corpus/facts/
+	$(BUILD)-fuzz/tests/fuzz/compile_fuzz -max_len=4096 -max_total_time=$(FUZZ_SECONDS) \
+	  -artifact_prefix=$(BUILD)-fuzz/findings/ $(BUILD)-fuzz/corpus/compile
+	$(BUILD)-fuzz/tests/fuzz/facts_fuzz -max_len=4096 -max_total_time=$(FUZZ_SECONDS) \
+	  -artifact_prefix=$(BUILD)-fuzz/findings/ $(BUILD)-fuzz/corpus/facts
+
 clean:
-	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan
+	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(BUILD)-fuzz
