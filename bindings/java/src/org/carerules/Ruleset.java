@@ -111,6 +111,20 @@ public final class Ruleset implements AutoCloseable {
     return h;
   }
 
+  /** One C call that fills an out-string: its status. */
+  private interface Call {
+    int run(Pointer rs, PointerByReference out);
+  }
+
+  /** Runs a call on this ruleset and returns its out-string, or throws what it reported. */
+  private String call(Call c) {
+    PointerByReference out = OUT.get();
+    int status = c.run(open(), out);
+    String text = take(out.getValue());
+    if (status != OK) throw failure(status, text);
+    return text;
+  }
+
   /**
    * Evaluates one record (JSON text) and returns its report as JSON text. optionsJson may be
    * null, or {"asof": "YYYY-MM-DD", "subject": "path", "each": "path"}. Facts that are not
@@ -118,39 +132,25 @@ public final class Ruleset implements AutoCloseable {
    */
   public String evaluate(String factsJson, String optionsJson) {
     byte[] bytes = factsJson.getBytes(StandardCharsets.UTF_8);
-    PointerByReference out = OUT.get();
-    int status = Native.cr_evaluate(open(), bytes, bytes.length, cString(optionsJson), out);
-    String text = take(out.getValue());
-    if (status != OK) throw failure(status, text);
-    return text;
+    byte[] options = cString(optionsJson);
+    return call((rs, out) -> Native.cr_evaluate(rs, bytes, bytes.length, options, out));
   }
 
   /** JSON lines in, one report line per non-blank input line out, in order. */
   public String evaluateBatch(String jsonl, String optionsJson) {
     byte[] bytes = jsonl.getBytes(StandardCharsets.UTF_8);
-    PointerByReference out = OUT.get();
-    int status = Native.cr_evaluate_batch(open(), bytes, bytes.length, cString(optionsJson), out);
-    String text = take(out.getValue());
-    if (status != OK) throw failure(status, text);
-    return text;
+    byte[] options = cString(optionsJson);
+    return call((rs, out) -> Native.cr_evaluate_batch(rs, bytes, bytes.length, options, out));
   }
 
   /** name, version, digest, files (each with its own name, version and digest), inputs... */
   public String info() {
-    PointerByReference out = new PointerByReference();
-    int status = Native.cr_ruleset_info(open(), out);
-    String text = take(out.getValue());
-    if (status != OK) throw failure(status, text);
-    return text;
+    return call(Native::cr_ruleset_info);
   }
 
   /** The inputs as a JSON Schema (draft 2020-12) document. */
   public String schema() {
-    PointerByReference out = new PointerByReference();
-    int status = Native.cr_schema(open(), out);
-    String text = take(out.getValue());
-    if (status != OK) throw failure(status, text);
-    return text;
+    return call(Native::cr_schema);
   }
 
   @Override
