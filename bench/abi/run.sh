@@ -16,7 +16,7 @@ g++ -std=c++20 -O2 -o "$work/abi_bench" "$root/bench/abi/abi_bench.cpp" -I"$root
 javac -d "$work" -cp "$jna" "$root"/bindings/java/src/org/carerules/*.java "$root/bench/abi/Bench.java"
 cpp=$("$work/abi_bench" "$rules" "$facts" "$n")
 java=$(java -Djna.library.path="$build/lib" -cp "$work:$jna" Bench "$rules" "$facts" "$n")
-go_ns=$(cd "$root/bindings/go" && GOPROXY=off GOFLAGS=-mod=mod GOCACHE="$build/go/cache" \
+go_ns=$(cd "$root/bindings/go" && GOPROXY=off GOTOOLCHAIN=local GOFLAGS= GOCACHE="$build/go/cache" \
   GOPATH="$build/go/path" CGO_CFLAGS="-I$root/include" \
   CGO_LDFLAGS="-L$build/lib -Wl,-rpath,$build/lib" CARERULES_SOURCE_DIR="$root" \
   go test -run XXX -bench BenchmarkEvaluate -benchtime "${n}x" ./carerules | awk '/BenchmarkEvaluate/ {print $3}')
