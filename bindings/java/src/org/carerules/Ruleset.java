@@ -23,6 +23,9 @@ import java.util.Map;
 public final class Ruleset implements AutoCloseable {
   private static final int OK = 0;
   private static final int COMPILE_ERROR = 1;
+  // cr_status by its value, as the error JSON names it.
+  private static final String[] STATUS_NAMES = {
+      "ok", "compile_error", "usage_error", "io_error", "limit", "internal"};
 
   private Pointer handle;
 
@@ -50,7 +53,7 @@ public final class Ruleset implements AutoCloseable {
   public static Ruleset compileFile(String path, String optionsJson) {
     PointerByReference out = new PointerByReference();
     PointerByReference diags = new PointerByReference();
-    int status = Native.cr_compile_file(path, optionsJson, out, diags);
+    int status = Native.cr_compile_file(cString(path), cString(optionsJson), out, diags);
     return made(status, out, diags);
   }
 
@@ -59,7 +62,8 @@ public final class Ruleset implements AutoCloseable {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     PointerByReference out = new PointerByReference();
     PointerByReference diags = new PointerByReference();
-    int status = Native.cr_compile_text(bytes, bytes.length, name, optionsJson, out, diags);
+    int status =
+        Native.cr_compile_text(bytes, bytes.length, cString(name), cString(optionsJson), out, diags);
     return made(status, out, diags);
   }
 
@@ -71,6 +75,11 @@ public final class Ruleset implements AutoCloseable {
 
   @SuppressWarnings("unchecked")
   private static CarerulesException failure(int status, String text) {
+    // Out of memory may leave no room even for the message.
+    if (text == null) {
+      String name = status >= 0 && status < STATUS_NAMES.length ? STATUS_NAMES[status] : "internal";
+      return new CarerulesException(name, "");
+    }
     Map<String, Object> o = (Map<String, Object>) Json.parse(text);
     String message = o.get("message") == null ? "" : (String) o.get("message");
     if (status == COMPILE_ERROR) {
