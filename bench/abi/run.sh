@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 jna=/usr/share/java/jna.jar
 g++ -std=c++20 -O2 -o "$work/abi_bench" "$root/bench/abi/abi_bench.cpp" -I"$root/include" \
   -I"$build/include" -L"$build/lib" -lcarerules -Wl,-rpath,"$build/lib"
-javac -d "$work" -cp "$jna" "$root"/bindings/java/src/org/carerules/*.java "$root/bench/abi/Bench.java"
+javac -encoding UTF-8 -d "$work" -cp "$jna" "$root"/bindings/java/src/org/carerules/*.java "$root/bench/abi/Bench.java"
 cpp=$("$work/abi_bench" "$rules" "$facts" "$n")
 java=$(java -Djna.library.path="$build/lib" -cp "$work:$jna" Bench "$rules" "$facts" "$n")
 go_ns=$(cd "$root/bindings/go" && GOPROXY=off GOTOOLCHAIN=local GOFLAGS= GOCACHE="$build/go/cache" \

@@ -130,6 +130,13 @@ static void test_nulls(cr_ruleset* rs) {
   CHECK(cr_schema(NULL, &out) == CR_USAGE_ERROR);
   cr_string_free(out);
   CHECK(cr_schema(rs, NULL) == CR_USAGE_ERROR);
+  /* the optional pointers: no diagnostics wanted, no options, no name */
+  CHECK(cr_compile_text(rules, strlen(rules), NULL, NULL, &made, NULL) == CR_OK);
+  CHECK(made != NULL);
+  cr_ruleset_free(made);
+  CHECK(cr_evaluate(rs, "{}", 2, NULL, &out) == CR_OK);
+  CHECK(contains(out, "\"hazards\":[{\"id\":\"H1\""));
+  cr_string_free(out);
   cr_ruleset_free(NULL);
   cr_string_free(NULL);
 }
@@ -193,6 +200,20 @@ static void test_each_and_batch(void) {
   CHECK(contains(out, "\"subject\":\"a\""));
   CHECK(strstr(out, "\"subject\":\"a\"") < strstr(out, "\"subject\":\"b\""));
   CHECK(contains(out, "line 4: "));
+  cr_string_free(out);
+
+  /* with "each", one report line per element, elements in order */
+  const char two_homes[] =
+      "{\"residents\": [{\"id\": \"r1\", \"ability\": 10}, {\"id\": \"r2\", \"ability\": 80}]}\n"
+      "{\"residents\": [{\"id\": \"r3\", \"ability\": 20}]}\n";
+  CHECK(cr_evaluate_batch(rs, two_homes, strlen(two_homes),
+                          "{\"asof\": \"2024-06-01\", \"each\": \"residents\"}", &out) == CR_OK);
+  count = 0;
+  for (const char* p = out; p && *p; ++p) count += *p == '\n';
+  CHECK(count == 3);
+  CHECK(contains(out, "\"subject\":\"r1\"") && contains(out, "\"subject\":\"r3\""));
+  CHECK(strstr(out, "\"subject\":\"r1\"") < strstr(out, "\"subject\":\"r2\""));
+  CHECK(strstr(out, "\"subject\":\"r2\"") < strstr(out, "\"subject\":\"r3\""));
   cr_string_free(out);
 
   CHECK(cr_evaluate_batch(rs, "", 0, NULL, &out) == CR_OK);
