@@ -31,7 +31,8 @@ static const char rules[] =
     "ruleset capi {\n"
     "  title \"C ABI\"\n"
     "  version \"7\"\n"
-    "  input { id : string  beds : int in 0..10000  appraisal : enum(\"A\", \"B\", \"C\", \"D\")\n"
+    "  input { id : string  beds : int in 0..10000 = 0 \"beds\"  appraisal : enum(\"A\", \"B\", "
+    "\"C\", \"D\")\n"
     "          residents : list { id : string  ability : int in 0..90 } }\n"
     "  hazard H1 \"dangerous building\" { cite \"4(1)\" when appraisal in [\"C\", \"D\"]\n"
     "    rectify suspend within 90 days }\n"
@@ -230,6 +231,10 @@ static void test_info_and_schema(cr_ruleset* rs) {
   CHECK(contains(info, "\"digest\":\"sha256:"));
   CHECK(contains(info, "\"files\":[{\"file\":\"capi.rules\",\"name\":\"capi\",\"version\":\"7\""));
   CHECK(contains(info, "\"path\":\"residents[].ability\""));
+  CHECK(contains(info,
+                 "{\"path\":\"beds\",\"type\":\"int\",\"label\":\"beds\",\"default\":0,"
+                 "\"range\":[0,10000]}"));
+  CHECK(contains(info, "\"values\":[\"A\",\"B\",\"C\",\"D\"]}"));
   CHECK(contains(info, "\"hazards\":[{\"id\":\"H1\""));
   CHECK(contains(info, "\"values\":[\"blue\",\"yellow\",\"orange\",\"red\"]"));
   cr_string_free(info);
