@@ -126,37 +126,44 @@ public final class Ruleset implements AutoCloseable {
    * valid JSON give a report whose "errors" say so.
    */
   public String evaluate(String factsJson, String optionsJson) {
-    byte[] bytes = factsJson.getBytes(StandardCharsets.UTF_8);
-    PointerByReference out = OUT.get();
-    int status = Native.cr_evaluate(open(), bytes, bytes.length, cString(optionsJson), out);
-    String text = take(out.getValue());
-    if (status != OK) throw failure(status, text);
-    return text;
+    return withInput(Native::cr_evaluate, factsJson, optionsJson);
   }
 
   /** JSON lines in, one report line per non-blank input line out, in order. */
   public String evaluateBatch(String jsonl, String optionsJson) {
-    byte[] bytes = jsonl.getBytes(StandardCharsets.UTF_8);
-    PointerByReference out = OUT.get();
-    int status = Native.cr_evaluate_batch(open(), bytes, bytes.length, cString(optionsJson), out);
-    String text = take(out.getValue());
-    if (status != OK) throw failure(status, text);
-    return text;
+    return withInput(Native::cr_evaluate_batch, jsonl, optionsJson);
   }
 
   /** name, version, digest, files (each with its own name, version and digest), inputs... */
   public String info() {
-    PointerByReference out = new PointerByReference();
-    int status = Native.cr_ruleset_info(open(), out);
-    String text = take(out.getValue());
-    if (status != OK) throw failure(status, text);
-    return text;
+    return about(Native::cr_ruleset_info);
   }
 
   /** The inputs as a JSON Schema (draft 2020-12) document. */
   public String schema() {
-    PointerByReference out = new PointerByReference();
-    int status = Native.cr_schema(open(), out);
+    return about(Native::cr_schema);
+  }
+
+  private interface InputCall {
+    int call(Pointer rs, byte[] input, long len, byte[] optionsJson, PointerByReference out);
+  }
+
+  private interface AboutCall {
+    int call(Pointer rs, PointerByReference out);
+  }
+
+  private String withInput(InputCall f, String input, String optionsJson) {
+    byte[] bytes = input.getBytes(StandardCharsets.UTF_8);
+    PointerByReference out = OUT.get();
+    return result(f.call(open(), bytes, bytes.length, cString(optionsJson), out), out);
+  }
+
+  private String about(AboutCall f) {
+    PointerByReference out = OUT.get();
+    return result(f.call(open(), out), out);
+  }
+
+  private static String result(int status, PointerByReference out) {
     String text = take(out.getValue());
     if (status != OK) throw failure(status, text);
     return text;
