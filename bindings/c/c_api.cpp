@@ -89,6 +89,18 @@ class json_writer {
     key(k);
     string(v);
   }
+  // "k": [{…}, …], one object per element, filled by `fields`.
+  template <class T, class F>
+  void objects(std::string_view k, const std::vector<T>& elements, F fields) {
+    key(k);
+    open('[');
+    for (const auto& e : elements) {
+      open('{');
+      fields(e);
+      close('}');
+    }
+    close(']');
+  }
   void strings(std::string_view k, const std::vector<std::string>& values) {
     key(k);
     open('[');
@@ -110,10 +122,7 @@ std::string status_json(cr_status s, std::string_view message,
   w.open('{');
   w.field("status", status_name(s));
   if (!message.empty()) w.field("message", message);
-  w.key("diagnostics");
-  w.open('[');
-  for (const auto& d : diags) {
-    w.open('{');
+  w.objects("diagnostics", diags, [&](const carerules::diagnostic& d) {
     w.field("file", d.file);
     w.key("line");
     w.raw(std::to_string(d.line));
@@ -121,9 +130,7 @@ std::string status_json(cr_status s, std::string_view message,
     w.raw(std::to_string(d.column));
     w.field("severity", d.severity);
     w.field("message", d.message);
-    w.close('}');
-  }
-  w.close(']');
+  });
   w.close('}');
   return std::move(w.text);
 }
@@ -269,21 +276,13 @@ std::string info_json(const carerules::ruleset& rs) {
   if (info.effective) w.field("effective", *info.effective);
   w.field("digest", info.digest);
   w.field("engine", cr_engine_version());
-  w.key("files");
-  w.open('[');
-  for (const auto& f : rs.files()) {
-    w.open('{');
+  w.objects("files", rs.files(), [&](const auto& f) {
     w.field("file", f.file);
     w.field("name", f.name);
     w.field("version", f.version);
     w.field("digest", f.digest);
-    w.close('}');
-  }
-  w.close(']');
-  w.key("inputs");
-  w.open('[');
-  for (const auto& in : rs.inputs()) {
-    w.open('{');
+  });
+  w.objects("inputs", rs.inputs(), [&](const auto& in) {
     w.field("path", in.path);
     w.field("type", in.type);
     if (in.label) w.field("label", *in.label);
@@ -304,38 +303,21 @@ std::string info_json(const carerules::ruleset& rs) {
       for (const auto& v : in.enum_values) w.raw(v.to_json());
       w.close(']');
     }
-    w.close('}');
-  }
-  w.close(']');
-  w.key("hazards");
-  w.open('[');
-  for (const auto& h : rs.hazards()) {
-    w.open('{');
+  });
+  w.objects("hazards", rs.hazards(), [&](const auto& h) {
     w.field("id", h.id);
     w.field("title", h.title);
     w.field("category", h.category);
     w.field("severity", h.severity);
-    w.close('}');
-  }
-  w.close(']');
-  w.key("scores");
-  w.open('[');
-  for (const auto& sc : rs.scores()) {
-    w.open('{');
+  });
+  w.objects("scores", rs.scores(), [&](const auto& sc) {
     w.field("name", sc.name);
     w.strings("sections", sc.sections);
-    w.close('}');
-  }
-  w.close(']');
-  w.key("grades");
-  w.open('[');
-  for (const auto& g : rs.grades()) {
-    w.open('{');
+  });
+  w.objects("grades", rs.grades(), [&](const auto& g) {
     w.field("name", g.name);
     w.strings("values", g.values);
-    w.close('}');
-  }
-  w.close(']');
+  });
   w.close('}');
   return std::move(w.text);
 }
