@@ -87,6 +87,13 @@ public class RulesetTest {
       for (Future<Boolean> f : runs) check(f.get(), "a thread saw the CLI's decisions");
       pool.shutdown();
 
+      // bytes in and out give the very same report
+      for (Path c : cases) {
+        byte[] report = rs.evaluateUtf8(Files.readAllBytes(c), asof);
+        check(new String(report, StandardCharsets.UTF_8).equals(rs.evaluate(Files.readString(c), asof)),
+            "evaluateUtf8 equals evaluate for " + c);
+      }
+
       // a record that is not JSON: its own report says so
       String bad = rs.evaluate("{\"id\": ", asof);
       @SuppressWarnings("unchecked")

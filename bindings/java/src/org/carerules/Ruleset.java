@@ -129,6 +129,24 @@ public final class Ruleset implements AutoCloseable {
     return withInput(Native::cr_evaluate, factsJson, optionsJson);
   }
 
+  /**
+   * As {@link #evaluate(String, String)}, with UTF-8 bytes in and out: for facts read from a
+   * socket or file and a report written to one, it skips making Java strings (the report's
+   * Chinese text makes decoding it cost about a quarter of an evaluation).
+   */
+  public byte[] evaluateUtf8(byte[] factsJson, String optionsJson) {
+    PointerByReference out = OUT.get();
+    int status =
+        Native.cr_evaluate(open(), factsJson, factsJson.length, cString(optionsJson), out);
+    Pointer p = out.getValue();
+    if (status != OK) throw failure(status, take(p));
+    try {
+      return p.getByteArray(0, (int) p.indexOf(0, (byte) 0));
+    } finally {
+      Native.cr_string_free(p);
+    }
+  }
+
   /** JSON lines in, one report line per non-blank input line out, in order. */
   public String evaluateBatch(String jsonl, String optionsJson) {
     return withInput(Native::cr_evaluate_batch, jsonl, optionsJson);
