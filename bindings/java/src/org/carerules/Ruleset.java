@@ -120,13 +120,36 @@ public final class Ruleset implements AutoCloseable {
     return h;
   }
 
+  /** One C call that fills an out-string: its status. */
+  private interface Call {
+    int run(Pointer rs, PointerByReference out);
+  }
+
+  /** Runs a call on this ruleset and returns its out-string, or throws what it reported. */
+  private String call(Call c) {
+    PointerByReference out = OUT.get();
+    int status = c.run(open(), out);
+    String text = take(out.getValue());
+    if (status != OK) throw failure(status, text);
+    return text;
+  }
+
   /**
    * Evaluates one record (JSON text) and returns its report as JSON text. optionsJson may be
    * null, or {"asof": "YYYY-MM-DD", "subject": "path", "each": "path"}. Facts that are not
    * valid JSON give a report whose "errors" say so.
    */
   public String evaluate(String factsJson, String optionsJson) {
-    return withInput(Native::cr_evaluate, factsJson, optionsJson);
+    byte[] bytes = factsJson.getBytes(StandardCharsets.UTF_8);
+    byte[] options = cString(optionsJson);
+    return call((rs, out) -> Native.cr_evaluate(rs, bytes, bytes.length, options, out));
+  }
+
+  /** JSON lines in, one report line per non-blank input line out, in order. */
+  public String evaluateBatch(String jsonl, String optionsJson) {
+    byte[] bytes = jsonl.getBytes(StandardCharsets.UTF_8);
+    byte[] options = cString(optionsJson);
+    return call((rs, out) -> Native.cr_evaluate_batch(rs, bytes, bytes.length, options, out));
   }
 
   /**
@@ -135,9 +158,9 @@ public final class Ruleset implements AutoCloseable {
    * Chinese text makes decoding it cost about a quarter of an evaluation).
    */
   public byte[] evaluateUtf8(byte[] factsJson, String optionsJson) {
+    byte[] options = cString(optionsJson);
     PointerByReference out = OUT.get();
-    int status =
-        Native.cr_evaluate(open(), factsJson, factsJson.length, cString(optionsJson), out);
+    int status = Native.cr_evaluate(open(), factsJson, factsJson.length, options, out);
     Pointer p = out.getValue();
     if (status != OK) throw failure(status, take(p));
     try {
@@ -147,44 +170,14 @@ public final class Ruleset implements AutoCloseable {
     }
   }
 
-  /** JSON lines in, one report line per non-blank input line out, in order. */
-  public String evaluateBatch(String jsonl, String optionsJson) {
-    return withInput(Native::cr_evaluate_batch, jsonl, optionsJson);
-  }
-
   /** name, version, digest, files (each with its own name, version and digest), inputs... */
   public String info() {
-    return about(Native::cr_ruleset_info);
+    return call(Native::cr_ruleset_info);
   }
 
   /** The inputs as a JSON Schema (draft 2020-12) document. */
   public String schema() {
-    return about(Native::cr_schema);
-  }
-
-  private interface InputCall {
-    int call(Pointer rs, byte[] input, long len, byte[] optionsJson, PointerByReference out);
-  }
-
-  private interface AboutCall {
-    int call(Pointer rs, PointerByReference out);
-  }
-
-  private String withInput(InputCall f, String input, String optionsJson) {
-    byte[] bytes = input.getBytes(StandardCharsets.UTF_8);
-    PointerByReference out = OUT.get();
-    return result(f.call(open(), bytes, bytes.length, cString(optionsJson), out), out);
-  }
-
-  private String about(AboutCall f) {
-    PointerByReference out = OUT.get();
-    return result(f.call(open(), out), out);
-  }
-
-  private static String result(int status, PointerByReference out) {
-    String text = take(out.getValue());
-    if (status != OK) throw failure(status, text);
-    return text;
+    return call(Native::cr_schema);
   }
 
   @Override
