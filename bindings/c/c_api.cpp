@@ -57,35 +57,82 @@ const char* status_name(cr_status s) {
   return "internal";
 }
 
-void append_diagnostics(std::string& o, const std::vector<carerules::diagnostic>& diags) {
-  o += "\"diagnostics\":[";
-  for (std::size_t i = 0; i < diags.size(); ++i) {
-    const auto& d = diags[i];
-    if (i) o += ',';
-    o += "{\"file\":";
-    carerules::append_json_string(o, d.file);
-    o += ",\"line\":" + std::to_string(d.line) + ",\"column\":" + std::to_string(d.column);
-    o += ",\"severity\":";
-    carerules::append_json_string(o, d.severity);
-    o += ",\"message\":";
-    carerules::append_json_string(o, d.message);
-    o += '}';
+// Compact JSON, written in order: it places the commas, append_json_string escapes.
+class json_writer {
+ public:
+  std::string text;
+
+  void open(char bracket) {
+    comma();
+    text += bracket;
+    first_ = true;
   }
-  o += ']';
-}
+  void close(char bracket) {
+    text += bracket;
+    first_ = false;
+  }
+  void key(std::string_view k) {
+    comma();
+    carerules::append_json_string(text, k);
+    text += ':';
+    first_ = true;
+  }
+  void string(std::string_view v) {
+    comma();
+    carerules::append_json_string(text, v);
+  }
+  void raw(std::string_view json) {
+    comma();
+    text += json;
+  }
+  void field(std::string_view k, std::string_view v) {
+    key(k);
+    string(v);
+  }
+  // "k": [{…}, …], one object per element, filled by `fields`.
+  template <class T, class F>
+  void objects(std::string_view k, const std::vector<T>& elements, F fields) {
+    key(k);
+    open('[');
+    for (const auto& e : elements) {
+      open('{');
+      fields(e);
+      close('}');
+    }
+    close(']');
+  }
+  void strings(std::string_view k, const std::vector<std::string>& values) {
+    key(k);
+    open('[');
+    for (const auto& v : values) string(v);
+    close(']');
+  }
+
+ private:
+  void comma() {
+    if (!first_) text += ',';
+    first_ = false;
+  }
+  bool first_ = true;
+};
 
 std::string status_json(cr_status s, std::string_view message,
                         const std::vector<carerules::diagnostic>& diags) {
-  std::string o = "{\"status\":";
-  carerules::append_json_string(o, status_name(s));
-  if (!message.empty()) {
-    o += ",\"message\":";
-    carerules::append_json_string(o, message);
-  }
-  o += ',';
-  append_diagnostics(o, diags);
-  o += '}';
-  return o;
+  json_writer w;
+  w.open('{');
+  w.field("status", status_name(s));
+  if (!message.empty()) w.field("message", message);
+  w.objects("diagnostics", diags, [&](const carerules::diagnostic& d) {
+    w.field("file", d.file);
+    w.key("line");
+    w.raw(std::to_string(d.line));
+    w.key("column");
+    w.raw(std::to_string(d.column));
+    w.field("severity", d.severity);
+    w.field("message", d.message);
+  });
+  w.close('}');
+  return std::move(w.text);
 }
 
 // Runs `body`; maps what it throws to a status, writing the error JSON into *err_out.
@@ -218,108 +265,61 @@ cr_status finish_compile(carerules::compile_result r, cr_ruleset** out, char** d
   return CR_OK;
 }
 
-void put_key(std::string& o, std::string_view k) {
-  carerules::append_json_string(o, k);
-  o += ':';
-}
-
 std::string info_json(const carerules::ruleset& rs) {
   const auto& info = rs.info();
-  std::string o = "{";
-  auto field = [&](std::string_view k, std::string_view v) {
-    if (o.size() > 1) o += ',';
-    put_key(o, k);
-    carerules::append_json_string(o, v);
-  };
-  field("name", info.name);
-  field("title", info.title);
-  field("version", info.version);
-  if (info.source) field("source", *info.source);
-  if (info.effective) field("effective", *info.effective);
-  field("digest", info.digest);
-  field("engine", std::string("carerules ") + carerules::version_string);
-  o += ",\"files\":[";
-  for (std::size_t i = 0; i < rs.files().size(); ++i) {
-    const auto& f = rs.files()[i];
-    if (i) o += ',';
-    o += "{\"file\":";
-    carerules::append_json_string(o, f.file);
-    o += ",\"name\":";
-    carerules::append_json_string(o, f.name);
-    o += ",\"version\":";
-    carerules::append_json_string(o, f.version);
-    o += ",\"digest\":";
-    carerules::append_json_string(o, f.digest);
-    o += '}';
-  }
-  o += "],\"inputs\":[";
-  for (std::size_t i = 0; i < rs.inputs().size(); ++i) {
-    const auto& in = rs.inputs()[i];
-    if (i) o += ',';
-    o += "{\"path\":";
-    carerules::append_json_string(o, in.path);
-    o += ",\"type\":";
-    carerules::append_json_string(o, in.type);
-    if (in.label) {
-      o += ",\"label\":";
-      carerules::append_json_string(o, *in.label);
+  json_writer w;
+  w.open('{');
+  w.field("name", info.name);
+  w.field("title", info.title);
+  w.field("version", info.version);
+  if (info.source) w.field("source", *info.source);
+  if (info.effective) w.field("effective", *info.effective);
+  w.field("digest", info.digest);
+  w.field("engine", cr_engine_version());
+  w.objects("files", rs.files(), [&](const auto& f) {
+    w.field("file", f.file);
+    w.field("name", f.name);
+    w.field("version", f.version);
+    w.field("digest", f.digest);
+  });
+  w.objects("inputs", rs.inputs(), [&](const auto& in) {
+    w.field("path", in.path);
+    w.field("type", in.type);
+    if (in.label) w.field("label", *in.label);
+    if (in.default_value) {
+      w.key("default");
+      w.raw(in.default_value->to_json());
     }
-    if (in.default_value) o += ",\"default\":" + in.default_value->to_json();
-    if (in.range)
-      o += ",\"range\":[" + in.range->first.to_json() + "," + in.range->second.to_json() + "]";
+    if (in.range) {
+      w.key("range");
+      w.open('[');
+      w.raw(in.range->first.to_json());
+      w.raw(in.range->second.to_json());
+      w.close(']');
+    }
     if (!in.enum_values.empty()) {
-      o += ",\"values\":[";
-      for (std::size_t k = 0; k < in.enum_values.size(); ++k)
-        o += (k ? "," : "") + in.enum_values[k].to_json();
-      o += ']';
+      w.key("values");
+      w.open('[');
+      for (const auto& v : in.enum_values) w.raw(v.to_json());
+      w.close(']');
     }
-    o += '}';
-  }
-  o += "],\"hazards\":[";
-  for (std::size_t i = 0; i < rs.hazards().size(); ++i) {
-    const auto& h = rs.hazards()[i];
-    o += i ? ",{" : "{";
-    put_key(o, "id");
-    carerules::append_json_string(o, h.id);
-    o += ',';
-    put_key(o, "title");
-    carerules::append_json_string(o, h.title);
-    o += ',';
-    put_key(o, "category");
-    carerules::append_json_string(o, h.category);
-    o += ',';
-    put_key(o, "severity");
-    carerules::append_json_string(o, h.severity);
-    o += '}';
-  }
-  auto names = [&](const std::vector<std::string>& v) {
-    o += '[';
-    for (std::size_t k = 0; k < v.size(); ++k) {
-      if (k) o += ',';
-      carerules::append_json_string(o, v[k]);
-    }
-    o += ']';
-  };
-  o += "],\"scores\":[";
-  for (std::size_t i = 0; i < rs.scores().size(); ++i) {
-    o += i ? ",{" : "{";
-    put_key(o, "name");
-    carerules::append_json_string(o, rs.scores()[i].name);
-    o += ",\"sections\":";
-    names(rs.scores()[i].sections);
-    o += '}';
-  }
-  o += "],\"grades\":[";
-  for (std::size_t i = 0; i < rs.grades().size(); ++i) {
-    o += i ? ",{" : "{";
-    put_key(o, "name");
-    carerules::append_json_string(o, rs.grades()[i].name);
-    o += ",\"values\":";
-    names(rs.grades()[i].values);
-    o += '}';
-  }
-  o += "]}";
-  return o;
+  });
+  w.objects("hazards", rs.hazards(), [&](const auto& h) {
+    w.field("id", h.id);
+    w.field("title", h.title);
+    w.field("category", h.category);
+    w.field("severity", h.severity);
+  });
+  w.objects("scores", rs.scores(), [&](const auto& sc) {
+    w.field("name", sc.name);
+    w.strings("sections", sc.sections);
+  });
+  w.objects("grades", rs.grades(), [&](const auto& g) {
+    w.field("name", g.name);
+    w.strings("values", g.values);
+  });
+  w.close('}');
+  return std::move(w.text);
 }
 
 template <class T>

@@ -5,7 +5,8 @@
 set -euo pipefail
 src=$1
 build=$2
-export GOPROXY=off GOFLAGS=-mod=mod GOTOOLCHAIN=local GO111MODULE=on
+# GOFLAGS is emptied so that a setting of the caller's (-mod=vendor) cannot change the build.
+export GOPROXY=off GOTOOLCHAIN=local GO111MODULE=on GOFLAGS=
 export GOCACHE="$build/go/cache" GOPATH="$build/go/path"
 export CGO_CFLAGS="-I$src/include"
 export CGO_LDFLAGS="-L$build/lib -Wl,-rpath,$build/lib"

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int passed, failed;
 
@@ -28,7 +31,8 @@ static const char rules[] =
     "ruleset capi {\n"
     "  title \"C ABI\"\n"
     "  version \"7\"\n"
-    "  input { id : string  beds : int in 0..10000  appraisal : enum(\"A\", \"B\", \"C\", \"D\")\n"
+    "  input { id : string  beds : int in 0..10000 = 0 \"beds\"  appraisal : enum(\"A\", \"B\", "
+    "\"C\", \"D\")\n"
     "          residents : list { id : string  ability : int in 0..90 } }\n"
     "  hazard H1 \"dangerous building\" { cite \"4(1)\" when appraisal in [\"C\", \"D\"]\n"
     "    rectify suspend within 90 days }\n"
@@ -127,6 +131,13 @@ static void test_nulls(cr_ruleset* rs) {
   CHECK(cr_schema(NULL, &out) == CR_USAGE_ERROR);
   cr_string_free(out);
   CHECK(cr_schema(rs, NULL) == CR_USAGE_ERROR);
+  /* the optional pointers: no diagnostics wanted, no options, no name */
+  CHECK(cr_compile_text(rules, strlen(rules), NULL, NULL, &made, NULL) == CR_OK);
+  CHECK(made != NULL);
+  cr_ruleset_free(made);
+  CHECK(cr_evaluate(rs, "{}", 2, NULL, &out) == CR_OK);
+  CHECK(contains(out, "\"hazards\":[{\"id\":\"H1\""));
+  cr_string_free(out);
   cr_ruleset_free(NULL);
   cr_string_free(NULL);
 }
@@ -192,6 +203,20 @@ static void test_each_and_batch(void) {
   CHECK(contains(out, "line 4: "));
   cr_string_free(out);
 
+  /* with "each", one report line per element, elements in order */
+  const char two_homes[] =
+      "{\"residents\": [{\"id\": \"r1\", \"ability\": 10}, {\"id\": \"r2\", \"ability\": 80}]}\n"
+      "{\"residents\": [{\"id\": \"r3\", \"ability\": 20}]}\n";
+  CHECK(cr_evaluate_batch(rs, two_homes, strlen(two_homes),
+                          "{\"asof\": \"2024-06-01\", \"each\": \"residents\"}", &out) == CR_OK);
+  count = 0;
+  for (const char* p = out; p && *p; ++p) count += *p == '\n';
+  CHECK(count == 3);
+  CHECK(contains(out, "\"subject\":\"r1\"") && contains(out, "\"subject\":\"r3\""));
+  CHECK(strstr(out, "\"subject\":\"r1\"") < strstr(out, "\"subject\":\"r2\""));
+  CHECK(strstr(out, "\"subject\":\"r2\"") < strstr(out, "\"subject\":\"r3\""));
+  cr_string_free(out);
+
   CHECK(cr_evaluate_batch(rs, "", 0, NULL, &out) == CR_OK);
   CHECK(out != NULL && out[0] == '\0');
   cr_string_free(out);
@@ -206,6 +231,10 @@ static void test_info_and_schema(cr_ruleset* rs) {
   CHECK(contains(info, "\"digest\":\"sha256:"));
   CHECK(contains(info, "\"files\":[{\"file\":\"capi.rules\",\"name\":\"capi\",\"version\":\"7\""));
   CHECK(contains(info, "\"path\":\"residents[].ability\""));
+  CHECK(contains(info,
+                 "{\"path\":\"beds\",\"type\":\"int\",\"label\":\"beds\",\"default\":0,"
+                 "\"range\":[0,10000]}"));
+  CHECK(contains(info, "\"values\":[\"A\",\"B\",\"C\",\"D\"]}"));
   CHECK(contains(info, "\"hazards\":[{\"id\":\"H1\""));
   CHECK(contains(info, "\"values\":[\"blue\",\"yellow\",\"orange\",\"red\"]"));
   cr_string_free(info);
@@ -241,6 +270,84 @@ static void test_huge_input(cr_ruleset* rs) {
   cr_string_free(report);
   free(bigger);
 }
+
+static void test_limit_status(cr_ruleset* rs) {
+  /* options over 1 MiB have no record to report them in: CR_LIMIT, for compile and evaluate */
+  const size_t n = ((size_t)1 << 20) + 16;
+  char* options = malloc(n + 1);
+  CHECK(options != NULL);
+  if (options == NULL) return;
+  memset(options, ' ', n);
+  options[0] = '{';
+  options[n - 1] = '}';
+  options[n] = '\0';
+  char* out = NULL;
+  CHECK(cr_evaluate(rs, "{}", 2, options, &out) == CR_LIMIT);
+  CHECK(contains(out, "\"status\":\"limit\""));
+  CHECK(contains(out, "1 MiB"));
+  cr_string_free(out);
+  cr_ruleset* made = NULL;
+  CHECK(cr_compile_text(rules, strlen(rules), NULL, options, &made, &out) == CR_LIMIT);
+  CHECK(made == NULL);
+  cr_string_free(out);
+  free(options);
+}
+
+/* Out of memory is CR_INTERNAL with a message, never an abort. Run in a child whose address
+ * space is capped a little above what it already uses; the sanitizers reserve terabytes of
+ * shadow memory, so there the cap cannot be set and the check is skipped. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+static void test_out_of_memory(cr_ruleset* rs) { (void)rs; }
+#else
+static int out_of_memory_child(cr_ruleset* rs) {
+  /* 900000 residents (the list limit is a million): a few MiB of text, far more in memory */
+  const char head[] = "{\"id\": \"big\", \"residents\": [";
+  const char element[] = "{\"ability\": 1},";
+  const size_t count = 900000;
+  const size_t n = strlen(head) + count * strlen(element) + 1;
+  char* big = malloc(n);
+  if (big == NULL) return 10;
+  char* p = big;
+  memcpy(p, head, strlen(head));
+  p += strlen(head);
+  for (size_t i = 0; i < count; ++i, p += strlen(element)) memcpy(p, element, strlen(element));
+  p[-1] = ']';
+  *p = '}';
+  long pages = 0;
+  FILE* statm = fopen("/proc/self/statm", "r");
+  if (statm == NULL || fscanf(statm, "%ld", &pages) != 1) return 11;
+  fclose(statm);
+  const rlim_t cap = (rlim_t)pages * (rlim_t)sysconf(_SC_PAGESIZE) + ((rlim_t)8 << 20);
+  const struct rlimit limit = {cap, cap};
+  if (setrlimit(RLIMIT_AS, &limit) != 0) return 12;
+  char* out = NULL;
+  const cr_status s = cr_evaluate(rs, big, n, NULL, &out);
+  if (s != CR_INTERNAL) {
+    /* stdio may need memory the cap no longer allows */
+    char line[400];
+    snprintf(line, sizeof line, "status %d: %.300s\n", (int)s, out ? out : "(null)");
+    const ssize_t written = write(2, line, strlen(line));
+    (void)written;
+    return 13;
+  }
+  if (!contains(out, "\"status\":\"internal\"") || !contains(out, "out of memory")) return 14;
+  cr_string_free(out);
+  return 0;
+}
+
+static void test_out_of_memory(cr_ruleset* rs) {
+  fflush(NULL); /* the child must not write the parent's buffered output again */
+  const pid_t child = fork();
+  CHECK(child >= 0);
+  if (child == 0) _exit(out_of_memory_child(rs));
+  int wstatus = 0;
+  CHECK(waitpid(child, &wstatus, 0) == child);
+  CHECK(WIFEXITED(wstatus));
+  if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) != 0)
+    fprintf(stderr, "out-of-memory child failed at step %d\n", WEXITSTATUS(wstatus));
+  CHECK(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+}
+#endif
 
 struct job {
   const cr_ruleset* rs;
@@ -306,6 +413,8 @@ int main(int argc, char** argv) {
   test_each_and_batch();
   test_info_and_schema(rs);
   test_huge_input(rs);
+  test_limit_status(rs);
+  test_out_of_memory(rs);
   test_threads(rs);
   cr_ruleset_free(rs);
   test_compile_file(source_dir);

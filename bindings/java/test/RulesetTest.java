@@ -15,7 +15,7 @@ import org.carerules.Ruleset;
 /**
  * The Java binding end to end: the shipped bundle gives the CLI's answer on every sample
  * case, from 8 threads at once; a compile error and a bad record are reported as the API says.
- * Usage: java RulesetTest SOURCE_DIR CARERULES_CLI
+ * Usage: java RulesetTest SOURCE_DIR CARERULES_CLI WORK_DIR (WORK_DIR/规则/规则.rules exists)
  */
 public class RulesetTest {
   static int passed, failed;
@@ -87,6 +87,13 @@ public class RulesetTest {
       for (Future<Boolean> f : runs) check(f.get(), "a thread saw the CLI's decisions");
       pool.shutdown();
 
+      // bytes in and out give the very same report
+      for (Path c : cases) {
+        byte[] report = rs.evaluateUtf8(Files.readAllBytes(c), asof);
+        check(new String(report, StandardCharsets.UTF_8).equals(rs.evaluate(Files.readString(c), asof)),
+            "evaluateUtf8 equals evaluate for " + c);
+      }
+
       // a record that is not JSON: its own report says so
       String bad = rs.evaluate("{\"id\": ", asof);
       @SuppressWarnings("unchecked")
@@ -113,6 +120,20 @@ public class RulesetTest {
       CompileException.Diagnostic d = e.diagnostics().get(0);
       check(d.file().equals("broken.rules") && d.line() == 5 && d.column() >= 1
           && d.severity().equals("error") && !d.message().isEmpty(), "diagnostic " + d);
+    }
+
+    // Chinese names reach the engine as UTF-8 whatever the locale: run-test.sh runs this
+    // under LC_ALL=C, where JNA would encode a String argument as ASCII.
+    String zh = "\u89c4\u5219";  // 规则
+    try {
+      Ruleset.compileText("ruleset x {\n  version \"1\"\n  let a = b +\n}\n", zh + ".rules", null);
+      check(false, "a compile error throws");
+    } catch (CompileException e) {
+      check(e.diagnostics().get(0).file().equals(zh + ".rules"), "Chinese name in " + e);
+    }
+    try (Ruleset rs = Ruleset.compileFile(args[2] + "/" + zh + "/" + zh + ".rules",
+        "{\"import_roots\": [\"" + args[2] + "/" + zh + "\"]}")) {
+      check(rs.info().contains("/" + zh + "/" + zh + ".rules\""), "a file under a Chinese path");
     }
 
     try {

@@ -18,10 +18,12 @@ final class Native {
 
   static native String cr_engine_version();
 
-  static native int cr_compile_file(String path, String optionsJson, PointerByReference out,
+  // Every `const char*` is a byte[] holding NUL-terminated UTF-8: a String argument would be
+  // encoded in the locale's charset (ASCII under LANG=C), mangling a Chinese path or name.
+  static native int cr_compile_file(byte[] path, byte[] optionsJson, PointerByReference out,
                                     PointerByReference diagnosticsJson);
 
-  static native int cr_compile_text(byte[] text, long len, String name, String optionsJson,
+  static native int cr_compile_text(byte[] text, long len, byte[] name, byte[] optionsJson,
                                     PointerByReference out, PointerByReference diagnosticsJson);
 
   static native int cr_evaluate(Pointer rs, byte[] factsJson, long len, byte[] optionsJson,

@@ -23,6 +23,9 @@ import java.util.Map;
 public final class Ruleset implements AutoCloseable {
   private static final int OK = 0;
   private static final int COMPILE_ERROR = 1;
+  // cr_status by its value, as the error JSON names it.
+  private static final String[] STATUS_NAMES = {
+      "ok", "compile_error", "usage_error", "io_error", "limit", "internal"};
 
   private Pointer handle;
 
@@ -50,7 +53,7 @@ public final class Ruleset implements AutoCloseable {
   public static Ruleset compileFile(String path, String optionsJson) {
     PointerByReference out = new PointerByReference();
     PointerByReference diags = new PointerByReference();
-    int status = Native.cr_compile_file(path, optionsJson, out, diags);
+    int status = Native.cr_compile_file(cString(path), cString(optionsJson), out, diags);
     return made(status, out, diags);
   }
 
@@ -59,7 +62,8 @@ public final class Ruleset implements AutoCloseable {
     byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
     PointerByReference out = new PointerByReference();
     PointerByReference diags = new PointerByReference();
-    int status = Native.cr_compile_text(bytes, bytes.length, name, optionsJson, out, diags);
+    int status =
+        Native.cr_compile_text(bytes, bytes.length, cString(name), cString(optionsJson), out, diags);
     return made(status, out, diags);
   }
 
@@ -71,6 +75,11 @@ public final class Ruleset implements AutoCloseable {
 
   @SuppressWarnings("unchecked")
   private static CarerulesException failure(int status, String text) {
+    // Out of memory may leave no room even for the message.
+    if (text == null) {
+      String name = status >= 0 && status < STATUS_NAMES.length ? STATUS_NAMES[status] : "internal";
+      return new CarerulesException(name, "");
+    }
     Map<String, Object> o = (Map<String, Object>) Json.parse(text);
     String message = o.get("message") == null ? "" : (String) o.get("message");
     if (status == COMPILE_ERROR) {
@@ -158,6 +167,24 @@ public final class Ruleset implements AutoCloseable {
     if (handle != null) {
       Native.cr_ruleset_free(handle);
       handle = null;
+    }
+  }
+
+  /**
+   * As {@link #evaluate(String, String)}, with UTF-8 bytes in and out: for facts read from a
+   * socket or file and a report written to one, it skips making Java strings (the report's
+   * Chinese text makes decoding it cost about a quarter of an evaluation).
+   */
+  public byte[] evaluateUtf8(byte[] factsJson, String optionsJson) {
+    byte[] options = cString(optionsJson);
+    PointerByReference out = OUT.get();
+    int status = Native.cr_evaluate(open(), factsJson, factsJson.length, options, out);
+    Pointer p = out.getValue();
+    if (status != OK) throw failure(status, take(p));
+    try {
+      return p.getByteArray(0, (int) p.indexOf(0, (byte) 0));
+    } finally {
+      Native.cr_string_free(p);
     }
   }
 }
