@@ -11,7 +11,7 @@ packages=(
   pybind11-dev python3-pybind11
   python3-pytest python3-pandas python3-numpy python3-jsonschema
   clang libclang-rt-14-dev clang-format
-  pkgconf default-jdk-headless libjna-java golang-go
+  pkgconf default-jdk-headless libjna-java golang-go unicode-data
 )
 
 missing=()

@@ -14,13 +14,13 @@ using detail::decode_utf8;
 
 bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
 
+// UAX #31: XID_Start or `_`, then XID_Continue (which has `_` and the digits of every script).
 bool is_word_start(std::int32_t cp) {
-  return cp == '_' || (cp >= 0 && detail::is_letter(static_cast<std::uint32_t>(cp)));
+  return cp == '_' || (cp >= 0 && detail::is_xid_start(static_cast<std::uint32_t>(cp)));
 }
 
 bool is_word_char(std::int32_t cp) {
-  return is_word_start(cp) || (cp >= '0' && cp <= '9') ||
-         (cp > 0x7f && detail::is_digit(static_cast<std::uint32_t>(cp)));
+  return cp >= 0 && detail::is_xid_continue(static_cast<std::uint32_t>(cp));
 }
 
 std::string hex(std::uint32_t v, int digits) {

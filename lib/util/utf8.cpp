@@ -52,108 +52,8 @@ constexpr cp_range wide[] = {
     {0x20000, 0x3FFFD},  // CJK extensions, planes 2 and 3
 };
 
-// Letters that may start or continue an identifier. Deliberately coarse per
-// script, but punctuation and symbols that sit inside letter blocks are cut
-// out, because treating a lookalike of `;` (U+037E) or `・` (U+30FB) as a
-// letter would make a typo an identifier.
-constexpr cp_range letters[] = {
-    {0x0041, 0x005A},
-    {0x0061, 0x007A},
-    {0x00AA, 0x00AA},
-    {0x00B5, 0x00B5},
-    {0x00BA, 0x00BA},
-    {0x00C0, 0x00D6},
-    {0x00D8, 0x00F6},
-    {0x00F8, 0x02AF},
-    // Greek: without the numeral signs, tonos marks, question mark (U+037E),
-    // ano teleia.
-    {0x0370, 0x0373},
-    {0x0376, 0x0377},
-    {0x037A, 0x037D},
-    {0x037F, 0x037F},
-    {0x0386, 0x0386},
-    {0x0388, 0x038A},
-    {0x038C, 0x038C},
-    {0x038E, 0x03A1},
-    {0x03A3, 0x03F5},
-    {0x03F7, 0x03FF},
-    // Cyrillic and its supplement, without the thousands sign and combining
-    // marks.
-    {0x0400, 0x0481},
-    {0x048A, 0x052F},
-    // Armenian
-    {0x0531, 0x0556},
-    {0x0560, 0x0588},
-    // Hebrew
-    {0x05D0, 0x05EA},
-    {0x05EF, 0x05F2},
-    // Arabic
-    {0x0620, 0x064A},
-    {0x066E, 0x066F},
-    {0x0671, 0x06D3},
-    {0x06D5, 0x06D5},
-    {0x0904, 0x0939},  // Devanagari
-    // Thai
-    {0x0E01, 0x0E30},
-    {0x0E32, 0x0E33},
-    {0x0E40, 0x0E46},
-    // Georgian
-    {0x10A0, 0x10C5},
-    {0x10D0, 0x10FA},
-    {0x10FC, 0x10FF},
-    {0x1100, 0x11FF},  // hangul jamo
-    {0x1E00, 0x1EFF},  // Latin extended additional (Vietnamese)
-    // Greek extended, without the spacing accents.
-    {0x1F00, 0x1F15},
-    {0x1F18, 0x1F1D},
-    {0x1F20, 0x1F45},
-    {0x1F48, 0x1F4D},
-    {0x1F50, 0x1F57},
-    {0x1F59, 0x1F59},
-    {0x1F5B, 0x1F5B},
-    {0x1F5D, 0x1F5D},
-    {0x1F5F, 0x1F7D},
-    {0x1F80, 0x1FB4},
-    {0x1FB6, 0x1FBC},
-    {0x1FBE, 0x1FBE},
-    {0x1FC2, 0x1FC4},
-    {0x1FC6, 0x1FCC},
-    {0x1FD0, 0x1FD3},
-    {0x1FD6, 0x1FDB},
-    {0x1FE0, 0x1FEC},
-    {0x1FF2, 0x1FF4},
-    {0x1FF6, 0x1FFC},
-    // CJK symbols and punctuation hold only three letters: 々 〆 〇.
-    {0x3005, 0x3007},
-    // Kana, without the sound marks (U+3099-309C), the double hyphen (U+30A0)
-    // and the middle dot (U+30FB).
-    {0x3041, 0x3096},
-    {0x309D, 0x309F},
-    {0x30A1, 0x30FA},
-    {0x30FC, 0x30FF},
-    {0x3105, 0x312F},  // bopomofo
-    {0x3131, 0x318E},  // hangul compatibility jamo
-    {0x31A0, 0x31BF},  // bopomofo extended
-    {0x31F0, 0x31FF},  // katakana phonetic extensions
-    {0x3400, 0x4DBF},  // CJK extension A
-    {0x4E00, 0x9FFF},  // CJK unified ideographs
-    {0xA000, 0xA48C},  // Yi syllables
-    {0xAC00, 0xD7A3},  // hangul syllables
-    {0xF900, 0xFAFF},  // CJK compatibility ideographs
-    // Full-width Latin letters and half-width kana and hangul; full-width
-    // punctuation (U+FF01-FF20, FF3B-FF40, FF5B-FF65) stays out so lookalikes
-    // get a hint, not a name.
-    {0xFF21, 0xFF3A},
-    {0xFF41, 0xFF5A},
-    {0xFF66, 0xFF9F},
-    {0xFFA0, 0xFFBE},
-    {0xFFC2, 0xFFC7},
-    {0xFFCA, 0xFFCF},
-    {0xFFD2, 0xFFD7},
-    {0xFFDA, 0xFFDC},
-    {0x20000, 0x2FA1F},  // CJK extensions B-F, compatibility supplement
-    {0x30000, 0x323AF},  // CJK extensions G, H
-};
+// XID_Start and XID_Continue, generated from Unicode's data (cmake/gen_xid.py).
+#include "xid_tables.inc"
 
 template <std::size_t N>
 constexpr bool sorted_and_disjoint(const cp_range (&table)[N]) {
@@ -165,7 +65,8 @@ constexpr bool sorted_and_disjoint(const cp_range (&table)[N]) {
 }
 static_assert(sorted_and_disjoint(zero_width));
 static_assert(sorted_and_disjoint(wide));
-static_assert(sorted_and_disjoint(letters));
+static_assert(sorted_and_disjoint(xid_start));
+static_assert(sorted_and_disjoint(xid_continue));
 
 bool is_continuation(unsigned char b) { return (b & 0xC0) == 0x80; }
 
@@ -267,12 +168,17 @@ int display_width(std::uint32_t cp) {
   return 1;
 }
 
-bool is_letter(std::uint32_t cp) {
+bool is_xid_start(std::uint32_t cp) {
   if (cp < 0x80) return (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z');
-  return in_ranges(letters, cp);
+  return in_ranges(xid_start, cp);
 }
 
-bool is_digit(std::uint32_t cp) { return cp >= '0' && cp <= '9'; }
+bool is_xid_continue(std::uint32_t cp) {
+  if (cp < 0x80)
+    return (cp >= 'A' && cp <= 'Z') || (cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9') ||
+           cp == '_';
+  return in_ranges(xid_continue, cp);
+}
 
 std::string escape_for_display(std::string_view s) {
   std::string out;
@@ -287,6 +193,15 @@ std::string escape_for_display(std::string_view s) {
       out += "\\t";
     } else if (cp == '\r') {
       out += "\\r";
+    } else if (cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+               (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029) {
+      // Bidi controls and line separators would reorder or break the line a person reads
+      // (a `Trojan Source` diagnostic): shown by name instead.
+      static const char hex[] = "0123456789ABCDEF";
+      const auto u = static_cast<std::uint32_t>(cp);
+      out += "<U+";
+      for (int shift = 12; shift >= 0; shift -= 4) out += hex[(u >> shift) & 0xF];
+      out += '>';
     } else if (cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F)) {
       // Invalid bytes (cp < 0), C0 controls and DEL, and the C1 controls:
       // U+009B alone is a CSI to some terminals. Every byte is shown, so the

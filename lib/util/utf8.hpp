@@ -26,10 +26,11 @@ std::size_t count_code_points(std::string_view s);
 // 0 for combining marks, else 1.
 int display_width(std::uint32_t cp);
 
-// Unicode letter test for identifiers (ASCII letters, Latin/Greek/Cyrillic letters, CJK
-// ideographs, kana, hangul and other alphabetic ranges).
-bool is_letter(std::uint32_t cp);
-bool is_digit(std::uint32_t cp);  // ASCII 0-9 only
+// Identifier characters as Unicode's UAX #31 gives them (the tables are generated from
+// DerivedCoreProperties.txt at build time): a letter of any script may start an identifier;
+// letters, combining marks, digits of any script and connectors may continue one.
+bool is_xid_start(std::uint32_t cp);
+bool is_xid_continue(std::uint32_t cp);
 
 // Copy of s with control characters as \n \t \r \xHH and invalid bytes as \xHH, so that a
 // diagnostic never echoes raw bytes.

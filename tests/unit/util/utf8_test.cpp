@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <fstream>
 #include <random>
 #include <string>
+#include <vector>
 
 namespace carerules::detail {
 namespace {
@@ -259,41 +261,85 @@ TEST(DisplayWidth, Table) {
   }
 }
 
-TEST(IsLetter, Letters) {
-  const std::uint32_t rows[] = {
-      'a',    'z',    'A',    'Z',    0xAA,   0xB5,   0xC0,   0xD6,    0xD8,    0xDF,    0xE9,
-      0xF6,   0xF8,   0xFF,   0x24F,  0x391,  0x3A9,  0x3B1,  0x3C9,   0x400,   0x416,   0x44F,
-      0x4FF,  0x5D0,  0x627,  0x1EBF, 0x1F00, 0x3005, 0x3006, 0x3007,  0x3042,  0x3093,  0x30A2,
-      0x30F3, 0x30FC, 0x3400, 0x4DBF, 0x4E00, 0x4E2D, 0x7B2C, 0x9FFF,  0xAC00,  0xD55C,  0xD7A3,
-      0xF900, 0xFAFF, 0xFF21, 0xFF3A, 0xFF41, 0xFF5A, 0xFF71, 0x20000, 0x2A6D6, 0x2FA1F,
+// Every code point, checked against Unicode's own data read here independently of the build's
+// generator: XID_Start and XID_Continue exactly as DerivedCoreProperties.txt lists them.
+std::vector<bool> derived_property(const std::string& name) {
+  std::vector<bool> in(0x110000, false);
+  std::ifstream f("/usr/share/unicode/DerivedCoreProperties.txt");
+  EXPECT_TRUE(f.good()) << "install Debian's unicode-data";
+  std::string line;
+  while (std::getline(f, line)) {
+    line = line.substr(0, line.find('#'));
+    const auto semi = line.find(';');
+    if (semi == std::string::npos) continue;
+    std::string prop = line.substr(semi + 1);
+    prop.erase(0, prop.find_first_not_of(' '));
+    prop.erase(prop.find_last_not_of(' ') + 1);
+    if (prop != name) continue;
+    const std::string cps = line.substr(0, semi);
+    const auto dots = cps.find("..");
+    const unsigned long lo = std::stoul(cps.substr(0, dots), nullptr, 16);
+    const unsigned long hi =
+        dots == std::string::npos ? lo : std::stoul(cps.substr(dots + 2), nullptr, 16);
+    for (unsigned long cp = lo; cp <= hi; ++cp) in[cp] = true;
+  }
+  return in;
+}
+
+TEST(Identifiers, XidStartIsUnicodes) {
+  const auto want = derived_property("XID_Start");
+  std::size_t count = 0, wrong = 0;
+  for (std::uint32_t cp = 0; cp < 0x110000; ++cp) {
+    count += want[cp];
+    if (is_xid_start(cp) != want[cp] && ++wrong <= 10) ADD_FAILURE() << std::hex << cp;
+  }
+  EXPECT_GT(count, 130000u);  // Unicode 15: 136 000 or so
+  EXPECT_EQ(wrong, 0u);
+}
+
+TEST(Identifiers, XidContinueIsUnicodes) {
+  const auto want = derived_property("XID_Continue");
+  std::size_t wrong = 0;
+  for (std::uint32_t cp = 0; cp < 0x110000; ++cp)
+    if (is_xid_continue(cp) != want[cp] && ++wrong <= 10) ADD_FAILURE() << std::hex << cp;
+  EXPECT_EQ(wrong, 0u);
+}
+
+TEST(Identifiers, Examples) {
+  struct row {
+    std::uint32_t cp;
+    bool start, cont;
   };
-  for (std::uint32_t cp : rows) {
-    SCOPED_TRACE(cp);
-    EXPECT_TRUE(is_letter(cp));
+  const row rows[] = {
+      {'a', true, true},       {'0', false, true}, {'_', false, true}, {0x4E2D, true, true},  // 中
+      {0x0928, true, true},     // Devanagari न
+      {0x093E, false, true},    // Devanagari vowel sign (a combining mark)
+      {0x0E17, true, true},     // Thai ท
+      {0x0E35, false, true},    // Thai vowel sign
+      {0x0F40, true, true},     // Tibetan ཀ
+      {0x1820, true, true},     // Mongolian
+      {0xA4D0, true, true},     // Lisu
+      {0x1950, true, true},     // Tai Le
+      {0x0301, false, true},    // combining acute (a decomposed é)
+      {0x0660, false, true},    // Arabic-Indic digit zero
+      {0x2A6E0, false, false},  // unassigned, inside the CJK extension blocks
+      {0x3001, false, false},   // 、
+      {0xFF08, false, false},   // （
+      {0x037E, false, false},   // Greek question mark, a lookalike of ;
+      {0x1F600, false, false},  // an emoji
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.cp);
+    EXPECT_EQ(is_xid_start(r.cp), r.start);
+    EXPECT_EQ(is_xid_continue(r.cp), r.cont);
   }
 }
 
-TEST(IsLetter, NotLetters) {
-  const std::uint32_t rows[] = {
-      '0',    '9',    '_',    ' ',    '-',    '.',    '@',    '[',     '`',      '{',
-      0x7F,   0xA0,   0xB7,   0xD7,   0xF7,   0x300,  0x37E,  0x387,   0x482,    0x2018,
-      0x201C, 0x201D, 0x2160, 0x3000, 0x3001, 0x3002, 0x3008, 0x300C,  0x3010,   0x303F,
-      0x3099, 0x309B, 0x30A0, 0x30FB, 0xD800, 0xDFFF, 0xE000, 0xFEFF,  0xFF01,   0xFF08,
-      0xFF09, 0xFF0C, 0xFF0E, 0xFF0F, 0xFF10, 0xFF19, 0xFF1A, 0xFF1B,  0xFF1F,   0xFF20,
-      0xFF3B, 0xFF40, 0xFF5B, 0xFF5E, 0xFF61, 0xFF64, 0xFF65, 0x1F600, 0x110000,
-  };
-  for (std::uint32_t cp : rows) {
-    SCOPED_TRACE(cp);
-    EXPECT_FALSE(is_letter(cp));
-  }
-}
-
-TEST(IsDigit, AsciiOnly) {
-  for (std::uint32_t cp = 0; cp < 0x80; ++cp) {
-    EXPECT_EQ(is_digit(cp), cp >= '0' && cp <= '9') << cp;
-  }
-  const std::uint32_t others[] = {0x660, 0x6F0, 0x966, 0xFF10, 0xFF19, 0x2160, 0x3007};
-  for (std::uint32_t cp : others) EXPECT_FALSE(is_digit(cp)) << cp;
+TEST(EscapeForDisplay, BidiControlsAndLineSeparatorsByName) {
+  EXPECT_EQ(escape_for_display("a\u202Eb"), "a<U+202E>b");
+  EXPECT_EQ(escape_for_display("x\u2028y\u2029z"), "x<U+2028>y<U+2029>z");
+  EXPECT_EQ(escape_for_display("\u2066\u2069\u200F"), "<U+2066><U+2069><U+200F>");
+  EXPECT_EQ(escape_for_display("中文"), "中文");
 }
 
 TEST(EscapeForDisplay, Table) {
