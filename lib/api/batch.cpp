@@ -7,7 +7,9 @@
 #include <mutex>
 #include <thread>
 
+#include "api/evaluate.hpp"
 #include "carerules/ruleset.hpp"
+#include "facts/bind.hpp"
 #include "plan/plan.hpp"
 
 namespace carerules {
@@ -120,11 +122,14 @@ std::vector<batch_result> ruleset::evaluate_batch(const std::vector<batch_record
     batch_result& res = results[i];
     const std::string where = rec.line ? "line " + std::to_string(rec.line) + ": " : "";
     if (rec.oversize) {
-      res.reports.push_back(unreadable_report(
+      // Nothing of the record was read: every declared fact is in error, so the report keeps
+      // its shape (hazards undetermined, the limit named) rather than losing its hazards.
+      const detail::record_facts facts = detail::facts_not_read(
+          *program().schema, "",
           where + (rec.line ? "line" : "record") + " of " + (rec.unended ? "more than " : "") +
               std::to_string(rec.oversize) + " bytes exceeds the limit line_bytes (" +
-              std::to_string(line_bytes) + ")",
-          "", o));
+              std::to_string(line_bytes) + ")");
+      res.reports.push_back(detail::evaluate_facts(program(), facts, detail::asof_days(o)));
     } else {
       res.reports = evaluate_record(rec.text, o);
       if (!where.empty())

@@ -605,6 +605,7 @@ struct binder::impl {
     const in_kind kind = is_array ? in_kind::array : in_kind::object;
     if (frames.size() >= options.limits.json_depth) {
       fail_record(pointer(), depth_message(options.limits.json_depth));
+      out.stopped_at_limit = true;
       return;
     }
     if (frames.empty()) {
@@ -812,6 +813,11 @@ struct binder::impl {
   }
 
   void finish() {
+    if (dead && out.stopped_at_limit) {  // keep the report's shape: see facts_not_read
+      record_error e = std::move(out.errors.front());
+      out = facts_not_read(schema, std::move(e.path), std::move(e.message));
+      return;
+    }
     if (dead) return;
     if (!started) {
       fail_record("", "expected a JSON object, got nothing");

@@ -57,6 +57,12 @@ class binder final : public fact_sink {
 
 // Parses one JSON text (a whole record) and binds it. A text that is not valid JSON or not
 // an object makes `out.unreadable` true with an error at "" (or at the pointer reached).
+// A record whose facts could not be read because reading stopped at a limit (nesting past
+// json_depth, a line past line_bytes): every declared fact is in error (none missing, so no
+// default stands in for what was not read), with `message` at `pointer`. Evaluated, it gives
+// a report of the usual shape: what reads facts is undetermined, the error says why.
+record_facts facts_not_read(const record_schema& schema, std::string pointer, std::string message);
+
 void bind_json(const record_schema& schema, std::string_view json, const bind_options& options,
                record_facts& out);
 

@@ -136,6 +136,9 @@ struct record_facts {
   // Unreadable because the record is not an object (an array, a number...): the text may be
   // broken JSON as well, which the reader then reports instead.
   bool not_an_object = false;
+  // Reading stopped at a limit (nesting past json_depth): the binder's state is not kept;
+  // the reader turns the record into facts_not_read, which keeps the report's shape.
+  bool stopped_at_limit = false;
 };
 
 // ---- limits -------------------------------------------------------------------------------

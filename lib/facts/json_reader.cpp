@@ -213,6 +213,18 @@ class json_handler {
   std::string number_;
 };
 
+}  // namespace
+
+record_facts facts_not_read(const record_schema& schema, std::string pointer, std::string message) {
+  record_facts r;
+  r.root.cells.assign(schema.scalar_count, fact_cell{fact_state::error, value{}});
+  r.root.lists.assign(schema.list_count, list_instance{fact_state::error, {}, {}});
+  r.errors.push_back({std::move(pointer), "", std::move(message)});
+  return r;
+}
+
+namespace {
+
 // An unreadable record: no facts (every cell absent), one error.
 record_facts unreadable(const record_schema& schema, std::string path, std::string message) {
   record_facts r;
@@ -681,8 +693,8 @@ void bind_json(const record_schema& schema, std::string_view json, const bind_op
                record_facts& out) {
   const fact_limits& limits = options.limits;
   if (json.size() > limits.line_bytes) {
-    out = unreadable(schema, "",
-                     limit_message("record", json.size(), "line_bytes", limits.line_bytes));
+    out = facts_not_read(schema, "",
+                         limit_message("record", json.size(), "line_bytes", limits.line_bytes));
     return;
   }
   json = skip_bom(json);
@@ -711,8 +723,17 @@ void bind_json(const record_schema& schema, std::string_view json, const bind_op
       where = syntax.where;
       break;
     }
+    if (out.unreadable && out.stopped_at_limit) {
+      record_error e = std::move(out.errors.front());
+      out = facts_not_read(schema, std::move(e.path), std::move(e.message));
+      return;
+    }
     if (out.unreadable) return;  // the binder said why
     if (result.exponent_overflow && !fix_exponents) continue;
+    if (result.too_deep) {
+      out = facts_not_read(schema, b.pointer(), depth_message(limits.json_depth));
+      return;
+    }
     if (result.too_deep || result.surrogate) ptr = b.pointer();
     message = result.too_deep ? depth_message(limits.json_depth) : result.message;
     if (!result.too_deep) where = result.where;

@@ -49,7 +49,9 @@ def test_one_record_from_dev_zero_stops_at_twice_line_bytes():
             "--limit", "line_bytes=100000")
     assert p.returncode == 1
     rep = json.loads(p.stdout)
-    assert rep["subject"] is None and rep["hazards"] == []
+    # nothing was read, but the report keeps its shape: every hazard undetermined
+    assert rep["subject"] is None and len(rep["hazards"]) == 8
+    assert {h["status"] for h in rep["hazards"]} == {"undetermined"}
     message = rep["errors"][0]["message"]
     assert "more than" in message and "line_bytes (100000)" in message
 

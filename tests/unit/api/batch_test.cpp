@@ -100,7 +100,10 @@ TEST(batch, unreadable_records_get_a_report_of_their_own_with_their_line) {
   ASSERT_EQ(bad.errors.size(), 1u);
   EXPECT_EQ(bad.errors[0].message.rfind("line 3: ", 0), 0u) << bad.errors[0].message;
   const auto& big = out[1].reports.at(0);
-  EXPECT_TRUE(big.unreadable);
+  // Nothing of it was read, but the report keeps its shape: every hazard undetermined.
+  EXPECT_FALSE(big.unreadable);
+  ASSERT_EQ(big.hazards.size(), 1u);
+  EXPECT_EQ(big.hazards[0].status, carerules::hazard_status::undetermined);
   EXPECT_NE(big.errors.at(0).message.find("line 4: line of 123456 bytes exceeds the limit "
                                           "line_bytes"),
             std::string::npos)
