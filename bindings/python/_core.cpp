@@ -631,23 +631,24 @@ class walker {
 class string_cache {
  public:
   PyObject* get(std::string_view text) {  // a new reference
-    const std::string s(text);            // the words looked up are short: no allocation
-    auto it = map_.find(s);
+    // Looked up by the view itself: titles and cites are long, and a key made for every
+    // lookup would allocate per report field.
+    auto it = map_.find(text);
     if (it != map_.end()) {
       Py_INCREF(it->second.ptr());
       return it->second.ptr();
     }
-    PyObject* o = new_str(s);
+    PyObject* o = new_str(text);
     if (map_.size() < max_entries) {
       PyUnicode_InternInPlace(&o);
-      map_.emplace(s, py::reinterpret_borrow<py::object>(o));
+      map_.emplace(std::string(text), py::reinterpret_borrow<py::object>(o));
     }
     return o;
   }
 
  private:
   static constexpr std::size_t max_entries = 8192;
-  std::unordered_map<std::string, py::object> map_;
+  std::unordered_map<std::string, py::object, sv_hash, std::equal_to<>> map_;
 };
 
 PyObject* number_from_scaled(std::int64_t scaled) {
