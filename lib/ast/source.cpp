@@ -43,7 +43,10 @@ void diagnostic_sink::add(severity level, pos where, std::string message) {
     ++dropped_;
     return;
   }
-  items_.push_back({level, where, std::move(message)});
+  // Escaped once here, so that every reader of a message (the rendered text, the API's
+  // `message`, a Python exception) sees a quoted string's controls, bidi controls and line
+  // separators by code point rather than raw. Escaping is idempotent: render() may do it again.
+  items_.push_back({level, where, detail::escape_for_display(message)});
 }
 
 void diagnostic_sink::sort() {

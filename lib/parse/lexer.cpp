@@ -575,10 +575,15 @@ token lexer::next() {
             advance_bytes(len);
             break;
           }
-          std::string shown = cp < 0x20 || cp == 0x7f ? "" : raw;
-          error_at(st_.offset, st_.line, st_.column,
-                   "unexpected character " + (shown.empty() ? std::string() : "`" + shown + "` ") +
-                       "(U+" + hex(static_cast<std::uint32_t>(cp), 4) + ")");
+          // A character the display would escape (a control, a bidi control, a line
+          // separator) is named by its code point alone, never echoed.
+          const bool printable = detail::escape_for_display(raw) == raw;
+          std::string m = "unexpected character " + (printable ? "`" + raw + "` " : std::string()) +
+                          "(U+" + hex(static_cast<std::uint32_t>(cp), 4) + ")";
+          // A combining mark, a digit of another script or a connector may continue a name
+          // but not start one (UAX #31): say so, as the character itself looks like a letter.
+          if (is_word_char(cp)) m += ": a name cannot start with it";
+          error_at(st_.offset, st_.line, st_.column, std::move(m));
           advance_bytes(len);
           skipped = true;
         }

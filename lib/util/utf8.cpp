@@ -193,10 +193,11 @@ std::string escape_for_display(std::string_view s) {
       out += "\\t";
     } else if (cp == '\r') {
       out += "\\r";
-    } else if (cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+    } else if (cp == 0x061C || cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
                (cp >= 0x2066 && cp <= 0x2069) || cp == 0x2028 || cp == 0x2029) {
-      // Bidi controls and line separators would reorder or break the line a person reads
-      // (a `Trojan Source` diagnostic): shown by name instead.
+      // Bidi controls (Unicode's Bidi_Control: U+061C, U+200E-F, U+202A-E, U+2066-9) and the
+      // line and paragraph separators would reorder or break the line a person reads (a
+      // `Trojan Source` diagnostic): shown by code point instead.
       static const char hex[] = "0123456789ABCDEF";
       const auto u = static_cast<std::uint32_t>(cp);
       out += "<U+";

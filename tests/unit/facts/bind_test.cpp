@@ -1042,6 +1042,95 @@ TEST(Bind, ExponentOverflowIsOneBadValue) {
   EXPECT_EQ(cell(read.root, "facility.risk").state, fact_state::present);
 }
 
+// Wherever an overflowing number sits in text no input reads (any case of `e`, a sign, inside
+// lists and nested objects, before or after the facts, next to strings that look like
+// numbers), the record is read as if it were not there.
+TEST(Bind, UnreadOverflowingNumbersLeaveNoTrace) {
+  const std::string big = "1e99999999999999999999";
+  const std::string cases[] = {
+      R"({"junk": 1E+99999999999999999999, "facility": {"beds": 3}})",
+      R"({"junk": [)" + big + R"(, -0.5e-99999999999999999999], "facility": {"beds": 3}})",
+      R"({"x": {"y": {"z": )" + big + R"(}}, "facility": {"beds": 3}})",
+      R"({"facility": {"beds": 3}, "junk": )" + big + "}",
+      R"({"facility": {"beds": 3, "extra": )" + big + "}}",
+      R"({"q": "a\"1e9", "k)" + big + R"(": )" + big + R"(, "facility": {"beds": 3}})",
+      R"({"a": )" + big + ", \"b\": " + big + R"(, "facility": {"beds": 3}})",
+      R"({"huge": 123456789012345678901234567890e-5, "facility": {"beds": 3}})",
+      R"({"inf": 1e400, "zero": 1e-400, "facility": {"beds": 3}})",
+  };
+  for (const std::string& json : cases) {
+    SCOPED_TRACE(json);
+    const record_facts r = bind_text(json);
+    EXPECT_FALSE(r.unreadable);
+    EXPECT_EQ(errors_of(r), "");
+    EXPECT_EQ(cell(r.root, "facility.beds").state, fact_state::present);
+    EXPECT_EQ(cell(r.root, "facility.beds").v.i, 3);
+  }
+}
+
+// An overflowing number that an input reads is an error at its own pointer only: the rest of
+// the record, and the other elements of its list, are read.
+TEST(Bind, ReadOverflowingNumberIsAnErrorAtItsPointer) {
+  const std::string big = "1e99999999999999999999";
+  struct row {
+    std::string json;
+    std::string error_path;
+  };
+  const row rows[] = {
+      {R"({"id": "x", "facility": {"beds": )" + big + "}}", "/facility/beds"},
+      {R"({"id": "x", "facility": {"ratio": -)" + big + "}}", "/facility/ratio"},
+      {R"({"id": "x", "facility": {"name": )" + big + "}}", "/facility/name"},
+      {R"({"id": "x", "residents": [{"ability": )" + big + R"(}, {"ability": 3}]})",
+       "/residents/0/ability"},
+      {R"({"id": "x", "codes": ["a", )" + big + "]}", "/codes/1"},
+  };
+  for (const row& r : rows) {
+    SCOPED_TRACE(r.json);
+    const record_facts f = bind_text(r.json);
+    EXPECT_FALSE(f.unreadable);
+    ASSERT_EQ(f.errors.size(), 1u) << errors_of(f);
+    EXPECT_EQ(f.errors[0].path, r.error_path);
+    ASSERT_TRUE(f.subject.has_value());
+    EXPECT_EQ(*f.subject, "x");
+  }
+  // With `--each`, each element is a record of the top-level schema.
+  const std::vector<record_facts> elements =
+      each(R"({"residents": [{"facility": {"beds": )" + big + R"(}}, {"facility": {"beds": 3}}]})");
+  ASSERT_EQ(elements.size(), 2u);
+  EXPECT_EQ(errors_of(elements[0]).rfind("/residents/0/facility/beds: ", 0), 0u)
+      << errors_of(elements[0]);
+  EXPECT_EQ(errors_of(elements[1]), "");
+  EXPECT_EQ(cell(elements[1].root, "facility.beds").v.i, 3);
+}
+
+// Text that is not an object: broken JSON is said to be broken (where), whole JSON of another
+// kind is said to be that kind.
+TEST(Bind, NonObjectRecords) {
+  struct row {
+    std::string json;
+    std::string message;  // the start of the one error
+  };
+  const row rows[] = {
+      {"[1,", "invalid JSON at 1:4"},
+      {"[1e99999999999999999999,", "invalid JSON at 1:25"},
+      {"\"abc", "invalid JSON at 1:5"},
+      {"tru", "invalid JSON at 1:4"},
+      {"[1, 2] x", "invalid JSON at 1:8: extra data"},
+      {"[{\"a\": 1},\n", "invalid JSON at 2:1"},
+      {"1e99999999999999999999", "expected a JSON object, got number"},
+      {"[1, 2]", "expected a JSON object, got array"},
+      {"\"s\"", "expected a JSON object, got string"},
+      {"null", "expected a JSON object, got null"},
+  };
+  for (const row& r : rows) {
+    SCOPED_TRACE(r.json);
+    const record_facts f = bind_text(r.json);
+    EXPECT_TRUE(f.unreadable);
+    ASSERT_EQ(f.errors.size(), 1u) << errors_of(f);
+    EXPECT_EQ(f.errors[0].message.rfind(r.message, 0), 0u) << f.errors[0].message;
+  }
+}
+
 // Text that is neither an object nor JSON is reported as broken JSON, with where.
 TEST(Bind, BrokenNonObjectIsInvalidJson) {
   const record_facts r = bind_text("[1,");

@@ -3,10 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "../util/unicode_data.hpp"
 #include "parse/parse.hpp"
+#include "util/utf8.hpp"
 
 namespace carerules::parse {
 namespace {
@@ -97,6 +100,108 @@ TEST(Lexer, Shapes) {
     EXPECT_EQ(shape(l), c.expected) << c.input;
     EXPECT_EQ(l.errors, "") << c.input;
   }
+}
+
+// Names in the scripts of many users (UAX #31): each is one word, with no error.
+TEST(Lexer, NamesOfManyScripts) {
+  const shape_case cases[] = {
+      {"let नाम = 1", "w(let)@1:1 w(नाम)@1:5 `=`@1:9 i(1)@1:11"},  // Devanagari with a vowel sign
+      {"ที่ x", "w(ที่)@1:1 w(x)@1:5"},                                // Thai with two marks
+      {"cafe\u0301 x", "w(cafe\u0301)@1:1 w(x)@1:7"},              // decomposed café
+      {"let ཀ = 1", "w(let)@1:1 w(ཀ)@1:5 `=`@1:7 i(1)@1:9"},       // Tibetan
+      {"ᠮᠣᠩᠭᠣᠯ", "w(ᠮᠣᠩᠭᠣᠯ)@1:1"},                                 // Mongolian
+      {"ꓡꓲꓢꓳ", "w(ꓡꓲꓢꓳ)@1:1"},                                     // Lisu
+      {"ᥖᥭᥰ", "w(ᥖᥭᥰ)@1:1"},                                       // Tai Le
+      {"x٣", "w(x٣)@1:1"},                                         // an Arabic-Indic digit
+      {"\U00020000\U00031350", "w(\U00020000\U00031350)@1:1"},     // CJK extensions B and H
+      {"ab\u203Fcd", "w(ab\u203Fcd)@1:1"},                         // a connector
+  };
+  for (const auto& c : cases) {
+    lexed l = lex_all(c.input);
+    EXPECT_EQ(shape(l), c.expected) << c.input;
+    EXPECT_EQ(l.errors, "") << c.input;
+  }
+}
+
+std::string code_point_name(std::uint32_t cp) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "U+%04X", cp);
+  return buf;
+}
+
+// The lexer over every scalar value, against Unicode's data read by the test itself: a
+// character starts a name exactly when it is XID_Start (or `_`), and continues one exactly
+// when it is XID_Continue.
+TEST(Lexer, EveryCodePointStartsAndContinuesNamesAsUnicodeSays) {
+  const auto start = test::unicode_property("DerivedCoreProperties.txt", "XID_Start");
+  const auto cont = test::unicode_property("DerivedCoreProperties.txt", "XID_Continue");
+  std::size_t starts = 0, continues = 0, wrong = 0;
+  auto fail = [&](std::uint32_t cp, const char* what, const lexed& l) {
+    if (++wrong <= 20) ADD_FAILURE() << code_point_name(cp) << " " << what << ": " << shape(l);
+  };
+  for (std::uint32_t cp = 0; cp < test::unicode_end; ++cp) {
+    if (cp == 0xD800) cp = 0xE000;
+    std::string ch;
+    detail::append_utf8(ch, cp);
+    {
+      const lexed l = lex_all(ch + "z");
+      const token& t = l.tokens.front();
+      const bool is_name = t.kind == tok::word && t.begin == 0 && t.text == ch + "z";
+      const bool starts_name = t.kind == tok::word && t.begin == 0;
+      if (start[cp] || cp == '_') {
+        ++starts;
+        if (!is_name || !l.errors.empty()) fail(cp, "refused as a first character", l);
+      } else if (starts_name) {
+        fail(cp, "accepted as a first character", l);
+      }
+    }
+    {
+      const lexed l = lex_all("z" + ch);
+      const token& t = l.tokens.front();
+      if (cont[cp]) {
+        ++continues;
+        if (t.kind != tok::word || t.text != "z" + ch || !l.errors.empty())
+          fail(cp, "refused as a continuation", l);
+      } else if (t.kind != tok::word || t.text != "z") {
+        fail(cp, "accepted as a continuation", l);
+      }
+    }
+  }
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_GT(starts, 130000u);  // Unicode 15: about 136 000
+  EXPECT_GT(continues, starts);
+}
+
+// Characters no name may hold: each gets one error at its column naming its code point.
+TEST(Lexer, NonIdentifierCharactersNamedInTheError) {
+  const auto cont = test::unicode_property("DerivedCoreProperties.txt", "XID_Continue");
+  const std::string general = "extracted/DerivedGeneralCategory.txt";
+  const auto unassigned = test::unicode_property(general, "Cn");
+  std::vector<bool> symbol(test::unicode_end, false);
+  for (const char* category : {"Sm", "Sc", "Sk", "So"}) {
+    const auto in = test::unicode_property(general, category);
+    for (std::uint32_t cp = 0; cp < test::unicode_end; ++cp) symbol[cp] = symbol[cp] || in[cp];
+  }
+  std::size_t checked = 0, unassigned_cjk = 0, wrong = 0;
+  for (std::uint32_t cp = 0x80; cp < test::unicode_end; ++cp) {
+    // Unassigned code points of the ideographic planes and of the CJK compatibility block,
+    // and every non-ASCII symbol.
+    const bool cjk_gap =
+        unassigned[cp] && ((cp >= 0x20000 && cp <= 0x3FFFF) || (cp >= 0xF900 && cp <= 0xFAFF));
+    if (!(cjk_gap || symbol[cp]) || cont[cp]) continue;
+    if (cp >= 0xD800 && cp <= 0xDFFF) continue;
+    std::string ch;
+    detail::append_utf8(ch, cp);
+    ++checked;
+    unassigned_cjk += cjk_gap;
+    const lexed l = lex_all("a " + ch);
+    const std::string want =
+        "1:3: unexpected character `" + ch + "` (" + code_point_name(cp) + ")\n";
+    if (l.errors != want && ++wrong <= 20) ADD_FAILURE() << "want " << want << "got " << l.errors;
+  }
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_GT(unassigned_cjk, 1000u);
+  EXPECT_GT(checked, 7000u);
 }
 
 TEST(Lexer, LineStart) {
@@ -221,6 +326,18 @@ TEST(Lexer, Errors) {
       {"a $", "1:3: unexpected character `$`"},
       {"a \x01", "1:3: unexpected character (U+0001)"},
       {"€", "1:1: unexpected character `€` (U+20AC)"},
+      // Controls that would reorder or break the line are named, never echoed.
+      {"let x\u202E = 1", "1:6: unexpected character (U+202E)"},
+      {"a \u2028 b", "1:3: unexpected character (U+2028)"},
+      {"\u2066x", "1:1: unexpected character (U+2066)"},
+      // What may continue a name but not start it.
+      {"a \u0301", "1:3: unexpected character `\u0301` (U+0301): a name cannot start with it"},
+      {"x = \u0966", "1:5: unexpected character `\u0966` (U+0966): a name cannot start with it"},
+      {"\u203F", "1:1: unexpected character `\u203F` (U+203F): a name cannot start with it"},
+      {"x٣ ۴", "1:4: unexpected character `۴` (U+06F4): a name cannot start with it"},
+      // Unassigned, though inside the CJK extension blocks.
+      {"\U0002A6E0", "1:1: unexpected character `\U0002A6E0` (U+2A6E0)"},
+      {"x\U0002B73A", "1:2: unexpected character `\U0002B73A` (U+2B73A)"},
   };
   for (const auto& c : cases) {
     lexed l = lex_all(c.input);

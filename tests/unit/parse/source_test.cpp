@@ -111,6 +111,41 @@ TEST(Source, Render) {
   }
 }
 
+// Bidi controls and line separators in the source line and in a quoted name are shown by code
+// point (a `Trojan Source` line cannot reorder what the reader sees), and the caret still
+// points under the character the column names.
+TEST(Source, RenderShowsBidiControlsAndSeparatorsByCodePoint) {
+  const render_case cases[] = {
+      {"let s = \"\u202Eadmin\u2066\" + x",
+       {severity::error, {0, 1, 21}, "unknown name `x`"},
+       "a.rules:1:21: error: unknown name `x`\n"
+       "  let s = \"<U+202E>admin<U+2066>\" + x\n"
+       "  " +
+           std::string(34, ' ') + "^\n"},
+      {"a\u2028b c\u2029d \u061Ce",
+       {severity::error, {0, 1, 9}, "here"},
+       "a.rules:1:9: error: here\n"
+       "  a<U+2028>b c<U+2029>d <U+061C>e\n"
+       "  " +
+           std::string(22, ' ') + "^\n"},
+      {"x",
+       {severity::error, {0, 1, 1}, "unknown level `\"\u200F\u202Bred\u2069\"`"},
+       "a.rules:1:1: error: unknown level `\"<U+200F><U+202B>red<U+2069>\"`\n  x\n  ^\n"},
+  };
+  for (const auto& c : cases) {
+    source_set s = one_file(c.text);
+    EXPECT_EQ(render(s, c.d), c.expected) << c.text;
+  }
+}
+
+// The message itself is kept escaped, for readers that never render it.
+TEST(Source, SinkKeepsMessagesEscaped) {
+  diagnostic_sink sink;
+  sink.error({0, 1, 1}, "title `\u202Eabc` and\nmore \x01");
+  ASSERT_EQ(sink.items().size(), 1u);
+  EXPECT_EQ(sink.items()[0].message, "title `<U+202E>abc` and\\nmore \\x01");
+}
+
 TEST(Source, RenderUnknownFile) {
   source_set s;
   EXPECT_EQ(render(s, {severity::error, {3, 1, 1}, "m"}), "<unknown>:1:1: error: m\n");

@@ -3,10 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
-#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
+
+#include "unicode_data.hpp"
 
 namespace carerules::detail {
 namespace {
@@ -264,26 +265,7 @@ TEST(DisplayWidth, Table) {
 // Every code point, checked against Unicode's own data read here independently of the build's
 // generator: XID_Start and XID_Continue exactly as DerivedCoreProperties.txt lists them.
 std::vector<bool> derived_property(const std::string& name) {
-  std::vector<bool> in(0x110000, false);
-  std::ifstream f("/usr/share/unicode/DerivedCoreProperties.txt");
-  EXPECT_TRUE(f.good()) << "install Debian's unicode-data";
-  std::string line;
-  while (std::getline(f, line)) {
-    line = line.substr(0, line.find('#'));
-    const auto semi = line.find(';');
-    if (semi == std::string::npos) continue;
-    std::string prop = line.substr(semi + 1);
-    prop.erase(0, prop.find_first_not_of(' '));
-    prop.erase(prop.find_last_not_of(' ') + 1);
-    if (prop != name) continue;
-    const std::string cps = line.substr(0, semi);
-    const auto dots = cps.find("..");
-    const unsigned long lo = std::stoul(cps.substr(0, dots), nullptr, 16);
-    const unsigned long hi =
-        dots == std::string::npos ? lo : std::stoul(cps.substr(dots + 2), nullptr, 16);
-    for (unsigned long cp = lo; cp <= hi; ++cp) in[cp] = true;
-  }
-  return in;
+  return test::unicode_property("DerivedCoreProperties.txt", name);
 }
 
 TEST(Identifiers, XidStartIsUnicodes) {
@@ -339,7 +321,30 @@ TEST(EscapeForDisplay, BidiControlsAndLineSeparatorsByName) {
   EXPECT_EQ(escape_for_display("a\u202Eb"), "a<U+202E>b");
   EXPECT_EQ(escape_for_display("x\u2028y\u2029z"), "x<U+2028>y<U+2029>z");
   EXPECT_EQ(escape_for_display("\u2066\u2069\u200F"), "<U+2066><U+2069><U+200F>");
+  EXPECT_EQ(escape_for_display("\u061C\u0627"), "<U+061C>\u0627");  // Arabic letter mark
   EXPECT_EQ(escape_for_display("中文"), "中文");
+}
+
+// Over every scalar value, against Unicode's data: exactly the controls (Cc), the bidi controls
+// (Bidi_Control) and the line and paragraph separators (Zl, Zp) are escaped; every other
+// character, whatever its script, is shown as written.
+TEST(EscapeForDisplay, EscapesExactlyControlsBidiAndSeparators) {
+  const auto bidi = test::unicode_property("PropList.txt", "Bidi_Control");
+  const auto cc = test::unicode_property("extracted/DerivedGeneralCategory.txt", "Cc");
+  const auto zl = test::unicode_property("extracted/DerivedGeneralCategory.txt", "Zl");
+  const auto zp = test::unicode_property("extracted/DerivedGeneralCategory.txt", "Zp");
+  std::size_t escaped = 0, wrong = 0;
+  for (std::uint32_t cp = 0; cp < test::unicode_end; ++cp) {
+    if (cp == 0xD800) cp = 0xE000;
+    std::string raw;
+    append_utf8(raw, cp);
+    const std::string shown = escape_for_display(raw);
+    const bool want = bidi[cp] || cc[cp] || zl[cp] || zp[cp];
+    escaped += want;
+    if ((shown != raw) != want && ++wrong <= 10) ADD_FAILURE() << std::hex << cp << " " << shown;
+  }
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_EQ(escaped, 65u + 12u + 2u);  // Unicode 15: 65 controls, 12 bidi controls, 2 separators
 }
 
 TEST(EscapeForDisplay, Table) {
