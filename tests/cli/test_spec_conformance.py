@@ -84,21 +84,11 @@ def item(w, expr, inputs="", facts=None):
     return rep["scores"]["s"]["items"][0], rep, p
 
 
-def val(w, expr, inputs="", facts=None):
-    it, rep, p = item(w, expr, inputs, facts)
-    assert it["status"] == "awarded", (it, rep["errors"], p.err)
-    return it["points"]
-
-
 def hz(w, cond, inputs="", facts=None, extra=""):
     inp = f"  input {{\n{inputs}\n  }}\n" if inputs else ""
     rep, p = w.eval(R(inp + extra + f'  hazard H "h" {{ cite "c" when {cond} }}'), facts or {})
     assert rep is not None, p.err
     return rep["hazards"][-1], rep, p
-
-
-def status(w, cond, inputs="", facts=None, extra=""):
-    return hz(w, cond, inputs, facts, extra)[0]["status"]
 
 
 DIAG = re.compile(r"^(?P<file>[^\n:]+):(?P<line>\d+):(?P<col>\d+): (?P<sev>error|warning): (?P<msg>.*)$", re.M)
