@@ -3,9 +3,10 @@
 shipped rulesets. It reads the rulesets only through the command-line tool, as an outside
 integrator does: `carerules schema` for the inputs, `carerules eval` for what they decide.
 
-* coded-inputs: one row per value of every enum and boolean input that a rule reads, with
-  what that value decides and how to say "unknown" (both taken from the input's label, which
-  `carerules schema` prints as the description);
+* coded-inputs: one row per value of every enum and boolean input that a rule reads (and
+  for the value `[]` of every list of records), with what that value decides and how to say
+  "unknown" (both taken from the input's label, which `carerules schema` prints as the
+  description);
 * undetermined: per hazard of institution.rules, how many sample institutions it leaves
   undetermined and which missing inputs cause it, most frequent first (what a bureau asks for
   first).
@@ -16,9 +17,9 @@ integrator does: `carerules schema` for the inputs, `carerules eval` for what th
 
 The tool is $CARERULES_BIN, or build/bin/carerules. A coded input's label has the parts
 "判定: …" (what the values decide, clauses separated by "; ", each naming the values it is
-about: "C"、"D" … for an enum, a leading true / false for a boolean) and "未知: …" (how to say
-the value is not known), or "可选: …" for an input that is optional by design. An input that
-no rule reads says "(recorded, not read by a rule)" instead.
+about: "C"、"D" … for an enum, a leading true / false for a boolean, [] for a list of
+records) and "未知: …" (how to say the value is not known), or "可选: …" for an input that
+is optional by design. An input that no rule reads says "(recorded, not read by a rule)".
 """
 
 import collections
@@ -79,11 +80,15 @@ def schema_inputs(path, root=RULESETS):
 
 
 def kind(node):
+    """"enum", "bool", "list" (of records: `[]` is a coded value, "none"), or None."""
     types = node.get("type")
     types = types if isinstance(types, list) else [types]
     if "enum" in node:
         return "enum"
-    return "bool" if "boolean" in types else None
+    if "boolean" in types:
+        return "bool"
+    items = node.get("items")
+    return "list" if isinstance(items, dict) and "properties" in items else None
 
 
 def skeleton(node):
@@ -127,11 +132,14 @@ def value_text(v):
 
 def decisions(node):
     """[(value shown, what it decides)] for one coded input, from its label. A string enum
-    value or a boolean gets the clauses of its 判定 part that name it; numeric enum values
+    value, a boolean or the empty list `[]` gets the clauses of its 判定 part that name it
+    (an absent list is "not collected", `[]` "collected, none"); numeric enum values
     (LEC factors) all enter one formula, which is what each of them decides."""
     decides = part(node.get("description") or "", "判定:")
     clauses = [c.strip() for c in decides.split(";") if c.strip()]
     values = [v for v in node.get("enum", []) if v is not None]
+    if kind(node) == "list":
+        return [("[]", "; ".join(c for c in clauses if "[]" in c))]
     if kind(node) == "bool":
         return [(w, "; ".join(c for c in clauses if re.match(w + r"\b", c))) for w in ("true", "false")]
     if values and all(isinstance(v, str) for v in values):
@@ -141,7 +149,7 @@ def decisions(node):
 
 def says_something(value, clause):
     """The clause says more than the value names it lists."""
-    rest = re.sub(r'"[^"]*"|\btrue\b|\bfalse\b|[、,，与和及/\s]', "", clause)
+    rest = re.sub(r'"[^"]*"|\btrue\b|\bfalse\b|\[\]|[、,，与和及/\s]', "", clause)
     return len(rest) >= 2
 
 

@@ -51,7 +51,7 @@ def test_there_are_coded_values_to_check():
     values = list(coded_values())
     paths = {p.values[0] for p in values}
     assert {"facility.building.appraisal.grade", "facility.special_equipment_staff[].duty",
-            "areas.fire.L", "coma"} <= paths
+            "areas.fire.L", "coma", "facility.special_equipment"} <= paths
     assert len(values) >= 60
 
 
@@ -111,6 +111,13 @@ def test_a_boolean_side_left_out_is_caught(tree):
     found = tables.problems(["hazards/mca_2023.rules"], tree)
     assert found == ["hazards/mca_2023.rules: `facility.other_hazard.found`: the label does not "
                      "say what false decides"], found
+
+
+def test_a_list_whose_empty_value_is_not_explained_is_caught(tree):
+    # "[]" (known: none) and a list left out (not collected) decide differently
+    damage(tree, "判定: [] 表示确知无在用特种设备, A4.4 不构成. ", "")
+    found = tables.problems(["hazards/mca_2023.rules"], tree)
+    assert any("`facility.special_equipment`" in p and "判定" in p for p in found), found
 
 
 def test_no_way_to_say_unknown_is_caught(tree):
