@@ -20,8 +20,10 @@ echo "   regional summary (domain.md §6):"
   > "$build/demo-institutions.jsonl" || true
 echo "   reports written to $build/demo-institutions.jsonl"
 echo
-echo "   undetermined items and the missing inputs behind them (what to collect first):"
-PYTHONPATH="$build/python" /usr/bin/python3 scripts/rulesets_tables.py --undetermined | sed 's/^/   /'
+echo "   undetermined items, and the missing inputs behind them, most frequent first"
+echo "   (what a bureau asks for first), counted from those reports:"
+CARERULES_BIN="$cli" /usr/bin/python3 scripts/rulesets_tables.py --undetermined \
+  --reports "$build/demo-institutions.jsonl" | sed 's/^/   /'
 echo
 echo "== 3. residents: GB/T 42195 capability level, one report per resident"
 "$cli" eval -r rulesets/capability/gbt42195.rules "$data" --each residents --asof "$asof" \
