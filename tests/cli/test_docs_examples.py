@@ -144,8 +144,12 @@ def test_python_session_prints_what_the_page_shows(doc, at, text, tmp_path):
               "r = doctest.testfile('session.txt', module_relative=False,\n"
               "                     optionflags=doctest.NORMALIZE_WHITESPACE)\n"
               "sys.exit(1 if r.failed or not r.attempted else 0)\n")
+    # The session runs in tmp_path, so a relative PYTHONPATH (build/python) must be made
+    # absolute to still find the module under test.
+    path = os.pathsep.join(os.path.abspath(p) for p in
+                           os.environ.get("PYTHONPATH", "").split(os.pathsep) if p)
     p = subprocess.run([sys.executable, "-c", runner], cwd=tmp_path, capture_output=True,
-                       text=True, timeout=120)
+                       text=True, timeout=120, env=dict(os.environ, PYTHONPATH=path))
     assert p.returncode == 0, p.stdout + p.stderr
 
 
