@@ -45,8 +45,9 @@ std::size_t display_width(std::string_view text);
 std::string aligned_table(const std::vector<std::vector<std::string>>& rows,
                           const std::vector<bool>& right, std::string_view indent = "");
 
-// The counts of `--summary` (domain.md §6): per grade value, per hazard and per category by
-// status, records with errors, records. Memory is bounded by the ruleset, not the batch.
+// The counts of `--summary` (docs/rulesets.md, "The regional summary"): per grade value, per
+// hazard and per category by status, records with errors, records. Memory is bounded by the
+// ruleset, not the batch.
 class batch_summary {
  public:
   struct status_counts {
