@@ -12,6 +12,8 @@ packages=(
   python3-pytest python3-pandas python3-numpy python3-jsonschema
   clang libclang-rt-14-dev clang-format
   pkgconf default-jdk-headless libjna-java golang-go unicode-data
+  libsqlite3-dev sqlite3 python3-dask python3-distributed python3-tqdm
+  chromium fonts-wqy-microhei poppler-utils
 )
 
 missing=()
