@@ -42,7 +42,7 @@ void BM_bind(benchmark::State& state) {
   for (auto _ : state) {
     auto b = rs.bind_json(records[i % records.size()]);
     bytes += records[i % records.size()].size();
-    benchmark::DoNotOptimize(&b.get());
+    benchmark::DoNotOptimize(b);
     ++i;
   }
   state.SetItemsProcessed(static_cast<int64_t>(i));

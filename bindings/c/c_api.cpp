@@ -381,14 +381,11 @@ cr_status cr_evaluate(const cr_ruleset* rs, const char* facts_json, size_t len,
     const carerules::eval_options o = eval_options_of(options_json);
     const std::string_view facts(facts_json == nullptr ? "" : facts_json, len);
     if (o.each.empty()) {
-      *report_json = give(rs->rs.evaluate(facts, o).to_json());
+      *report_json = give(rs->rs.evaluate_json(facts, o));
       return CR_OK;
     }
-    std::string out = "[";
-    for (const auto& r : rs->rs.evaluate_record(facts, o)) {
-      if (out.size() > 1) out += ',';
-      out += r.to_json();
-    }
+    const std::vector<carerules::batch_record> one{{std::string(facts), 0, 0, false}};
+    std::string out = "[" + rs->rs.evaluate_text(one, o, carerules::line_format::report, ",").text;
     out += ']';
     *report_json = give(out);
     return CR_OK;

@@ -51,6 +51,19 @@ struct batch_result {
   std::vector<std::string> json;
 };
 
+// What a batch written as text holds per record (ruleset::evaluate_text).
+enum class line_format : std::uint8_t {
+  report,     // the report's JSON, byte for byte report::to_json()
+  decisions,  // {"subject","present":[ids],"undetermined":[ids],"grades":{name:value},"errors":N}
+};
+
+// A batch written as text: the outputs joined by the separator, in input order.
+struct batch_text {
+  std::string text;
+  std::uint64_t outputs = 0;      // one per record, or one per element with `each`
+  std::uint64_t with_errors = 0;  // outputs whose record has errors
+};
+
 // One column of the tabular form of reports, in the order CSV and evaluate_frame give them:
 // subject, hazard.<id> (status) for every hazard, for every score score.<name> (total) then
 // score.<name>.<section> for each section, grade.<name> (value) for every grade, errors.

@@ -97,6 +97,18 @@ class bound_facts {
   std::unique_ptr<detail::record_facts> facts_;
 };
 
+// The answer without the audit: each hazard's status and each grade's value, for callers
+// that act on decisions and do not keep reports (ruleset::decide).
+struct decisions {
+  std::optional<std::string> subject;
+  std::vector<hazard_status> hazards;  // in ruleset::hazards() order; empty when unreadable
+  // Each grade's value as the report writes it (a label, "none", "undetermined", "error"),
+  // in ruleset::grades() order; the views live as long as the ruleset.
+  std::vector<std::string_view> grades;
+  std::size_t errors = 0;  // the record's errors
+  bool unreadable = false;
+};
+
 // The outcome of one `test` block.
 struct test_case_result {
   std::string file;  // as given (imported files: relative to their import root)
@@ -146,6 +158,29 @@ class ruleset {
   // options.asof (the only API misuse it can detect); every fault of the facts is in the
   // report's errors.
   report evaluate(std::string_view facts_json, const eval_options& options = {}) const;
+
+  // The fast path: one JSON record in, its report's JSON out (byte for byte what
+  // evaluate(facts_json, options).to_json() gives), written without building the report.
+  std::string evaluate_json(std::string_view facts_json, const eval_options& options = {}) const;
+
+  // Decisions only: nothing is traced (no evidence, no missing lists) and no report is built.
+  decisions decide(const bound_facts& facts, const eval_options& options = {}) const;
+  decisions decide(std::string_view facts_json, const eval_options& options = {}) const;
+
+  // A batch written as text on options.threads threads: each record's output (a report's
+  // JSON, or its decisions line) in input order, joined by `separator`; records as in
+  // evaluate_batch (oversize and unreadable records get their reports, `each` gives one output
+  // per element). Each worker writes its own run of records into its own buffer, so the
+  // threads share nothing but the input. Throws std::invalid_argument for a bad options.asof.
+  batch_text evaluate_text(const std::vector<batch_record>& records,
+                           const eval_options& options = {},
+                           line_format format = line_format::report,
+                           std::string_view separator = "\n") const;
+  // The same, appended to `out` (a stream of batches reuses one buffer): each output is
+  // preceded by the separator when `out` already counts outputs, so batches written one after
+  // another join as one.
+  void evaluate_text(const std::vector<batch_record>& records, const eval_options& options,
+                     line_format format, std::string_view separator, batch_text& out) const;
 
   // Reports for one JSON record: one report, or with options.each one per list element.
   std::vector<report> evaluate_record(std::string_view facts_json,

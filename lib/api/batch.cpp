@@ -144,16 +144,15 @@ std::vector<batch_result> ruleset::evaluate_batch(const std::vector<batch_record
 }
 
 std::string ruleset::evaluate_jsonl(std::string_view jsonl, const eval_options& options) const {
-  // Chunks keep the reports in memory bounded by the chunk, not by the batch.
+  // Chunks keep the records in memory bounded by the chunk, not by the batch.
   constexpr std::size_t chunk_records = 512;
   eval_options o = options;
   o.asof = resolve_asof(options.asof);
   const std::uint64_t line_bytes = program().limits.line_bytes;
-  std::string out;
+  batch_text out;
   std::vector<batch_record> chunk;
   auto run = [&] {
-    for (auto& res : evaluate_batch(chunk, o, true))
-      for (const auto& text : res.json) out.append(text).push_back('\n');
+    evaluate_text(chunk, o, line_format::report, "\n", out);
     chunk.clear();
   };
   std::uint64_t number = 0;
@@ -171,7 +170,8 @@ std::string ruleset::evaluate_jsonl(std::string_view jsonl, const eval_options& 
     if (chunk.size() >= chunk_records) run();
   }
   run();
-  return out;
+  if (out.outputs) out.text += '\n';
+  return std::move(out.text);
 }
 
 }  // namespace carerules

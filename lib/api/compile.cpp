@@ -11,6 +11,7 @@
 #include "ast/source.hpp"
 #include "carerules/ruleset.hpp"
 #include "check/check.hpp"
+#include "eval/eval.hpp"
 #include "parse/parse.hpp"
 #include "util/sha256.hpp"
 
@@ -190,6 +191,7 @@ struct loader {
                                  "sha256:" + one.hex_finish()});
         }
         prog->top_display = sources->files[0].display;
+        detail::build_report_fragments(*prog);
       }
     }
     diags.sort();

@@ -96,14 +96,45 @@ void trace::merge_missing(const trace& other) {
   for (const auto& r : other.missing_) add_missing(r);
 }
 
+void trace::clear() {
+  reads_.clear();
+  missing_.clear();
+  read_keys_.clear();
+  missing_keys_.clear();
+  uses_.clear();
+}
+
 evaluator::evaluator(const program& p, const record_facts& facts, std::int64_t asof)
-    : p_(p), f_(facts), asof_(asof) {
+    : p_(p), f_(&facts), asof_(asof) {
   lets_.resize(p.lets.size());
   hazards_.resize(p.hazards.size());
   grades_.resize(p.grades.size());
   score_decls_.resize(p.scores.size());
   scores_.resize(p.scores.size());
   frames_.resize(p.max_frame_depth);
+}
+
+void evaluator::reset(const record_facts& facts, std::int64_t asof) {
+  f_ = &facts;
+  asof_ = asof;
+  steps_ = 0;
+  nesting_ = 0;
+  for (auto* states : {&lets_, &hazards_, &grades_, &score_decls_})
+    for (auto& st : *states) {
+      st.status = outcome::unknown;
+      st.v = value{};
+      st.tr.clear();
+      st.error.clear();
+      st.matched_line = -1;
+    }
+  for (auto& ss : scores_) {
+    ss.total = 0;
+    ss.provisional = false;
+  }
+  params_.clear();
+  params_base_ = 0;
+  cur_ = nullptr;
+  eval_errors_.clear();
 }
 
 void evaluator::fail(const std::string& message) const { throw eval_fault{message}; }
@@ -182,11 +213,11 @@ value evaluator::eval(node_id id) {
       return n.k;
     case opcode::fact: {
       const auto& f = *p_.inputs[n.a].field;
-      return read_cell(f_.root.cells[f.slot], n.a, nullptr);
+      return read_cell(f_->root.cells[f.slot], n.a, nullptr);
     }
     case opcode::fact_list: {
       const auto& f = *p_.inputs[n.a].field;
-      return read_list(f_.root.lists[f.slot], n.a, nullptr);
+      return read_list(f_->root.lists[f.slot], n.a, nullptr);
     }
     case opcode::var: {
       const binding& b = frames_[n.a];
@@ -297,7 +328,7 @@ value evaluator::eval(node_id id) {
     case opcode::exists: {
       bool supplied;
       const auto& f = *p_.inputs[n.a].field;
-      const record_instance& rec = n.b == none_index ? f_.root : *frames_[n.b].rec;
+      const record_instance& rec = n.b == none_index ? f_->root : *frames_[n.b].rec;
       if (f.is_list)
         supplied = rec.lists[f.slot].state == fact_state::present;
       else
@@ -729,7 +760,7 @@ void evaluator::eval_decl(const decl_entry& d) {
     case decl_kind::hazard: {
       decl_state& st = d.kind == decl_kind::let ? lets_[d.index] : hazards_[d.index];
       node_id root = d.kind == decl_kind::let ? p_.lets[d.index].value : p_.hazards[d.index].when;
-      cur_ = &st.tr;
+      cur_ = tracing_ ? &st.tr : nullptr;
       try {
         value v = eval(root);
         st.v = v;
@@ -768,7 +799,7 @@ void evaluator::eval_score(std::uint32_t i) {
     const item_plan& it = sp.items[k];
     item_state& is = ss.items[k];
     trace t;
-    cur_ = &t;
+    cur_ = tracing_ ? &t : nullptr;
     try {
       value c = boolean(true);
       if (it.when != none_index) c = eval(it.when);
@@ -845,7 +876,7 @@ void evaluator::eval_score(std::uint32_t i) {
 void evaluator::eval_grade(std::uint32_t i) {
   const grade_plan& gp = p_.grades[i];
   decl_state& st = grades_[i];
-  cur_ = &st.tr;
+  cur_ = tracing_ ? &st.tr : nullptr;
   try {
     st.status = outcome::known;
     st.v = value{vkind::none, 0, {}, nullptr};
@@ -971,9 +1002,13 @@ json_value decimal_json(std::int64_t scaled_value) {
 
 }  // namespace
 
+std::vector<std::string> evaluator::missing_of(const trace& t) const {
+  return missing_paths(*this, t.missing());
+}
+
 report evaluator::make_report() const {
   report r;
-  r.subject = f_.subject;
+  r.subject = f_->subject;
   r.ruleset = p_.info;
   r.engine = std::string("carerules ") + version_string;
   r.asof = format_date(asof_);
@@ -1045,7 +1080,7 @@ report evaluator::make_report() const {
     }
     r.grades.push_back(std::move(g));
   }
-  for (const auto& e : f_.errors) {
+  for (const auto& e : f_->errors) {
     carerules::record_error re;
     re.path = e.path;
     re.message = e.message;

@@ -44,6 +44,8 @@ class trace {
   const std::vector<fact_read>& reads() const { return reads_; }
   const std::vector<fact_read>& missing() const { return missing_; }
   const std::vector<decl_entry>& uses() const { return uses_; }
+  // Empties the trace, keeping its memory for the next record.
+  void clear();
 
  private:
   struct key {
@@ -86,9 +88,21 @@ struct score_state {
 // Equality and ordering of two known values; nullopt when they are not comparable.
 std::optional<int> compare_values(const value& a, const value& b);
 
+// The constant parts of the program's reports (eval/write.cpp); compile calls it once the
+// digest is known.
+void build_report_fragments(program& p);
+
 class evaluator final : private builtin_context {
  public:
   evaluator(const program& p, const record_facts& facts, std::int64_t asof);
+
+  // Starts over on another record, keeping the memory of the last one (a worker evaluating
+  // many records allocates little after its first).
+  void reset(const record_facts& facts, std::int64_t asof);
+
+  // Whether declarations record what they read and found missing (evidence, `missing`,
+  // explain). Outcomes do not depend on it; decisions alone need no trace. On by default.
+  void set_tracing(bool on) { tracing_ = on; }
 
   // Evaluates every declaration.
   void run();
@@ -99,10 +113,21 @@ class evaluator final : private builtin_context {
   std::optional<value> eval_traced(node_id n, trace& tr, std::string& error);
 
   report make_report() const;
+  // Appends the report's JSON, byte for byte what make_report().to_json() gives, from the
+  // evaluation's state and the program's precomputed fragments (eval/write.cpp).
+  // Precondition: the facts were readable (an unreadable record's report is built whole).
+  void write_json(std::string& out) const;
+  // Appends the decisions line: subject, present and undetermined hazard ids, grade values
+  // and the error count (eval/write.cpp).
+  void write_decisions(std::string& out) const;
+  // The record's errors: binding faults and evaluation faults.
+  std::size_t error_count() const { return f_->errors.size() + eval_errors_.size(); }
 
   const decl_state& state(decl_kind k, std::uint32_t i) const;
   const score_state& score(std::uint32_t i) const { return scores_[i]; }
   std::string path_of(const fact_read& r) const;
+  // The paths of the facts a trace found missing, sorted by declaration, each once.
+  std::vector<std::string> missing_of(const trace& t) const;
   json_value to_json(const value& v) const;
   std::string display(const value& v) const;
 
@@ -132,7 +157,7 @@ class evaluator final : private builtin_context {
   value length(const value& list) override;
 
   const program& p_;
-  const record_facts& f_;
+  const record_facts* f_;
   std::int64_t asof_;
   std::uint64_t steps_ = 0;
   std::uint32_t nesting_ = 0;
@@ -143,6 +168,7 @@ class evaluator final : private builtin_context {
   std::vector<value> params_;    // table arguments of the calls in progress
   std::size_t params_base_ = 0;  // where the innermost call's arguments start
   trace* cur_ = nullptr;
+  bool tracing_ = true;
   std::vector<record_error> eval_errors_;
 };
 

@@ -218,6 +218,35 @@ struct test_plan {
   std::vector<expect_plan> expects;
 };
 
+// The constant parts of a report's JSON, escaped once at compile time: the ruleset block,
+// each hazard's id, title, category, severity, cite and rectification, each score's and
+// grade's keys, each input's evidence key. The fast writer (eval/write.cpp) appends them
+// between the parts that vary per record.
+struct report_fragments {
+  std::string after_subject;  // ,"ruleset":{…},"engine":"carerules X.Y.Z","asof":
+  struct hazard_frag {
+    std::string head;     // {"id":…,"title":…,"category":…,"severity":…,"status":
+    std::string rectify;  // ,"cite":…,"rectify":{"action":…[,"within_days":N]
+    std::string advice;   // ,"advice":… or empty
+  };
+  struct score_frag {
+    std::string head;                       // "name":{"total":
+    std::vector<std::string> section_keys;  // "section":
+    std::vector<std::string> item_heads;    // {"id":…,"section":…,"kind":…,"points":
+  };
+  struct grade_frag {
+    std::string head;                  // "name":{"value":
+    std::vector<std::string> values;   // per line: the value as a JSON string
+    std::vector<std::string> because;  // per line: ,"because":…
+  };
+  std::vector<hazard_frag> hazards;
+  std::vector<score_frag> scores;
+  std::vector<grade_frag> grades;
+  std::vector<std::string> grade_names;  // "name": (decisions)
+  std::vector<std::string> hazard_ids;   // the id as a JSON string (decisions)
+  std::vector<std::string> input_keys;   // by input id: the path outside any list, as a key
+};
+
 struct program {
   // identity
   ruleset_info info;
@@ -250,6 +279,9 @@ struct program {
   // sources, for explain and messages
   std::shared_ptr<ast::source_set> sources;
   carerules::limits limits;
+
+  // the report writer's constant parts (build_report_fragments, after the digest is known)
+  report_fragments fragments;
 
   node_id kid(const node& n, std::uint32_t i) const { return kids[n.kids + i]; }
 };

@@ -635,3 +635,62 @@ def test_hostile_facts(rules, tmp_path):
     assert "line 1" in reps[0]["errors"][0]["message"]
     assert "line 2" in reps[1]["errors"][0]["message"]
     assert reps[2]["errors"] == []
+
+
+# ---- decisions and the fast path ------------------------------------------------------------
+
+def test_decisions_lines_say_what_the_full_reports_say(rules, tmp_path):
+    recs = [record(i, appraisal="CD"[i % 2] if i % 3 == 0 else "A", beds=i * 13 % 140)
+            for i in range(40)]
+    recs[5] = {"id": "bad", "facility": {"beds": "many"}}
+    path = write_jsonl(tmp_path / "b.jsonl", recs)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("[1,\n")
+    full = run("eval", "-r", rules, path, "--format", "jsonl", "--asof", "2024-06-01")
+    dec = run("eval", "-r", rules, path, "--format", "decisions", "--asof", "2024-06-01")
+    assert full.returncode == dec.returncode == 1  # a record has errors
+    reports = [json.loads(l) for l in full.stdout.splitlines()]
+    lines = [json.loads(l) for l in dec.stdout.splitlines()]
+    assert len(lines) == len(reports) == 41
+    for r, d in zip(reports, lines):
+        assert d["subject"] == r["subject"]
+        assert d["present"] == [h["id"] for h in r["hazards"] if h["status"] == "present"]
+        assert d["undetermined"] == [h["id"] for h in r["hazards"]
+                                     if h["status"] == "undetermined"]
+        assert d["grades"] == {k: g["value"] for k, g in r["grades"].items()}
+        assert d["errors"] == len(r["errors"])
+    assert any(d["present"] for d in lines) and lines[-1]["subject"] is None
+    # With --summary the lines come from report objects: the same bytes.
+    summ = run("eval", "-r", rules, path, "--format", "decisions", "--asof", "2024-06-01",
+               "--summary", "--threads", "2")
+    assert summ.stdout == dec.stdout
+    assert summ.stderr.strip()  # the summary table
+
+
+def test_json_array_and_jsonl_are_the_same_reports_on_any_thread_count(rules, tmp_path):
+    path = write_jsonl(tmp_path / "b.jsonl", [record(i, beds=i) for i in range(1500)])
+    base = run("eval", "-r", rules, path, "--format", "jsonl", "--asof", "2024-06-01",
+               "--threads", "1")
+    arr = run("eval", "-r", rules, path, "--format", "json", "--asof", "2024-06-01",
+              "--threads", "2")
+    assert base.returncode == arr.returncode == 0
+    assert json.loads(arr.stdout) == [json.loads(l) for l in base.stdout.splitlines()]
+    summ = run("eval", "-r", rules, path, "--format", "jsonl", "--asof", "2024-06-01",
+               "--summary")  # report objects, the library's other writer
+    assert summ.stdout == base.stdout
+
+
+def test_a_pipe_gets_each_report_line_before_the_input_ends(rules):
+    # A long-lived co-process: one record in, its line out, while standard input stays open.
+    p = subprocess.Popen([BIN, "eval", "-r", str(rules), "-", "--format", "decisions",
+                          "--asof", "2024-06-01"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True, encoding="utf-8")
+    try:
+        for i in range(3):
+            p.stdin.write(json.dumps(record(i, appraisal="D")) + "\n")
+            p.stdin.flush()
+            line = p.stdout.readline()
+            assert json.loads(line)["subject"] == str(i)
+    finally:
+        p.stdin.close()
+        assert p.wait(timeout=30) == 0

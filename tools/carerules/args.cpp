@@ -120,6 +120,16 @@ output::~output() { flush(); }
 
 void output::write(std::string_view text) {
   if (failed_) return;
+  if (text.size() >= output_buffer_bytes / 2) {
+    // Large pieces (a batch's reports) go out as they are, without a copy into the buffer.
+    if (!flush()) return;
+    errno = 0;
+    if (std::fwrite(text.data(), 1, text.size(), stream_) != text.size()) {
+      failed_ = true;
+      error_ = errno != 0 ? std::strerror(errno) : "write failed";
+    }
+    return;
+  }
   buffer_.append(text);
   if (buffer_.size() >= output_buffer_bytes) flush();
 }

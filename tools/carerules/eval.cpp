@@ -11,6 +11,7 @@
 #include <cctype>
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -31,7 +32,8 @@ format parse_format(const std::string& s) {
   if (s == "jsonl") return format::jsonl;
   if (s == "table") return format::table;
   if (s == "csv") return format::csv;
-  throw usage_error("unknown format \"" + s + "\" (json, jsonl, table or csv)");
+  if (s == "decisions") return format::decisions;
+  throw usage_error("unknown format \"" + s + "\" (json, jsonl, table, csv or decisions)");
 }
 
 // An integer >= 0 (0: every core); the library clamps it (thread_count).
@@ -179,50 +181,37 @@ int run_eval(const std::vector<std::string>& args) {
 
   output out(stdout);
   const bool as_array = mode == input_mode::lines || !eo.each.empty();
-  auto writer = make_writer(fmt, out, rs, as_array);
-  batch_summary summary(rs);
-  int code = exit_ok;
-  auto emit = [&](const report& r, const std::string* json) {
-    writer->add(r, json);
-    if (want_summary) summary.add(r);
-    if (!r.errors.empty()) code = exit_failed;
-  };
-  writer->begin();
 
-  if (whole) {
-    summary.add_record();
-    std::vector<batch_record> one(1);
-    if (whole->too_large) {
-      one[0].oversize = whole->size;
-      one[0].unended = whole->unended;
-    } else
-      one[0].text = std::move(whole->text);
-    const auto results = rs.evaluate_batch(one, eo);
-    for (const auto& r : results[0].reports) emit(r, nullptr);
-  } else {
+  // The records, one batch at a time (the whole record, or chunks of lines as they come),
+  // each handed to `handle` and its output flushed. False when the input failed.
+  auto for_each_batch = [&](const std::function<void(const std::vector<batch_record>&)>& handle) {
+    if (whole) {
+      std::vector<batch_record> one(1);
+      if (whole->too_large) {
+        one[0].oversize = whole->size;
+        one[0].unended = whole->unended;
+      } else
+        one[0].text = std::move(whole->text);
+      handle(one);
+      return true;
+    }
     line_reader reader(in.get(), line_bytes);
     progress shown;
     std::uint64_t records = 0;
     std::vector<batch_record> chunk;
     std::size_t bytes = 0;
-    const bool render_json = fmt == format::json || fmt == format::jsonl;
     auto run_chunk = [&] {
       if (chunk.empty()) return;
-      // Workers evaluate and render JSON; this thread only writes, in input order.
-      for (auto& res : rs.evaluate_batch(chunk, eo, render_json))
-        for (std::size_t k = 0; k < res.reports.size(); ++k)
-          emit(res.reports[k], render_json ? &res.json[k] : nullptr);
+      handle(chunk);
       records += chunk.size();
       chunk.clear();
       bytes = 0;
-      writer->chunk_done();
       out.flush();
       shown.update(records);
     };
     line_reader::line l;
     while (!out.failed() && reader.next(l)) {
       if (!l.too_long && blank_line(l.text)) continue;
-      if (want_summary) summary.add_record();
       bytes += l.text.size();
       chunk.push_back({std::move(l.text), l.number, l.too_long ? l.size : 0, l.unended});
       l.text = std::string();
@@ -231,11 +220,54 @@ int run_eval(const std::vector<std::string>& args) {
     }
     if (!out.failed()) run_chunk();
     shown.clear();
-    if (!reader.error().empty()) {
-      print_error("cannot read `" + facts_path + "`: " + reader.error());
-      code = exit_failed;
-    }
+    if (reader.error().empty()) return true;
+    print_error("cannot read `" + facts_path + "`: " + reader.error());
+    return false;
+  };
+
+  // JSON reports and decisions without a summary take the library's fast path: text written
+  // on the workers straight from the evaluation, no report objects.
+  if (!want_summary && (fmt == format::json || fmt == format::jsonl || fmt == format::decisions)) {
+    const line_format lf = fmt == format::decisions ? line_format::decisions : line_format::report;
+    const bool array = fmt == format::json && as_array;
+    // One buffer for the whole run: each batch's text is written out and the buffer reused.
+    // In an array its output count carries the commas across batches; lines end each batch
+    // with a newline, so that a reader of a pipe gets every line as soon as it is written.
+    batch_text acc;
+    bool ok = for_each_batch([&](const std::vector<batch_record>& batch) {
+      const std::uint64_t before = acc.outputs;
+      rs.evaluate_text(batch, eo, lf, array ? "," : "\n", acc);
+      if (array && before == 0 && acc.outputs) out << "[";
+      if (!array && acc.outputs) {
+        acc.text += '\n';
+        acc.outputs = 0;
+      }
+      out << acc.text;
+      acc.text.clear();
+    });
+    if (array) out << (acc.outputs == 0 ? "[]\n" : "]\n");
+    return finish_output(out, ok && !acc.with_errors ? exit_ok : exit_failed);
   }
+
+  auto writer = make_writer(fmt, out, rs, as_array);
+  batch_summary summary(rs);
+  int code = exit_ok;
+  writer->begin();
+  const bool render_json = fmt == format::json || fmt == format::jsonl;
+  if (!for_each_batch([&](const std::vector<batch_record>& batch) {
+        // Workers evaluate (and render JSON); this thread only writes, in input order.
+        for (auto& res : rs.evaluate_batch(batch, eo, render_json)) {
+          if (want_summary) summary.add_record();
+          for (std::size_t k = 0; k < res.reports.size(); ++k) {
+            const report& r = res.reports[k];
+            writer->add(r, render_json ? &res.json[k] : nullptr);
+            if (want_summary) summary.add(r);
+            if (!r.errors.empty()) code = exit_failed;
+          }
+        }
+        writer->chunk_done();
+      }))
+    code = exit_failed;
   writer->end();
   code = finish_output(out, code);
   if (want_summary && !out.failed()) {

@@ -89,6 +89,42 @@ class json_writer final : public report_writer {
   std::uint64_t count_ = 0;
 };
 
+// Decisions lines from report objects: what `--summary` needs the reports for. The same
+// bytes as the library's fast path (tests/cli compares the two).
+class decisions_writer final : public report_writer {
+ public:
+  explicit decisions_writer(output& out) : out_(out) {}
+  void add(const report& r, const std::string*) override {
+    std::string o = "{\"subject\":";
+    if (r.subject)
+      append_json_string(o, *r.subject);
+    else
+      o += "null";
+    for (auto want : {hazard_status::present, hazard_status::undetermined}) {
+      o += want == hazard_status::present ? ",\"present\":[" : "],\"undetermined\":[";
+      bool first = true;
+      for (const auto& h : r.hazards) {
+        if (h.status != want) continue;
+        if (!first) o += ',';
+        first = false;
+        append_json_string(o, h.id);
+      }
+    }
+    o += "],\"grades\":{";
+    for (std::size_t i = 0; i < r.grades.size(); ++i) {
+      if (i) o += ',';
+      append_json_string(o, r.grades[i].name);
+      o += ':';
+      append_json_string(o, r.grades[i].value());
+    }
+    o += "},\"errors\":" + std::to_string(r.errors.size()) + "}\n";
+    out_ << o;
+  }
+
+ private:
+  output& out_;
+};
+
 class jsonl_writer final : public report_writer {
  public:
   explicit jsonl_writer(output& out) : out_(out) {}
@@ -240,6 +276,8 @@ std::unique_ptr<report_writer> make_writer(format f, output& out, const ruleset&
       return std::make_unique<csv_writer>(out, rs);
     case format::table:
       return std::make_unique<table_writer>(out, rs);
+    case format::decisions:
+      return std::make_unique<decisions_writer>(out);
   }
   return nullptr;
 }

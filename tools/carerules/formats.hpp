@@ -21,7 +21,7 @@
 
 namespace carerules::cli {
 
-enum class format { json, jsonl, table, csv };
+enum class format { json, jsonl, table, csv, decisions };
 
 class report_writer {
  public:

@@ -2,7 +2,7 @@
 //
 //   carerules check   FILE...
 //   carerules test    FILE|DIR... [--coverage]
-//   carerules eval    -r RULES FACTS [--asof D] [--format json|jsonl|table|csv] ...
+//   carerules eval    -r RULES FACTS [--asof D] [--format json|jsonl|table|csv|decisions] ...
 //   carerules explain -r RULES FACTS.json --rule ID
 //   carerules schema  RULES
 //   carerules --version
@@ -98,8 +98,10 @@ Options:
   -r, --rules RULES   the ruleset file (required)
   --asof DATE         the evaluation date, YYYY-MM-DD (default: today, local time)
   --format FORMAT     json (default: one report for one record, an array for a batch),
-                      jsonl (one report per line), table (a terminal table) or
-                      csv (UTF-8 with a byte-order mark; the columns of evaluate_frame)
+                      jsonl (one report per line), table (a terminal table),
+                      csv (UTF-8 with a byte-order mark; the columns of evaluate_frame) or
+                      decisions (one line per record: subject, present and undetermined
+                      hazard ids, grade values, error count; the fastest output)
   --threads N         evaluation threads; 0 (default) uses every core, at most 256
   --each PATH         evaluate once per element of the list at PATH (e.g. residents)
   --subject PATH      the fact that names the subject (default: id)

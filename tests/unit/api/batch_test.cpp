@@ -156,3 +156,127 @@ TEST(batch, columns_follow_the_declarations) {
 }
 
 }  // namespace
+
+namespace {
+
+// A mixed batch: good records, a record with a fact error, a line that is not JSON, an
+// oversize line, and a record with a list for `each`.
+std::vector<carerules::batch_record> mixed_batch(std::size_t n) {
+  std::vector<carerules::batch_record> out;
+  for (std::size_t i = 0; i < n; ++i) {
+    std::uint64_t line = i + 1;
+    switch (i % 7) {
+      case 3:
+        out.push_back(
+            {R"({"id": "E)" + std::to_string(i) + R"(", "beds": "many"})", line, 0, false});
+        break;
+      case 5:
+        out.push_back({"[1,", line, 0, false});
+        break;
+      case 6:
+        out.push_back({"", line, 99999999, true});
+        break;
+      default:
+        out.push_back({R"({"id": "R)" + std::to_string(i) + R"(", "beds": )" +
+                           std::to_string(i * 7 % 160) +
+                           R"(, "residents": [{"id": "a", "age": 80}, {"id": "b"}]})",
+                       line, 0, false});
+    }
+  }
+  return out;
+}
+
+TEST(batch, evaluate_text_writes_what_the_reports_say_in_order_on_any_thread_count) {
+  const auto& rs = compiled();
+  const auto batch = mixed_batch(300);
+  for (const std::string each : {"", "residents"}) {
+    carerules::eval_options o{.asof = "2024-06-01", .each = each};
+    std::string expected;
+    std::uint64_t outputs = 0, with_errors = 0;
+    for (const auto& res : rs.evaluate_batch(batch, o, true))
+      for (std::size_t k = 0; k < res.json.size(); ++k) {
+        if (outputs++) expected += "\n";
+        expected += res.json[k];
+        if (!res.reports[k].errors.empty()) ++with_errors;
+      }
+    ASSERT_GT(with_errors, 0u);
+    for (unsigned threads : {1u, 2u, 8u}) {
+      o.threads = threads;
+      const auto text = rs.evaluate_text(batch, o);
+      EXPECT_EQ(text.outputs, outputs) << threads << each;
+      EXPECT_EQ(text.with_errors, with_errors) << threads << each;
+      EXPECT_EQ(text.text, expected) << threads << each;
+    }
+  }
+}
+
+TEST(batch, evaluate_text_appends_across_batches_with_the_separator) {
+  const auto& rs = compiled();
+  const auto batch = mixed_batch(70);
+  const carerules::eval_options o{.asof = "2024-06-01", .threads = 2};
+  const auto whole = rs.evaluate_text(batch, o, carerules::line_format::report, ",");
+  carerules::batch_text acc;
+  const std::vector<carerules::batch_record> first(batch.begin(), batch.begin() + 33);
+  const std::vector<carerules::batch_record> second(batch.begin() + 33, batch.end());
+  rs.evaluate_text(first, o, carerules::line_format::report, ",", acc);
+  rs.evaluate_text({}, o, carerules::line_format::report, ",", acc);
+  rs.evaluate_text(second, o, carerules::line_format::report, ",", acc);
+  EXPECT_EQ(acc.text, whole.text);
+  EXPECT_EQ(acc.outputs, 70u);
+  EXPECT_EQ(acc.with_errors, whole.with_errors);
+}
+
+TEST(batch, decisions_lines_name_present_and_undetermined_hazards_grades_and_errors) {
+  const auto& rs = compiled();
+  const carerules::eval_options o{.asof = "2024-06-01"};
+  const auto text = rs.evaluate_text({{R"({"id": "A", "beds": 120})", 1, 0, false},
+                                      {R"({"id": "B"})", 2, 0, false},
+                                      {R"({"id": "C", "beds": "x"})", 3, 0, false},
+                                      {"nope", 4, 0, false}},
+                                     o, carerules::line_format::decisions);
+  EXPECT_EQ(
+      text.text,
+      R"({"subject":"A","present":["H1"],"undetermined":[],"grades":{"risk":"red"},"errors":0})"
+      "\n"
+      R"({"subject":"B","present":[],"undetermined":["H1"],"grades":{"risk":"undetermined"},"errors":0})"
+      "\n"
+      R"({"subject":"C","present":[],"undetermined":["H1"],"grades":{"risk":"undetermined"},"errors":1})"
+      "\n"
+      R"({"subject":null,"present":[],"undetermined":[],"grades":{},"errors":1})");
+  EXPECT_EQ(text.with_errors, 2u);
+
+  const auto d = rs.decide(R"({"id": "A", "beds": 120})", o);
+  ASSERT_EQ(d.hazards.size(), 1u);
+  EXPECT_EQ(d.hazards[0], carerules::hazard_status::present);
+  ASSERT_EQ(d.grades.size(), 1u);
+  EXPECT_EQ(d.grades[0], "red");
+  EXPECT_EQ(d.subject, "A");
+  const auto bound = rs.bind_json(R"({"id": "Z", "beds": 10})");
+  const auto z = rs.decide(bound, o);
+  EXPECT_EQ(z.hazards[0], carerules::hazard_status::absent);
+  EXPECT_EQ(z.grades[0], "blue");
+  EXPECT_TRUE(rs.decide("[]", o).unreadable);
+}
+
+TEST(batch, evaluate_json_is_the_report_json_and_survives_ruleset_changes_on_one_thread) {
+  // The per-thread evaluator follows the ruleset it is asked about, also when rulesets
+  // alternate and one is freed.
+  const auto& a = compiled();
+  for (int round = 0; round < 3; ++round) {
+    auto other = carerules::compile_source(R"(ruleset o { title "t" version "2"
+      input { n : int }
+      hazard X "x" { cite "c" when n > 1 }
+      hazard Y "y" { cite "c" when n > 2 }
+    })");
+    ASSERT_TRUE(other.ok()) << other.rendered();
+    const std::string fa = R"({"id": "A", "beds": 120})", fo = R"({"id": "O", "n": 3})";
+    EXPECT_EQ(a.evaluate_json(fa, {.asof = "2024-06-01"}),
+              a.evaluate(fa, {.asof = "2024-06-01"}).to_json());
+    EXPECT_EQ(other.value().evaluate_json(fo, {.asof = "2024-06-01"}),
+              other.value().evaluate(fo, {.asof = "2024-06-01"}).to_json());
+  }
+  EXPECT_THROW(a.evaluate_json("{}", {.asof = "2024-13-01"}), std::invalid_argument);
+  EXPECT_THROW(a.evaluate_text({}, {.asof = "x"}), std::invalid_argument);
+}
+
+}  // namespace

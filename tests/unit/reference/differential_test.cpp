@@ -104,6 +104,32 @@ void compare_record(const carerules::ruleset& rs, const ref::loaded_ruleset& loa
   opts.asof = ref::format_iso_date(asof);
   const carerules::report prod = rs.evaluate(facts, opts);
 
+  // The fast paths say the same as the report: its JSON written without building it, the
+  // same JSON through a batch, and the decisions without any trace.
+  const std::string prod_json = prod.to_json();
+  if (const std::string fast = rs.evaluate_json(facts, opts); fast != prod_json)
+    t.differ(where, "evaluate_json", fast, prod_json);
+  const auto text = rs.evaluate_text({{facts, 0, 0, false}}, opts);
+  if (text.text != prod_json || text.outputs != 1 ||
+      text.with_errors != (prod.errors.empty() ? 0u : 1u))
+    t.differ(where, "evaluate_text", text.text, prod_json);
+  const carerules::decisions d = rs.decide(facts, opts);
+  if (d.errors != prod.errors.size() || d.subject != prod.subject ||
+      d.hazards.size() != (prod.unreadable ? 0 : prod.hazards.size()) ||
+      d.grades.size() != (prod.unreadable ? 0 : prod.grades.size()))
+    t.differ(where, "decide", std::to_string(d.errors), std::to_string(prod.errors.size()));
+  else if (!prod.unreadable) {
+    for (std::size_t i = 0; i < d.hazards.size(); ++i)
+      if (d.hazards[i] != prod.hazards[i].status)
+        t.differ(where, "decide hazard " + prod.hazards[i].id,
+                 std::string(carerules::to_string(d.hazards[i])),
+                 std::string(carerules::to_string(prod.hazards[i].status)));
+    for (std::size_t i = 0; i < d.grades.size(); ++i)
+      if (d.grades[i] != prod.grades[i].value())
+        t.differ(where, "decide grade " + prod.grades[i].name, std::string(d.grades[i]),
+                 std::string(prod.grades[i].value()));
+  }
+
   boost::system::error_code ec;
   boost::json::value jv = boost::json::parse(facts, ec);
   if (ec || !jv.is_object()) return;  // unreadable records are the binder's business
