@@ -27,13 +27,28 @@ const carerules::ruleset& bundle() {
   return compiled.value();
 }
 
+// Every shipped ruleset file, compiled with its imports (state.range(0) picks the file).
+const std::vector<std::string> shipped = {"institution.rules",
+                                          "hazards/mca_2023.rules",
+                                          "hazards/local_example.rules",
+                                          "risk/four_color.rules",
+                                          "levels/gbt37276.rules",
+                                          "capability/gbt42195.rules",
+                                          "capability/gb38600_screening.rules",
+                                          "regional/sanming_2017.rules"};
+
 void BM_compile(benchmark::State& state) {
+  const std::string file = shipped[static_cast<std::size_t>(state.range(0))];
+  carerules::compile_options o;
+  o.import_roots = {root + "/rulesets"};
   for (auto _ : state) {
-    auto c = carerules::compile_file(root + "/rulesets/institution.rules");
+    auto c = carerules::compile_file(root + "/rulesets/" + file, o);
+    if (!c.ok()) state.SkipWithError(c.rendered().c_str());
     benchmark::DoNotOptimize(c.ok());
   }
+  state.SetLabel(file);
 }
-BENCHMARK(BM_compile)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_compile)->DenseRange(0, 7)->Unit(benchmark::kMillisecond);
 
 void BM_bind(benchmark::State& state) {
   const auto& rs = bundle();
@@ -77,6 +92,58 @@ void BM_evaluate_to_json(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(i));
 }
 BENCHMARK(BM_evaluate_to_json);
+
+// Decisions only (no trace, no report) on facts bound beforehand.
+void BM_decide_bound(benchmark::State& state) {
+  const auto& rs = bundle();
+  auto records = sample_records();
+  std::vector<carerules::bound_facts> bound;
+  for (const auto& r : records) bound.push_back(rs.bind_json(r));
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto d = rs.decide(bound[i % bound.size()], {.asof = "2024-06-01"});
+    benchmark::DoNotOptimize(d.hazards.data());
+    ++i;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(i));
+}
+BENCHMARK(BM_decide_bound);
+
+// JSON text in, the report's JSON out, through the fast writer (no report object).
+void BM_evaluate_json(benchmark::State& state) {
+  const auto& rs = bundle();
+  auto records = sample_records();
+  std::size_t i = 0;
+  for (auto _ : state) {
+    auto text = rs.evaluate_json(records[i % records.size()], {.asof = "2024-06-01"});
+    benchmark::DoNotOptimize(text.data());
+    ++i;
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(i));
+}
+BENCHMARK(BM_evaluate_json);
+
+// A batch of JSON lines to text on 1 or 2 threads.
+void BM_evaluate_text(benchmark::State& state) {
+  const auto& rs = bundle();
+  std::vector<carerules::batch_record> batch;
+  for (auto& r : sample_records()) batch.push_back({std::move(r), 0, 0, false});
+  const auto format =
+      state.range(1) ? carerules::line_format::decisions : carerules::line_format::report;
+  for (auto _ : state) {
+    auto text = rs.evaluate_text(
+        batch, {.asof = "2024-06-01", .threads = static_cast<unsigned>(state.range(0))}, format);
+    benchmark::DoNotOptimize(text.text.data());
+  }
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch.size()));
+}
+BENCHMARK(BM_evaluate_text)
+    ->Args({1, 0})
+    ->Args({2, 0})
+    ->Args({1, 1})
+    ->Args({2, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_evaluate_many(benchmark::State& state) {
   const auto& rs = bundle();

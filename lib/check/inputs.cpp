@@ -230,7 +230,7 @@ void checker::add_fields(record_schema& schema, const std::vector<const ast::inp
       if (it == nd.children.end()) {
         schema.nodes.emplace_back();
         std::uint32_t child = static_cast<std::uint32_t>(schema.nodes.size() - 1);
-        schema.nodes[node_index].children.emplace(d->path[i], child);
+        schema.nodes[node_index].add_child(d->path[i], child);
         node_index = child;
       } else {
         node_index = it->second;

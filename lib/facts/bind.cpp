@@ -12,6 +12,7 @@
 #include "facts/bind.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <limits>
 #include <memory>
@@ -308,18 +309,52 @@ struct binder::impl {
     }
   };
 
+  // The stacks of the last binder on this thread, handed to the next one: a thread binding
+  // many records allocates them once.
+  struct scratch {
+    std::vector<frame> frames;
+    std::vector<context> contexts;
+    std::vector<std::unique_ptr<std::string>> keys;
+    std::vector<std::uint64_t> key_hashes;
+  };
+  static scratch& pool() {
+    thread_local scratch s;
+    return s;
+  }
+
   impl(const record_schema& s, const bind_options& o, record_facts& r)
-      : schema(s), options(o), out(r) {
+      : schema(s),
+        options(o),
+        out(r),
+        frames(std::move(pool().frames)),
+        contexts(std::move(pool().contexts)),
+        keys(std::move(pool().keys)),
+        key_hashes(std::move(pool().key_hashes)) {
+    frames.clear();
+    contexts.clear();
     reset_instance(out.root, schema);
     contexts.push_back({&schema, &out.root, 0, nullptr, 0});
   }
+  ~impl() {
+    frames.clear();
+    scratch& p = pool();
+    p.frames = std::move(frames);
+    p.contexts = std::move(contexts);
+    p.keys = std::move(keys);
+    p.key_hashes = std::move(key_hashes);
+  }
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
 
   const record_schema& schema;
   const bind_options& options;
   record_facts& out;
   std::vector<frame> frames;
   std::vector<context> contexts;
-  std::deque<std::string> keys;  // key stack; slots are reused
+  // The key stack; slots are reused. Each key has its own allocation, so the string views a
+  // frame's key set holds stay valid when the stack grows.
+  std::vector<std::unique_ptr<std::string>> keys;
+  std::vector<std::uint64_t> key_hashes;  // key_hash of each slot of `keys`
   bool started = false;
   bool dead = false;  // the record is unreadable: events are ignored
 
@@ -332,7 +367,7 @@ struct binder::impl {
         p.push_back('/');
         p += std::to_string(f.index);
       } else if (f.cur_key != npos) {
-        append_pointer_segment(p, keys[f.cur_key]);
+        append_pointer_segment(p, *keys[f.cur_key]);
       }
     }
     return p;
@@ -356,7 +391,7 @@ struct binder::impl {
     for (std::size_t i = contexts[ctx].root_frame; i < frames.size(); ++i) {
       if (frames[i].is_array || frames[i].cur_key == npos) continue;
       if (!first) p.push_back('.');
-      p += keys[frames[i].cur_key];
+      p += *keys[frames[i].cur_key];
       first = false;
     }
     return p;
@@ -687,11 +722,29 @@ struct binder::impl {
     value_done();
   }
 
+  // A key's hash, kept by slot beside the key stack: the duplicate scan compares these (a
+  // contiguous vector) and looks at the strings only when two hashes agree.
+  // O(1): the length and the first and last eight bytes; equal hashes are then compared.
+  static std::uint64_t key_hash(std::string_view k) {
+    std::uint64_t head = 0, tail = 0;
+    const std::size_t n = k.size();
+    if (n >= 8) {
+      std::memcpy(&head, k.data(), 8);
+      std::memcpy(&tail, k.data() + n - 8, 8);
+    } else {
+      // Byte by byte: a short memcpy then an 8-byte load would stall on store forwarding.
+      for (std::size_t i = 0; i < n; ++i)
+        head |= static_cast<std::uint64_t>(static_cast<unsigned char>(k[i])) << (8 * i);
+    }
+    return (head * 0x9E3779B97F4A7C15ull) ^ (tail + n) * 0xC2B2AE3D27D4EB4Full;
+  }
+
   bool duplicate(frame& f, std::size_t slot) {
-    const std::string& k = keys[slot];
+    const std::string& k = *keys[slot];
     if (f.key_set) return f.key_set->count(k) != 0;
+    const std::uint64_t h = key_hashes[slot];
     for (std::size_t i = f.key_begin; i < slot; ++i) {
-      if (keys[i] == k) return true;
+      if (key_hashes[i] == h && *keys[i] == k) return true;
     }
     return false;
   }
@@ -700,8 +753,10 @@ struct binder::impl {
     if (dead || frames.empty() || frames.back().is_array) return;
     frame& f = frames.back();
     const std::size_t slot = f.key_begin + f.key_count;
-    while (keys.size() <= slot) keys.emplace_back();
-    keys[slot].assign(k);
+    while (keys.size() <= slot) keys.push_back(std::make_unique<std::string>());
+    if (key_hashes.size() <= slot) key_hashes.resize(slot + 1);
+    keys[slot]->assign(k);
+    key_hashes[slot] = key_hash(k);
     f.cur_key = slot;
     f.pending = target{};
     if (duplicate(f, slot)) {
@@ -711,9 +766,8 @@ struct binder::impl {
       if (f.node >= 0) {
         const record_schema& s = *contexts[f.ctx].schema;
         const name_node& n = s.nodes[static_cast<std::size_t>(f.node)];
-        auto it = n.children.find(keys[slot]);
-        if (it != n.children.end()) {
-          const name_node& c = s.nodes[it->second];
+        if (const std::int64_t child = n.find_child(*keys[slot]); child >= 0) {
+          const name_node& c = s.nodes[static_cast<std::size_t>(child)];
           if (c.field >= 0) {
             const field_schema& fs = s.fields[static_cast<std::size_t>(c.field)];
             if (fs.is_list)
@@ -721,7 +775,7 @@ struct binder::impl {
             else
               rec().cells[fs.slot] = fact_cell{fact_state::error, {}};
           } else {
-            mark_below(s, rec(), it->second);
+            mark_below(s, rec(), static_cast<std::uint32_t>(child));
           }
         }
       }
@@ -729,26 +783,25 @@ struct binder::impl {
     }
     ++f.key_count;
     if (f.key_set) {
-      f.key_set->insert(keys[slot]);
+      f.key_set->insert(*keys[slot]);
     } else if (f.key_count > key_set_threshold) {
       f.key_set = std::make_unique<std::unordered_set<std::string_view>>();
       for (std::size_t i = f.key_begin; i <= slot; ++i) {
-        f.key_set->insert(keys[i]);
+        f.key_set->insert(*keys[i]);
       }
     }
     target t;
     if (f.node >= 0) {
       const record_schema& s = *contexts[f.ctx].schema;
       const name_node& n = s.nodes[static_cast<std::size_t>(f.node)];
-      auto it = n.children.find(keys[slot]);
-      if (it != n.children.end()) {
-        const name_node& c = s.nodes[it->second];
+      if (const std::int64_t child = n.find_child(*keys[slot]); child >= 0) {
+        const name_node& c = s.nodes[static_cast<std::size_t>(child)];
         if (c.field >= 0) {
           t.kind = target::field;
           t.f = &s.fields[static_cast<std::size_t>(c.field)];
         } else {
           t.kind = target::node;
-          t.node_index = it->second;
+          t.node_index = static_cast<std::uint32_t>(child);
         }
       }
     }

@@ -76,7 +76,26 @@ struct field_schema {
 // either leads to another node or ends at a field.
 struct name_node {
   std::unordered_map<std::string, std::uint32_t> children;  // key -> node index
+  // The same children in declaration order: a few keys are found faster by a scan than by
+  // hashing (the binder looks up every key of every record).
+  std::vector<std::pair<std::string, std::uint32_t>> ordered;
   int field = -1;  // index into record_schema::fields when this key is a declared input
+
+  void add_child(const std::string& key, std::uint32_t node) {
+    children.emplace(key, node);
+    ordered.emplace_back(key, node);
+  }
+  // The child node under `key`, or -1.
+  std::int64_t find_child(std::string_view key) const {
+    if (ordered.size() <= scan_limit) {
+      for (const auto& [k, n] : ordered)
+        if (k.size() == key.size() && k == key) return n;
+      return -1;
+    }
+    auto it = children.find(std::string(key));
+    return it == children.end() ? -1 : static_cast<std::int64_t>(it->second);
+  }
+  static constexpr std::size_t scan_limit = 12;
 };
 
 struct record_schema {

@@ -35,7 +35,7 @@ field_schema& add(record_schema& s, field_schema f) {
     if (it == s.nodes[node].children.end()) {
       s.nodes.emplace_back();
       const auto child = static_cast<std::uint32_t>(s.nodes.size() - 1);
-      s.nodes[node].children.emplace(part, child);
+      s.nodes[node].add_child(part, child);
       node = child;
     } else {
       node = it->second;
