@@ -2,7 +2,12 @@
 // every surface (CLI, Python, C ABI, server) asks.
 #include "carerules/batch.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <exception>
 #include <mutex>
 #include <thread>
@@ -14,29 +19,98 @@
 
 namespace carerules {
 
+namespace {
+
+// The workers every parallel_for shares: started when first needed, grown to the largest
+// thread count asked for, kept for the life of the process. Keeping them keeps what each
+// thread caches (its evaluator, the binder's stacks, its malloc arena) warm across calls,
+// and saves starting threads for every chunk of a stream.
+//
+// A call hands out "tokens" (one per extra thread it may use) and works through its indices
+// itself too. When it has run out of indices it takes back the tokens no worker picked up and
+// waits only for those being worked on, so a call always finishes, even when every worker is
+// busy with other calls, or in a child process after fork (where the workers do not exist).
+class worker_pool {
+ public:
+  struct job {
+    const std::function<void(std::size_t)>* f = nullptr;
+    std::size_t n = 0;
+    std::atomic<std::size_t> next{0};
+    std::size_t working = 0;  // tokens picked up and not finished (guarded by the pool mutex)
+    std::mutex failure_m;
+    std::exception_ptr failure;
+    std::condition_variable finished;
+  };
+
+  static worker_pool& get() {
+    static worker_pool* pool = new worker_pool();  // never destroyed: workers may outlive main
+    if (pool->pid_ != ::getpid()) pool = new worker_pool();  // a forked child: start afresh
+    return *pool;
+  }
+
+  void run(job& j, unsigned extra) {
+    {
+      std::lock_guard<std::mutex> lock(m_);
+      while (workers_ < extra && workers_ < 255) {
+        std::thread(&worker_pool::work, this).detach();
+        ++workers_;
+      }
+      for (unsigned i = 0; i < extra; ++i) queue_.push_back(&j);
+    }
+    wake_.notify_all();
+    loop(j);
+    std::unique_lock<std::mutex> lock(m_);
+    queue_.erase(std::remove(queue_.begin(), queue_.end(), &j), queue_.end());
+    j.finished.wait(lock, [&] { return j.working == 0; });
+  }
+
+ private:
+  worker_pool() : pid_(::getpid()) {}
+
+  static void loop(job& j) {
+    try {
+      for (std::size_t i; (i = j.next.fetch_add(1)) < j.n;) (*j.f)(i);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(j.failure_m);
+      if (!j.failure) j.failure = std::current_exception();
+      j.next = j.n;  // nobody starts more work
+    }
+  }
+
+  void work() {
+    std::unique_lock<std::mutex> lock(m_);
+    while (true) {
+      wake_.wait(lock, [&] { return !queue_.empty(); });
+      job* j = queue_.front();
+      queue_.pop_front();
+      ++j->working;
+      lock.unlock();
+      loop(*j);
+      lock.lock();
+      if (--j->working == 0) j->finished.notify_all();
+    }
+  }
+
+  const pid_t pid_;
+  std::mutex m_;
+  std::condition_variable wake_;
+  std::deque<job*> queue_;
+  unsigned workers_ = 0;
+};
+
+}  // namespace
+
 void parallel_for(std::size_t n, unsigned threads, const std::function<void(std::size_t)>& f) {
   threads = thread_count(threads, n);
   if (threads <= 1) {
     for (std::size_t i = 0; i < n; ++i) f(i);
     return;
   }
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  std::vector<std::thread> pool;
-  pool.reserve(threads);
-  for (unsigned t = 0; t < threads; ++t)
-    pool.emplace_back([&] {
-      try {
-        for (std::size_t i; (i = next.fetch_add(1)) < n;) f(i);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-        next = n;  // nobody starts more work
-      }
-    });
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+  worker_pool::job j;
+  j.f = &f;
+  j.n = n;
+  worker_pool::get().run(j, threads - 1);
+  if (j.failure) std::rethrow_exception(j.failure);
 }
 
 bool blank_line(std::string_view text) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -182,9 +183,15 @@ int run_eval(const std::vector<std::string>& args) {
   output out(stdout);
   const bool as_array = mode == input_mode::lines || !eo.each.empty();
 
-  // The records, one batch at a time (the whole record, or chunks of lines as they come),
-  // each handed to `handle` and its output flushed. False when the input failed.
-  auto for_each_batch = [&](const std::function<void(const std::vector<batch_record>&)>& handle) {
+  // The records, one batch at a time (the whole record, or chunks of lines as they come):
+  // `work` evaluates a batch into its slot (0 or 1) on the workers, `deliver` writes a slot out
+  // on this thread, in input order. With more than one thread, the next chunk is read while
+  // the last one is evaluated; a chunk cut short because the input has nothing more ready is
+  // delivered before reading on, so that a program at the other end of a pipe gets its
+  // answers. False when the input failed.
+  const bool pipelined = thread_count(eo.threads, 1u << 20) > 1;
+  auto for_each_batch = [&](const std::function<void(const std::vector<batch_record>&, int)>& work,
+                            const std::function<void(int)>& deliver) {
     if (whole) {
       std::vector<batch_record> one(1);
       if (whole->too_large) {
@@ -192,33 +199,57 @@ int run_eval(const std::vector<std::string>& args) {
         one[0].unended = whole->unended;
       } else
         one[0].text = std::move(whole->text);
-      handle(one);
+      work(one, 0);
+      deliver(0);
       return true;
     }
     line_reader reader(in.get(), line_bytes);
     progress shown;
     std::uint64_t records = 0;
-    std::vector<batch_record> chunk;
-    std::size_t bytes = 0;
-    auto run_chunk = [&] {
-      if (chunk.empty()) return;
-      handle(chunk);
-      records += chunk.size();
-      chunk.clear();
-      bytes = 0;
+    std::vector<batch_record> chunks[2];
+    std::future<void> running;
+    int running_slot = -1;
+    auto finish = [&] {
+      if (running_slot < 0) return;
+      running.get();  // a worker's exception reaches the command here
+      deliver(running_slot);
+      records += chunks[running_slot].size();
+      running_slot = -1;
       out.flush();
       shown.update(records);
     };
+    int slot = 0;
     line_reader::line l;
-    while (!out.failed() && reader.next(l)) {
-      if (!l.too_long && blank_line(l.text)) continue;
-      bytes += l.text.size();
-      chunk.push_back({std::move(l.text), l.number, l.too_long ? l.size : 0, l.unended});
-      l.text = std::string();
-      if (chunk.size() >= chunk_records || bytes >= chunk_bytes || reader.would_block())
-        run_chunk();
+    bool more = true;
+    while (more && !out.failed()) {
+      std::vector<batch_record>& chunk = chunks[slot];
+      chunk.clear();
+      std::size_t bytes = 0;
+      bool cut_short = false;
+      while ((more = reader.next(l))) {
+        if (!l.too_long && blank_line(l.text)) continue;
+        bytes += l.text.size();
+        chunk.push_back({std::move(l.text), l.number, l.too_long ? l.size : 0, l.unended});
+        l.text = std::string();
+        if (chunk.size() >= chunk_records || bytes >= chunk_bytes) break;
+        if (reader.would_block()) {
+          cut_short = true;
+          break;
+        }
+      }
+      finish();  // the chunk before this one
+      if (chunk.empty() || out.failed()) continue;
+      if (pipelined) {
+        running = std::async(std::launch::async, [&work, &chunk, slot] { work(chunk, slot); });
+      } else {
+        work(chunk, slot);
+        running = std::async(std::launch::deferred, [] {});
+      }
+      running_slot = slot;
+      if (!pipelined || cut_short) finish();
+      slot ^= 1;
     }
-    if (!out.failed()) run_chunk();
+    finish();
     shown.clear();
     if (reader.error().empty()) return true;
     print_error("cannot read `" + facts_path + "`: " + reader.error());
@@ -233,20 +264,27 @@ int run_eval(const std::vector<std::string>& args) {
     // One buffer for the whole run: each batch's text is written out and the buffer reused.
     // In an array its output count carries the commas across batches; lines end each batch
     // with a newline, so that a reader of a pipe gets every line as soon as it is written.
-    batch_text acc;
-    bool ok = for_each_batch([&](const std::vector<batch_record>& batch) {
-      const std::uint64_t before = acc.outputs;
-      rs.evaluate_text(batch, eo, lf, array ? "," : "\n", acc);
-      if (array && before == 0 && acc.outputs) out << "[";
-      if (!array && acc.outputs) {
-        acc.text += '\n';
-        acc.outputs = 0;
-      }
-      out << acc.text;
-      acc.text.clear();
-    });
-    if (array) out << (acc.outputs == 0 ? "[]\n" : "]\n");
-    return finish_output(out, ok && !acc.with_errors ? exit_ok : exit_failed);
+    batch_text slots[2];
+    std::uint64_t written = 0;
+    bool errors = false;
+    bool ok = for_each_batch(
+        [&](const std::vector<batch_record>& batch, int k) {
+          rs.evaluate_text(batch, eo, lf, array ? "," : "\n", slots[k]);
+        },
+        [&](int k) {
+          batch_text& t = slots[k];
+          if (t.with_errors) errors = true;
+          if (t.outputs) {
+            if (array) out << (written == 0 ? "[" : ",");
+            if (!array) t.text += '\n';
+            out << t.text;
+            written += t.outputs;
+          }
+          t.text.clear();
+          t.outputs = t.with_errors = 0;
+        });
+    if (array) out << (written == 0 ? "[]\n" : "]\n");
+    return finish_output(out, ok && !errors ? exit_ok : exit_failed);
   }
 
   auto writer = make_writer(fmt, out, rs, as_array);
@@ -254,19 +292,24 @@ int run_eval(const std::vector<std::string>& args) {
   int code = exit_ok;
   writer->begin();
   const bool render_json = fmt == format::json || fmt == format::jsonl;
-  if (!for_each_batch([&](const std::vector<batch_record>& batch) {
-        // Workers evaluate (and render JSON); this thread only writes, in input order.
-        for (auto& res : rs.evaluate_batch(batch, eo, render_json)) {
-          if (want_summary) summary.add_record();
-          for (std::size_t k = 0; k < res.reports.size(); ++k) {
-            const report& r = res.reports[k];
-            writer->add(r, render_json ? &res.json[k] : nullptr);
-            if (want_summary) summary.add(r);
-            if (!r.errors.empty()) code = exit_failed;
-          }
-        }
-        writer->chunk_done();
-      }))
+  std::vector<batch_result> results[2];
+  if (!for_each_batch([&](const std::vector<batch_record>& batch,
+                          int k) { results[k] = rs.evaluate_batch(batch, eo, render_json); },
+                      [&](int k) {
+                        // Workers evaluated (and rendered JSON); this thread only writes, in input
+                        // order.
+                        for (auto& res : results[k]) {
+                          if (want_summary) summary.add_record();
+                          for (std::size_t i = 0; i < res.reports.size(); ++i) {
+                            const report& r = res.reports[i];
+                            writer->add(r, render_json ? &res.json[i] : nullptr);
+                            if (want_summary) summary.add(r);
+                            if (!r.errors.empty()) code = exit_failed;
+                          }
+                        }
+                        results[k].clear();
+                        writer->chunk_done();
+                      }))
     code = exit_failed;
   writer->end();
   code = finish_output(out, code);
