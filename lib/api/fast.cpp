@@ -84,6 +84,7 @@ class record_writer {
     }
     evaluator& ev = worker_evaluator(p_, facts, asof_);
     ev.set_tracing(format_ == line_format::report);
+    ev.set_evidence_only(true);
     if (!facts.unreadable) ev.run();
     if (ev.error_count()) ++part.with_errors;
     if (format_ == line_format::report)
@@ -147,6 +148,7 @@ std::string ruleset::evaluate_json(std::string_view facts_json, const eval_optio
   if (facts.unreadable) return detail::evaluate_facts(*program_, facts, asof).to_json();
   detail::evaluator& ev = detail::worker_evaluator(program_, facts, asof);
   ev.set_tracing(true);
+  ev.set_evidence_only(true);
   ev.run();
   std::string out;
   out.reserve(program_->fragments.after_subject.size() * 2 + 1024);

@@ -87,7 +87,8 @@ void trace::add_use(decl_entry d) {
 }
 
 void trace::merge(const trace& other) {
-  for (const auto& r : other.reads_) add_read(r);
+  if (keep_reads_)
+    for (const auto& r : other.reads_) add_read(r);
   for (const auto& r : other.missing_) add_missing(r);
   for (const auto& u : other.uses_) add_use(u);
 }
@@ -799,6 +800,7 @@ void evaluator::eval_score(std::uint32_t i) {
     const item_plan& it = sp.items[k];
     item_state& is = ss.items[k];
     trace t;
+    t.keep_reads(!evidence_only_);
     cur_ = tracing_ ? &t : nullptr;
     try {
       value c = boolean(true);
@@ -876,6 +878,7 @@ void evaluator::eval_score(std::uint32_t i) {
 void evaluator::eval_grade(std::uint32_t i) {
   const grade_plan& gp = p_.grades[i];
   decl_state& st = grades_[i];
+  st.tr.keep_reads(!evidence_only_);
   cur_ = tracing_ ? &st.tr : nullptr;
   try {
     st.status = outcome::known;

@@ -36,7 +36,12 @@ struct fact_read {
 // bounded by the record, not by the number of evaluation steps.
 class trace {
  public:
-  void add_read(const fact_read& r) { add(reads_, read_keys_, r); }
+  void add_read(const fact_read& r) {
+    if (keep_reads_) add(reads_, read_keys_, r);
+  }
+  // A trace that only collects what is missing (a grade's or score's, when nothing will show
+  // what it read).
+  void keep_reads(bool on) { keep_reads_ = on; }
   void add_missing(const fact_read& r) { add(missing_, missing_keys_, r); }
   void add_use(decl_entry d);
   void merge(const trace& other);          // reads, missing and uses
@@ -59,6 +64,7 @@ class trace {
   std::vector<fact_read> reads_, missing_;
   std::vector<std::vector<std::uint32_t>> read_keys_, missing_keys_;  // hash buckets
   std::vector<decl_entry> uses_;
+  bool keep_reads_ = true;
 };
 
 enum class outcome : std::uint8_t { known, unknown, error };
@@ -103,6 +109,9 @@ class evaluator final : private builtin_context {
   // Whether declarations record what they read and found missing (evidence, `missing`,
   // explain). Outcomes do not depend on it; decisions alone need no trace. On by default.
   void set_tracing(bool on) { tracing_ = on; }
+  // Reads are traced for hazards and lets only (what a report's evidence shows); grades and
+  // scores keep only what they found missing. Explain and the tests keep everything.
+  void set_evidence_only(bool on) { evidence_only_ = on; }
 
   // Evaluates every declaration.
   void run();
@@ -169,6 +178,7 @@ class evaluator final : private builtin_context {
   std::size_t params_base_ = 0;  // where the innermost call's arguments start
   trace* cur_ = nullptr;
   bool tracing_ = true;
+  bool evidence_only_ = false;
   std::vector<record_error> eval_errors_;
 };
 

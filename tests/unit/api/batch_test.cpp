@@ -280,3 +280,27 @@ TEST(batch, evaluate_json_is_the_report_json_and_survives_ruleset_changes_on_one
 }
 
 }  // namespace
+
+namespace {
+
+TEST(batch, evaluate_json_matches_reports_when_lets_and_hazards_read_grades_and_scores) {
+  // The fast writer keeps grades' and scores' traces to what they found missing; a let or a
+  // hazard reading a grade or a score must still show the same evidence as the report.
+  auto c = carerules::compile_source(R"(ruleset g { title "t" version "1"
+    input { a : int  b : int  c : bool }
+    hazard H1 "h" { cite "c" when a > 1 }
+    score s max 10 { item I1 "i" 5 when b > 1  item I2 "j" 5 when c }
+    grade risk : color { red when present(H1) or b > 2  yellow when s > 4  blue otherwise }
+    let x = risk == red or s >= 5
+    hazard H2 "h2" { cite "c" when x and a < 5 }
+    hazard H3 "h3" { cite "c" when risk >= yellow }
+  })");
+  ASSERT_TRUE(c.ok()) << c.rendered();
+  for (const char* facts : {R"({"a": 0, "b": 5})", R"({"a": 3, "c": true})", R"({"b": 2})",
+                            R"({"a": 0, "b": 0, "c": false})", R"({})"}) {
+    const carerules::eval_options o{.asof = "2024-06-01"};
+    EXPECT_EQ(c.value().evaluate_json(facts, o), c.value().evaluate(facts, o).to_json()) << facts;
+  }
+}
+
+}  // namespace
