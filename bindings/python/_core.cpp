@@ -397,6 +397,15 @@ class walker {
     --depth_;
   }
 
+  static std::string kind_of_value(PyObject* o) {
+    if (o == Py_None) return "null";
+    if (PyUnicode_Check(o)) return "string";
+    if (PyBool_Check(o)) return "bool";
+    if (PyLong_Check(o) || PyFloat_Check(o)) return "number";
+    if (PyList_Check(o) || PyTuple_Check(o)) return "list";
+    return Py_TYPE(o)->tp_name;
+  }
+
   // Whether a key of `d` is a str holding a dot (a declared name never does).
   static bool has_dotted_key(PyObject* d) {
     Py_ssize_t pos = 0;
@@ -445,13 +454,14 @@ class walker {
     }
     std::vector<PyObject*> made;  // nested dicts this copy owns (made or copied here)
     auto owned = [&](PyObject* o) { return std::find(made.begin(), made.end(), o) != made.end(); };
-    for (const auto& [key, value] : dotted) {
+    for (const auto& [key, val] : dotted) {
       const std::string name = PyUnicode_AsUTF8(key);
       const std::vector<std::string> segs = split_dotted(name);
       if (keys_ != nullptr && guide_->find(segs, node) == nullptr)
         keys_->add(guide_->nodes[node].prefix + name);
       PyObject* at = out.ptr();
       bool clash = false;
+      std::string message;
       for (std::size_t i = 0; i + 1 < segs.size() && !clash; ++i) {
         py::object seg = steal(
             PyUnicode_FromStringAndSize(segs[i].data(), static_cast<Py_ssize_t>(segs[i].size())));
@@ -472,6 +482,10 @@ class walker {
           at = next;
         } else {
           clash = true;
+          std::string held = segs[0];
+          for (std::size_t j = 1; j <= i; ++j) held += "." + segs[j];
+          message = "the dotted key `" + name + "` passes through `" + held +
+                    "`, which the record gives as a " + kind_of_value(next) + ", not an object";
         }
       }
       if (!clash) {
@@ -480,13 +494,14 @@ class walker {
         const int has = PyDict_Contains(at, last.ptr());
         if (has < 0) throw_py();
         clash = has == 1;
-        if (!clash && PyDict_SetItem(at, last.ptr(), value) != 0) throw_py();
+        if (clash) {
+          message =
+              "the dotted key `" + name + "` gives a fact that another key of the record gives too";
+        } else if (PyDict_SetItem(at, last.ptr(), val) != 0) {
+          throw_py();
+        }
       }
-      if (clash) {
-        clashes.emplace_back(name, "the dotted key `" + name +
-                                       "` names a fact that another key of the record gives "
-                                       "too, or passes through a value that is not an object");
-      }
+      if (clash) clashes.emplace_back(name, std::move(message));
     }
     return out;
   }

@@ -148,8 +148,11 @@ def test_a_dotted_key_that_clashes_is_the_records_error(rs):
     assert "facility.beds" in r["errors"][0]["message"]
     # the nested value still counts
     assert r["scores"]["quality"]["items"][0]["status"] == "awarded"
+    assert "another key of the record gives too" in r["errors"][0]["message"]
     r = rs.evaluate({"facility": 5, "facility.beds": 3}, asof=ASOF)
-    assert "/facility.beds" in [e["path"] for e in r["errors"]]
+    clash = [e for e in r["errors"] if e["path"] == "/facility.beds"]
+    assert clash and "passes through `facility`" in clash[0]["message"]
+    assert "number, not an object" in clash[0]["message"]
 
 
 def test_dotted_keys_inside_list_records(rs):
