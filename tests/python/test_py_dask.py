@@ -138,6 +138,10 @@ def test_workers_compiled_the_ruleset_from_the_pickle(ruleset, client):
     assert all(digests == [ruleset.digest] for digests in per_worker.values())
 
 
+SINGLE_MACHINE = pytest.mark.filterwarnings("ignore:Running on a single-machine scheduler")
+
+
+@SINGLE_MACHINE
 def test_meta_is_built_without_computing(ruleset):
     def boom():
         raise AssertionError("a partition was computed to infer meta")
@@ -164,6 +168,7 @@ def test_bad_arguments_raise_on_the_client(ruleset):
         carerules.dask.evaluate(db.from_sequence([{}]), ruleset, details=True)
 
 
+@SINGLE_MACHINE
 def test_local_schedulers_give_the_same_answer(ruleset):
     df = generated_frame(3000)
     ddf = dd.from_pandas(df, npartitions=3)
