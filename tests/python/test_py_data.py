@@ -313,3 +313,34 @@ def test_ruleset_repr_html(rs):
 def test_rs_files_name_each_file(rs):
     assert rs.files == [{"file": "binding.rules", "name": "binding_test", "version": "1.0",
                          "digest": rs.digest}]
+
+
+def test_inside_ipython_reports_display_as_html(rs, record, monkeypatch):
+    """IPython is not installed here: a stand-in with the formatter API IPython documents
+    (for_type, type_printers, lookup_by_type) checks what the module registers."""
+    import types
+    from carerules import _html
+
+    class Formatter:
+        def __init__(self):
+            self.type_printers = {}
+
+        def for_type(self, typ, func):
+            old = self.type_printers.get(typ)
+            self.type_printers[typ] = func
+            return old
+
+        def lookup_by_type(self, typ):
+            return self.type_printers[typ]
+
+    html_formatter = Formatter()
+    shell = types.SimpleNamespace(
+        display_formatter=types.SimpleNamespace(formatters={"text/html": html_formatter}))
+    fake = types.ModuleType("IPython")
+    fake.get_ipython = lambda: shell
+    monkeypatch.setitem(sys.modules, "IPython", fake)
+    _html.register_ipython()
+    show = html_formatter.type_printers[dict]
+    report = rs.evaluate(record, asof=ASOF)
+    assert show(report) == carerules.report_html(report)
+    assert show({"a": 1}) is None  # any other dict keeps IPython's own display
