@@ -156,6 +156,15 @@ def test_meta_is_built_without_computing(ruleset):
         lazy.compute(scheduler="sync")
 
 
+def test_reachable_as_an_attribute_of_the_package():
+    import subprocess
+    import sys
+    code = ("import sys, carerules; assert 'dask' not in sys.modules; "
+            "print(carerules.dask.evaluate.__module__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "carerules.dask", out.stderr
+
+
 def test_bad_arguments_raise_on_the_client(ruleset):
     ddf = dd.from_pandas(generated_frame(10), npartitions=2)
     with pytest.raises(ValueError):

@@ -61,6 +61,14 @@ __all__ = [
 report_html = _html.report_html
 _html.register_ipython()
 
+
+def __getattr__(name: str) -> Any:
+    # `carerules.dask` without importing it first; dask itself is imported only then.
+    if name == "dask":
+        import importlib
+        return importlib.import_module(".dask", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 PathLike = Union[str, "_os.PathLike[str]"]
 Facts = Union[Mapping[str, Any], str, bytes]
 DateLike = Union[str, _datetime.date]

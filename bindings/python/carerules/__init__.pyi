@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, Callable, Optional, Union, overload
 
 from . import _core as _core
+from . import dask as dask
 
 __version__: str
 engine: str
