@@ -301,6 +301,7 @@ def test_report_html_is_compact_and_escaped(rs, record):
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "risk: <b>red</b>" in html and "#d2222d" in html
     assert "H1" in html and "建筑设施属于C级、D级危房" in html
+    assert "3 hazards: 2 present, 1 absent" in html
     assert len(html) < 4000
 
 

@@ -24,6 +24,10 @@ _COLOURS = {
 _NEUTRAL = ("#e8e8e8", "#222")
 _STATUS = {"present": "#d2222d", "undetermined": "#8a6d00", "error": "#7a1fa2"}
 
+# Rows and missing paths shown before "… N more": the view stays a glance, not a page.
+_MAX_ROWS = 15
+_MAX_MISSING = 5
+
 _STYLE = ("font-family:system-ui,sans-serif;font-size:13px;line-height:1.4;"
           "border:1px solid #ddd;border-radius:6px;padding:8px 10px;max-width:60em")
 
@@ -65,9 +69,12 @@ def report_html(report: Mapping) -> str:
     hazards = report.get("hazards") or []
     shown = [h for h in hazards if h.get("status") != "absent"]
     rows = []
-    for h in shown:
+    for h in shown[:_MAX_ROWS]:
         colour = _STATUS.get(h.get("status"), "#222")
-        missing = ", ".join(h.get("missing") or [])
+        lacking = list(h.get("missing") or [])
+        missing = ", ".join(lacking[:_MAX_MISSING])
+        if len(lacking) > _MAX_MISSING:
+            missing += f", … {len(lacking) - _MAX_MISSING} more"
         rows.append(
             f'<tr><td style="padding:1px 6px"><code>{_e(h.get("id"))}</code></td>'
             f'<td style="padding:1px 6px;color:{colour}">{_e(h.get("status"))}</td>'
@@ -75,11 +82,17 @@ def report_html(report: Mapping) -> str:
             f'<td style="padding:1px 6px">{_e(h.get("title"))}'
             + (f'<br><small style="color:#777">missing: {_e(missing)}</small>' if missing else "")
             + "</td></tr>")
+    if len(shown) > _MAX_ROWS:
+        rows.append(f'<tr><td colspan="4" style="padding:1px 6px;color:#777">… '
+                    f'{len(shown) - _MAX_ROWS} more</td></tr>')
     absent = len(hazards) - len(shown)
     table = (f'<table style="border-collapse:collapse;margin-top:4px">{"".join(rows)}</table>'
              if rows else "")
-    summary = (f'<div style="color:#555">{len(hazards)} hazards: '
-               f'{len(hazards) - absent} not absent, {absent} absent</div>')
+    counts = {st: sum(1 for h in hazards if h.get("status") == st)
+              for st in ("present", "undetermined", "error")}
+    counts["absent"] = absent
+    summary = (f'<div style="color:#555">{len(hazards)} hazards: ' +
+               ", ".join(f"{n} {st}" for st, n in counts.items() if n) + "</div>")
     errors = report.get("errors") or []
     err = ""
     if errors:
