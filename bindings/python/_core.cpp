@@ -33,6 +33,7 @@
 #include <string_view>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -197,6 +198,7 @@ struct guide {
   };
   struct node {
     std::unordered_map<std::string, edge, sv_hash, std::equal_to<>> kids;
+    std::string prefix;  // the dotted path to this object and a dot: "facility.", "residents[]."
   };
   std::vector<node> nodes;  // nodes[0]: the record's root
 
@@ -217,7 +219,7 @@ struct guide {
       if (!last) {
         e.kind = edge::object;
         e.node = static_cast<std::uint32_t>(nodes.size());
-        nodes.emplace_back();
+        nodes.push_back({{}, nodes[at].prefix + subject_path[i] + "."});
       }
       nodes[at].kids.emplace(subject_path[i], e);
       if (last) break;
@@ -226,8 +228,8 @@ struct guide {
   }
 
   // The edge a dotted path ends on, or null when it leaves the tree or passes a field.
-  const edge* find(const std::vector<std::string>& path) const {
-    std::uint32_t at = 0;
+  const edge* find(const std::vector<std::string>& path, std::uint32_t from = 0) const {
+    std::uint32_t at = from;
     const edge* e = nullptr;
     for (const std::string& seg : path) {
       if (e != nullptr && e->kind != edge::object) return nullptr;
@@ -255,20 +257,46 @@ struct guide {
       if (it->second.kind == edge::field) {  // becomes an object, or a list of records
         it->second.kind = records ? edge::records : edge::object;
         it->second.node = static_cast<std::uint32_t>(nodes.size());
-        nodes.emplace_back();  // may move nodes[at]: `it` is not used after this
+        std::string prefix = nodes[at].prefix + std::string(name) + (records ? "[]." : ".");
+        nodes.push_back({{}, std::move(prefix)});  // may move nodes[at]: `it` is not used after
       }
       at = it->second.node;
     }
   }
 };
 
+// Keys that reach no declared input, as dotted paths (fields of list records as
+// `residents[].abilty`), each once, for `strict=True` and the near-miss warning. Without
+// `all`, only flat dotted keys (`{"facility.beds": 3}`) are collected: a nested key that no
+// input declares is skipped silently unless the caller is strict.
+struct key_collector {
+  bool all = false;
+  std::unordered_set<std::string> seen;
+  std::vector<std::string> fresh;  // found since the caller last looked
+
+  void add(std::string path) {
+    if (seen.insert(path).second) fresh.push_back(std::move(path));
+  }
+  // Hands the fresh paths to `callback` (a Python callable taking a list of str), which may
+  // raise (strict): the exception propagates to the caller of the evaluation.
+  void flush(const py::object& callback) {
+    if (fresh.empty() || callback.is_none()) return;
+    py::list paths;
+    for (const std::string& p : fresh) paths.append(py::str(p));
+    fresh.clear();
+    callback(paths);
+  }
+};
+
 // Walks one Python value and sends its events to a sink.
 class walker {
  public:
-  walker(cr::fact_sink& sink, const walk_options& options, const guide* g = nullptr)
+  walker(cr::fact_sink& sink, const walk_options& options, const guide* g = nullptr,
+         key_collector* keys = nullptr)
       : sink_(sink),
         options_(options),
         guide_(g),
+        keys_(keys),
         cap_(std::min<std::size_t>(options.json_depth, walk_depth_cap)) {}
 
   void set_depth(std::size_t d) { depth_ = d; }
@@ -328,8 +356,19 @@ class walker {
   // out; everything else is sent as value() would.
   void guided_object(PyObject* d, std::uint32_t node) {
     if (depth_ >= cap_) return too_deep(false);
+    // Flat dotted keys are paths: {"facility.beds": 3} reads as {"facility": {"beds": 3}}.
+    py::object expanded;
+    std::vector<std::pair<std::string, std::string>> clashes;
+    if (has_dotted_key(d)) {
+      expanded = expand_dotted(d, node, clashes);
+      d = expanded.ptr();
+    }
     ++depth_;
     sink_.begin_object();
+    for (const auto& [key, message] : clashes) {
+      sink_.key(key);
+      sink_.fault(message);
+    }
     const auto& kids = guide_->nodes[node].kids;
     Py_ssize_t pos = 0;
     PyObject* k = nullptr;
@@ -344,6 +383,8 @@ class walker {
       const std::string_view name(s, static_cast<std::size_t>(n));
       auto it = kids.find(name);
       if (it == kids.end()) {
+        if (keys_ != nullptr && keys_->all)
+          keys_->add(guide_->nodes[node].prefix + std::string(name));
         if (clean(v, depth_)) continue;  // the binder would skip it without a word
         sink_.key(name);
         value(v);
@@ -354,6 +395,115 @@ class walker {
     }
     sink_.end_object();
     --depth_;
+  }
+
+  static std::string kind_of_value(PyObject* o) {
+    if (o == Py_None) return "null";
+    if (PyUnicode_Check(o)) return "string";
+    if (PyBool_Check(o)) return "bool";
+    if (PyLong_Check(o) || PyFloat_Check(o)) return "number";
+    if (PyList_Check(o) || PyTuple_Check(o)) return "list";
+    return Py_TYPE(o)->tp_name;
+  }
+
+  // Whether a key of `d` is a str holding a dot (a declared name never does).
+  static bool has_dotted_key(PyObject* d) {
+    Py_ssize_t pos = 0;
+    PyObject* k = nullptr;
+    PyObject* v = nullptr;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+      if (!PyUnicode_Check(k)) continue;
+      if (PyUnicode_IS_COMPACT_ASCII(k)) {
+        if (std::memchr(PyUnicode_DATA(k), '.', static_cast<std::size_t>(PyUnicode_GET_LENGTH(k))))
+          return true;
+      } else if (PyUnicode_FindChar(k, '.', 0, PyUnicode_GET_LENGTH(k), 1) >= 0) {
+        return true;
+      } else if (PyErr_Occurred()) {
+        PyErr_Clear();
+      }
+    }
+    return false;
+  }
+
+  // A copy of `d` (an object at guide node `node`) with every dotted key turned into nested
+  // objects, merged with the nested objects already there (which are copied, never changed).
+  // A dotted key that names a fact another key gives too (`{"a.b": 1, "a": {"b": 2}}`), or
+  // that passes through a value that is not an object, is left out and listed in `clashes`
+  // with a message: it becomes an error of the record at that key. Dotted paths that
+  // reach no declared input are collected as unknown keys.
+  py::object expand_dotted(PyObject* d, std::uint32_t node,
+                           std::vector<std::pair<std::string, std::string>>& clashes) {
+    py::object out = steal(PyDict_New());
+    std::vector<std::pair<PyObject*, PyObject*>> dotted;
+    Py_ssize_t pos = 0;
+    PyObject* k = nullptr;
+    PyObject* v = nullptr;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+      Py_ssize_t n = 0;
+      const char* s = PyUnicode_Check(k) ? PyUnicode_AsUTF8AndSize(k, &n) : nullptr;
+      if (s == nullptr) PyErr_Clear();
+      const std::string_view name(s == nullptr ? "" : s, static_cast<std::size_t>(n));
+      // A dot at either end or two in a row: no path, the key is taken as it is.
+      const bool path = name.find('.') != std::string_view::npos && name.front() != '.' &&
+                        name.back() != '.' && name.find("..") == std::string_view::npos;
+      if (path) {
+        dotted.emplace_back(k, v);
+      } else if (PyDict_SetItem(out.ptr(), k, v) != 0) {
+        throw_py();
+      }
+    }
+    std::vector<PyObject*> made;  // nested dicts this copy owns (made or copied here)
+    auto owned = [&](PyObject* o) { return std::find(made.begin(), made.end(), o) != made.end(); };
+    for (const auto& [key, val] : dotted) {
+      const std::string name = PyUnicode_AsUTF8(key);
+      const std::vector<std::string> segs = split_dotted(name);
+      if (keys_ != nullptr && guide_->find(segs, node) == nullptr)
+        keys_->add(guide_->nodes[node].prefix + name);
+      PyObject* at = out.ptr();
+      bool clash = false;
+      std::string message;
+      for (std::size_t i = 0; i + 1 < segs.size() && !clash; ++i) {
+        py::object seg = steal(
+            PyUnicode_FromStringAndSize(segs[i].data(), static_cast<Py_ssize_t>(segs[i].size())));
+        PyObject* next = PyDict_GetItemWithError(at, seg.ptr());
+        if (next == nullptr && PyErr_Occurred()) throw_py();
+        if (next == nullptr || (options_.frame && frame_missing(next))) {
+          py::object fresh = steal(PyDict_New());
+          if (PyDict_SetItem(at, seg.ptr(), fresh.ptr()) != 0) throw_py();
+          made.push_back(fresh.ptr());
+          at = fresh.ptr();
+        } else if (PyDict_Check(next)) {
+          if (!owned(next)) {
+            py::object copy = steal(PyDict_Copy(next));
+            if (PyDict_SetItem(at, seg.ptr(), copy.ptr()) != 0) throw_py();
+            made.push_back(copy.ptr());
+            next = copy.ptr();
+          }
+          at = next;
+        } else {
+          clash = true;
+          std::string held = segs[0];
+          for (std::size_t j = 1; j <= i; ++j) held += "." + segs[j];
+          message = "the dotted key `" + name + "` passes through `" + held +
+                    "`, which the record gives as a " + kind_of_value(next) + ", not an object";
+        }
+      }
+      if (!clash) {
+        py::object last = steal(PyUnicode_FromStringAndSize(
+            segs.back().data(), static_cast<Py_ssize_t>(segs.back().size())));
+        const int has = PyDict_Contains(at, last.ptr());
+        if (has < 0) throw_py();
+        clash = has == 1;
+        if (clash) {
+          message =
+              "the dotted key `" + name + "` gives a fact that another key of the record gives too";
+        } else if (PyDict_SetItem(at, last.ptr(), val) != 0) {
+          throw_py();
+        }
+      }
+      if (clash) clashes.emplace_back(name, std::move(message));
+    }
+    return out;
   }
 
   // Whether sending `o` (an undeclared value at `depth` open containers) could make the binder
@@ -620,6 +770,7 @@ class walker {
   cr::fact_sink& sink_;
   const walk_options& options_;
   const guide* guide_;
+  key_collector* keys_;
   std::size_t cap_;
   std::size_t depth_ = 0;
 };
@@ -861,6 +1012,25 @@ std::string kind_of(PyObject* o) {
 
 // =============================================================================== the ruleset
 
+// What a call reports back to Python as it goes: keys that reach no input (`on_unknown`,
+// given the new ones after each chunk is bound, before it is evaluated: a strict caller
+// raises there) and progress (`progress(done, total)` after each chunk). Both may be None.
+struct call_hooks {
+  key_collector keys;
+  py::object on_unknown = py::none();
+  py::object progress = py::none();
+
+  call_hooks(bool strict, py::object unknown, py::object progress_cb)
+      : on_unknown(std::move(unknown)), progress(std::move(progress_cb)) {
+    keys.all = strict;
+  }
+  key_collector* collector() { return on_unknown.is_none() ? nullptr : &keys; }
+  void bound() { keys.flush(on_unknown); }
+  void done(std::size_t n, std::size_t total) {
+    if (!progress.is_none()) progress(n, total);
+  }
+};
+
 // One record of a batch: bound facts (from a dict; several with `each`) or JSON text.
 struct batch_item {
   std::vector<cr::bound_facts> facts;
@@ -910,7 +1080,7 @@ class core_ruleset {
 
   // One record (dict or JSON text): a report, or with `each` a list of them.
   py::object evaluate(py::handle facts, const std::string& asof, const std::string& subject,
-                      const std::string& each) {
+                      const std::string& each, bool strict, py::object on_unknown) {
     if (!PyDict_Check(facts.ptr()) && !PyUnicode_Check(facts.ptr()) &&
         !PyBytes_Check(facts.ptr())) {
       throw py::type_error("facts must be a dict or JSON text (str), got " +
@@ -920,7 +1090,8 @@ class core_ruleset {
     py::list one;
     one.append(facts);
     py::object result;
-    run(one, opts, [&](std::size_t, std::vector<std::vector<cr::report>>& reports) {
+    call_hooks hooks(strict, std::move(on_unknown), py::none());
+    run(one, opts, hooks, [&](std::size_t, std::vector<std::vector<cr::report>>& reports) {
       gc_pause pause;
       if (each.empty()) {
         result = steal(report_to_py(reports[0].at(0), *cache_, info_template()));
@@ -937,10 +1108,12 @@ class core_ruleset {
 
   // As evaluate_many, but each report as the engine's JSON text (report::to_json).
   py::list evaluate_json(py::handle records, const std::string& asof, const std::string& subject,
-                         const std::string& each, unsigned threads) {
+                         const std::string& each, unsigned threads, bool strict,
+                         py::object on_unknown) {
     const cr::eval_options opts = make_options(asof, subject, each, threads);
     py::list out;
-    run(records, opts, [&](std::size_t, std::vector<std::vector<cr::report>>& reports) {
+    call_hooks hooks(strict, std::move(on_unknown), py::none());
+    run(records, opts, hooks, [&](std::size_t, std::vector<std::vector<cr::report>>& reports) {
       for (const auto& v : reports) {
         for (const cr::report& r : v) append(out.ptr(), new_str(r.to_json()));
       }
@@ -949,10 +1122,12 @@ class core_ruleset {
   }
 
   py::list evaluate_many(py::handle records, const std::string& asof, const std::string& subject,
-                         const std::string& each, unsigned threads) {
+                         const std::string& each, unsigned threads, bool strict,
+                         py::object on_unknown, py::object progress) {
     const cr::eval_options opts = make_options(asof, subject, each, threads);
     py::list out;
-    run(records, opts, [&](std::size_t, std::vector<std::vector<cr::report>>& reports) {
+    call_hooks hooks(strict, std::move(on_unknown), std::move(progress));
+    run(records, opts, hooks, [&](std::size_t, std::vector<std::vector<cr::report>>& reports) {
       gc_pause pause;
       for (const auto& v : reports) {
         for (const cr::report& r : v) append(out.ptr(), report_to_py(r, *cache_, info_template()));
@@ -965,21 +1140,24 @@ class core_ruleset {
   // each row). With `each`, a record gives as many rows as its list has elements.
   py::tuple evaluate_many_columns(py::handle records, const std::string& asof,
                                   const std::string& subject, const std::string& each,
-                                  unsigned threads) {
+                                  unsigned threads, bool details, bool strict,
+                                  py::object on_unknown, py::object progress) {
     const cr::eval_options opts = make_options(asof, subject, each, threads);
-    std::vector<py::object> cols = new_columns(opts);
+    std::vector<py::object> cols = new_columns(details);
     py::list row_of;
-    run(records, opts, [&](std::size_t first, std::vector<std::vector<cr::report>>& reports) {
-      std::vector<const cr::report*> flat;
-      for (std::size_t i = 0; i < reports.size(); ++i) {
-        for (const cr::report& r : reports[i]) {
-          flat.push_back(&r);
-          append(row_of.ptr(), PyLong_FromSize_t(first + i));
-        }
-      }
-      append_columns(flat, cols);
-    });
-    return py::make_tuple(column_names(opts), py::cast(cols), row_of);
+    call_hooks hooks(strict, std::move(on_unknown), std::move(progress));
+    run(records, opts, hooks,
+        [&](std::size_t first, std::vector<std::vector<cr::report>>& reports) {
+          std::vector<const cr::report*> flat;
+          for (std::size_t i = 0; i < reports.size(); ++i) {
+            for (const cr::report& r : reports[i]) {
+              flat.push_back(&r);
+              append(row_of.ptr(), PyLong_FromSize_t(first + i));
+            }
+          }
+          append_columns(flat, cols, details);
+        });
+    return py::make_tuple(column_names(details), py::cast(cols), row_of);
   }
 
   // evaluate_frame's fast path: columns of a DataFrame, bound row by row without building a
@@ -988,13 +1166,15 @@ class core_ruleset {
   //   "d" int64 day numbers (INT64_MIN missing), "o" a list of Python objects.
   py::tuple evaluate_columns(const std::vector<std::string>& paths, py::list columns,
                              std::size_t rows, const std::string& asof, const std::string& subject,
-                             unsigned threads) {
+                             unsigned threads, bool details, bool strict, py::object on_unknown,
+                             py::object progress) {
     const cr::eval_options opts = make_options(asof, subject, "", threads);
     const guide& g = guide_for(subject);
     table t(paths, columns, rows, g);
     walk_options wo = walk_;
     wo.frame = true;
-    std::vector<py::object> cols = new_columns(opts);
+    std::vector<py::object> cols = new_columns(details);
+    call_hooks hooks(strict, std::move(on_unknown), std::move(progress));
     for (std::size_t first = 0; first < rows; first += chunk_records) {
       const std::size_t n = std::min(rows - first, chunk_records);
       std::vector<cr::bound_facts> bound;
@@ -1002,11 +1182,12 @@ class core_ruleset {
       for (std::size_t r = first; r < first + n; ++r) {
         bound.push_back(rs_.bind(
             [&](cr::fact_sink& sink) {
-              walker w(sink, wo, &g);
+              walker w(sink, wo, &g, hooks.collector());
               t.emit(sink, w, 0, r, 0);
             },
             opts));
       }
+      hooks.bound();
       std::vector<cr::report> reports(n);
       {
         py::gil_scoped_release release;
@@ -1018,11 +1199,15 @@ class core_ruleset {
       std::vector<const cr::report*> flat;
       flat.reserve(n);
       for (const auto& r : reports) flat.push_back(&r);
-      append_columns(flat, cols);
-      py::gil_scoped_release release;
-      cr::parallel_for(n, opts.threads, [&](std::size_t i) { reports[i] = cr::report(); });
+      append_columns(flat, cols, details);
+      {
+        py::gil_scoped_release release;
+        cr::parallel_for(n, opts.threads, [&](std::size_t i) { reports[i] = cr::report(); });
+      }
+      hooks.done(first + n, rows);
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
     }
-    return py::make_tuple(column_names(opts), py::cast(cols));
+    return py::make_tuple(column_names(details), py::cast(cols));
   }
 
   // ---- the rest of the API ----
@@ -1031,7 +1216,7 @@ class core_ruleset {
                                      const std::string& asof, const std::string& subject) {
     const cr::eval_options opts = make_options(asof, subject, "", 1);
     if (PyDict_Check(facts.ptr())) {
-      cr::bound_facts bound = bind_dict(facts.ptr(), opts);
+      cr::bound_facts bound = bind_dict(facts.ptr(), opts, nullptr);
       py::gil_scoped_release release;
       return rs_.explain(bound, rule, opts);
     }
@@ -1041,6 +1226,23 @@ class core_ruleset {
     const std::string text(text_of(facts.ptr()));
     py::gil_scoped_release release;
     return rs_.explain(text, rule, opts);
+  }
+
+  // Every key of a dict record that reaches no declared input (as `strict=True` sees them),
+  // for records that came as JSON text and were parsed in Python.
+  py::list unknown_keys(py::handle facts, const std::string& subject, const std::string& each) {
+    if (!PyDict_Check(facts.ptr())) throw py::type_error("facts must be a dict");
+    const cr::eval_options opts = make_options("", subject, each, 1);
+    key_collector keys;
+    keys.all = true;
+    if (each.empty()) {
+      bind_dict(facts.ptr(), opts, &keys);
+    } else {
+      bind_each(facts.ptr(), split_dotted(each), opts, &keys);
+    }
+    py::list out;
+    for (const std::string& p : keys.fresh) out.append(py::str(p));
+    return out;
   }
 
   std::string json_schema(bool strict) const { return rs_.json_schema(strict); }
@@ -1094,9 +1296,9 @@ class core_ruleset {
     return b;
   }
 
-  cr::bound_facts bind_dict(PyObject* d, const cr::eval_options& opts) {
+  cr::bound_facts bind_dict(PyObject* d, const cr::eval_options& opts, key_collector* keys) {
     const guide& g = guide_for(opts.subject);
-    return rs_.bind([&](cr::fact_sink& sink) { walker(sink, walk_, &g).record(d); }, opts);
+    return rs_.bind([&](cr::fact_sink& sink) { walker(sink, walk_, &g, keys).record(d); }, opts);
   }
 
   PyObject* info_template() {
@@ -1119,7 +1321,7 @@ class core_ruleset {
   // that is not a list, gives one unreadable record; a non-object element an
   // unreadable record at its pointer; errors inside an element get the element's pointer.
   std::vector<cr::bound_facts> bind_each(PyObject* d, const std::vector<std::string>& path,
-                                         const cr::eval_options& opts) {
+                                         const cr::eval_options& opts, key_collector* keys) {
     std::vector<cr::bound_facts> out;
     std::string pointer;
     std::string dotted;
@@ -1178,7 +1380,7 @@ class core_ruleset {
           out.push_back(unreadable(at, "expected a JSON object, got " + kind_of(e), opts));
           continue;
         }
-        cr::bound_facts b = bind_dict(e, opts);
+        cr::bound_facts b = bind_dict(e, opts, keys);
         b.prefix_error_paths(at);
         out.push_back(std::move(b));
       }
@@ -1192,7 +1394,7 @@ class core_ruleset {
   static constexpr std::size_t chunk_records = 4096;
 
   template <class Convert>
-  void run(py::handle records, const cr::eval_options& opts, Convert&& convert) {
+  void run(py::handle records, const cr::eval_options& opts, call_hooks& hooks, Convert&& convert) {
     if (PyUnicode_Check(records.ptr()) || PyBytes_Check(records.ptr()) ||
         PyDict_Check(records.ptr())) {
       throw py::type_error("records must be an iterable of dicts or JSON texts, got " +
@@ -1208,8 +1410,9 @@ class core_ruleset {
       for (std::size_t k = 0; k < n; ++k) {
         const std::size_t i = first + k;
         PyObject* rec = PySequence_Fast_GET_ITEM(seq.ptr(), static_cast<Py_ssize_t>(i));
-        bind_item(rec, i, each_path, opts, items[k]);
+        bind_item(rec, i, each_path, opts, items[k], hooks.collector());
       }
+      hooks.bound();
       std::vector<std::vector<cr::report>> reports(n);
       {
         // One record is evaluated with the GIL held: releasing it for a few microseconds
@@ -1229,6 +1432,7 @@ class core_ruleset {
       }
       convert(first, reports);
       if (total > 1) free_reports(reports, opts.threads);
+      hooks.done(first + n, total);
       if (n == 0) break;
       // Ctrl-C between chunks, not only after the whole batch.
       if (PyErr_CheckSignals() != 0) throw py::error_already_set();
@@ -1238,12 +1442,12 @@ class core_ruleset {
   // One record of a batch: a dict is bound now (GIL held); JSON text is kept as a view into
   // its str (held by the batch's sequence) and bound on the threads.
   void bind_item(PyObject* rec, std::size_t i, const std::vector<std::string>& each_path,
-                 const cr::eval_options& opts, batch_item& item) {
+                 const cr::eval_options& opts, batch_item& item, key_collector* keys) {
     if (PyDict_Check(rec)) {
       if (each_path.empty()) {
-        item.facts.push_back(bind_dict(rec, opts));
+        item.facts.push_back(bind_dict(rec, opts, keys));
       } else {
-        item.facts = bind_each(rec, each_path, opts);
+        item.facts = bind_each(rec, each_path, opts, keys);
       }
       return;
     }
@@ -1275,23 +1479,34 @@ class core_ruleset {
   // ---- evaluate_frame ----
 
   // Output columns as the CLI's csv has them (the library's report columns). An unreadable
-  // record has None where the report holds nothing.
-  py::list column_names(const cr::eval_options&) {
+  // record has None where the report holds nothing. With `details`, after them:
+  // missing.<hazard id> (the missing facts' paths, [] unless undetermined), because.<grade>
+  // (the matched line, or None) and errors.messages (each error as "where: message").
+  py::list column_names(bool details) {
     py::list names;
     for (const auto& c : columns_) names.append(py::str(c.name));
+    if (details) {
+      for (const auto& h : rs_.hazards()) names.append(py::str("missing." + h.id));
+      for (const auto& g : rs_.grades()) names.append(py::str("because." + g.name));
+      names.append(py::str("errors.messages"));
+    }
     return names;
   }
 
-  std::vector<py::object> new_columns(const cr::eval_options&) {
+  std::vector<py::object> new_columns(bool details) {
+    std::size_t n = columns_.size();
+    if (details) n += rs_.hazards().size() + rs_.grades().size() + 1;
     std::vector<py::object> cols;
-    for (std::size_t i = 0; i < columns_.size(); ++i) cols.push_back(steal(PyList_New(0)));
+    for (std::size_t i = 0; i < n; ++i) cols.push_back(steal(PyList_New(0)));
     return cols;
   }
 
-  void append_columns(const std::vector<const cr::report*>& reports,
-                      std::vector<py::object>& cols) {
+  void append_columns(const std::vector<const cr::report*>& reports, std::vector<py::object>& cols,
+                      bool details) {
     using column_kind = cr::report_column::kind;
     string_cache& c = *cache_;
+    const std::size_t hazards = rs_.hazards().size();
+    const std::size_t grades = rs_.grades().size();
     for (const cr::report* rp : reports) {
       const cr::report& r = *rp;
       for (std::size_t col = 0; col < columns_.size(); ++col) {
@@ -1314,7 +1529,37 @@ class core_ruleset {
         }
         append(cols[col].ptr(), v);
       }
+      if (!details) continue;
+      std::size_t col = columns_.size();
+      for (std::size_t i = 0; i < hazards; ++i, ++col) {
+        append(cols[col].ptr(),
+               r.unreadable ? new_none() : strings_to_py(r.hazards[i].missing, &c));
+      }
+      for (std::size_t i = 0; i < grades; ++i, ++col) {
+        PyObject* v = nullptr;
+        if (r.unreadable || !r.grades[i].because) {
+          v = new_none();
+        } else {
+          v = c.get(*r.grades[i].because);
+        }
+        append(cols[col].ptr(), v);
+      }
+      py::object messages = steal(PyList_New(static_cast<Py_ssize_t>(r.errors.size())));
+      for (std::size_t i = 0; i < r.errors.size(); ++i) {
+        PyList_SET_ITEM(messages.ptr(), static_cast<Py_ssize_t>(i),
+                        new_str(error_line(r.errors[i])));
+      }
+      append(cols[col].ptr(), messages.release().ptr());
     }
+  }
+
+  // One record error as a line: "rule A4.1 at /facility/beds: message", "/facility/beds:
+  // message", "rule A4.1: message", or the message alone for the whole record.
+  static std::string error_line(const cr::record_error& e) {
+    std::string where;
+    if (e.rule) where = "rule " + *e.rule;
+    if (e.path && !e.path->empty()) where += (where.empty() ? "" : " at ") + *e.path;
+    return where.empty() ? e.message : where + ": " + e.message;
   }
 
   // DataFrame columns as a tree of dotted names, emitted row by row.
@@ -1591,27 +1836,78 @@ PYBIND11_MODULE(_core, m) {
       .def_property_readonly("inputs", &core_ruleset::inputs,
                              "Declared inputs: dicts with path, type and, where declared, "
                              "label, default, range and values (enums).")
+      .def_property_readonly(
+          "hazards",
+          [](const core_ruleset& r) {
+            py::list out;
+            for (const cr::hazard_info& h : r.get().hazards()) {
+              py::dict d;
+              d["id"] = h.id;
+              d["title"] = h.title;
+              d["category"] = h.category;
+              d["severity"] = h.severity;
+              out.append(d);
+            }
+            return out;
+          },
+          "The hazards in report order: dicts with id, title, category and severity.")
+      .def_property_readonly(
+          "grades",
+          [](const core_ruleset& r) {
+            py::list out;
+            for (const cr::grade_info& g : r.get().grades()) {
+              py::dict d;
+              d["name"] = g.name;
+              d["values"] = g.values;
+              out.append(d);
+            }
+            return out;
+          },
+          "The grades in report order: dicts with name and values (the scale, lowest first).")
+      .def_property_readonly(
+          "scores",
+          [](const core_ruleset& r) {
+            py::list out;
+            for (const cr::score_info& sc : r.get().scores()) {
+              py::dict d;
+              d["name"] = sc.name;
+              d["sections"] = sc.sections;
+              out.append(d);
+            }
+            return out;
+          },
+          "The scores in report order: dicts with name and sections.")
       .def("evaluate", &core_ruleset::evaluate, py::arg("facts"), py::arg("asof") = "",
-           py::arg("subject") = "", py::arg("each") = "",
+           py::arg("subject") = "", py::arg("each") = "", py::arg("strict") = false,
+           py::arg("on_unknown") = py::none(),
            "Evaluates one record (dict or JSON text): a report dict, or a list of them "
-           "with `each`.")
+           "with `each`. on_unknown(paths) is called with keys that reach no input (flat "
+           "dotted keys; every key when strict).")
       .def("evaluate_many", &core_ruleset::evaluate_many, py::arg("records"), py::arg("asof") = "",
            py::arg("subject") = "", py::arg("each") = "", py::arg("threads") = 0u,
+           py::arg("strict") = false, py::arg("on_unknown") = py::none(),
+           py::arg("progress") = py::none(),
            "Evaluates records (dicts or JSON texts) on `threads` threads (0: every core), the "
-           "GIL released; reports in input order.")
+           "GIL released; reports in input order. progress(done, total) after each chunk.")
       .def("evaluate_json", &core_ruleset::evaluate_json, py::arg("records"), py::arg("asof") = "",
            py::arg("subject") = "", py::arg("each") = "", py::arg("threads") = 0u,
+           py::arg("strict") = false, py::arg("on_unknown") = py::none(),
            "As evaluate_many, but each report as the engine's JSON text.")
       .def("evaluate_many_columns", &core_ruleset::evaluate_many_columns, py::arg("records"),
            py::arg("asof") = "", py::arg("subject") = "", py::arg("each") = "",
-           py::arg("threads") = 0u,
+           py::arg("threads") = 0u, py::arg("details") = false, py::arg("strict") = false,
+           py::arg("on_unknown") = py::none(), py::arg("progress") = py::none(),
            "As evaluate_many, but returns (column names, columns, record index of each row) "
            "with evaluate_frame's columns.")
       .def("evaluate_columns", &core_ruleset::evaluate_columns, py::arg("paths"),
            py::arg("columns"), py::arg("rows"), py::arg("asof") = "", py::arg("subject") = "",
-           py::arg("threads") = 0u,
+           py::arg("threads") = 0u, py::arg("details") = false, py::arg("strict") = false,
+           py::arg("on_unknown") = py::none(), py::arg("progress") = py::none(),
            "evaluate_frame's fast path: binds columns (kind, data) named by dotted paths, row "
            "by row; returns (column names, columns).")
+      .def("unknown_keys", &core_ruleset::unknown_keys, py::arg("facts"), py::arg("subject") = "",
+           py::arg("each") = "",
+           "Every key of a dict record that reaches no declared input, as dotted paths.")
       .def("explain", &core_ruleset::explain, py::arg("facts"), py::arg("rule"),
            py::arg("asof") = "", py::arg("subject") = "",
            "The text of `carerules explain`, or None when nothing has that name.")

@@ -29,9 +29,14 @@ import json as _json
 import operator as _operator
 import os as _os
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from . import _core
+from . import _html
+from ._checks import UnknownInputError, UnknownInputWarning
+from ._checks import _close as _close_column
+from ._checks import _each_check, _KeyCheck, _progress_hook
+from ._checks import typed_frame as _typed_frame
 
 #: The engine's version (one number, kept in CMakeLists.txt).
 __version__ = _core.engine.split(" ", 1)[1]
@@ -42,12 +47,27 @@ __all__ = [
     "CompileError",
     "Diagnostic",
     "Ruleset",
+    "UnknownInputError",
+    "UnknownInputWarning",
     "UnknownRuleError",
     "compile",
     "engine",
     "load",
+    "report_html",
     "__version__",
 ]
+
+#: A report (the dict evaluate returns) as a small HTML block; Jupyter shows reports this way.
+report_html = _html.report_html
+_html.register_ipython()
+
+
+def __getattr__(name: str) -> Any:
+    # `carerules.dask` without importing it first; dask itself is imported only then.
+    if name == "dask":
+        import importlib
+        return importlib.import_module(".dask", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 PathLike = Union[str, "_os.PathLike[str]"]
 Facts = Union[Mapping[str, Any], str, bytes]
@@ -469,24 +489,39 @@ class Ruleset:
     # ---- evaluation ----
 
     def evaluate(self, facts: Facts, asof: Optional[DateLike] = None,
-                 subject: Optional[str] = None, each: Optional[str] = None) -> Any:
+                 subject: Optional[str] = None, each: Optional[str] = None,
+                 strict: bool = False) -> Any:
         """Evaluates one record and returns its report as a dict.
 
-        ``facts``: a dict (nested dicts for dotted paths; dates as ``datetime.date`` or
+        ``facts``: a dict (nested dicts, or flat dotted keys such as
+        ``{"facility.beds": 60}``, which read as the same path; dates as ``datetime.date`` or
         ``"YYYY-MM-DD"``) or JSON text. ``asof``: the evaluation date (a date or
         ``"YYYY-MM-DD"``; default: today, local time). ``subject``: dotted path of the subject
         id (default ``"id"``). ``each``: dotted path of a list; the ruleset is evaluated once
-        per element and a list of reports is returned.
+        per element and a list of reports is returned (a path the ruleset declares as
+        something other than a list of records, or a near miss of a declared list, raises
+        ``ValueError``).
+
+        ``strict=True`` raises :class:`UnknownInputError` (a ``KeyError``) naming every key
+        that matches no declared input, with a did-you-mean. Without it, a flat dotted key
+        that matches no input but is close to one warns (:class:`UnknownInputWarning`).
 
         The report equals ``json.loads`` of the CLI's JSON for the same record. Faults in the
         facts are in ``report["errors"]``; they never raise.
         """
-        return self._core.evaluate(_facts(facts), _asof(asof), _opt_str(subject, "subject"),
-                                   _opt_str(each, "each"))
+        facts = _facts(facts)
+        subject_s = _opt_str(subject, "subject")
+        each_s = _opt_str(each, "each")
+        _each_check(each_s, self._core.inputs)
+        check = self._key_check(subject_s, strict, "key", 4)
+        if strict:
+            self._check_texts([facts], subject_s, each_s, check)
+        return self._core.evaluate(facts, _asof(asof), subject_s, each_s, strict, check)
 
     def evaluate_many(self, records: Iterable[Facts], threads: int = 0,
                       asof: Optional[DateLike] = None, subject: Optional[str] = None,
-                      each: Optional[str] = None) -> list:
+                      each: Optional[str] = None, strict: bool = False,
+                      progress: Union[bool, Callable[[int, int], Any], None] = None) -> list:
         """Evaluates many records on ``threads`` threads (0: every core) and returns their
         reports in input order (with ``each``, every record's reports in order, flattened).
 
@@ -495,38 +530,70 @@ class Ruleset:
         Python threads run meanwhile. An element that is neither a dict nor JSON text gets a
         report with an error at ``""`` naming its index and type; a bad record never stops the
         batch. ``threads`` above 256 counts as 256.
+
+        ``strict``: as in :meth:`evaluate`; the error is raised before the chunk holding the
+        first unknown key is evaluated. ``progress=True`` shows a progress bar (tqdm when it
+        is installed, else a counter on stderr); a callable is called as
+        ``progress(done, total)`` after each chunk.
         """
         n = _threads(threads)
         asof_s = _asof(asof)
         subject_s = _opt_str(subject, "subject")
         each_s = _opt_str(each, "each")
-        return self._core.evaluate_many(_records(records), asof_s, subject_s, each_s, n)
+        _each_check(each_s, self._core.inputs)
+        records = _records(records)
+        check = self._key_check(subject_s, strict, "key", 4)
+        if strict:
+            self._check_texts(records, subject_s, each_s, check)
+        hook, close = _progress_hook(progress, len(records))
+        try:
+            return self._core.evaluate_many(records, asof_s, subject_s, each_s, n, strict, check,
+                                            hook)
+        finally:
+            if close is not None:
+                close()
 
     def evaluate_json(self, facts: Facts, asof: Optional[DateLike] = None,
-                      subject: Optional[str] = None, each: Optional[str] = None) -> Any:
+                      subject: Optional[str] = None, each: Optional[str] = None,
+                      strict: bool = False) -> Any:
         """As :meth:`evaluate`, but the report as the engine's compact JSON text (what
         ``carerules eval --format jsonl`` writes for the record); with ``each``, a list of
         such texts. ``json.loads(rs.evaluate_json(f)) == rs.evaluate(f)``."""
-        texts = self._core.evaluate_json([_facts(facts)], _asof(asof),
-                                         _opt_str(subject, "subject"), _opt_str(each, "each"), 1)
+        facts = _facts(facts)
+        subject_s = _opt_str(subject, "subject")
+        each_s = _opt_str(each, "each")
+        _each_check(each_s, self._core.inputs)
+        check = self._key_check(subject_s, strict, "key", 4)
+        if strict:
+            self._check_texts([facts], subject_s, each_s, check)
+        texts = self._core.evaluate_json([facts], _asof(asof), subject_s, each_s, 1, strict,
+                                         check)
         return texts if each else texts[0]
 
     def evaluate_frame(self, df: Any, asof: Optional[DateLike] = None,
                        subject: Optional[str] = None, each: Optional[str] = None,
-                       threads: int = 0) -> Any:
+                       threads: int = 0, strict: bool = False, details: bool = False,
+                       progress: Union[bool, Callable[[int, int], Any], None] = None) -> Any:
         """Evaluates each row of a pandas DataFrame; returns a DataFrame of results.
 
         Input columns are dotted paths (``facility.fire.accepted``; a MultiIndex column's
         levels are joined with dots); a NaN, None, NaT or pd.NA cell is a missing fact;
         datetime64 cells are dates; a list input is a column whose cells hold lists of dicts
         (or their JSON text). Columns that no input, the subject or ``each`` can reach are
-        not read.
+        not read: one that is close to a declared input warns
+        (:class:`UnknownInputWarning`), and with ``strict=True`` any of them raises
+        :class:`UnknownInputError` (as do unknown keys inside cells that hold dicts).
 
         The result has one row per input row, with the same index and order, and the columns
-        ``subject``, ``hazard.<id>`` (status), ``score.<name>`` (total),
-        ``score.<name>.<section>``, ``grade.<name>`` (value) and ``errors`` (how many) — the
-        columns of ``carerules eval --format csv``. With ``each``, a row per list element
-        instead, indexed by its input row's label (repeated).
+        ``subject``, ``hazard.<id>`` (status, a categorical), ``score.<name>`` (total),
+        ``score.<name>.<section>``, ``grade.<name>`` (an ordered categorical: the outcomes
+        off the scale ``error < undetermined < none``, then the scale lowest first, e.g.
+        ``blue < yellow < orange < red``) and ``errors`` (how many) — the columns of
+        ``carerules eval --format csv``. ``details=True`` adds ``missing.<id>`` (the paths
+        a hazard lacked, ``[]`` when it was decided), ``because.<grade>`` (the line that
+        decided it, or None) and ``errors.messages`` (a list of ``"where: message"``).
+        With ``each``, a row per list element instead, indexed by its input row's label
+        (repeated). ``progress``: as in :meth:`evaluate_many`, counting input rows.
         """
         pd = _pandas()
         if not isinstance(df, pd.DataFrame):
@@ -535,6 +602,7 @@ class Ruleset:
         subject_s = _opt_str(subject, "subject")
         each_s = _opt_str(each, "each")
         n = _threads(threads)
+        _each_check(each_s, self._core.inputs)
         names = [_column_name(c) for c in df.columns]
         seen = set()
         for c in names:
@@ -544,18 +612,57 @@ class Ruleset:
         list_inputs = {i["path"] for i in self._core.inputs
                        if i["type"].startswith("list") and "[]" not in i["path"]}
         wanted = self._wanted_columns(names, subject_s or "id", each_s)
+        check = self._key_check(subject_s, strict, "key", 4)
         if each_s:
-            records = _frame_records(df, names, wanted, list_inputs | {each_s})
-            cols_names, cols, row_of = self._core.evaluate_many_columns(
-                records, asof_s, subject_s, each_s, n)
-            index = df.index.take(row_of)
+            if not wanted:
+                near = _close_column(each_s, names)
+                raise ValueError(f"each={each_s!r}: no column holds that list" +
+                                 (f"; did you mean {near!r}?" if near else ""))
         else:
-            paths = [names[i] for i in wanted]
-            specs = [_column_spec(df.iloc[:, i], names[i] in list_inputs) for i in wanted]
-            cols_names, cols = self._core.evaluate_columns(paths, specs, len(df), asof_s,
-                                                           subject_s, n)
-            index = df.index
-        return pd.DataFrame(dict(zip(cols_names, cols)), index=index, columns=cols_names)
+            taken = set(wanted)
+            unread = [c for i, c in enumerate(names) if i not in taken]
+            if strict and unread:
+                check.fail(unread, "column")
+            for c in unread:
+                check.maybe_warn(c, "column", stacklevel=3)
+        hook, close = _progress_hook(progress, len(df), "rows")
+        try:
+            if each_s:
+                records = _frame_records(df, names, wanted, list_inputs | {each_s})
+                cols_names, cols, row_of = self._core.evaluate_many_columns(
+                    records, asof_s, subject_s, each_s, n, details, strict, check, hook)
+                index = df.index.take(row_of)
+            else:
+                paths = [names[i] for i in wanted]
+                specs = [_column_spec(df.iloc[:, i], names[i] in list_inputs) for i in wanted]
+                cols_names, cols = self._core.evaluate_columns(
+                    paths, specs, len(df), asof_s, subject_s, n, details, strict, check, hook)
+                index = df.index
+        finally:
+            if close is not None:
+                close()
+        out = pd.DataFrame(dict(zip(cols_names, cols)), index=index, columns=cols_names)
+        return _typed_frame(pd, out, self._core.hazards, self._core.grades)
+
+    def _key_check(self, subject: str, strict: bool, what: str, stacklevel: int) -> _KeyCheck:
+        if not isinstance(strict, bool):
+            raise TypeError(f"strict must be a bool, got {type(strict).__name__}")
+        return _KeyCheck(self._core.inputs, subject, strict, what, stacklevel)
+
+    def _check_texts(self, records: Any, subject: str, each: str, check: _KeyCheck) -> None:
+        """strict=True on records given as JSON text: their keys are checked too."""
+        unknown: dict = {}
+        for r in records:
+            if not isinstance(r, (str, bytes)):
+                continue
+            try:
+                d = _json.loads(r)
+            except ValueError:
+                continue  # the engine reports it in the record's errors
+            if isinstance(d, dict):
+                unknown.update(dict.fromkeys(self._core.unknown_keys(d, subject, each)))
+        if unknown:
+            check.fail(list(unknown))
 
     def _wanted_columns(self, names: list, subject: str, each: str) -> list:
         if each:
@@ -626,6 +733,13 @@ class Ruleset:
     def _identity(self) -> tuple:
         o = self._origin
         return (self.digest, o["name"], tuple(map(tuple, o["limits"])))
+
+    def _repr_html_(self) -> str:
+        return _html.ruleset_html(self)
+
+    def __dask_tokenize__(self) -> tuple:
+        # dask names tasks by their arguments: a ruleset is known by its digest, name, limits.
+        return ("carerules.Ruleset",) + self._identity()
 
     def __repr__(self) -> str:
         return (f"<carerules.Ruleset {self.name!r} version {self.version!r} "
