@@ -33,7 +33,7 @@ sanitize: deps
 	cmake -S . -B $(BUILD)-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCARERULES_SANITIZE=ON \
 	  -DCARERULES_BUILD_PYTHON=OFF -DPython3_EXECUTABLE=$(PYTHON) $(LAUNCHER)
 	cmake --build $(BUILD)-asan -j$(JOBS)
-	@SKIP_PYTHON=1 bash scripts/run-tests.sh $(BUILD)-asan
+	@SKIP_PYTHON=1 SKIP_FUZZ=1 bash scripts/run-tests.sh $(BUILD)-asan
 
 # ThreadSanitizer build running the tests that share one ruleset between threads (C++ API,
 # batches, C ABI).
@@ -44,22 +44,25 @@ tsan: deps
 	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/unit_tests --gtest_filter='threads.*:batch.*'
 	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/c_api_test .
 
-# libFuzzer targets (clang) for FUZZ_SECONDS each, seeded from the language tests and the
-# shipped rulesets; the corpora grow in $(BUILD)-fuzz/corpus and findings land in
-# $(BUILD)-fuzz/findings.
+# libFuzzer targets (clang) for FUZZ_SECONDS each, seeded from the committed corpora
+# (tests/fuzz/corpus), the language tests and the shipped rulesets; new inputs land in
+# $(BUILD)-fuzz/corpus and findings in $(BUILD)-fuzz/findings. `make test` replays the
+# committed corpora and fuzzes a few seconds (scripts/fuzz-smoke.sh).
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCARERULES_FUZZ=ON \
 	  -DCARERULES_BUILD_TESTS=OFF -DCARERULES_BUILD_PYTHON=OFF $(LAUNCHER) \
 	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined"
 	cmake --build $(BUILD)-fuzz -j$(JOBS)
-	mkdir -p $(BUILD)-fuzz/corpus/compile $(BUILD)-fuzz/corpus/facts $(BUILD)-fuzz/findings
+	mkdir -p $(BUILD)-fuzz/corpus/compile $(BUILD)-fuzz/corpus/facts $(BUILD)-fuzz/corpus/diff \
+	  $(BUILD)-fuzz/findings
 	cp tests/lang/*.rules tests/lang/spec/*.rules rulesets/*.rules rulesets/*/*.rules $(BUILD)-fuzz/corpus/compile/
 	cp examples/data/cases/*.json $(BUILD)-fuzz/corpus/facts/
-	$(BUILD)-fuzz/tests/fuzz/compile_fuzz -max_len=4096 -max_total_time=$(FUZZ_SECONDS) \
-	  -artifact_prefix=$(BUILD)-fuzz/findings/ $(BUILD)-fuzz/corpus/compile
-	$(BUILD)-fuzz/tests/fuzz/facts_fuzz -max_len=4096 -max_total_time=$(FUZZ_SECONDS) \
-	  -artifact_prefix=$(BUILD)-fuzz/findings/ $(BUILD)-fuzz/corpus/facts
+	for t in compile facts diff; do \
+	  $(BUILD)-fuzz/tests/fuzz/$${t}_fuzz -max_len=4096 -max_total_time=$(FUZZ_SECONDS) \
+	    -artifact_prefix=$(BUILD)-fuzz/findings/$$t- $(BUILD)-fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+	    || exit 1; \
+	done
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-asan $(BUILD)-tsan $(BUILD)-fuzz

@@ -33,6 +33,14 @@ if [ -d rulesets ] && ls rulesets/*/*.rules rulesets/*.rules >/dev/null 2>&1; th
   [ $rc -eq 0 ] || status=1
 fi
 
+if [ -z "${SKIP_FUZZ:-}" ]; then
+  echo "== fuzz targets: committed corpora replayed, a few seconds each (scripts/fuzz-smoke.sh)"
+  out=$(bash scripts/fuzz-smoke.sh "$build" 2>&1); rc=$?
+  echo "$out" | tail -n 20
+  summary+=("fuzz:    $(echo "$out" | tail -n1)")
+  [ $rc -eq 0 ] || status=1
+fi
+
 if [ -z "${SKIP_PYTHON:-}" ]; then
   echo "== Python tests (pytest, $python)"
   dirs=()

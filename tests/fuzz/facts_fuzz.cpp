@@ -36,7 +36,21 @@ const carerules::ruleset& rs() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
-  (void)rs().evaluate(text, {.asof = "2024-06-01"}).to_json();
-  (void)rs().evaluate_record(text, {.asof = "2024-06-01", .each = "rs"});
+  const carerules::eval_options o{.asof = "2024-06-01"};
+  const carerules::report r = rs().evaluate(text, o);
+  const std::string json = r.to_json();
+  // The fast paths say what the report says, whatever the bytes.
+  if (rs().evaluate_json(text, o) != json) std::abort();
+  const carerules::decisions d = rs().decide(text, o);
+  if (d.errors != r.errors.size() || d.unreadable != r.unreadable) std::abort();
+  for (std::size_t i = 0; i < d.hazards.size(); ++i)
+    if (i >= r.hazards.size() || d.hazards[i] != r.hazards[i].status) std::abort();
+  const auto each = carerules::eval_options{.asof = "2024-06-01", .each = "rs"};
+  std::string joined;
+  for (const auto& e : rs().evaluate_record(text, each)) {
+    if (!joined.empty()) joined += '\n';
+    joined += e.to_json();
+  }
+  if (rs().evaluate_text({{std::string(text), 0, 0, false}}, each).text != joined) std::abort();
   return 0;
 }
