@@ -140,10 +140,9 @@ void evaluator::reset(const record_facts& facts, std::int64_t asof) {
 
 void evaluator::fail(const std::string& message) const { throw eval_fault{message}; }
 
-void evaluator::step() {
-  if (++steps_ > p_.limits.steps)
-    fail("evaluation exceeded the limit of " + std::to_string(p_.limits.steps) +
-         " steps (limit `steps`)");
+void evaluator::steps_exceeded() const {
+  fail("evaluation exceeded the limit of " + std::to_string(p_.limits.steps) +
+       " steps (limit `steps`)");
 }
 
 const decl_state& evaluator::state(decl_kind k, std::uint32_t i) const {
@@ -163,19 +162,22 @@ const decl_state& evaluator::state(decl_kind k, std::uint32_t i) const {
 // ---- facts ----------------------------------------------------------------------------------
 
 value evaluator::read_cell(const fact_cell& cell, std::uint32_t input, const binding* b) {
-  fact_read r;
-  r.input = input;
-  if (b) {
-    r.depth = b->depth;
-    r.idx = b->idx;
+  const bool known = cell.state == fact_state::present || cell.state == fact_state::defaulted;
+  if (cur_) {  // traced: the read (or the miss) with where it was
+    fact_read r;
+    r.input = input;
+    if (b) {
+      r.depth = b->depth;
+      r.idx = b->idx;
+    }
+    if (known) {
+      r.v = cell.v;
+      cur_->add_read(r);
+    } else {
+      cur_->add_missing(r);
+    }
   }
-  if (cell.state == fact_state::present || cell.state == fact_state::defaulted) {
-    r.v = cell.v;
-    if (cur_) cur_->add_read(r);
-    return cell.v;
-  }
-  if (cur_) cur_->add_missing(r);
-  return unknown();
+  return known ? cell.v : unknown();
 }
 
 value evaluator::read_list(const list_instance& list, std::uint32_t input, const binding* b) {

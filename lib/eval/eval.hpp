@@ -160,7 +160,11 @@ class evaluator final : private builtin_context {
   void eval_score(std::uint32_t i);
   void eval_grade(std::uint32_t i);
   [[noreturn]] void fail(const std::string& message) const override;
-  void step();
+  void step() {
+    if (++steps_ > p_.limits.steps) [[unlikely]]
+      steps_exceeded();
+  }
+  [[noreturn, gnu::cold]] void steps_exceeded() const;
   // builtin_context (plan/builtins.hpp)
   std::int64_t asof() const override { return asof_; }
   value length(const value& list) override;
