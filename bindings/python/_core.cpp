@@ -32,6 +32,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -976,10 +977,11 @@ class gc_pause {
 };
 
 // Frees converted reports on the batch's threads with the GIL released.
-void free_reports(std::vector<std::vector<cr::report>>& reports, unsigned threads) {
+template <class R>
+void free_reports(std::vector<std::vector<R>>& reports, unsigned threads) {
   py::gil_scoped_release release;
   cr::parallel_for(reports.size(), threads,
-                   [&](std::size_t i) { std::vector<cr::report>().swap(reports[i]); });
+                   [&](std::size_t i) { std::vector<R>().swap(reports[i]); });
 }
 
 // Options of one call: asof resolved once (so a batch that runs over midnight states one date),
@@ -1113,11 +1115,12 @@ class core_ruleset {
     const cr::eval_options opts = make_options(asof, subject, each, threads);
     py::list out;
     call_hooks hooks(strict, std::move(on_unknown), py::none());
-    run(records, opts, hooks, [&](std::size_t, std::vector<std::vector<cr::report>>& reports) {
-      for (const auto& v : reports) {
-        for (const cr::report& r : v) append(out.ptr(), new_str(r.to_json()));
-      }
-    });
+    // The library's fast writer: each report's JSON written on the threads, no report object.
+    run<std::string>(records, opts, hooks,
+                     [&](std::size_t, std::vector<std::vector<std::string>>& texts) {
+                       for (const auto& v : texts)
+                         for (const std::string& t : v) append(out.ptr(), new_str(t));
+                     });
     return out;
   }
 
@@ -1393,7 +1396,8 @@ class core_ruleset {
   // `convert(index of its first record, reports)` with the GIL held, and freed on the threads.
   static constexpr std::size_t chunk_records = 4096;
 
-  template <class Convert>
+  // R: cr::report (report objects), or std::string (each report's JSON, by the fast writer).
+  template <class R = cr::report, class Convert>
   void run(py::handle records, const cr::eval_options& opts, call_hooks& hooks, Convert&& convert) {
     if (PyUnicode_Check(records.ptr()) || PyBytes_Check(records.ptr()) ||
         PyDict_Check(records.ptr())) {
@@ -1413,7 +1417,7 @@ class core_ruleset {
         bind_item(rec, i, each_path, opts, items[k], hooks.collector());
       }
       hooks.bound();
-      std::vector<std::vector<cr::report>> reports(n);
+      std::vector<std::vector<R>> reports(n);
       {
         // One record is evaluated with the GIL held: releasing it for a few microseconds
         // would let another busy Python thread keep it for a whole switch interval.
@@ -1421,12 +1425,30 @@ class core_ruleset {
         if (total > 1) release.emplace();
         cr::parallel_for(n, opts.threads, [&](std::size_t k) {
           batch_item& item = items[k];
-          if (item.is_text) {
-            reports[k] = rs_.evaluate_record(item.text, opts);
-            return;
+          if constexpr (std::is_same_v<R, std::string>) {
+            if (item.is_text) {
+              const std::vector<cr::batch_record> one{{std::string(item.text), 0, 0, false}};
+              const cr::batch_text t = rs_.evaluate_text(one, opts);
+              // One line per report (several with each=); report JSON holds no raw newline.
+              std::size_t start = 0;
+              for (std::uint64_t o = 0; o < t.outputs; ++o) {
+                const std::size_t end = std::min(t.text.find('\n', start), t.text.size());
+                reports[k].push_back(t.text.substr(start, end - start));
+                start = end + 1;
+              }
+              return;
+            }
+            reports[k].reserve(item.facts.size());
+            for (const cr::bound_facts& f : item.facts)
+              reports[k].push_back(rs_.evaluate_json(f, opts));
+          } else {
+            if (item.is_text) {
+              reports[k] = rs_.evaluate_record(item.text, opts);
+              return;
+            }
+            reports[k].reserve(item.facts.size());
+            for (const cr::bound_facts& f : item.facts) reports[k].push_back(rs_.evaluate(f, opts));
           }
-          reports[k].reserve(item.facts.size());
-          for (const cr::bound_facts& f : item.facts) reports[k].push_back(rs_.evaluate(f, opts));
           std::vector<cr::bound_facts>().swap(item.facts);  // freed here, on this thread
         });
       }

@@ -162,6 +162,7 @@ class ruleset {
   // The fast path: one JSON record in, its report's JSON out (byte for byte what
   // evaluate(facts_json, options).to_json() gives), written without building the report.
   std::string evaluate_json(std::string_view facts_json, const eval_options& options = {}) const;
+  std::string evaluate_json(const bound_facts& facts, const eval_options& options = {}) const;
 
   // Decisions only: nothing is traced (no evidence, no missing lists) and no report is built.
   decisions decide(const bound_facts& facts, const eval_options& options = {}) const;

@@ -141,19 +141,34 @@ decisions decide_facts(const program& p, const std::shared_ptr<const program>& s
 }  // namespace
 }  // namespace detail
 
-std::string ruleset::evaluate_json(std::string_view facts_json, const eval_options& options) const {
-  std::int64_t asof = detail::asof_days(options);
-  detail::record_facts facts;
-  detail::bind_json(*program_->schema, facts_json, detail::bind_opts(*program_, options), facts);
-  if (facts.unreadable) return detail::evaluate_facts(*program_, facts, asof).to_json();
-  detail::evaluator& ev = detail::worker_evaluator(program_, facts, asof);
+namespace detail {
+namespace {
+
+std::string json_of_facts(const std::shared_ptr<const program>& p, const record_facts& facts,
+                          std::int64_t asof) {
+  if (facts.unreadable) return evaluate_facts(*p, facts, asof).to_json();
+  evaluator& ev = worker_evaluator(p, facts, asof);
   ev.set_tracing(true);
   ev.set_evidence_only(true);
   ev.run();
   std::string out;
-  out.reserve(program_->fragments.after_subject.size() * 2 + 1024);
+  out.reserve(p->fragments.after_subject.size() * 2 + 1024);
   ev.write_json(out);
   return out;
+}
+
+}  // namespace
+}  // namespace detail
+
+std::string ruleset::evaluate_json(std::string_view facts_json, const eval_options& options) const {
+  std::int64_t asof = detail::asof_days(options);
+  detail::record_facts facts;
+  detail::bind_json(*program_->schema, facts_json, detail::bind_opts(*program_, options), facts);
+  return detail::json_of_facts(program_, facts, asof);
+}
+
+std::string ruleset::evaluate_json(const bound_facts& facts, const eval_options& options) const {
+  return detail::json_of_facts(program_, *facts.facts_, detail::asof_days(options));
 }
 
 decisions ruleset::decide(const bound_facts& facts, const eval_options& options) const {

@@ -342,3 +342,22 @@ def test_undeclared_nesting_past_json_depth_matches_json_text(rs, record):
     r = rs.evaluate(record, asof=ASOF)
     assert r == rs.evaluate(json.dumps(record), asof=ASOF)
     assert r["errors"][0]["message"] == "nesting deeper than 64 levels (limit json_depth)"
+
+
+def test_evaluate_json_writes_the_bytes_the_cli_writes(tmp_path):
+    # The sample institutions as dicts and as text: the module's JSON is the CLI's, byte for
+    # byte (both come from the library's fast writer; the dicts through the module's binder).
+    root = __import__("pathlib").Path(__file__).resolve().parents[2]
+    rules = root / "rulesets" / "institution.rules"
+    data = root / "examples" / "data" / "institutions.jsonl"
+    lines = [l for l in data.read_text(encoding="utf-8").splitlines() if l.strip()][:60]
+    lines.append('{"id": "broken", "beds": "many"}')
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    cli = subprocess.run([cli_path(), "eval", "-r", str(rules), str(path), "--format", "jsonl",
+                          "--asof", ASOF], capture_output=True, check=False)
+    assert cli.returncode == 1  # the broken record has an error
+    expected = cli.stdout.decode("utf-8").splitlines()
+    rs = carerules.load(str(rules), import_roots=[str(root / "rulesets")])
+    assert [rs.evaluate_json(json.loads(l), asof=ASOF) for l in lines] == expected
+    assert [rs.evaluate_json(l, asof=ASOF) for l in lines] == expected
