@@ -15,7 +15,7 @@ echo "== 1. the shipped rulesets' own tests"
 "$cli" test rulesets/ | tail -n 1
 echo
 echo "== 2. institutions: hazards, risk colour, level ($(wc -l < "$data") records in $data)"
-echo "   regional summary (domain.md §6):"
+echo "   regional summary (counts per grade, hazard and category):"
 "$cli" eval -r rulesets/institution.rules "$data" --asof "$asof" --format jsonl --summary \
   > "$build/demo-institutions.jsonl" || true
 echo "   reports written to $build/demo-institutions.jsonl"

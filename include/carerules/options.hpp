@@ -19,8 +19,9 @@
 
 namespace carerules {
 
-// Every limit of language.md §11, with its default. Hitting a ruleset limit is a diagnostic;
-// hitting a facts limit is a record error at the JSON pointer where it was hit.
+// Every limit of the language reference (docs/reference/language.md, limits), with its default.
+// Hitting a ruleset limit is a diagnostic; hitting a facts limit is a record error at the JSON
+// pointer where it was hit.
 struct limits {
   std::uint64_t source_bytes = 16u << 20;  // bytes of one ruleset file
   std::uint64_t depth = 256;               // nesting of expressions and blocks

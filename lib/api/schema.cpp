@@ -57,7 +57,7 @@ void record_schema_json(std::string& o, const detail::record_schema& rs, std::ui
   o += "}}";
 }
 
-// A scalar input. `nullable`: JSON null is allowed (language.md §3: null means absent), for
+// A scalar input. `nullable`: JSON null is allowed (in the language, null means absent), for
 // object properties; list elements may not be null.
 void scalar_json(std::string& o, const detail::field_schema& f, bool nullable) {
   using detail::scalar_type;

@@ -1,6 +1,7 @@
-"""Acceptance suite for the Python module `carerules`, written from shared/spec/api.md
-("Python" and "The report") and shared/spec/language.md only. Where api.md is silent, the
-project's documented choices (docs/python.md) are tested and marked DOCS."""
+"""Acceptance suite for the Python module `carerules`, written from the module's reference
+(docs/reference/python.md, docs/reference/report.md) and the language reference
+(docs/reference/language.md) only. Where those are silent, the project's documented choices
+(docs/python.md) are tested and marked DOCS."""
 import csv
 import datetime as dt
 import glob
