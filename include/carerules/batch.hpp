@@ -55,7 +55,12 @@ struct batch_result {
 enum class line_format : std::uint8_t {
   report,     // the report's JSON, byte for byte report::to_json()
   decisions,  // {"subject","present":[ids],"undetermined":[ids],"grades":{name:value},"errors":N}
+  csv,        // the record's row of columns(), fields quoted as RFC 4180 asks (no line end)
 };
+
+// Appends `s` as one CSV field: as it is, or quoted (quotes doubled) when it holds a comma, a
+// quote, a CR or a LF.
+void append_csv_field(std::string& out, std::string_view s);
 
 // A batch written as text: the outputs joined by the separator, in input order.
 struct batch_text {

@@ -87,10 +87,17 @@ class record_writer {
     ev.set_evidence_only(true);
     if (!facts.unreadable) ev.run();
     if (ev.error_count()) ++part.with_errors;
-    if (format_ == line_format::report)
-      ev.write_json(part.text);
-    else
-      ev.write_decisions(part.text);
+    switch (format_) {
+      case line_format::report:
+        ev.write_json(part.text);
+        break;
+      case line_format::decisions:
+        ev.write_decisions(part.text);
+        break;
+      case line_format::csv:
+        ev.write_csv_row(part.text);
+        break;
+    }
   }
 
   const std::shared_ptr<const program>& p_;

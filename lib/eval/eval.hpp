@@ -129,6 +129,8 @@ class evaluator final : private builtin_context {
   // Appends the decisions line: subject, present and undetermined hazard ids, grade values
   // and the error count (eval/write.cpp).
   void write_decisions(std::string& out) const;
+  // Appends the record's CSV row: the cells of ruleset::columns() (eval/write.cpp).
+  void write_csv_row(std::string& out) const;
   // The record's errors: binding faults and evaluation faults.
   std::size_t error_count() const { return f_->errors.size() + eval_errors_.size(); }
 

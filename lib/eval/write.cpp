@@ -390,4 +390,63 @@ void evaluator::write_decisions(std::string& o) const {
   o += '}';
 }
 
+void evaluator::write_csv_row(std::string& o) const {
+  // The cells of ruleset::columns(), as report_cell gives them (batch.cpp): an unreadable
+  // record has its subject and error count only.
+  append_csv_field(o, f_->subject ? std::string_view(*f_->subject) : std::string_view());
+  const bool read = !f_->unreadable;
+  for (std::size_t i = 0; i < p_.hazards.size(); ++i) {
+    o += ',';
+    if (!read) continue;
+    const decl_state& st = hazards_[i];
+    o += st.status == outcome::error     ? "error"
+         : st.status == outcome::unknown ? "undetermined"
+         : st.v.i                        ? "present"
+                                         : "absent";
+  }
+  for (std::size_t i = 0; i < p_.scores.size(); ++i) {
+    o += ',';
+    if (read) put_decimal(o, scores_[i].total);
+    for (std::size_t k = 0; k < p_.scores[i].sections.size(); ++k) {
+      o += ',';
+      if (read) put_decimal(o, scores_[i].sections[k]);
+    }
+  }
+  for (std::size_t i = 0; i < p_.grades.size(); ++i) {
+    o += ',';
+    if (!read) continue;
+    const decl_state& st = grades_[i];
+    if (st.status == outcome::error) {
+      o += "error";
+    } else if (st.status == outcome::unknown) {
+      o += "undetermined";
+    } else if (st.matched_line < 0) {
+      o += "none";
+    } else {
+      const auto& line = p_.grades[i].lines[static_cast<std::size_t>(st.matched_line)];
+      append_csv_field(o,
+                       line.is_none ? std::string_view("none") : std::string_view(line.label_text));
+    }
+  }
+  o += ',';
+  o += std::to_string(error_count());
+}
+
 }  // namespace carerules::detail
+
+namespace carerules {
+
+void append_csv_field(std::string& out, std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += s;
+    return;
+  }
+  out += '"';
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+}  // namespace carerules

@@ -694,3 +694,26 @@ def test_a_pipe_gets_each_report_line_before_the_input_ends(rules):
     finally:
         p.stdin.close()
         assert p.wait(timeout=30) == 0
+
+
+def test_csv_rows_are_the_same_from_the_fast_path_and_from_reports(rules, tmp_path):
+    recs = [record(i, appraisal="ABCD"[i % 4], beds=i * 17 % 200) for i in range(700)]
+    recs[3] = {"id": 'quote "and", comma', "facility": {"beds": "x"}}
+    path = write_jsonl(tmp_path / "b.jsonl", recs)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("{broken\n")
+    fast = run("eval", "-r", rules, path, "--format", "csv", "--asof", "2024-06-01",
+               "--threads", "2")
+    slow = run("eval", "-r", rules, path, "--format", "csv", "--asof", "2024-06-01",
+               "--summary")  # --summary needs report objects: the other writer
+    assert fast.returncode == slow.returncode == 1
+    assert fast.stdout == slow.stdout
+    text = fast.stdout.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    assert rows[0][0] == "subject" and len(rows) == 1 + 701
+    assert rows[4][0] == 'quote "and", comma' and rows[4][-1] == "1"
+    assert rows[-1][0] == "" and rows[-1][-1] == "1"  # the unreadable line keeps its row
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    none = run("eval", "-r", rules, empty, "--format", "csv", "--asof", "2024-06-01")
+    assert none.stdout.decode("utf-8-sig").splitlines() == [",".join(rows[0])]  # header only

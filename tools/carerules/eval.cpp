@@ -256,27 +256,42 @@ int run_eval(const std::vector<std::string>& args) {
     return false;
   };
 
-  // JSON reports and decisions without a summary take the library's fast path: text written
-  // on the workers straight from the evaluation, no report objects.
-  if (!want_summary && (fmt == format::json || fmt == format::jsonl || fmt == format::decisions)) {
-    const line_format lf = fmt == format::decisions ? line_format::decisions : line_format::report;
+  // JSON reports, decisions and CSV without a summary take the library's fast path: text
+  // written on the workers straight from the evaluation, no report objects.
+  if (!want_summary && (fmt == format::json || fmt == format::jsonl || fmt == format::decisions ||
+                        fmt == format::csv)) {
+    const line_format lf = fmt == format::decisions ? line_format::decisions
+                           : fmt == format::csv     ? line_format::csv
+                                                    : line_format::report;
     const bool array = fmt == format::json && as_array;
+    const std::string_view line_end = fmt == format::csv ? "\r\n" : "\n";
+    if (fmt == format::csv) {
+      // The byte-order mark (so that spreadsheet programs read UTF-8) and the header row.
+      std::string header = "\xEF\xBB\xBF";
+      bool first = true;
+      for (const auto& c : rs.columns()) {
+        if (!first) header += ',';
+        first = false;
+        append_csv_field(header, c.name);
+      }
+      out << header << line_end;
+    }
     // One buffer for the whole run: each batch's text is written out and the buffer reused.
     // In an array its output count carries the commas across batches; lines end each batch
-    // with a newline, so that a reader of a pipe gets every line as soon as it is written.
+    // with a line end, so that a reader of a pipe gets every line as soon as it is written.
     batch_text slots[2];
     std::uint64_t written = 0;
     bool errors = false;
     bool ok = for_each_batch(
         [&](const std::vector<batch_record>& batch, int k) {
-          rs.evaluate_text(batch, eo, lf, array ? "," : "\n", slots[k]);
+          rs.evaluate_text(batch, eo, lf, array ? std::string_view(",") : line_end, slots[k]);
         },
         [&](int k) {
           batch_text& t = slots[k];
           if (t.with_errors) errors = true;
           if (t.outputs) {
             if (array) out << (written == 0 ? "[" : ",");
-            if (!array) t.text += '\n';
+            if (!array) t.text += line_end;
             out << t.text;
             written += t.outputs;
           }

@@ -140,13 +140,8 @@ class jsonl_writer final : public report_writer {
 
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; lines end CRLF.
 std::string csv_field(std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
-  std::string o = "\"";
-  for (char c : s) {
-    if (c == '"') o += '"';
-    o += c;
-  }
-  o += '"';
+  std::string o;
+  append_csv_field(o, s);
   return o;
 }
 

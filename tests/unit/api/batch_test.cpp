@@ -304,3 +304,31 @@ TEST(batch, evaluate_json_matches_reports_when_lets_and_hazards_read_grades_and_
 }
 
 }  // namespace
+
+namespace {
+
+TEST(batch, csv_rows_are_the_cells_of_the_reports) {
+  const auto& rs = compiled();
+  const auto batch = mixed_batch(90);
+  for (const std::string each : {"", "residents"}) {
+    const carerules::eval_options o{.asof = "2024-06-01", .each = each, .threads = 2};
+    std::string expected;
+    for (const auto& res : rs.evaluate_batch(batch, o))
+      for (const auto& r : res.reports) {
+        if (!expected.empty()) expected += "\r\n";
+        bool first = true;
+        for (const auto& c : rs.columns()) {
+          if (!first) expected += ',';
+          first = false;
+          carerules::append_csv_field(expected, carerules::report_cell(r, c));
+        }
+      }
+    EXPECT_EQ(rs.evaluate_text(batch, o, carerules::line_format::csv, "\r\n").text, expected)
+        << each;
+  }
+  std::string f;
+  carerules::append_csv_field(f, "a,\"b\"");
+  EXPECT_EQ(f, "\"a,\"\"b\"\"\"");
+}
+
+}  // namespace
