@@ -6,6 +6,7 @@
 The sample (examples/data/institutions.jsonl) is repeated --repeat times so that each timing
 covers thousands of records; each figure is the best of --rounds runs. Rows:
   cli eval --format jsonl      build/bin/carerules on the same records (process start included)
+  cli eval --format csv        the same, writing the columns evaluate_frame gives
   evaluate_many(dicts)         dicts from json.loads (parsing not timed) -> report dicts
   evaluate_many(json text)     the JSON lines themselves -> report dicts
   evaluate_json(dicts)         dicts -> the engine's JSON text per report (no report dicts)
@@ -323,6 +324,10 @@ def sample_section(args):
 
                 cli_rate = n / best_of(args.rounds, run_cli)
                 rows.append(("cli eval --format jsonl", t, cli_rate, cli_rate))
+                # The CSV the frame is compared with (evaluate_frame gives the same columns).
+                cmd = cmd[:cmd.index("--format") + 1] + ["csv"] + cmd[cmd.index("--format") + 2:]
+                rows.append(("cli eval --format csv", t, n / best_of(args.rounds, run_cli),
+                             cli_rate))
             cases = [
                 ("evaluate_many(dicts)",
                  lambda: rs.evaluate_many(dicts, threads=t, asof=args.asof)),
