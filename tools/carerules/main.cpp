@@ -34,6 +34,8 @@ Commands:
   explain -r RULES FACTS --rule ID
                                  show how one hazard, item, let, score or grade was decided
   schema  RULES                  print the ruleset's inputs as a JSON Schema (draft 2020-12)
+  ledger  record|status|show|diff --db FILE
+                                 the rectification ledger: rounds in, findings out
 
 Options every command takes:
   --import-root DIR   a directory imports may resolve into (repeatable)
@@ -46,6 +48,38 @@ Options every command takes:
 Exit codes: 0 success; 1 a record has errors, a ruleset does not compile, an input cannot
 be read or the output cannot be written; 2 a mistake in the command line.
 Run `carerules COMMAND --help` for the options of a command.
+)";
+
+constexpr std::string_view ledger_help =
+    R"(Usage: carerules ledger COMMAND --db FILE [OPTIONS]
+
+The rectification ledger: one SQLite file holding rounds of inspection reports, and the
+findings they make (an item present in some round). A finding closes in the first later round
+whose report shows the item absent; undetermined never closes it; a closed finding present
+again is a rebound; an open finding past its due date is overdue. Due: the report's
+rectify.due, else the round's date + 90 days.
+
+Commands:
+  record --round NAME -r RULES FACTS [--asof D] [--responsible PATH] [--include-grade NAME=VALUE]
+                       evaluate FACTS and record the round (one transaction; the same round
+                       again with the same content changes nothing)
+  record --round NAME --reports REPORTS.jsonl [--include-grade NAME=VALUE]
+                       record reports made earlier (their asof unless --asof)
+  status [--asof D] [--by PATH]
+                       open, overdue, closed and rebound findings, per group of the fact at PATH
+  show SUBJECT [--asof D]
+                       the subject's file: every finding with its rounds
+  diff --from ROUND --to ROUND
+                       new, closed, still open, rebound and now undetermined findings
+
+Options:
+  --db FILE           the ledger (created by record on first use)
+  --format F          table (default), csv or json
+  --asof DATE         the date findings are judged at (default: today)
+  --import-root DIR, --limit NAME=N, -h/--help as for every command
+
+Exit status: 0 done; 1 a ledger or input that cannot be read or written (corrupt, read-only,
+locked, made by a newer carerules), or records with errors or without a subject; 2 usage.
 )";
 
 constexpr std::string_view check_help =
@@ -206,6 +240,8 @@ int run(int argc, char** argv) {
     fn = run_explain;
   else if (first == "schema")
     fn = run_schema;
+  else if (first == "ledger")
+    fn = run_ledger;
   if (fn == nullptr) {
     if (!first.empty() && first[0] == '-') return usage("", "unknown option `" + first + "`");
     return usage("", "unknown command `" + first + "`");
@@ -232,6 +268,7 @@ std::optional<std::string_view> help_text(std::string_view command) {
   if (command == "eval") return eval_help;
   if (command == "explain") return explain_help;
   if (command == "schema") return schema_help;
+  if (command == "ledger") return ledger_help;
   return std::nullopt;
 }
 

@@ -1,0 +1,104 @@
+// The rectification ledger: rounds of inspection reports in, findings out.
+//
+// A round is what one inspection found for each subject: every hazard's status (and, when
+// asked, whether a grade took a given value), with the hazard's clause, action and due date.
+// A finding is one item of one subject that was present in some round. It closes in the first
+// later round whose report shows the item absent; `undetermined` never closes it (no evidence
+// is not evidence of rectification). A closed finding present again is a rebound. An open
+// finding past its due date is overdue. Findings are derived from the recorded rounds in the
+// order of their dates, so a round recorded late still takes its place in the history.
+//
+//   auto book = carerules::ledger::book::open("ledger.db");
+//   book.record(round, observations);         // one transaction; the same round again: no change
+//   for (const auto& f : book.findings("2024-09-01")) ...
+//
+// Storage is behind an interface (lib/ledger/store.hpp); the SQLite store is the default.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#pragma GCC visibility push(default)
+
+namespace carerules::ledger {
+
+// A ledger that cannot be opened or written (corrupt, read-only, locked, a newer schema) or a
+// request it cannot answer (an unknown round).
+struct ledger_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct round_info {
+  std::string id;    // as the user names it: "2024-Q2"
+  std::string asof;  // YYYY-MM-DD: orders the rounds
+  std::string ruleset, version, digest;
+};
+
+// One item of one subject as a round saw it.
+struct observation {
+  std::string subject, item;  // item: a hazard id, or "grade=value" (e.g. "risk=red")
+  std::string status;         // present | absent | undetermined
+  std::string title, cite, action;
+  std::optional<std::string> due;  // the report's rectify.due, when it gave one
+  std::optional<std::string> responsible;
+  std::optional<std::string> facts;  // the subject's facts (JSON), for grouping
+};
+
+struct history_entry {
+  std::string round, asof, status;  // the item's status in that round
+};
+
+struct finding {
+  std::string subject, item, title, cite, action;
+  std::optional<std::string> due, responsible;
+  std::string status = "open";          // open | overdue | closed
+  bool rebound = false;                 // closed once, present again
+  std::string opened;                   // the round it was first present in
+  std::optional<std::string> reopened;  // the round of the last rebound
+  std::optional<std::string> closed;    // the round that closed it
+  std::string last_status;              // the item's status in the last round that saw it
+  std::vector<history_entry> history;   // every round that saw the item, in date order
+};
+
+struct diff_result {
+  std::string from, to;
+  std::vector<finding> new_findings, closed, still_open, rebound, undetermined;
+};
+
+class store;
+
+class book {
+ public:
+  // Opens (creating when `create`) the ledger at `path`. Throws ledger_error.
+  static book open(const std::string& path, bool create = true);
+  book(book&&) noexcept;
+  book& operator=(book&&) noexcept;
+  ~book();
+
+  // Records a round in one transaction. Returns false when the round was recorded before
+  // with the same content (nothing changes); throws ledger_error when it was recorded with
+  // other content.
+  bool record(const round_info& round, const std::vector<observation>& observations);
+
+  std::vector<round_info> rounds() const;  // in date order
+  // Every finding as of `asof` (rounds dated after it are ignored; overdue against it).
+  std::vector<finding> findings(const std::string& asof) const;
+  // One subject's findings, every round, as of `asof`.
+  std::vector<finding> subject(const std::string& subject, const std::string& asof) const;
+  // What changed between two recorded rounds. Throws ledger_error for an unknown round.
+  diff_result diff(const std::string& from, const std::string& to) const;
+  // The subject's facts (JSON text) as last recorded, when the round had them.
+  std::optional<std::string> facts_of(const std::string& subject) const;
+
+ private:
+  explicit book(std::unique_ptr<store> s);
+  std::unique_ptr<store> store_;
+};
+
+}  // namespace carerules::ledger
+
+#pragma GCC visibility pop

@@ -1,0 +1,226 @@
+// The rules of closure, over whatever store keeps the rounds (store.hpp).
+#include "carerules/ledger.hpp"
+
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "carerules/facts.hpp"
+#include "ledger/store.hpp"
+#include "util/sha256.hpp"
+
+namespace carerules::ledger {
+namespace {
+
+// Rectification within 3 months as a rule, when the report gives no due date.
+constexpr std::int64_t default_days = 90;
+
+std::string plus_days(const std::string& date, std::int64_t days) {
+  if (auto d = carerules::parse_date(date))
+    if (auto s = carerules::format_date(*d + days)) return *s;
+  return date;
+}
+
+struct walked {
+  finding f;
+  std::size_t reopened_at = 0;  // round position of the last rebound
+};
+
+// The findings from the observations of rounds at positions < `upto` (date order).
+std::map<std::pair<std::string, std::string>, walked> walk(
+    const std::vector<store::row>& rows, const std::unordered_map<std::string, std::size_t>& pos,
+    const std::vector<round_info>& rounds, std::size_t upto) {
+  std::vector<const store::row*> sorted;
+  for (const auto& r : rows) {
+    auto p = pos.find(r.round);
+    if (p != pos.end() && p->second < upto) sorted.push_back(&r);
+  }
+  std::sort(sorted.begin(), sorted.end(), [&](const store::row* a, const store::row* b) {
+    if (a->obs.subject != b->obs.subject) return a->obs.subject < b->obs.subject;
+    if (a->obs.item != b->obs.item) return a->obs.item < b->obs.item;
+    return pos.at(a->round) < pos.at(b->round);
+  });
+  std::map<std::pair<std::string, std::string>, walked> out;
+  std::map<std::pair<std::string, std::string>, std::vector<history_entry>> seen;
+  for (const store::row* r : sorted) {
+    const observation& o = r->obs;
+    const std::size_t at = pos.at(r->round);
+    const round_info& ri = rounds[at];
+    auto key = std::make_pair(o.subject, o.item);
+    seen[key].push_back({r->round, ri.asof, o.status});
+    auto it = out.find(key);
+    const auto due = o.due ? *o.due : plus_days(ri.asof, default_days);
+    if (o.status == "present") {
+      if (it == out.end()) {
+        walked w;
+        w.f.subject = o.subject;
+        w.f.item = o.item;
+        w.f.title = o.title;
+        w.f.cite = o.cite;
+        w.f.action = o.action;
+        w.f.responsible = o.responsible;
+        w.f.due = due;
+        w.f.opened = r->round;
+        out.emplace(key, std::move(w));
+      } else if (it->second.f.closed) {
+        finding& f = it->second.f;
+        f.rebound = true;
+        f.reopened = r->round;
+        f.closed.reset();
+        f.due = due;
+        f.title = o.title;
+        f.cite = o.cite;
+        f.action = o.action;
+        if (o.responsible) f.responsible = o.responsible;
+        it->second.reopened_at = at;
+      }
+    } else if (o.status == "absent" && it != out.end() && !it->second.f.closed) {
+      it->second.f.closed = r->round;
+    }
+  }
+  for (auto& [key, w] : out) {
+    w.f.history = std::move(seen[key]);
+    w.f.last_status = w.f.history.empty() ? "" : w.f.history.back().status;
+    w.f.status = w.f.closed ? "closed" : "open";
+  }
+  return out;
+}
+
+std::unordered_map<std::string, std::size_t> positions(const std::vector<round_info>& rounds) {
+  std::unordered_map<std::string, std::size_t> pos;
+  for (std::size_t i = 0; i < rounds.size(); ++i) pos[rounds[i].id] = i;
+  return pos;
+}
+
+// Rounds dated on or before `asof`: their count (rounds are in date order).
+std::size_t upto_date(const std::vector<round_info>& rounds, const std::string& asof) {
+  std::size_t n = 0;
+  while (n < rounds.size() && rounds[n].asof <= asof) ++n;
+  return n;
+}
+
+void mark_overdue(finding& f, const std::string& asof) {
+  if (f.status == "open" && f.due && *f.due < asof) f.status = "overdue";
+}
+
+std::string content_hash(const round_info& r, std::vector<observation> obs) {
+  std::sort(obs.begin(), obs.end(), [](const observation& a, const observation& b) {
+    return std::tie(a.subject, a.item) < std::tie(b.subject, b.item);
+  });
+  detail::sha256 h;
+  auto put = [&](const std::string& s) {
+    h.update(std::to_string(s.size()));
+    h.update(":");
+    h.update(s);
+  };
+  auto put_opt = [&](const std::optional<std::string>& s) { s ? put(*s) : put("\x01null"); };
+  put(r.asof);
+  put(r.ruleset);
+  put(r.version);
+  put(r.digest);
+  for (const auto& o : obs) {
+    put(o.subject);
+    put(o.item);
+    put(o.status);
+    put(o.title);
+    put(o.cite);
+    put(o.action);
+    put_opt(o.due);
+    put_opt(o.responsible);
+  }
+  return h.hex_finish();
+}
+
+}  // namespace
+
+book::book(std::unique_ptr<store> s) : store_(std::move(s)) {}
+book::book(book&&) noexcept = default;
+book& book::operator=(book&&) noexcept = default;
+book::~book() = default;
+
+book book::open(const std::string& path, bool create) { return book(open_sqlite(path, create)); }
+
+bool book::record(const round_info& round, const std::vector<observation>& observations) {
+  if (!carerules::parse_date(round.asof))
+    throw ledger_error("the round's date `" + round.asof + "` is not a date (YYYY-MM-DD)");
+  const std::string hash = content_hash(round, observations);
+  if (auto have = store_->round_hash(round.id)) {
+    if (*have == hash) return false;
+    throw ledger_error("round `" + round.id +
+                       "` is recorded already with other content; record the new one under "
+                       "another round name");
+  }
+  store_->add_round(round, hash, observations);
+  return true;
+}
+
+std::vector<round_info> book::rounds() const { return store_->rounds(); }
+
+std::vector<finding> book::findings(const std::string& asof) const {
+  const auto rounds = store_->rounds();
+  const auto rows = store_->observations(std::nullopt);
+  std::vector<finding> out;
+  for (auto& [key, w] : walk(rows, positions(rounds), rounds, upto_date(rounds, asof))) {
+    mark_overdue(w.f, asof);
+    out.push_back(std::move(w.f));
+  }
+  return out;
+}
+
+std::vector<finding> book::subject(const std::string& subject, const std::string& asof) const {
+  const auto rounds = store_->rounds();
+  const auto rows = store_->observations(subject);
+  std::vector<finding> out;
+  for (auto& [key, w] : walk(rows, positions(rounds), rounds, upto_date(rounds, asof))) {
+    mark_overdue(w.f, asof);
+    out.push_back(std::move(w.f));
+  }
+  return out;
+}
+
+diff_result book::diff(const std::string& from, const std::string& to) const {
+  const auto rounds = store_->rounds();
+  const auto pos = positions(rounds);
+  auto f = pos.find(from), t = pos.find(to);
+  if (f == pos.end()) throw ledger_error("no round `" + from + "` in the ledger");
+  if (t == pos.end()) throw ledger_error("no round `" + to + "` in the ledger");
+  if (f->second > t->second)
+    throw ledger_error("round `" + from + "` is dated after round `" + to + "`");
+  const auto rows = store_->observations(std::nullopt);
+  const auto before = walk(rows, pos, rounds, f->second + 1);
+  auto after = walk(rows, pos, rounds, t->second + 1);
+  diff_result d;
+  d.from = from;
+  d.to = to;
+  for (auto& [key, w] : after) {
+    finding& now = w.f;
+    mark_overdue(now, rounds[t->second].asof);
+    auto b = before.find(key);
+    const bool was_open = b != before.end() && !b->second.f.closed;
+    const bool was_closed = b != before.end() && b->second.f.closed;
+    const bool open = !now.closed;
+    const bool undetermined_now = open && !now.history.empty() && now.history.back().round == to &&
+                                  now.history.back().status == "undetermined";
+    if (b == before.end()) {
+      if (open)
+        d.new_findings.push_back(now);
+      else
+        d.closed.push_back(now);  // opened and closed again between the two rounds
+    } else if (was_open && !open) {
+      d.closed.push_back(now);
+    } else if (open && (was_closed || (now.rebound && w.reopened_at > f->second))) {
+      d.rebound.push_back(now);
+    } else if (open && undetermined_now) {
+      d.undetermined.push_back(now);
+    } else if (was_open && open) {
+      d.still_open.push_back(now);
+    }
+  }
+  return d;
+}
+
+std::optional<std::string> book::facts_of(const std::string& subject) const {
+  return store_->facts_of(subject);
+}
+
+}  // namespace carerules::ledger

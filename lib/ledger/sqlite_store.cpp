@@ -1,0 +1,251 @@
+// The SQLite store: one file, WAL journal, foreign keys on, a busy timeout so that two
+// processes recording at once wait for each other instead of failing, and a schema version
+// with forward migrations (a file made by a newer carerules is refused, not damaged).
+#include <sqlite3.h>
+
+#include <string>
+
+#include "ledger/store.hpp"
+
+namespace carerules::ledger {
+namespace {
+
+constexpr int schema_version = 1;
+constexpr int busy_timeout_ms = 30000;
+
+// Each migration takes the schema from version i to i + 1.
+const char* const migrations[] = {
+    R"(CREATE TABLE rounds (
+         id      TEXT PRIMARY KEY,
+         seq     INTEGER NOT NULL,
+         asof    TEXT NOT NULL,
+         ruleset TEXT NOT NULL,
+         version TEXT NOT NULL,
+         digest  TEXT NOT NULL,
+         hash    TEXT NOT NULL);
+       CREATE TABLE observations (
+         round       TEXT NOT NULL REFERENCES rounds(id),
+         subject     TEXT NOT NULL,
+         item        TEXT NOT NULL,
+         status      TEXT NOT NULL CHECK (status IN ('present', 'absent', 'undetermined')),
+         title       TEXT NOT NULL,
+         cite        TEXT NOT NULL,
+         action      TEXT NOT NULL,
+         due         TEXT,
+         responsible TEXT,
+         PRIMARY KEY (round, subject, item));
+       CREATE INDEX observations_by_subject ON observations(subject, item);
+       CREATE TABLE facts (
+         round   TEXT NOT NULL REFERENCES rounds(id),
+         subject TEXT NOT NULL,
+         json    TEXT NOT NULL,
+         PRIMARY KEY (round, subject));)",
+};
+static_assert(sizeof migrations / sizeof migrations[0] == schema_version);
+
+class statement {
+ public:
+  statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK)
+      throw ledger_error(std::string("ledger: ") + sqlite3_errmsg(db));
+  }
+  statement(const statement&) = delete;
+  statement& operator=(const statement&) = delete;
+  ~statement() { sqlite3_finalize(s_); }
+  void bind(int i, const std::string& v) {
+    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  void bind(int i, const std::optional<std::string>& v) {
+    if (v)
+      bind(i, *v);
+    else
+      sqlite3_bind_null(s_, i);
+  }
+  void bind(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
+  // True while there is a row.
+  bool step() {
+    int rc = sqlite3_step(s_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    throw ledger_error(std::string("ledger: ") + sqlite3_errmsg(db_));
+  }
+  void run() {
+    step();
+    sqlite3_reset(s_);
+    sqlite3_clear_bindings(s_);
+  }
+  std::string text(int i) const {
+    const auto* p = sqlite3_column_text(s_, i);
+    return p ? std::string(reinterpret_cast<const char*>(p),
+                           static_cast<std::size_t>(sqlite3_column_bytes(s_, i)))
+             : std::string();
+  }
+  std::optional<std::string> opt(int i) const {
+    if (sqlite3_column_type(s_, i) == SQLITE_NULL) return std::nullopt;
+    return text(i);
+  }
+  std::int64_t integer(int i) const { return sqlite3_column_int64(s_, i); }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* s_ = nullptr;
+};
+
+class sqlite_store final : public store {
+ public:
+  sqlite_store(const std::string& path, bool create) {
+    const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+      std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw ledger_error("cannot open the ledger `" + path + "`: " + why);
+    }
+    sqlite3_busy_timeout(db_, busy_timeout_ms);
+    try {
+      exec("PRAGMA foreign_keys = ON");
+      // WAL fails on a read-only file; the version check below says why then.
+      sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+      migrate(path);
+    } catch (...) {
+      sqlite3_close(db_);
+      db_ = nullptr;
+      throw;
+    }
+  }
+  ~sqlite_store() override { sqlite3_close(db_); }
+  sqlite_store(const sqlite_store&) = delete;
+  sqlite_store& operator=(const sqlite_store&) = delete;
+
+  std::optional<std::string> round_hash(const std::string& id) const override {
+    statement s(db_, "SELECT hash FROM rounds WHERE id = ?");
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+  }
+
+  void add_round(const round_info& r, const std::string& hash,
+                 const std::vector<observation>& obs) override {
+    exec("BEGIN IMMEDIATE");
+    try {
+      statement seq(db_, "SELECT COALESCE(MAX(seq), 0) + 1 FROM rounds");
+      seq.step();
+      const std::int64_t next = seq.integer(0);
+      statement ins(db_,
+                    "INSERT INTO rounds (id, seq, asof, ruleset, version, digest, hash) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)");
+      ins.bind(1, r.id);
+      ins.bind(2, next);
+      ins.bind(3, r.asof);
+      ins.bind(4, r.ruleset);
+      ins.bind(5, r.version);
+      ins.bind(6, r.digest);
+      ins.bind(7, hash);
+      ins.run();
+      statement o(db_,
+                  "INSERT INTO observations (round, subject, item, status, title, cite, action, "
+                  "due, responsible) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      statement f(db_, "INSERT OR REPLACE INTO facts (round, subject, json) VALUES (?, ?, ?)");
+      for (const auto& x : obs) {
+        o.bind(1, r.id);
+        o.bind(2, x.subject);
+        o.bind(3, x.item);
+        o.bind(4, x.status);
+        o.bind(5, x.title);
+        o.bind(6, x.cite);
+        o.bind(7, x.action);
+        o.bind(8, x.due);
+        o.bind(9, x.responsible);
+        o.run();
+        if (x.facts) {
+          f.bind(1, r.id);
+          f.bind(2, x.subject);
+          f.bind(3, *x.facts);
+          f.run();
+        }
+      }
+      exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+  std::vector<round_info> rounds() const override {
+    std::vector<round_info> out;
+    statement s(db_, "SELECT id, asof, ruleset, version, digest FROM rounds ORDER BY asof, seq");
+    while (s.step()) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
+    return out;
+  }
+
+  std::vector<row> observations(const std::optional<std::string>& subject) const override {
+    std::vector<row> out;
+    statement s(db_, subject ? "SELECT round, subject, item, status, title, cite, action, due, "
+                               "responsible FROM observations WHERE subject = ?"
+                             : "SELECT round, subject, item, status, title, cite, action, due, "
+                               "responsible FROM observations");
+    if (subject) s.bind(1, *subject);
+    while (s.step()) {
+      row r;
+      r.round = s.text(0);
+      r.obs = {s.text(1), s.text(2), s.text(3), s.text(4),   s.text(5),
+               s.text(6), s.opt(7),  s.opt(8),  std::nullopt};
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  std::optional<std::string> facts_of(const std::string& subject) const override {
+    statement s(db_,
+                "SELECT f.json FROM facts f JOIN rounds r ON r.id = f.round WHERE f.subject = ? "
+                "ORDER BY r.asof DESC, r.seq DESC LIMIT 1");
+    s.bind(1, subject);
+    if (!s.step()) return std::nullopt;
+    return s.text(0);
+  }
+
+ private:
+  void exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+      std::string why = err ? err : sqlite3_errmsg(db_);
+      sqlite3_free(err);
+      throw ledger_error("ledger: " + why);
+    }
+  }
+
+  void migrate(const std::string& path) {
+    // A file that is not SQLite fails here with SQLite's "file is not a database".
+    exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+    statement v(db_, "SELECT MAX(version) FROM schema_version");
+    v.step();
+    const std::int64_t have = v.integer(0);
+    if (have > schema_version)
+      throw ledger_error("the ledger `" + path + "` has schema version " + std::to_string(have) +
+                         ", newer than this carerules understands (" +
+                         std::to_string(schema_version) + "): use a newer carerules");
+    if (have == schema_version) return;
+    exec("BEGIN IMMEDIATE");
+    try {
+      for (std::int64_t i = have; i < schema_version; ++i)
+        exec(migrations[static_cast<std::size_t>(i)]);
+      statement w(db_, "INSERT INTO schema_version (version) VALUES (?)");
+      w.bind(1, static_cast<std::int64_t>(schema_version));
+      w.run();
+      exec("COMMIT");
+    } catch (...) {
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
+    }
+  }
+
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<store> open_sqlite(const std::string& path, bool create) {
+  return std::make_unique<sqlite_store>(path, create);
+}
+
+}  // namespace carerules::ledger

@@ -1,0 +1,36 @@
+// Where a ledger keeps its rounds: a small interface, so that another database can follow the
+// SQLite one (lib/ledger/sqlite_store.cpp). The rules of closure live in ledger.cpp and see
+// only this.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "carerules/ledger.hpp"
+
+namespace carerules::ledger {
+
+class store {
+ public:
+  virtual ~store() = default;
+  // The content hash of a recorded round, or nullopt when it is not recorded.
+  virtual std::optional<std::string> round_hash(const std::string& id) const = 0;
+  // Stores the round and its observations in one transaction (all or nothing).
+  virtual void add_round(const round_info& round, const std::string& hash,
+                         const std::vector<observation>& observations) = 0;
+  virtual std::vector<round_info> rounds() const = 0;  // date order, then recording order
+  // Every observation with the id of its round; `subject` narrows to one subject.
+  struct row {
+    std::string round;
+    observation obs;
+  };
+  virtual std::vector<row> observations(const std::optional<std::string>& subject) const = 0;
+  virtual std::optional<std::string> facts_of(const std::string& subject) const = 0;
+};
+
+// The SQLite store at `path` (created when `create`). Throws ledger_error.
+std::unique_ptr<store> open_sqlite(const std::string& path, bool create);
+
+}  // namespace carerules::ledger

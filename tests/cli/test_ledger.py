@@ -1,0 +1,252 @@
+"""`carerules ledger`: three inspection rounds of four institutions, and the lists a
+supervisor would write by hand; idempotent rounds, late rounds, reports recorded later,
+concurrent writers, a killed writer, corrupt and newer files."""
+
+import json
+import os
+import pathlib
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN = os.environ.get("CARERULES_BIN", str(ROOT / "build" / "bin" / "carerules"))
+RULES = pathlib.Path(__file__).with_name("ledger_demo.rules")
+
+
+def run(*args, check=None):
+    p = subprocess.run([BIN, *map(str, args)], capture_output=True, text=True, encoding="utf-8",
+                       timeout=120)
+    if check is not None:
+        assert p.returncode == check, p.stderr + p.stdout
+    return p
+
+
+def rec(subject, fire_ok=True, beds=50, district="思明区"):
+    r = {"id": subject, "beds": beds, "region": {"district": district}}
+    if fire_ok is not None:
+        r["fire"] = {"ok": fire_ok}
+    if beds is None:
+        del r["beds"]
+    return r
+
+
+# A and B in 思明区, C and D in 湖里区. What happens, round by round:
+#   R1 2024-01-10  A fire bad; B 150 beds; C fine; D fire bad
+#   R2 2024-04-10  A fire fixed (F1 closed); B beds not reported (B1 undetermined: stays open);
+#                  C fire bad (new); D fire still bad (open, due 2024-02-09: overdue)
+#   R3 2024-07-10  A fire bad again (rebound); B 90 beds (B1 closed); C fixed (closed);
+#                  D fire not reported (undetermined: not closed)
+ROUNDS = [
+    ("R1", "2024-01-10", [rec("A", False), rec("B", beds=150), rec("C"),
+                          rec("D", False, district="湖里区")]),
+    ("R2", "2024-04-10", [rec("A", True), rec("B", beds=None), rec("C", False, district="湖里区"),
+                          rec("D", False, district="湖里区")]),
+    ("R3", "2024-07-10", [rec("A", False), rec("B", beds=90), rec("C", True, district="湖里区"),
+                          rec("D", None, district="湖里区")]),
+]
+ROUNDS[0][2][2]["region"]["district"] = "湖里区"
+
+
+def facts_file(tmp_path, name, records):
+    p = tmp_path / f"{name}.jsonl"
+    p.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+                 encoding="utf-8")
+    return p
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    db = tmp_path / "ledger.db"
+    for name, asof, records in ROUNDS:
+        out = run("ledger", "record", "--db", db, "--round", name, "-r", RULES,
+                  facts_file(tmp_path, name, records), "--asof", asof, check=0)
+        assert f"recorded round {name} ({asof}): 4 subjects, 8 items" in out.stdout
+    return db
+
+
+def pairs(findings):
+    return sorted((f["subject"], f["item"]) for f in findings)
+
+
+def diff(db, a, b):
+    return json.loads(run("ledger", "diff", "--db", db, "--from", a, "--to", b, "--format",
+                          "json", check=0).stdout)
+
+
+def test_the_lists_between_rounds_are_what_a_supervisor_writes_by_hand(ledger):
+    d = diff(ledger, "R1", "R2")
+    assert (d["from"], d["to"]) == ("R1", "R2")
+    assert pairs(d["new"]) == [("C", "F1")]
+    assert pairs(d["closed"]) == [("A", "F1")]
+    assert pairs(d["still_open"]) == [("D", "F1")]
+    assert pairs(d["rebound"]) == []
+    assert pairs(d["undetermined"]) == [("B", "B1")]  # no evidence is not a rectification
+
+    d = diff(ledger, "R2", "R3")
+    assert pairs(d["new"]) == []
+    assert pairs(d["closed"]) == [("B", "B1"), ("C", "F1")]
+    assert pairs(d["still_open"]) == []
+    assert pairs(d["rebound"]) == [("A", "F1")]
+    assert pairs(d["undetermined"]) == [("D", "F1")]
+
+    closed_a = d["rebound"][0]
+    assert closed_a["status"] == "open" and closed_a["rebound"] is True
+    assert closed_a["opened"] == "R1" and closed_a["closed"] is None
+    assert closed_a["due"] == "2024-08-09"  # R3 + 30 days, from the report's rectify.due
+    for key in ("subject", "item", "title", "cite", "action", "due", "status", "opened", "closed"):
+        assert key in closed_a
+    assert closed_a["title"] == "消防不合格" and closed_a["cite"] == "条款一"
+    assert closed_a["action"] == "deadline"
+
+
+def test_status_counts_per_group_and_overdue_against_the_date(ledger):
+    s = json.loads(run("ledger", "status", "--db", ledger, "--asof", "2024-07-10", "--by",
+                       "region.district", "--format", "json", check=0).stdout)
+    groups = {g["group"]: g for g in s["groups"]}
+    # 思明区: A F1 open again (rebound, due 2024-08-09), B B1 closed.
+    assert groups["思明区"] == {"group": "思明区", "open": 1, "overdue": 0, "closed": 1,
+                                "rebound": 1}
+    # 湖里区: C F1 closed; D F1 open since R1, due 2024-02-09: overdue.
+    assert groups["湖里区"] == {"group": "湖里区", "open": 0, "overdue": 1, "closed": 1,
+                                "rebound": 0}
+    assert s["total"] == {"open": 1, "overdue": 1, "closed": 2, "rebound": 1}
+    # As of R1's date nothing is overdue yet, and later rounds do not count.
+    early = json.loads(run("ledger", "status", "--db", ledger, "--asof", "2024-01-10",
+                           "--format", "json", check=0).stdout)
+    assert early["total"] == {"open": 3, "overdue": 0, "closed": 0, "rebound": 0}
+    table = run("ledger", "status", "--db", ledger, "--asof", "2024-07-10", "--by",
+                "region.district", check=0).stdout
+    assert "思明区" in table and "overdue" in table
+    csv_text = run("ledger", "status", "--db", ledger, "--asof", "2024-07-10", "--format", "csv",
+                   check=0).stdout
+    assert csv_text.startswith("\ufeffgroup,open,overdue,closed,rebound\n")  # text mode: CRLF read as LF
+
+
+def test_show_is_the_institutions_file_round_by_round(ledger):
+    s = json.loads(run("ledger", "show", "--db", ledger, "A", "--asof", "2024-07-10",
+                       "--format", "json", check=0).stdout)
+    assert s["subject"] == "A"
+    [f] = s["findings"]
+    assert [(h["round"], h["status"]) for h in f["history"]] == [
+        ("R1", "present"), ("R2", "absent"), ("R3", "present")]
+    assert f["reopened"] == "R3" and f["rebound"] is True
+    text = run("ledger", "show", "--db", ledger, "A", "--asof", "2024-07-10", check=0).stdout
+    assert "R1 present" in text and "R2 absent" in text and "rebound" in text
+
+
+def test_the_same_round_twice_changes_nothing_and_other_content_is_refused(ledger, tmp_path):
+    before = run("ledger", "diff", "--db", ledger, "--from", "R1", "--to", "R3", "--format",
+                 "json", check=0).stdout
+    again = run("ledger", "record", "--db", ledger, "--round", "R2", "-r", RULES,
+                facts_file(tmp_path, "R2", ROUNDS[1][2]), "--asof", "2024-04-10", check=0)
+    assert "nothing changed" in again.stdout
+    other = run("ledger", "record", "--db", ledger, "--round", "R2", "-r", RULES,
+                facts_file(tmp_path, "x", [rec("A", False)]), "--asof", "2024-04-10", check=1)
+    assert "recorded already with other content" in other.stderr
+    assert run("ledger", "diff", "--db", ledger, "--from", "R1", "--to", "R3", "--format",
+               "json", check=0).stdout == before
+
+
+def test_a_round_recorded_late_takes_its_place_by_date(tmp_path):
+    db = tmp_path / "late.db"
+    for name, asof, records in (ROUNDS[2], ROUNDS[0], ROUNDS[1]):
+        run("ledger", "record", "--db", db, "--round", name, "-r", RULES,
+            facts_file(tmp_path, name, records), "--asof", asof, check=0)
+    d = diff(db, "R2", "R3")
+    assert pairs(d["rebound"]) == [("A", "F1")]
+    assert pairs(d["closed"]) == [("B", "B1"), ("C", "F1")]
+    bad = run("ledger", "diff", "--db", db, "--from", "R3", "--to", "R1", check=1)
+    assert "dated after" in bad.stderr
+    assert "no round `R9`" in run("ledger", "diff", "--db", db, "--from", "R1", "--to", "R9",
+                                  check=1).stderr
+
+
+def test_reports_made_earlier_record_the_same_findings(ledger, tmp_path):
+    db = tmp_path / "from-reports.db"
+    for name, asof, records in ROUNDS:
+        reports = run("eval", "-r", RULES, facts_file(tmp_path, name, records), "--asof", asof,
+                      "--format", "jsonl")
+        path = tmp_path / f"{name}.reports.jsonl"
+        path.write_text(reports.stdout, encoding="utf-8")
+        run("ledger", "record", "--db", db, "--round", name, "--reports", path, check=0)
+    for a, b in (("R1", "R2"), ("R2", "R3")):
+        mine, theirs = diff(db, a, b), diff(ledger, a, b)
+        for key in ("new", "closed", "still_open", "rebound", "undetermined"):
+            assert pairs(mine[key]) == pairs(theirs[key]), key
+
+
+def test_grade_outcomes_become_findings_when_asked(tmp_path):
+    db = tmp_path / "g.db"
+    for name, asof, records in ROUNDS[:2]:
+        run("ledger", "record", "--db", db, "--round", name, "-r", RULES,
+            facts_file(tmp_path, name, records), "--asof", asof, "--include-grade", "risk=red",
+            check=0)
+    d = diff(db, "R1", "R2")
+    assert ("C", "risk=red") in pairs(d["new"])
+    assert ("A", "risk=red") in pairs(d["closed"])
+    assert "NAME=VALUE" in run("ledger", "record", "--db", db, "--round", "x", "-r", RULES,
+                               facts_file(tmp_path, "x", []), "--include-grade", "risk",
+                               check=2).stderr
+
+
+def test_two_writers_at_once_lose_nothing(tmp_path):
+    db = tmp_path / "two.db"
+    big = [rec(f"S{i}", i % 3 != 0, beds=i % 200) for i in range(3000)]
+    files = [facts_file(tmp_path, f"w{k}", big) for k in range(2)]
+    procs = [subprocess.Popen([BIN, "ledger", "record", "--db", str(db), "--round", f"W{k}",
+                               "-r", str(RULES), str(files[k]), "--asof", f"2024-0{k + 1}-01"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for k in range(2)]
+    for p in procs:
+        assert p.wait(timeout=120) == 0, p.stderr.read()
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] == 2
+    assert con.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == 2 * 3000 * 2
+
+
+def test_a_killed_writer_leaves_the_previous_state(tmp_path):
+    db = tmp_path / "kill.db"
+    run("ledger", "record", "--db", db, "--round", "R1", "-r", RULES,
+        facts_file(tmp_path, "R1", ROUNDS[0][2]), "--asof", "2024-01-10", check=0)
+    big = facts_file(tmp_path, "big", [rec(f"S{i}", False) for i in range(60000)])
+    for delay in (0.2, 0.6, 1.2):
+        p = subprocess.Popen([BIN, "ledger", "record", "--db", str(db), "--round", "BIG", "-r",
+                              str(RULES), str(big), "--asof", "2024-02-01"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        p.send_signal(signal.SIGKILL)
+        p.wait()
+        con = sqlite3.connect(db)
+        rounds = [r[0] for r in con.execute("SELECT id FROM rounds ORDER BY id")]
+        obs = con.execute("SELECT COUNT(*) FROM observations WHERE round = 'BIG'").fetchone()[0]
+        con.close()
+        # All or nothing: either the round is there whole, or the ledger is as before.
+        assert obs == (120000 if "BIG" in rounds else 0)
+        if "BIG" in rounds:
+            break
+    status = run("ledger", "status", "--db", db, "--asof", "2024-01-10", "--format", "json",
+                 check=0)
+    assert json.loads(status.stdout)["total"]["open"] >= 3
+
+
+def test_corrupt_and_newer_files_are_refused_clearly(ledger, tmp_path):
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a ledger" * 100)
+    bad = run("ledger", "status", "--db", junk, check=1)
+    assert "carerules: error:" in bad.stderr and "not a database" in bad.stderr
+    con = sqlite3.connect(ledger)
+    con.execute("INSERT INTO schema_version (version) VALUES (99)")
+    con.commit()
+    con.close()
+    newer = run("ledger", "status", "--db", ledger, check=1)
+    assert "schema version 99" in newer.stderr and "newer" in newer.stderr
+    missing = run("ledger", "status", "--db", tmp_path / "none.db", check=1)
+    assert "cannot open the ledger" in missing.stderr
+    assert run("ledger", "status", check=2).stderr.count("--db") >= 1
+    assert "unknown ledger command" in run("ledger", "frobnicate", "--db", ledger,
+                                           check=2).stderr

@@ -1,0 +1,575 @@
+// `carerules ledger`: record rounds of reports into the rectification ledger and read the
+// findings back (status by group, one subject's file, what changed between two rounds).
+#include "carerules/ledger.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "carerules/ruleset.hpp"
+#include "cli.hpp"
+
+namespace carerules::cli {
+namespace {
+
+namespace L = carerules::ledger;
+namespace json = boost::json;
+
+enum class out_format { table, csv, json };
+
+out_format parse_out_format(const parsed_args& a) {
+  const std::string f = a.last("format").value_or("table");
+  if (f == "table") return out_format::table;
+  if (f == "csv") return out_format::csv;
+  if (f == "json") return out_format::json;
+  throw usage_error("unknown format \"" + f + "\" (table, csv or json)");
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw L::ledger_error("cannot read `" + path + "`");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// The value at a dotted path of a JSON object, as text ("" strings as they are, other
+// scalars as JSON); nullopt when the path does not lead to a scalar.
+std::optional<std::string> value_at(const json::value& v, const std::string& path) {
+  const json::value* cur = &v;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    const std::string key = path.substr(start, dot - start);
+    const auto* obj = cur->if_object();
+    if (obj == nullptr) return std::nullopt;
+    const auto it = obj->find(key);
+    if (it == obj->end()) return std::nullopt;
+    cur = &it->value();
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  if (cur->is_string()) return std::string(cur->as_string());
+  if (cur->is_object() || cur->is_array() || cur->is_null()) return std::nullopt;
+  return json::serialize(*cur);
+}
+
+std::optional<std::string> value_at(std::string_view text, const std::string& path) {
+  json::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec) return std::nullopt;
+  return value_at(v, path);
+}
+
+struct grade_pick {
+  std::string name, value;
+};
+
+std::vector<grade_pick> parse_grade_picks(const parsed_args& a) {
+  std::vector<grade_pick> out;
+  for (const auto& g : a.all("include-grade")) {
+    const auto eq = g.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == g.size())
+      throw usage_error("--include-grade needs NAME=VALUE, e.g. risk=red, got \"" + g + "\"");
+    out.push_back({g.substr(0, eq), g.substr(eq + 1)});
+  }
+  return out;
+}
+
+std::string status_word(hazard_status s) {
+  return s == hazard_status::present  ? "present"
+         : s == hazard_status::absent ? "absent"
+                                      : "undetermined";  // an error decides nothing
+}
+
+// The observations of one report (hazards, and the grade picks).
+void observe(const report& r, const std::vector<grade_pick>& picks,
+             const std::optional<std::string>& responsible, const std::optional<std::string>& facts,
+             std::vector<L::observation>& out) {
+  for (const auto& h : r.hazards) {
+    L::observation o;
+    o.subject = *r.subject;
+    o.item = h.id;
+    o.status = status_word(h.status);
+    o.title = h.title;
+    o.cite = h.cite.value_or("");
+    o.action = h.rectify.action;
+    o.due = h.rectify.due;
+    o.responsible = responsible;
+    o.facts = facts;
+    out.push_back(std::move(o));
+  }
+  for (const auto& p : picks) {
+    auto g = std::find_if(r.grades.begin(), r.grades.end(),
+                          [&](const grade_result& x) { return x.name == p.name; });
+    if (g == r.grades.end()) continue;
+    L::observation o;
+    o.subject = *r.subject;
+    o.item = p.name + "=" + p.value;
+    o.status = g->outcome == grade_outcome::undetermined || g->outcome == grade_outcome::error
+                   ? "undetermined"
+               : g->value() == p.value ? "present"
+                                       : "absent";
+    o.title = "grade " + p.name + " is " + p.value;
+    o.responsible = responsible;
+    o.facts = facts;
+    out.push_back(std::move(o));
+  }
+}
+
+// A report read back from JSON (ledger record --reports): what the ledger needs of it.
+report report_from_json(const json::value& v) {
+  report r;
+  const auto& o = v.as_object();
+  if (const auto* s = o.if_contains("subject"); s && s->is_string())
+    r.subject = std::string(s->as_string());
+  if (const auto* a = o.if_contains("asof"); a && a->is_string()) r.asof = a->as_string();
+  if (const auto* rs = o.if_contains("ruleset"); rs && rs->is_object()) {
+    auto str = [&](const char* k) {
+      const auto* x = rs->as_object().if_contains(k);
+      return x && x->is_string() ? std::string(x->as_string()) : std::string();
+    };
+    r.ruleset.name = str("name");
+    r.ruleset.version = str("version");
+    r.ruleset.digest = str("digest");
+  }
+  if (const auto* hs = o.if_contains("hazards"); hs && hs->is_array())
+    for (const auto& hv : hs->as_array()) {
+      if (!hv.is_object()) continue;
+      const auto& h = hv.as_object();
+      auto str = [&](const char* k) -> std::optional<std::string> {
+        const auto* x = h.if_contains(k);
+        if (x && x->is_string()) return std::string(x->as_string());
+        return std::nullopt;
+      };
+      hazard_result hr;
+      hr.id = str("id").value_or("");
+      hr.title = str("title").value_or("");
+      hr.cite = str("cite");
+      const std::string st = str("status").value_or("");
+      hr.status = st == "present"  ? hazard_status::present
+                  : st == "absent" ? hazard_status::absent
+                                   : hazard_status::undetermined;
+      if (const auto* rect = h.if_contains("rectify"); rect && rect->is_object()) {
+        const auto& ro = rect->as_object();
+        if (const auto* a = ro.if_contains("action"); a && a->is_string())
+          hr.rectify.action = a->as_string();
+        if (const auto* d = ro.if_contains("due"); d && d->is_string())
+          hr.rectify.due = std::string(d->as_string());
+      }
+      r.hazards.push_back(std::move(hr));
+    }
+  if (const auto* gs = o.if_contains("grades"); gs && gs->is_object())
+    for (const auto& [name, gv] : gs->as_object()) {
+      grade_result g;
+      g.name = name;
+      const auto* val = gv.is_object() ? gv.as_object().if_contains("value") : nullptr;
+      const std::string value = val && val->is_string() ? std::string(val->as_string()) : "";
+      if (value == "undetermined")
+        g.outcome = grade_outcome::undetermined;
+      else if (value == "error")
+        g.outcome = grade_outcome::error;
+      else if (value == "none")
+        g.outcome = grade_outcome::none;
+      else {
+        g.outcome = grade_outcome::label;
+        g.label = value;
+      }
+      r.grades.push_back(std::move(g));
+    }
+  return r;
+}
+
+// ---- writing findings -------------------------------------------------------------------------
+
+void put(json::object& o, const char* k, const std::optional<std::string>& v) {
+  if (v)
+    o[k] = *v;
+  else
+    o[k] = nullptr;
+}
+
+json::object finding_json(const L::finding& f, bool with_history) {
+  json::object o;
+  o["subject"] = f.subject;
+  o["item"] = f.item;
+  o["title"] = f.title;
+  o["cite"] = f.cite;
+  o["action"] = f.action;
+  put(o, "due", f.due);
+  o["status"] = f.status;
+  o["rebound"] = f.rebound;
+  o["opened"] = f.opened;
+  put(o, "reopened", f.reopened);
+  put(o, "closed", f.closed);
+  put(o, "responsible", f.responsible);
+  o["last_status"] = f.last_status;
+  if (with_history) {
+    json::array h;
+    for (const auto& e : f.history)
+      h.push_back(json::object{{"round", e.round}, {"asof", e.asof}, {"status", e.status}});
+    o["history"] = std::move(h);
+  }
+  return o;
+}
+
+const std::vector<std::string> finding_columns = {"subject", "item",   "title",      "cite",
+                                                  "action",  "due",    "status",     "rebound",
+                                                  "opened",  "closed", "responsible"};
+
+std::vector<std::string> finding_row(const L::finding& f) {
+  return {f.subject,
+          f.item,
+          f.title,
+          f.cite,
+          f.action,
+          f.due.value_or(""),
+          f.status,
+          f.rebound ? "yes" : "no",
+          f.opened,
+          f.closed.value_or(""),
+          f.responsible.value_or("")};
+}
+
+std::string csv_line(const std::vector<std::string>& cells) {
+  std::string line;
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    if (i) line += ',';
+    append_csv_field(line, cells[i]);
+  }
+  return line + "\r\n";
+}
+
+// Columns padded to their widest cell (display width counts a CJK character as two).
+std::string table(const std::vector<std::string>& header,
+                  const std::vector<std::vector<std::string>>& rows) {
+  auto width = [](const std::string& s) {
+    std::size_t w = 0;
+    for (std::size_t i = 0; i < s.size();) {
+      const auto c = static_cast<unsigned char>(s[i]);
+      const std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+      w += len >= 3 ? 2 : 1;
+      i += len;
+    }
+    return w;
+  };
+  std::vector<std::size_t> widths(header.size());
+  for (std::size_t i = 0; i < header.size(); ++i) widths[i] = width(header[i]);
+  for (const auto& r : rows)
+    for (std::size_t i = 0; i < r.size() && i < widths.size(); ++i)
+      widths[i] = std::max(widths[i], width(r[i]));
+  std::string out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      out += cells[i];
+      if (i + 1 < cells.size()) out += std::string(widths[i] - width(cells[i]) + 2, ' ');
+    }
+    out += '\n';
+  };
+  line(header);
+  for (const auto& r : rows) line(r);
+  return out;
+}
+
+// ---- the subcommands ---------------------------------------------------------------------------
+
+int record(const parsed_args& a, output& out) {
+  const auto db = a.last("db");
+  const auto round = a.last("round");
+  if (!round || round->empty()) throw usage_error("missing --round NAME");
+  const auto reports_path = a.last("reports");
+  const auto rules = a.last("rules");
+  if (reports_path && rules) throw usage_error("give -r RULES FACTS or --reports FILE, not both");
+  if (reports_path && a.has("responsible"))
+    throw usage_error("--responsible reads the facts: record from -r RULES FACTS");
+  const auto picks = parse_grade_picks(a);
+  const auto responsible_path = a.last("responsible");
+  std::vector<L::observation> obs;
+  L::round_info info;
+  info.id = *round;
+  std::size_t skipped = 0, with_errors = 0;
+  if (reports_path) {
+    if (!a.positional.empty()) throw usage_error("--reports takes no FACTS argument");
+    const std::string text = read_file(*reports_path);
+    std::istringstream lines(text);
+    std::uint64_t n = 0;
+    for (std::string line; std::getline(lines, line);) {
+      ++n;
+      if (blank_line(line)) continue;
+      json::error_code ec;
+      json::value v = json::parse(line, ec);
+      if (ec || !v.is_object()) {
+        print_error(*reports_path + ": line " + std::to_string(n) + ": not a report (JSON object)");
+        ++skipped;
+        continue;
+      }
+      report r = report_from_json(v);
+      if (!r.subject) {
+        print_error(*reports_path + ": line " + std::to_string(n) +
+                    ": a report without a subject is not recorded");
+        ++skipped;
+        continue;
+      }
+      if (info.asof.empty()) info.asof = r.asof;
+      if (info.ruleset.empty()) {
+        info.ruleset = r.ruleset.name;
+        info.version = r.ruleset.version;
+        info.digest = r.ruleset.digest;
+      }
+      observe(r, picks, std::nullopt, std::nullopt, obs);
+    }
+    if (auto d = a.last("asof")) info.asof = resolve_asof(a);
+    if (info.asof.empty()) info.asof = resolve_asof(a);
+  } else {
+    if (!rules || rules->empty()) throw usage_error("missing -r RULES FACTS (or --reports FILE)");
+    if (a.positional.size() != 1) throw usage_error("expected one FACTS argument");
+    compile_result compiled = compile_file(*rules, common_compile_options(a));
+    if (!compiled.ok()) {
+      std::fputs(compiled.rendered().c_str(), stderr);
+      return exit_failed;
+    }
+    const ruleset& rs = compiled.value();
+    eval_options eo;
+    eo.asof = resolve_asof(a);
+    info.asof = eo.asof;
+    info.ruleset = rs.name();
+    info.version = rs.version();
+    info.digest = rs.digest();
+    const std::string path = a.positional[0];
+    const std::string text = read_file(path);
+    std::vector<batch_record> records;
+    const bool one = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
+    if (one) {
+      records.push_back({text, 0, 0, false});
+    } else {
+      std::istringstream lines(text);
+      std::uint64_t n = 0;
+      for (std::string line; std::getline(lines, line);) {
+        ++n;
+        if (!blank_line(line)) records.push_back({line, n, 0, false});
+      }
+    }
+    const auto results = rs.evaluate_batch(records, eo);
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      for (const report& r : results[i].reports) {
+        if (!r.errors.empty()) ++with_errors;
+        if (!r.subject) {
+          print_error(path + (records[i].line ? ": line " + std::to_string(records[i].line) : "") +
+                      ": a record without a subject is not recorded");
+          ++skipped;
+          continue;
+        }
+        std::optional<std::string> resp;
+        if (responsible_path) resp = value_at(records[i].text, *responsible_path);
+        observe(r, picks, resp, records[i].text, obs);
+      }
+    }
+  }
+  L::book book = L::book::open(*db);
+  const bool changed = book.record(info, obs);
+  std::set<std::string> subjects;
+  for (const auto& o : obs) subjects.insert(o.subject);
+  out << (changed ? "recorded round " : "round ") << info.id << " (" << info.asof
+      << "): " << std::to_string(subjects.size()) << " subjects, " << std::to_string(obs.size())
+      << " items" << (changed ? "" : " — recorded before with the same content, nothing changed")
+      << "\n";
+  if (skipped) print_error(std::to_string(skipped) + " record(s) not recorded (no subject)");
+  return skipped || with_errors ? exit_failed : exit_ok;
+}
+
+int status(const parsed_args& a, output& out, out_format fmt) {
+  const std::string asof = resolve_asof(a);
+  const auto by = a.last("by");
+  L::book book = L::book::open(*a.last("db"), false);
+  struct counts {
+    std::uint64_t open = 0, overdue = 0, closed = 0, rebound = 0;
+  };
+  std::map<std::string, counts> groups;
+  counts total;
+  std::map<std::string, std::string> group_of;  // subject -> group
+  for (const auto& f : book.findings(asof)) {
+    std::string g = "all";
+    if (by) {
+      auto it = group_of.find(f.subject);
+      if (it == group_of.end()) {
+        std::optional<std::string> v;
+        if (auto facts = book.facts_of(f.subject)) v = value_at(*facts, *by);
+        it = group_of.emplace(f.subject, v.value_or("(unknown)")).first;
+      }
+      g = it->second;
+    }
+    for (counts* c : {&groups[g], &total}) {
+      if (f.status == "open") ++c->open;
+      if (f.status == "overdue") ++c->overdue;
+      if (f.status == "closed") ++c->closed;
+      if (f.rebound && f.status != "closed") ++c->rebound;
+    }
+  }
+  const std::vector<std::string> header = {by ? *by : "group", "open", "overdue", "closed",
+                                           "rebound"};
+  auto row = [](const std::string& g, const counts& c) {
+    return std::vector<std::string>{g, std::to_string(c.open), std::to_string(c.overdue),
+                                    std::to_string(c.closed), std::to_string(c.rebound)};
+  };
+  if (fmt == out_format::json) {
+    json::array gs;
+    auto obj = [](const counts& c) {
+      return json::object{
+          {"open", c.open}, {"overdue", c.overdue}, {"closed", c.closed}, {"rebound", c.rebound}};
+    };
+    for (const auto& [g, c] : groups) {
+      json::object o = obj(c);
+      o["group"] = g;
+      gs.push_back(std::move(o));
+    }
+    json::object doc{{"asof", asof},
+                     {"by", by ? json::value(*by) : json::value(nullptr)},
+                     {"groups", std::move(gs)},
+                     {"total", obj(total)}};
+    out << json::serialize(doc) << "\n";
+  } else if (fmt == out_format::csv) {
+    out << "\xEF\xBB\xBF" << csv_line(header);
+    for (const auto& [g, c] : groups) out << csv_line(row(g, c));
+  } else {
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& [g, c] : groups) rows.push_back(row(g, c));
+    if (by) rows.push_back(row("total", total));
+    out << "findings as of " << asof
+        << " (open past due: overdue; present again after closing: rebound)\n"
+        << table(header, rows);
+  }
+  return exit_ok;
+}
+
+int show(const parsed_args& a, output& out, out_format fmt) {
+  if (a.positional.size() != 1) throw usage_error("expected one SUBJECT");
+  const std::string asof = resolve_asof(a);
+  L::book book = L::book::open(*a.last("db"), false);
+  const auto findings = book.subject(a.positional[0], asof);
+  if (fmt == out_format::json) {
+    json::array fs;
+    for (const auto& f : findings) fs.push_back(finding_json(f, true));
+    out << json::serialize(json::object{
+               {"subject", a.positional[0]}, {"asof", asof}, {"findings", std::move(fs)}})
+        << "\n";
+  } else if (fmt == out_format::csv) {
+    auto header = finding_columns;
+    header.push_back("history");
+    out << "\xEF\xBB\xBF" << csv_line(header);
+    for (const auto& f : findings) {
+      auto r = finding_row(f);
+      std::string h;
+      for (const auto& e : f.history) h += (h.empty() ? "" : "; ") + e.round + " " + e.status;
+      r.push_back(h);
+      out << csv_line(r);
+    }
+  } else {
+    out << "file of " << a.positional[0] << " as of " << asof << ": "
+        << std::to_string(findings.size()) << " finding(s)\n";
+    for (const auto& f : findings) {
+      out << "\n"
+          << f.item << "  " << f.title << "\n  " << f.status << (f.rebound ? " (rebound)" : "")
+          << ", opened " << f.opened << (f.closed ? ", closed " + *f.closed : "")
+          << (f.due ? ", due " + *f.due : "") << (f.cite.empty() ? "" : ", " + f.cite)
+          << "\n  rounds:";
+      for (const auto& e : f.history) out << " " << e.round << " " << e.status << ";";
+      out << "\n";
+    }
+  }
+  return exit_ok;
+}
+
+int diff(const parsed_args& a, output& out, out_format fmt) {
+  const auto from = a.last("from"), to = a.last("to");
+  if (!from || !to) throw usage_error("diff needs --from ROUND and --to ROUND");
+  L::book book = L::book::open(*a.last("db"), false);
+  const L::diff_result d = book.diff(*from, *to);
+  const std::vector<std::pair<const char*, const std::vector<L::finding>*>> lists = {
+      {"new", &d.new_findings},
+      {"closed", &d.closed},
+      {"still_open", &d.still_open},
+      {"rebound", &d.rebound},
+      {"undetermined", &d.undetermined}};
+  if (fmt == out_format::json) {
+    json::object doc{{"from", d.from}, {"to", d.to}};
+    for (const auto& [name, list] : lists) {
+      json::array xs;
+      for (const auto& f : *list) xs.push_back(finding_json(f, false));
+      doc[name] = std::move(xs);
+    }
+    out << json::serialize(doc) << "\n";
+    return exit_ok;
+  }
+  std::vector<std::string> header = {"change"};
+  header.insert(header.end(), finding_columns.begin(), finding_columns.end());
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, list] : lists)
+    for (const auto& f : *list) {
+      auto r = finding_row(f);
+      r.insert(r.begin(), name);
+      rows.push_back(std::move(r));
+    }
+  if (fmt == out_format::csv) {
+    out << "\xEF\xBB\xBF" << csv_line(header);
+    for (const auto& r : rows) out << csv_line(r);
+  } else {
+    out << "from " << d.from << " to " << d.to << ": " << std::to_string(d.new_findings.size())
+        << " new, " << std::to_string(d.closed.size()) << " closed, "
+        << std::to_string(d.still_open.size()) << " still open, "
+        << std::to_string(d.rebound.size()) << " rebound, " << std::to_string(d.undetermined.size())
+        << " now undetermined\n";
+    std::vector<std::vector<std::string>> brief;
+    for (const auto& r : rows) brief.push_back({r[0], r[1], r[2], r[3], r[6], r[7]});
+    out << table({"change", "subject", "item", "title", "due", "status"}, brief);
+  }
+  return exit_ok;
+}
+
+}  // namespace
+
+int run_ledger(const std::vector<std::string>& args) {
+  if (args.empty() || args[0].empty() || args[0][0] == '-') {
+    parsed_args a = parse_args(args, {});
+    if (a.help) return print_help(*help_text("ledger"));
+    throw usage_error("missing the ledger command: record, status, show or diff");
+  }
+  const std::string sub = args[0];
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  parsed_args a = parse_args(rest, {{"db", 0, true},
+                                    {"round", 0, true},
+                                    {"rules", 'r', true},
+                                    {"reports", 0, true},
+                                    {"asof", 0, true},
+                                    {"responsible", 0, true},
+                                    {"include-grade", 0, true},
+                                    {"by", 0, true},
+                                    {"from", 0, true},
+                                    {"to", 0, true},
+                                    {"format", 0, true}});
+  if (a.help) return print_help(*help_text("ledger"));
+  if (sub != "record" && sub != "status" && sub != "show" && sub != "diff")
+    throw usage_error("unknown ledger command `" + sub + "` (record, status, show or diff)");
+  if (!a.last("db") || a.last("db")->empty()) throw usage_error("missing --db FILE");
+  const out_format fmt = parse_out_format(a);
+  output out(stdout);
+  int code = exit_ok;
+  try {
+    if (sub == "record")
+      code = record(a, out);
+    else if (sub == "status")
+      code = status(a, out, fmt);
+    else if (sub == "show")
+      code = show(a, out, fmt);
+    else
+      code = diff(a, out, fmt);
+  } catch (const L::ledger_error& e) {
+    print_error(e.what());
+    code = exit_failed;
+  }
+  return finish_output(out, code);
+}
+
+}  // namespace carerules::cli
