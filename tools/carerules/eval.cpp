@@ -124,6 +124,9 @@ int run_eval(const std::vector<std::string>& args) {
                                     {"threads", 0, true},
                                     {"each", 0, true},
                                     {"summary", 0, false},
+                                    {"by", 0, true},
+                                    {"summary-format", 0, true},
+                                    {"lang", 0, true},
                                     {"subject", 0, true},
                                     {"input", 0, true}});
   if (a.help) return print_help(*help_text("eval"));
@@ -148,6 +151,31 @@ int run_eval(const std::vector<std::string>& args) {
   }
   if (auto input = a.last("input"); input && *input != "json" && *input != "jsonl")
     throw usage_error("unknown input format \"" + *input + "\" (json or jsonl)");
+  // --by and --summary-format give the summary by group (group_summary); without them
+  // --summary prints the batch_summary table as before.
+  std::optional<std::string> by;
+  if (auto b = a.last("by")) {
+    if (b->empty()) throw usage_error("--by needs a dotted path, e.g. region.district");
+    by = *b;
+  }
+  std::optional<summary_format> sfmt;
+  if (auto f = a.last("summary-format")) {
+    if (*f == "table")
+      sfmt = summary_format::table;
+    else if (*f == "csv")
+      sfmt = summary_format::csv;
+    else if (*f == "json")
+      sfmt = summary_format::json;
+    else
+      throw usage_error("unknown summary format \"" + *f + "\" (table, csv or json)");
+  }
+  std::optional<lang> language;
+  if (auto l = a.last("lang")) {
+    language = parse_lang(*l);
+    if (!language) throw usage_error("unknown language \"" + *l + "\" (zh or en)");
+  }
+  const bool grouped = by || sfmt;
+  if (grouped && !a.has("summary")) throw usage_error("--by and --summary-format need --summary");
   const bool want_summary = a.has("summary");
   const std::string& facts_path = a.positional[0];
 
@@ -179,12 +207,19 @@ int run_eval(const std::vector<std::string>& args) {
 
   output out(stdout);
   const bool as_array = mode == input_mode::lines || !eo.each.empty();
-  auto writer = make_writer(fmt, out, rs, as_array);
+  auto writer = make_writer(fmt, out, rs, as_array, language);
   batch_summary summary(rs);
+  group_summary groups(rs);
+  std::optional<std::string> group;  // the group of the record being emitted
   int code = exit_ok;
+  auto group_of = [&](const batch_record& rec) -> std::optional<std::string> {
+    if (!by || rec.text.empty()) return std::nullopt;
+    return fact_at(rec.text, *by);
+  };
   auto emit = [&](const report& r, const std::string* json) {
     writer->add(r, json);
     if (want_summary) summary.add(r);
+    if (grouped) groups.add(r, group);
     if (!r.errors.empty()) code = exit_failed;
   };
   writer->begin();
@@ -197,6 +232,8 @@ int run_eval(const std::vector<std::string>& args) {
       one[0].unended = whole->unended;
     } else
       one[0].text = std::move(whole->text);
+    group = group_of(one[0]);
+    if (grouped) groups.add_record(group);
     const auto results = rs.evaluate_batch(one, eo);
     for (const auto& r : results[0].reports) emit(r, nullptr);
   } else {
@@ -209,9 +246,16 @@ int run_eval(const std::vector<std::string>& args) {
     auto run_chunk = [&] {
       if (chunk.empty()) return;
       // Workers evaluate and render JSON; this thread only writes, in input order.
-      for (auto& res : rs.evaluate_batch(chunk, eo, render_json))
+      auto results = rs.evaluate_batch(chunk, eo, render_json);
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        auto& res = results[i];
+        if (grouped) {
+          group = group_of(chunk[i]);
+          groups.add_record(group);
+        }
         for (std::size_t k = 0; k < res.reports.size(); ++k)
           emit(res.reports[k], render_json ? &res.json[k] : nullptr);
+      }
       records += chunk.size();
       chunk.clear();
       bytes = 0;
@@ -239,7 +283,9 @@ int run_eval(const std::vector<std::string>& args) {
   writer->end();
   code = finish_output(out, code);
   if (want_summary && !out.failed()) {
-    std::string text = summary.render(!eo.each.empty());
+    std::string text =
+        grouped ? render_group_summary(groups, sfmt.value_or(summary_format::table), by, language)
+                : summary.render(!eo.each.empty());
     std::fputs(text.c_str(), stderr);
   }
   return code;

@@ -108,6 +108,12 @@ Options:
   --input FORMAT      json or jsonl: how to read FACTS
   --summary           after the batch, print counts per grade value, per hazard and
                       category by status, and of records with errors, to standard error
+  --by PATH           with --summary: the counts per group of this fact (e.g.
+                      region.district; declared or not), as `carerules report` shows them
+  --summary-format F  with --summary: table, csv or json (the counts per group; without
+                      --by, one group for the whole batch)
+  --lang LANG         zh or en: table and csv write display labels (headers, statuses,
+                      grade values) instead of codes; default: codes
   --import-root DIR   a directory imports may resolve into (repeatable)
   --limit NAME=N      change a limit (see `carerules --help`)
   -h, --help          show this help
