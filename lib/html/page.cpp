@@ -242,9 +242,11 @@ class page_builder {
     std::string o = "<h2>" + t("reasoning") + "</h2>\n";
     for (const auto& g : r_.grades) {
       const std::string value(g.value());
-      o += "<details><summary>" + esc(g.name) + ": " + esc(grade_value_label(l_, value)) +
-           "</summary>\n";
-      if (g.because) o += "<p>" + t("because") + ": <code>" + esc(*g.because) + "</code></p>\n";
+      // The summary line holds the deciding line, so that a printed page (details closed)
+      // still says why; the full trace opens on screen.
+      o += "<details><summary>" + esc(g.name) + ": " + esc(grade_value_label(l_, value));
+      if (g.because) o += " — " + t("because") + ": <code>" + esc(*g.because) + "</code>";
+      o += "</summary>\n";
       if (!g.missing.empty())
         o += "<p>" + t("missing_facts") + ":</p>" + missing_list(g.missing) + "\n";
       if (!facts_json.empty() && !r_.unreadable) {

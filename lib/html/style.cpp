@@ -50,10 +50,11 @@ ul{margin:4px 0;padding-left:20px}
 footer{margin-top:20px;font-size:12px;color:#555}
 @media print{
  @page{size:A4;margin:15mm}
- body{margin:0;max-width:none;padding:0;font-size:11pt}
+ body{margin:0;max-width:none;padding:0;font-size:10pt}
+ h1{font-size:16pt} h2{font-size:12pt;margin:12px 0 6px}
+ th,td{padding:2px 4px}
  a{color:inherit;text-decoration:none}
  details{border:none;padding:0}
- details::details-content{content-visibility:visible;display:block}
  h2{break-after:avoid}
  tr,.badge,pre{break-inside:avoid}
  .noprint{display:none}
