@@ -363,3 +363,35 @@ def test_eval_csv_and_table_with_lang():
     en = run("eval", "-r", SMALL_RULES, SMALL_FACTS, "--asof", ASOF, "--format", "table",
              "--lang", "en")
     assert "Subject" in en.stdout and "red (major risk)" in en.stdout
+
+
+def test_progress_only_on_a_terminal(tmp_path):
+    import pty
+    lines = (ROOT / SAMPLE).read_text(encoding="utf-8").splitlines()
+    big = tmp_path / "big.jsonl"
+    with big.open("w", encoding="utf-8") as f:
+        for i in range(3000):
+            d = json.loads(lines[i % len(lines)])
+            d["id"] = f'{d["id"]}-{i}'
+            f.write(json.dumps(d, ensure_ascii=False) + "\n")
+    master, slave = pty.openpty()
+    p = subprocess.Popen([BIN, "report", "-r", INSTITUTION, str(big), "--out",
+                          str(tmp_path / "tty"), "--asof", ASOF, "--threads", "1"],
+                         cwd=ROOT, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    p.wait(timeout=300)
+    os.close(master)
+    assert b"pages written" in seen
+    assert len(list((tmp_path / "tty").glob("*.html"))) == 3001
+    piped = run("report", "-r", INSTITUTION, str(big), "--out", str(tmp_path / "pipe"),
+                "--asof", ASOF, "--threads", "1")
+    assert "pages written" not in piped.stderr
