@@ -395,3 +395,24 @@ def test_progress_only_on_a_terminal(tmp_path):
     piped = run("report", "-r", INSTITUTION, str(big), "--out", str(tmp_path / "pipe"),
                 "--asof", ASOF, "--threads", "1")
     assert "pages written" not in piped.stderr
+
+
+def test_usage_mistakes_and_help(tmp_path):
+    r = run("report", "-r", SMALL_RULES, SMALL_FACTS)
+    assert r.returncode == 2 and "--out" in r.stderr
+    r = run("report", "--out", str(tmp_path), SMALL_FACTS)
+    assert r.returncode == 2 and "-r RULES" in r.stderr
+    r = run("report", "-r", SMALL_RULES, SMALL_FACTS, "--out", str(tmp_path), "--by", "")
+    assert r.returncode == 2
+    r = run("report", "-r", SMALL_RULES, SMALL_FACTS, "--out", str(tmp_path), "--asof", "2024-13-01")
+    assert r.returncode == 2
+    h = run("report", "--help")
+    assert h.returncode == 0 and "--by PATH" in h.stdout and "docs/reports.md" in h.stdout
+    assert "report" in run("--help").stdout
+    missing = run("report", "-r", SMALL_RULES, str(tmp_path / "nope.jsonl"), "--out",
+                  str(tmp_path / "o"))
+    assert missing.returncode == 1 and "nope.jsonl" in missing.stderr
+    blocked = tmp_path / "file"
+    blocked.write_text("x")
+    r = run("report", "-r", SMALL_RULES, SMALL_FACTS, "--out", str(blocked))
+    assert r.returncode == 1 and "output directory" in r.stderr
