@@ -164,3 +164,12 @@ def test_index_renders_without_errors(pages):
     assert pdf.is_file(), r.stderr
     n, w, h = pdf_pages(pdf)
     assert n >= 1 and abs(w - 595.28) < 2
+
+
+def test_the_console_check_sees_a_script_error(tmp_path):
+    # The "no console errors" checks above mean something only if an error would show.
+    bad = tmp_path / "bad.html"
+    bad.write_text("<html><body><script>nonexistent()</script>x</body></html>")
+    r = chromium(tmp_path, f"--screenshot={tmp_path / 'bad.png'}", "--window-size=200,200",
+                 bad.as_uri())
+    assert any("nonexistent" in l for l in console_errors(r.stderr))
