@@ -39,3 +39,9 @@ echo "   why is it red?"
 echo
 echo "   the report:"
 "$cli" eval -r rulesets/institution.rules "$case" --asof "$asof" | /usr/bin/python3 -m json.tool --no-ensure-ascii
+echo
+echo "== 5. HTML reports: one page per institution and the summary by district"
+"$cli" report -r rulesets/institution.rules "$data" --asof "$asof" --out "$build/demo-report" \
+  --by region.district --name name > "$build/demo-report.path" || true
+echo "   $(ls "$build/demo-report" | wc -l) files in $build/demo-report; the summary:"
+echo "   $root/$(cat "$build/demo-report.path")"

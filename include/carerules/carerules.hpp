@@ -11,6 +11,8 @@
 #include "carerules/batch.hpp"
 #include "carerules/diagnostic.hpp"
 #include "carerules/facts.hpp"
+#include "carerules/html.hpp"
+#include "carerules/labels.hpp"
 #include "carerules/options.hpp"
 #include "carerules/report.hpp"
 #include "carerules/ruleset.hpp"

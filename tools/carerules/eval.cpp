@@ -127,6 +127,9 @@ int run_eval(const std::vector<std::string>& args) {
                                     {"threads", 0, true},
                                     {"each", 0, true},
                                     {"summary", 0, false},
+                                    {"by", 0, true},
+                                    {"summary-format", 0, true},
+                                    {"lang", 0, true},
                                     {"subject", 0, true},
                                     {"input", 0, true}});
   if (a.help) return print_help(*help_text("eval"));
@@ -151,6 +154,31 @@ int run_eval(const std::vector<std::string>& args) {
   }
   if (auto input = a.last("input"); input && *input != "json" && *input != "jsonl")
     throw usage_error("unknown input format \"" + *input + "\" (json or jsonl)");
+  // --by and --summary-format give the summary by group (group_summary); without them
+  // --summary prints the batch_summary table as before.
+  std::optional<std::string> by;
+  if (auto b = a.last("by")) {
+    if (b->empty()) throw usage_error("--by needs a dotted path, e.g. region.district");
+    by = *b;
+  }
+  std::optional<summary_format> sfmt;
+  if (auto f = a.last("summary-format")) {
+    if (*f == "table")
+      sfmt = summary_format::table;
+    else if (*f == "csv")
+      sfmt = summary_format::csv;
+    else if (*f == "json")
+      sfmt = summary_format::json;
+    else
+      throw usage_error("unknown summary format \"" + *f + "\" (table, csv or json)");
+  }
+  std::optional<lang> language;
+  if (auto l = a.last("lang")) {
+    language = parse_lang(*l);
+    if (!language) throw usage_error("unknown language \"" + *l + "\" (zh or en)");
+  }
+  const bool grouped = by || sfmt;
+  if (grouped && !a.has("summary")) throw usage_error("--by and --summary-format need --summary");
   const bool want_summary = a.has("summary");
   const std::string& facts_path = a.positional[0];
 
@@ -190,76 +218,78 @@ int run_eval(const std::vector<std::string>& args) {
   // delivered before reading on, so that a program at the other end of a pipe gets its
   // answers. False when the input failed.
   const bool pipelined = thread_count(eo.threads, 1u << 20) > 1;
-  auto for_each_batch = [&](const std::function<void(const std::vector<batch_record>&, int)>& work,
-                            const std::function<void(int)>& deliver) {
-    if (whole) {
-      std::vector<batch_record> one(1);
-      if (whole->too_large) {
-        one[0].oversize = whole->size;
-        one[0].unended = whole->unended;
-      } else
-        one[0].text = std::move(whole->text);
-      work(one, 0);
-      deliver(0);
-      return true;
-    }
-    line_reader reader(in.get(), line_bytes);
-    progress shown;
-    std::uint64_t records = 0;
-    std::vector<batch_record> chunks[2];
-    std::future<void> running;
-    int running_slot = -1;
-    auto finish = [&] {
-      if (running_slot < 0) return;
-      running.get();  // a worker's exception reaches the command here
-      deliver(running_slot);
-      records += chunks[running_slot].size();
-      running_slot = -1;
-      out.flush();
-      shown.update(records);
-    };
-    int slot = 0;
-    line_reader::line l;
-    bool more = true;
-    while (more && !out.failed()) {
-      std::vector<batch_record>& chunk = chunks[slot];
-      chunk.clear();
-      std::size_t bytes = 0;
-      bool cut_short = false;
-      while ((more = reader.next(l))) {
-        if (!l.too_long && blank_line(l.text)) continue;
-        bytes += l.text.size();
-        chunk.push_back({std::move(l.text), l.number, l.too_long ? l.size : 0, l.unended});
-        l.text = std::string();
-        if (chunk.size() >= chunk_records || bytes >= chunk_bytes) break;
-        if (reader.would_block()) {
-          cut_short = true;
-          break;
+  auto for_each_batch =
+      [&](const std::function<void(const std::vector<batch_record>&, int)>& work,
+          const std::function<void(const std::vector<batch_record>&, int)>& deliver) {
+        if (whole) {
+          std::vector<batch_record> one(1);
+          if (whole->too_large) {
+            one[0].oversize = whole->size;
+            one[0].unended = whole->unended;
+          } else
+            one[0].text = std::move(whole->text);
+          work(one, 0);
+          deliver(one, 0);
+          return true;
         }
-      }
-      finish();  // the chunk before this one
-      if (chunk.empty() || out.failed()) continue;
-      if (pipelined) {
-        running = std::async(std::launch::async, [&work, &chunk, slot] { work(chunk, slot); });
-      } else {
-        work(chunk, slot);
-        running = std::async(std::launch::deferred, [] {});
-      }
-      running_slot = slot;
-      if (!pipelined || cut_short) finish();
-      slot ^= 1;
-    }
-    finish();
-    shown.clear();
-    if (reader.error().empty()) return true;
-    print_error("cannot read `" + facts_path + "`: " + reader.error());
-    return false;
-  };
+        line_reader reader(in.get(), line_bytes);
+        progress shown;
+        std::uint64_t records = 0;
+        std::vector<batch_record> chunks[2];
+        std::future<void> running;
+        int running_slot = -1;
+        auto finish = [&] {
+          if (running_slot < 0) return;
+          running.get();  // a worker's exception reaches the command here
+          deliver(chunks[running_slot], running_slot);
+          records += chunks[running_slot].size();
+          running_slot = -1;
+          out.flush();
+          shown.update(records);
+        };
+        int slot = 0;
+        line_reader::line l;
+        bool more = true;
+        while (more && !out.failed()) {
+          std::vector<batch_record>& chunk = chunks[slot];
+          chunk.clear();
+          std::size_t bytes = 0;
+          bool cut_short = false;
+          while ((more = reader.next(l))) {
+            if (!l.too_long && blank_line(l.text)) continue;
+            bytes += l.text.size();
+            chunk.push_back({std::move(l.text), l.number, l.too_long ? l.size : 0, l.unended});
+            l.text = std::string();
+            if (chunk.size() >= chunk_records || bytes >= chunk_bytes) break;
+            if (reader.would_block()) {
+              cut_short = true;
+              break;
+            }
+          }
+          finish();  // the chunk before this one
+          if (chunk.empty() || out.failed()) continue;
+          if (pipelined) {
+            running = std::async(std::launch::async, [&work, &chunk, slot] { work(chunk, slot); });
+          } else {
+            work(chunk, slot);
+            running = std::async(std::launch::deferred, [] {});
+          }
+          running_slot = slot;
+          if (!pipelined || cut_short) finish();
+          slot ^= 1;
+        }
+        finish();
+        shown.clear();
+        if (reader.error().empty()) return true;
+        print_error("cannot read `" + facts_path + "`: " + reader.error());
+        return false;
+      };
 
   // JSON reports, decisions and CSV without a summary take the library's fast path: text
   // written on the workers straight from the evaluation, no report objects.
+  // (CSV with --lang writes labels: the report writers do that.)
   if (!want_summary && (fmt == format::json || fmt == format::jsonl || fmt == format::decisions ||
-                        fmt == format::csv)) {
+                        (fmt == format::csv && !language))) {
     const line_format lf = fmt == format::decisions ? line_format::decisions
                            : fmt == format::csv     ? line_format::csv
                                                     : line_format::report;
@@ -286,7 +316,7 @@ int run_eval(const std::vector<std::string>& args) {
         [&](const std::vector<batch_record>& batch, int k) {
           rs.evaluate_text(batch, eo, lf, array ? std::string_view(",") : line_end, slots[k]);
         },
-        [&](int k) {
+        [&](const std::vector<batch_record>&, int k) {
           batch_text& t = slots[k];
           if (t.with_errors) errors = true;
           if (t.outputs) {
@@ -302,23 +332,32 @@ int run_eval(const std::vector<std::string>& args) {
     return finish_output(out, ok && !errors ? exit_ok : exit_failed);
   }
 
-  auto writer = make_writer(fmt, out, rs, as_array);
+  auto writer = make_writer(fmt, out, rs, as_array, language);
   batch_summary summary(rs);
+  group_summary groups(rs);
   int code = exit_ok;
   writer->begin();
   const bool render_json = fmt == format::json || fmt == format::jsonl;
   std::vector<batch_result> results[2];
   if (!for_each_batch([&](const std::vector<batch_record>& batch,
                           int k) { results[k] = rs.evaluate_batch(batch, eo, render_json); },
-                      [&](int k) {
+                      [&](const std::vector<batch_record>& batch, int k) {
                         // Workers evaluated (and rendered JSON); this thread only writes, in input
                         // order.
-                        for (auto& res : results[k]) {
+                        for (std::size_t b = 0; b < results[k].size(); ++b) {
+                          const batch_result& res = results[k][b];
                           if (want_summary) summary.add_record();
+                          // --by: the record's group, any path in its facts, declared or not.
+                          std::optional<std::string> group;
+                          if (grouped) {
+                            if (by && !batch[b].text.empty()) group = fact_at(batch[b].text, *by);
+                            groups.add_record(group);
+                          }
                           for (std::size_t i = 0; i < res.reports.size(); ++i) {
                             const report& r = res.reports[i];
                             writer->add(r, render_json ? &res.json[i] : nullptr);
                             if (want_summary) summary.add(r);
+                            if (grouped) groups.add(r, group);
                             if (!r.errors.empty()) code = exit_failed;
                           }
                         }
@@ -329,7 +368,9 @@ int run_eval(const std::vector<std::string>& args) {
   writer->end();
   code = finish_output(out, code);
   if (want_summary && !out.failed()) {
-    std::string text = summary.render(!eo.each.empty());
+    std::string text =
+        grouped ? render_group_summary(groups, sfmt.value_or(summary_format::table), by, language)
+                : summary.render(!eo.each.empty());
     std::fputs(text.c_str(), stderr);
   }
   return code;

@@ -138,6 +138,8 @@ class jsonl_writer final : public report_writer {
 
 // ---- csv ------------------------------------------------------------------------------------
 
+}  // namespace
+
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; lines end CRLF.
 std::string csv_field(std::string_view s) {
   std::string o;
@@ -145,18 +147,53 @@ std::string csv_field(std::string_view s) {
   return o;
 }
 
+namespace {
+
+// With --lang: the header a person reads for a column (the ruleset's own titles and names).
+std::string column_label(const ruleset& rs, const report_column& c, lang l) {
+  switch (c.what) {
+    case report_column::kind::subject:
+      return std::string(text(l, "subject"));
+    case report_column::kind::hazard: {
+      const auto& h = rs.hazards()[c.index];
+      return h.id + " " + h.title;
+    }
+    case report_column::kind::score:
+      return rs.scores()[c.index].name;
+    case report_column::kind::section:
+      return rs.scores()[c.index].name + ": " + rs.scores()[c.index].sections[c.section];
+    case report_column::kind::grade:
+      return rs.grades()[c.index].name;
+    case report_column::kind::errors:
+      return std::string(text(l, "errors"));
+  }
+  return c.name;
+}
+
+// With --lang: a cell's value as a label (statuses and grade values; numbers as they are).
+std::string cell_label(const report& r, const report_column& c, lang l) {
+  if (r.unreadable) return report_cell(r, c);
+  if (c.what == report_column::kind::hazard && c.index < r.hazards.size())
+    return std::string(label(l, r.hazards[c.index].status));
+  if (c.what == report_column::kind::grade && c.index < r.grades.size())
+    return grade_value_label(l, r.grades[c.index].value());
+  return report_cell(r, c);
+}
+
 class csv_writer final : public report_writer {
  public:
-  csv_writer(output& out, const ruleset& rs) : out_(out), columns_(rs.columns()) {}
+  csv_writer(output& out, const ruleset& rs, std::optional<lang> language)
+      : out_(out), rs_(rs), columns_(rs.columns()), lang_(language) {}
   void begin() override {
     std::vector<std::string> header;
-    for (const auto& c : columns_) header.push_back(c.name);
+    for (const auto& c : columns_) header.push_back(lang_ ? column_label(rs_, c, *lang_) : c.name);
     out_ << "\xEF\xBB\xBF";
     write_row(header);
   }
   void add(const report& r, const std::string*) override {
     std::vector<std::string> row;
-    for (const auto& c : columns_) row.push_back(report_cell(r, c));
+    for (const auto& c : columns_)
+      row.push_back(lang_ ? cell_label(r, c, *lang_) : report_cell(r, c));
     write_row(row);
   }
 
@@ -171,7 +208,9 @@ class csv_writer final : public report_writer {
     out_ << line;
   }
   output& out_;
+  const ruleset& rs_;
   std::vector<report_column> columns_;
+  std::optional<lang> lang_;
 };
 
 // ---- table ----------------------------------------------------------------------------------
@@ -179,8 +218,11 @@ class csv_writer final : public report_writer {
 // subject | hazards: present absent undetermined error | each score | each grade | errors
 class table_writer final : public report_writer {
  public:
-  table_writer(output& out, const ruleset& rs) : out_(out), rs_(rs) {
+  table_writer(output& out, const ruleset& rs, std::optional<lang> language)
+      : out_(out), rs_(rs), lang_(language) {
     header_ = {"subject", "present", "absent", "undetermined", "error"};
+    if (lang_)
+      for (auto& h : header_) h = std::string(text(*lang_, h));
     right_ = {false, true, true, true, true};
     for (const auto& s : rs_.scores()) {
       header_.push_back(detail::escape_for_display(s.name));
@@ -190,7 +232,7 @@ class table_writer final : public report_writer {
       header_.push_back(detail::escape_for_display(g.name));
       right_.push_back(false);
     }
-    header_.push_back("errors");
+    header_.push_back(lang_ ? std::string(text(*lang_, "errors")) : "errors");
     right_.push_back(true);
   }
   void add(const report& r, const std::string*) override {
@@ -220,7 +262,10 @@ class table_writer final : public report_writer {
       row.push_back(cell);
     }
     for (std::size_t i = 0; i < rs_.grades().size(); ++i)
-      row.push_back(readable ? detail::escape_for_display(r.grades[i].value()) : "-");
+      row.push_back(!readable ? "-"
+                    : lang_
+                        ? detail::escape_for_display(grade_value_label(*lang_, r.grades[i].value()))
+                        : detail::escape_for_display(r.grades[i].value()));
     row.push_back(std::to_string(r.errors.size()));
     if (widths_.empty()) {
       pending_.push_back(std::move(row));
@@ -233,7 +278,9 @@ class table_writer final : public report_writer {
   }
   void end() override {
     if (widths_.empty()) print_pending();
-    if (provisional_) out_ << "* provisional: some items could not be decided\n";
+    if (provisional_)
+      out_ << (lang_ ? "* " + std::string(text(*lang_, "provisional")) + "\n"
+                     : std::string("* provisional: some items could not be decided\n"));
   }
 
  private:
@@ -244,7 +291,7 @@ class table_writer final : public report_writer {
     pending_.clear();
     widths_ = column_widths(rows);
     std::string group(widths_[0] + 2, ' ');
-    group += "hazards";
+    group += lang_ ? std::string(text(*lang_, "hazard")) : "hazards";
     out_ << group << "\n";
     for (const auto& row : rows) out_ << format_row(row, widths_, right_, "");
   }
@@ -256,21 +303,22 @@ class table_writer final : public report_writer {
   std::vector<std::vector<std::string>> pending_;
   std::vector<std::size_t> widths_;
   bool provisional_ = false;
+  std::optional<lang> lang_;
 };
 
 }  // namespace
 
-std::unique_ptr<report_writer> make_writer(format f, output& out, const ruleset& rs,
-                                           bool as_array) {
+std::unique_ptr<report_writer> make_writer(format f, output& out, const ruleset& rs, bool as_array,
+                                           std::optional<lang> language) {
   switch (f) {
     case format::json:
       return std::make_unique<json_writer>(out, as_array);
     case format::jsonl:
       return std::make_unique<jsonl_writer>(out);
     case format::csv:
-      return std::make_unique<csv_writer>(out, rs);
+      return std::make_unique<csv_writer>(out, rs, language);
     case format::table:
-      return std::make_unique<table_writer>(out, rs);
+      return std::make_unique<table_writer>(out, rs, language);
     case format::decisions:
       return std::make_unique<decisions_writer>(out);
   }

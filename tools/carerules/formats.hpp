@@ -11,10 +11,13 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "carerules/html.hpp"
+#include "carerules/labels.hpp"
 #include "carerules/report.hpp"
 #include "carerules/ruleset.hpp"
 #include "cli.hpp"
@@ -35,8 +38,13 @@ class report_writer {
 };
 
 // `rs` gives the columns of csv and table. `as_array`: json writes an array (a batch, or
-// --each) rather than one report.
-std::unique_ptr<report_writer> make_writer(format f, output& out, const ruleset& rs, bool as_array);
+// --each) rather than one report. `language` (--lang): csv and table write display labels
+// (labels.hpp) for headers, statuses and grade values instead of codes.
+std::unique_ptr<report_writer> make_writer(format f, output& out, const ruleset& rs, bool as_array,
+                                           std::optional<lang> language = std::nullopt);
+
+// RFC 4180 field: quoted when it holds a comma, quote, CR or LF.
+std::string csv_field(std::string_view s);
 
 // Terminal columns of UTF-8 text: wide and full-width characters count 2.
 std::size_t display_width(std::string_view text);
@@ -73,5 +81,18 @@ class batch_summary {
   std::vector<status_counts> category_counts_;
   std::uint64_t records_ = 0, reports_ = 0, with_errors_ = 0;
 };
+
+}  // namespace carerules::cli
+
+namespace carerules::cli {
+
+enum class summary_format { table, csv, json };
+
+// The summary by group (`eval --summary --by PATH --summary-format F`): the counts of
+// group_summary as a readable table, CSV (UTF-8 with a byte-order mark) or JSON. With a
+// language, table and CSV headers and group names are display labels.
+std::string render_group_summary(const group_summary& s, summary_format f,
+                                 const std::optional<std::string>& by,
+                                 std::optional<lang> language);
 
 }  // namespace carerules::cli

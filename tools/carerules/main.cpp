@@ -36,6 +36,8 @@ Commands:
   schema  RULES                  print the ruleset's inputs as a JSON Schema (draft 2020-12)
   ledger  record|status|show|diff --db FILE
                                  the rectification ledger: rounds in, findings out
+  report  -r RULES FACTS --out DIR
+                                 write HTML pages, one per subject, and index.html
 
 Options every command takes:
   --import-root DIR   a directory imports may resolve into (repeatable)
@@ -142,6 +144,12 @@ Options:
   --input FORMAT      json or jsonl: how to read FACTS
   --summary           after the batch, print counts per grade value, per hazard and
                       category by status, and of records with errors, to standard error
+  --by PATH           with --summary: the counts per group of this fact (e.g.
+                      region.district; declared or not), as `carerules report` shows them
+  --summary-format F  with --summary: table, csv or json (the counts per group; without
+                      --by, one group for the whole batch)
+  --lang LANG         zh or en: table and csv write display labels (headers, statuses,
+                      grade values) instead of codes; default: codes
   --import-root DIR   a directory imports may resolve into (repeatable)
   --limit NAME=N      change a limit (see `carerules --help`)
   -h, --help          show this help
@@ -187,6 +195,37 @@ Options:
   -h, --help          show this help
 
 Exit status: 0 on success, 1 when the ruleset does not compile, 2 on a usage mistake.
+)";
+
+constexpr std::string_view report_help =
+    R"(Usage: carerules report -r RULES [OPTIONS] FACTS --out DIR
+
+Evaluate facts and write one HTML page per subject into DIR, plus DIR/index.html, the
+summary: counts per grade value and per hazard, by group, with bar charts, and the list of
+subjects with a hazard present. Pages are self-contained (no script, nothing fetched) and
+print on A4. Prints the path of index.html. See docs/reports.md.
+
+FACTS is a .json file (one record), any other file JSON lines, or - for standard input
+(JSON lines unless --input json). Page files are named after the subject (see
+docs/reports.md, "File names"); a record with errors still gets its page.
+
+Options:
+  -r, --rules RULES   the ruleset file (required)
+  -o, --out DIR       the output directory (created when missing; pages are overwritten)
+  --asof DATE         the evaluation date, YYYY-MM-DD (default: today, local time)
+  --by PATH           group the summary by this fact (e.g. region.district), declared or not
+  --name PATH         the fact that holds the subject's name (e.g. name), declared or not
+  --lang LANG         zh (default) or en
+  --subject PATH      the fact that names the subject (default: id)
+  --threads N         evaluation threads; 0 (default) uses every core
+  --input FORMAT      json or jsonl: how to read FACTS
+  --import-root DIR   a directory imports may resolve into (repeatable)
+  --limit NAME=N      change a limit (see `carerules --help`)
+  -h, --help          show this help
+
+Exit status: 0 when every record was evaluated, 1 when a record has errors (its page shows
+them), the ruleset does not compile, the facts cannot be read or a page cannot be written,
+2 on a usage mistake.
 )";
 
 int usage(std::string_view command, std::string_view message) {
@@ -242,6 +281,8 @@ int run(int argc, char** argv) {
     fn = run_schema;
   else if (first == "ledger")
     fn = run_ledger;
+  else if (first == "report")
+    fn = run_report;
   if (fn == nullptr) {
     if (!first.empty() && first[0] == '-') return usage("", "unknown option `" + first + "`");
     return usage("", "unknown command `" + first + "`");
@@ -269,6 +310,7 @@ std::optional<std::string_view> help_text(std::string_view command) {
   if (command == "explain") return explain_help;
   if (command == "schema") return schema_help;
   if (command == "ledger") return ledger_help;
+  if (command == "report") return report_help;
   return std::nullopt;
 }
 

@@ -1,0 +1,311 @@
+// Counts of a batch per group (`--by PATH`), escaping for HTML, facts by path, page names.
+#include <algorithm>
+#include <boost/json.hpp>
+
+#include "carerules/html.hpp"
+
+namespace carerules {
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + s.size() / 8);
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        if ((static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
+          out += "\xEF\xBF\xBD";
+        else
+          out += c;
+    }
+  }
+  return out;
+}
+
+std::optional<std::string> fact_at(std::string_view facts_json, std::string_view path) {
+  boost::json::parse_options po;
+  po.max_depth = 512;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(facts_json, ec, {}, po);
+  if (ec) return std::nullopt;
+  const boost::json::value* at = &v;
+  std::size_t start = 0;
+  while (true) {
+    const auto* obj = at->if_object();
+    if (obj == nullptr) return std::nullopt;
+    std::size_t dot = path.find('.', start);
+    std::string_view key = path.substr(start, dot == std::string_view::npos ? dot : dot - start);
+    auto it = obj->find(key);
+    if (it == obj->end()) return std::nullopt;
+    at = &it->value();
+    if (dot == std::string_view::npos) break;
+    start = dot + 1;
+  }
+  if (const auto* s = at->if_string()) return std::string(s->data(), s->size());
+  if (at->is_null() || at->is_object() || at->is_array()) return std::nullopt;
+  return boost::json::serialize(*at);
+}
+
+namespace {
+
+std::uint32_t fnv1a(std::string_view s) {
+  std::uint32_t h = 2166136261u;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 16777619u;
+  }
+  return h;
+}
+
+// Length of the valid UTF-8 sequence at s[i] (2–4 bytes, non-ASCII), 0 when invalid.
+std::size_t utf8_sequence(std::string_view s, std::size_t i) {
+  const auto b = static_cast<unsigned char>(s[i]);
+  std::size_t n = b >= 0xF0 && b <= 0xF4 ? 4 : b >= 0xE0 ? 3 : b >= 0xC2 && b < 0xE0 ? 2 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k)
+    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
+  return n;
+}
+
+bool reserved_stem(std::string_view stem) {
+  std::string up;
+  for (char c : stem) up += static_cast<char>(c >= 'a' && c <= 'z' ? c - 32 : c);
+  if (up == "INDEX" || up == "CON" || up == "PRN" || up == "AUX" || up == "NUL") return true;
+  return up.size() == 4 && (up.rfind("COM", 0) == 0 || up.rfind("LPT", 0) == 0) && up[3] >= '1' &&
+         up[3] <= '9';
+}
+
+}  // namespace
+
+std::string page_file_stem(const std::optional<std::string>& subject, std::uint64_t position) {
+  if (!subject) return "record-" + std::to_string(position);
+  const std::string& s = *subject;
+  std::string out;
+  bool changed = false;
+  constexpr std::size_t max_bytes = 80;
+  for (std::size_t i = 0; i < s.size();) {
+    const char c = s[i];
+    std::size_t n = 1;
+    std::string piece;
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+        c == '_' || (c == '.' && !out.empty())) {
+      piece = std::string(1, c);
+    } else if (static_cast<unsigned char>(c) >= 0x80 && (n = utf8_sequence(s, i)) != 0) {
+      piece = s.substr(i, n);
+    } else {
+      n = 1;
+      piece = "_";
+      changed = true;
+    }
+    if (out.size() + piece.size() > max_bytes) {
+      changed = true;
+      break;
+    }
+    out += piece;
+    i += n;
+  }
+  if (out.empty() || reserved_stem(out)) changed = true;
+  if (changed) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::uint32_t h = fnv1a(s);
+    out += '-';
+    for (int k = 7; k >= 0; --k) out += hex[(h >> (4 * k)) & 0xF];
+  }
+  return out;
+}
+
+// ---- group_summary ---------------------------------------------------------------------------
+
+group_summary::group_summary(const ruleset& rs) : grades_(rs.grades()), hazards_(rs.hazards()) {
+  for (const auto& g : grades_) {
+    std::vector<std::string> v(g.values.rbegin(), g.values.rend());
+    for (const char* other : {"none", "undetermined", "error"}) v.emplace_back(other);
+    values_.push_back(std::move(v));
+  }
+  total_ = make_counts();
+}
+
+group_summary::counts group_summary::make_counts() const {
+  counts c;
+  for (const auto& v : values_) c.grades.emplace_back(v.size(), 0);
+  c.hazards.resize(hazards_.size(), {0, 0, 0, 0});
+  return c;
+}
+
+namespace {
+std::size_t status_index(hazard_status s) {
+  switch (s) {
+    case hazard_status::present:
+      return 0;
+    case hazard_status::absent:
+      return 1;
+    case hazard_status::undetermined:
+      return 2;
+    case hazard_status::error:
+      return 3;
+  }
+  return 3;
+}
+}  // namespace
+
+void group_summary::count(counts& c, const report& r) const {
+  ++c.reports;
+  if (!r.errors.empty()) ++c.with_errors;
+  if (r.unreadable) return;
+  bool present = false;
+  for (std::size_t i = 0; i < r.hazards.size() && i < c.hazards.size(); ++i) {
+    ++c.hazards[i][status_index(r.hazards[i].status)];
+    present = present || r.hazards[i].status == hazard_status::present;
+  }
+  if (present) ++c.with_present;
+  for (std::size_t i = 0; i < r.grades.size() && i < values_.size(); ++i) {
+    const auto& vals = values_[i];
+    auto it = std::find(vals.begin(), vals.end(), r.grades[i].value());
+    if (it != vals.end()) ++c.grades[i][static_cast<std::size_t>(it - vals.begin())];
+  }
+}
+
+void group_summary::add_record(const std::optional<std::string>& group) {
+  ++total_.records;
+  if (group) {
+    auto it = groups_.find(*group);
+    if (it == groups_.end()) it = groups_.emplace(*group, make_counts()).first;
+    ++it->second.records;
+  } else {
+    if (!ungrouped_) ungrouped_ = make_counts();
+    ++ungrouped_->records;
+  }
+}
+
+void group_summary::add(const report& r, const std::optional<std::string>& group) {
+  count(total_, r);
+  if (group) {
+    auto it = groups_.find(*group);
+    if (it == groups_.end()) it = groups_.emplace(*group, make_counts()).first;
+    count(it->second, r);
+  } else {
+    if (!ungrouped_) ungrouped_ = make_counts();
+    count(*ungrouped_, r);
+  }
+}
+
+std::vector<std::pair<std::optional<std::string>, const group_summary::counts*>>
+group_summary::groups() const {
+  std::vector<std::pair<std::optional<std::string>, const counts*>> out;
+  for (const auto& [k, c] : groups_) out.emplace_back(k, &c);
+  if (ungrouped_) out.emplace_back(std::nullopt, &*ungrouped_);
+  return out;
+}
+
+namespace {
+constexpr const char* status_names[] = {"present", "absent", "undetermined", "error"};
+}
+
+std::string group_summary::to_json(const std::optional<std::string>& by) const {
+  auto counts_json = [&](std::string& o, const counts& c) {
+    o += "\"records\":" + std::to_string(c.records) + ",\"reports\":" + std::to_string(c.reports) +
+         ",\"with_errors\":" + std::to_string(c.with_errors) +
+         ",\"with_present_hazard\":" + std::to_string(c.with_present) + ",\"grades\":{";
+    for (std::size_t g = 0; g < grades_.size(); ++g) {
+      if (g) o += ',';
+      append_json_string(o, grades_[g].name);
+      o += ":{";
+      for (std::size_t v = 0; v < values_[g].size(); ++v) {
+        if (v) o += ',';
+        append_json_string(o, values_[g][v]);
+        o += ':' + std::to_string(c.grades[g][v]);
+      }
+      o += '}';
+    }
+    o += "},\"hazards\":{";
+    for (std::size_t h = 0; h < hazards_.size(); ++h) {
+      if (h) o += ',';
+      append_json_string(o, hazards_[h].id);
+      o += ":{";
+      for (std::size_t k = 0; k < 4; ++k) {
+        if (k) o += ',';
+        o += std::string("\"") + status_names[k] + "\":" + std::to_string(c.hazards[h][k]);
+      }
+      o += '}';
+    }
+    o += '}';
+  };
+  std::string o = "{\"by\":";
+  if (by)
+    append_json_string(o, *by);
+  else
+    o += "null";
+  o += ",\"groups\":[";
+  bool first = true;
+  for (const auto& [name, c] : groups()) {
+    if (!first) o += ',';
+    first = false;
+    o += "{\"group\":";
+    if (name)
+      append_json_string(o, *name);
+    else
+      o += "null";
+    o += ',';
+    counts_json(o, *c);
+    o += '}';
+  }
+  o += "],\"total\":{";
+  counts_json(o, total_);
+  o += "}}";
+  return o;
+}
+
+std::vector<std::vector<std::string>> group_summary::rows(std::optional<lang> language) const {
+  std::vector<std::vector<std::string>> out;
+  std::vector<std::string> header;
+  const lang l = language.value_or(lang::en);
+  auto word = [&](std::string_view key, std::string_view code) {
+    return language ? std::string(text(l, key)) : std::string(code);
+  };
+  header.push_back(word("group", "group"));
+  header.push_back(word("records", "records"));
+  header.push_back(word("reports", "reports"));
+  header.push_back(word("with_errors", "with_errors"));
+  header.push_back(word("with_present_hazard", "with_present_hazard"));
+  for (std::size_t g = 0; g < grades_.size(); ++g)
+    for (const auto& v : values_[g])
+      header.push_back(language ? grades_[g].name + ": " + grade_value_label(l, v)
+                                : "grade." + grades_[g].name + "." + v);
+  static constexpr hazard_status statuses[] = {hazard_status::present, hazard_status::absent,
+                                               hazard_status::undetermined, hazard_status::error};
+  for (const auto& h : hazards_)
+    for (std::size_t k = 0; k < 4; ++k)
+      header.push_back(language ? h.id + ": " + std::string(label(l, statuses[k]))
+                                : "hazard." + h.id + "." + status_names[k]);
+  out.push_back(std::move(header));
+  auto row = [&](std::string first, const counts& c) {
+    std::vector<std::string> r{std::move(first), std::to_string(c.records),
+                               std::to_string(c.reports), std::to_string(c.with_errors),
+                               std::to_string(c.with_present)};
+    for (const auto& g : c.grades)
+      for (auto n : g) r.push_back(std::to_string(n));
+    for (const auto& h : c.hazards)
+      for (auto n : h) r.push_back(std::to_string(n));
+    return r;
+  };
+  for (const auto& [name, c] : groups())
+    out.push_back(row(name ? *name : word("no_group", ""), *c));
+  out.push_back(row(word("total", "total"), total_));
+  return out;
+}
+
+}  // namespace carerules
