@@ -45,3 +45,24 @@ echo "== 5. HTML reports: one page per institution and the summary by district"
   --by region.district --name name > "$build/demo-report.path" || true
 echo "   $(ls "$build/demo-report" | wc -l) files in $build/demo-report; the summary:"
 echo "   $root/$(cat "$build/demo-report.path")"
+echo
+echo "== 6. the rectification ledger: three inspection rounds of the same institutions"
+rounds="$build/demo-rounds"
+/usr/bin/python3 examples/data/rounds.py --out "$rounds" > /dev/null
+rm -f "$rounds/ledger.db" "$rounds/ledger.db-wal" "$rounds/ledger.db-shm"
+n=0
+for asof_n in 2024-06-01 2024-09-01 2024-12-01; do
+  n=$((n + 1))
+  "$cli" ledger record --db "$rounds/ledger.db" --round "R$n" -r rulesets/institution.rules \
+    "$rounds/round$n.jsonl" --asof "$asof_n" --responsible name | sed 's/^/   /' || true
+done
+echo
+"$cli" ledger status --db "$rounds/ledger.db" --asof 2024-12-01 --by region.city | sed 's/^/   /'
+echo
+"$cli" ledger diff --db "$rounds/ledger.db" --from R2 --to R3 | sed -n "1s/^/   /p"
+subject=$("$cli" ledger diff --db "$rounds/ledger.db" --from R2 --to R3 --format json |
+  /usr/bin/python3 -c 'import json,sys; d=json.load(sys.stdin); print((d["rebound"] or d["still_open"])[0]["subject"])')
+echo
+"$cli" ledger show --db "$rounds/ledger.db" "$subject" --asof 2024-12-01 | sed 's/^/   /'
+echo
+echo "   the ledger: $rounds/ledger.db (carerules ledger --help)"
