@@ -1819,11 +1819,14 @@ core_compile_result wrap(const cr::compile_result& r, const cr::compile_options&
 
 // ================================================================================== module
 
+void bind_ledger(py::module_& m);  // ledger.cpp
+
 PYBIND11_MODULE(_core, m) {
   PyDateTime_IMPORT;
   if (PyDateTimeAPI == nullptr) throw py::error_already_set();
   K.init();
 
+  bind_ledger(m);
   m.doc() =
       "The carerules engine, bound 1:1 from C++ (include/carerules/). Use the `carerules`\n"
       "package, not this module: it checks arguments, raises CompileError and pickles.";

@@ -19,8 +19,11 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "carerules/report.hpp"
 
 #pragma GCC visibility push(default)
 
@@ -68,6 +71,23 @@ struct diff_result {
   std::string from, to;
   std::vector<finding> new_findings, closed, still_open, rebound, undetermined;
 };
+
+// A grade value that makes a finding (`--include-grade risk=red`).
+struct grade_pick {
+  std::string name, value;
+};
+
+// The observations of one report: every hazard, and each picked grade as item "name=value"
+// (present when the grade has that value, undetermined when it could not be decided, absent
+// otherwise). Reports without a subject give none. `responsible` and `facts` are stored with
+// each item.
+std::vector<observation> observations_of(const report& r, const std::vector<grade_pick>& picks,
+                                         const std::optional<std::string>& responsible = {},
+                                         const std::optional<std::string>& facts = {});
+
+// A report read back from its JSON (what `eval --format jsonl` wrote): the subject, asof,
+// ruleset, hazards and grades the ledger needs. nullopt when the text is not a JSON object.
+std::optional<report> report_from_json(std::string_view text);
 
 class store;
 

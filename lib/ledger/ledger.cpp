@@ -2,6 +2,7 @@
 #include "carerules/ledger.hpp"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <map>
 #include <unordered_map>
 
@@ -10,6 +11,7 @@
 #include "util/sha256.hpp"
 
 namespace carerules::ledger {
+namespace json = boost::json;
 namespace {
 
 // Rectification within 3 months as a rule, when the report gives no due date.
@@ -132,6 +134,118 @@ std::string content_hash(const round_info& r, std::vector<observation> obs) {
 }
 
 }  // namespace
+
+namespace {
+
+std::string status_word(hazard_status s) {
+  return s == hazard_status::present  ? "present"
+         : s == hazard_status::absent ? "absent"
+                                      : "undetermined";  // an error decides nothing
+}
+
+}  // namespace
+
+std::vector<observation> observations_of(const report& r, const std::vector<grade_pick>& picks,
+                                         const std::optional<std::string>& responsible,
+                                         const std::optional<std::string>& facts) {
+  std::vector<observation> out;
+  if (!r.subject) return out;
+  for (const auto& h : r.hazards) {
+    observation o;
+    o.subject = *r.subject;
+    o.item = h.id;
+    o.status = status_word(h.status);
+    o.title = h.title;
+    o.cite = h.cite.value_or("");
+    o.action = h.rectify.action;
+    o.due = h.rectify.due;
+    o.responsible = responsible;
+    o.facts = facts;
+    out.push_back(std::move(o));
+  }
+  for (const auto& p : picks) {
+    auto g = std::find_if(r.grades.begin(), r.grades.end(),
+                          [&](const grade_result& x) { return x.name == p.name; });
+    if (g == r.grades.end()) continue;
+    observation o;
+    o.subject = *r.subject;
+    o.item = p.name + "=" + p.value;
+    o.status = g->outcome == grade_outcome::undetermined || g->outcome == grade_outcome::error
+                   ? "undetermined"
+               : g->value() == p.value ? "present"
+                                       : "absent";
+    o.title = "grade " + p.name + " is " + p.value;
+    o.responsible = responsible;
+    o.facts = facts;
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+std::optional<report> report_from_json(std::string_view text) {
+  json::error_code ec;
+  json::value v = json::parse(text, ec);
+  if (ec || !v.is_object()) return std::nullopt;
+  report r;
+  const auto& o = v.as_object();
+  if (const auto* s = o.if_contains("subject"); s && s->is_string())
+    r.subject = std::string(s->as_string());
+  if (const auto* a = o.if_contains("asof"); a && a->is_string()) r.asof = a->as_string();
+  if (const auto* rs = o.if_contains("ruleset"); rs && rs->is_object()) {
+    auto str = [&](const char* k) {
+      const auto* x = rs->as_object().if_contains(k);
+      return x && x->is_string() ? std::string(x->as_string()) : std::string();
+    };
+    r.ruleset.name = str("name");
+    r.ruleset.version = str("version");
+    r.ruleset.digest = str("digest");
+  }
+  if (const auto* hs = o.if_contains("hazards"); hs && hs->is_array())
+    for (const auto& hv : hs->as_array()) {
+      if (!hv.is_object()) continue;
+      const auto& h = hv.as_object();
+      auto str = [&](const char* k) -> std::optional<std::string> {
+        const auto* x = h.if_contains(k);
+        if (x && x->is_string()) return std::string(x->as_string());
+        return std::nullopt;
+      };
+      hazard_result hr;
+      hr.id = str("id").value_or("");
+      hr.title = str("title").value_or("");
+      hr.cite = str("cite");
+      const std::string st = str("status").value_or("");
+      hr.status = st == "present"  ? hazard_status::present
+                  : st == "absent" ? hazard_status::absent
+                                   : hazard_status::undetermined;
+      if (const auto* rect = h.if_contains("rectify"); rect && rect->is_object()) {
+        const auto& ro = rect->as_object();
+        if (const auto* a = ro.if_contains("action"); a && a->is_string())
+          hr.rectify.action = a->as_string();
+        if (const auto* d = ro.if_contains("due"); d && d->is_string())
+          hr.rectify.due = std::string(d->as_string());
+      }
+      r.hazards.push_back(std::move(hr));
+    }
+  if (const auto* gs = o.if_contains("grades"); gs && gs->is_object())
+    for (const auto& [name, gv] : gs->as_object()) {
+      grade_result g;
+      g.name = name;
+      const auto* val = gv.is_object() ? gv.as_object().if_contains("value") : nullptr;
+      const std::string value = val && val->is_string() ? std::string(val->as_string()) : "";
+      if (value == "undetermined")
+        g.outcome = grade_outcome::undetermined;
+      else if (value == "error")
+        g.outcome = grade_outcome::error;
+      else if (value == "none")
+        g.outcome = grade_outcome::none;
+      else {
+        g.outcome = grade_outcome::label;
+        g.label = value;
+      }
+      r.grades.push_back(std::move(g));
+    }
+  return r;
+}
 
 book::book(std::unique_ptr<store> s) : store_(std::move(s)) {}
 book::book(book&&) noexcept = default;

@@ -64,12 +64,8 @@ std::optional<std::string> value_at(std::string_view text, const std::string& pa
   return value_at(v, path);
 }
 
-struct grade_pick {
-  std::string name, value;
-};
-
-std::vector<grade_pick> parse_grade_picks(const parsed_args& a) {
-  std::vector<grade_pick> out;
+std::vector<L::grade_pick> parse_grade_picks(const parsed_args& a) {
+  std::vector<L::grade_pick> out;
   for (const auto& g : a.all("include-grade")) {
     const auto eq = g.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == g.size())
@@ -77,110 +73,6 @@ std::vector<grade_pick> parse_grade_picks(const parsed_args& a) {
     out.push_back({g.substr(0, eq), g.substr(eq + 1)});
   }
   return out;
-}
-
-std::string status_word(hazard_status s) {
-  return s == hazard_status::present  ? "present"
-         : s == hazard_status::absent ? "absent"
-                                      : "undetermined";  // an error decides nothing
-}
-
-// The observations of one report (hazards, and the grade picks).
-void observe(const report& r, const std::vector<grade_pick>& picks,
-             const std::optional<std::string>& responsible, const std::optional<std::string>& facts,
-             std::vector<L::observation>& out) {
-  for (const auto& h : r.hazards) {
-    L::observation o;
-    o.subject = *r.subject;
-    o.item = h.id;
-    o.status = status_word(h.status);
-    o.title = h.title;
-    o.cite = h.cite.value_or("");
-    o.action = h.rectify.action;
-    o.due = h.rectify.due;
-    o.responsible = responsible;
-    o.facts = facts;
-    out.push_back(std::move(o));
-  }
-  for (const auto& p : picks) {
-    auto g = std::find_if(r.grades.begin(), r.grades.end(),
-                          [&](const grade_result& x) { return x.name == p.name; });
-    if (g == r.grades.end()) continue;
-    L::observation o;
-    o.subject = *r.subject;
-    o.item = p.name + "=" + p.value;
-    o.status = g->outcome == grade_outcome::undetermined || g->outcome == grade_outcome::error
-                   ? "undetermined"
-               : g->value() == p.value ? "present"
-                                       : "absent";
-    o.title = "grade " + p.name + " is " + p.value;
-    o.responsible = responsible;
-    o.facts = facts;
-    out.push_back(std::move(o));
-  }
-}
-
-// A report read back from JSON (ledger record --reports): what the ledger needs of it.
-report report_from_json(const json::value& v) {
-  report r;
-  const auto& o = v.as_object();
-  if (const auto* s = o.if_contains("subject"); s && s->is_string())
-    r.subject = std::string(s->as_string());
-  if (const auto* a = o.if_contains("asof"); a && a->is_string()) r.asof = a->as_string();
-  if (const auto* rs = o.if_contains("ruleset"); rs && rs->is_object()) {
-    auto str = [&](const char* k) {
-      const auto* x = rs->as_object().if_contains(k);
-      return x && x->is_string() ? std::string(x->as_string()) : std::string();
-    };
-    r.ruleset.name = str("name");
-    r.ruleset.version = str("version");
-    r.ruleset.digest = str("digest");
-  }
-  if (const auto* hs = o.if_contains("hazards"); hs && hs->is_array())
-    for (const auto& hv : hs->as_array()) {
-      if (!hv.is_object()) continue;
-      const auto& h = hv.as_object();
-      auto str = [&](const char* k) -> std::optional<std::string> {
-        const auto* x = h.if_contains(k);
-        if (x && x->is_string()) return std::string(x->as_string());
-        return std::nullopt;
-      };
-      hazard_result hr;
-      hr.id = str("id").value_or("");
-      hr.title = str("title").value_or("");
-      hr.cite = str("cite");
-      const std::string st = str("status").value_or("");
-      hr.status = st == "present"  ? hazard_status::present
-                  : st == "absent" ? hazard_status::absent
-                                   : hazard_status::undetermined;
-      if (const auto* rect = h.if_contains("rectify"); rect && rect->is_object()) {
-        const auto& ro = rect->as_object();
-        if (const auto* a = ro.if_contains("action"); a && a->is_string())
-          hr.rectify.action = a->as_string();
-        if (const auto* d = ro.if_contains("due"); d && d->is_string())
-          hr.rectify.due = std::string(d->as_string());
-      }
-      r.hazards.push_back(std::move(hr));
-    }
-  if (const auto* gs = o.if_contains("grades"); gs && gs->is_object())
-    for (const auto& [name, gv] : gs->as_object()) {
-      grade_result g;
-      g.name = name;
-      const auto* val = gv.is_object() ? gv.as_object().if_contains("value") : nullptr;
-      const std::string value = val && val->is_string() ? std::string(val->as_string()) : "";
-      if (value == "undetermined")
-        g.outcome = grade_outcome::undetermined;
-      else if (value == "error")
-        g.outcome = grade_outcome::error;
-      else if (value == "none")
-        g.outcome = grade_outcome::none;
-      else {
-        g.outcome = grade_outcome::label;
-        g.label = value;
-      }
-      r.grades.push_back(std::move(g));
-    }
-  return r;
 }
 
 // ---- writing findings -------------------------------------------------------------------------
@@ -306,7 +198,7 @@ int record(const parsed_args& a, output& out) {
         ++skipped;
         continue;
       }
-      report r = report_from_json(v);
+      report r = *L::report_from_json(line);
       if (!r.subject) {
         print_error(*reports_path + ": line " + std::to_string(n) +
                     ": a report without a subject is not recorded");
@@ -319,7 +211,7 @@ int record(const parsed_args& a, output& out) {
         info.version = r.ruleset.version;
         info.digest = r.ruleset.digest;
       }
-      observe(r, picks, std::nullopt, std::nullopt, obs);
+      for (auto& o : L::observations_of(r, picks)) obs.push_back(std::move(o));
     }
     if (auto d = a.last("asof")) info.asof = resolve_asof(a);
     if (info.asof.empty()) info.asof = resolve_asof(a);
@@ -364,7 +256,8 @@ int record(const parsed_args& a, output& out) {
         }
         std::optional<std::string> resp;
         if (responsible_path) resp = value_at(records[i].text, *responsible_path);
-        observe(r, picks, resp, records[i].text, obs);
+        for (auto& o : L::observations_of(r, picks, resp, records[i].text))
+          obs.push_back(std::move(o));
       }
     }
   }

@@ -37,6 +37,7 @@ from ._checks import UnknownInputError, UnknownInputWarning
 from ._checks import _close as _close_column
 from ._checks import _each_check, _KeyCheck, _progress_hook
 from ._checks import typed_frame as _typed_frame
+from .ledger import Ledger, LedgerError
 
 #: The engine's version (one number, kept in CMakeLists.txt).
 __version__ = _core.engine.split(" ", 1)[1]
@@ -46,6 +47,8 @@ engine = _core.engine
 __all__ = [
     "CompileError",
     "Diagnostic",
+    "Ledger",
+    "LedgerError",
     "Ruleset",
     "UnknownInputError",
     "UnknownInputWarning",

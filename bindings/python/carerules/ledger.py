@@ -1,0 +1,104 @@
+"""carerules.Ledger: the rectification ledger from Python, as DataFrames.
+
+    ledger = carerules.Ledger("ledger.db")
+    ledger.record(rs.evaluate_many(round1, asof="2024-06-01"), round="R1")
+    ledger.status(asof="2024-12-01")          # open / overdue / closed / rebound counts
+    ledger.findings(asof="2024-12-01")        # one row per finding
+    ledger.show("FJ-XM-0001")                 # the institution's file, with each round
+    ledger.diff("R1", "R2")                   # new, closed, still open, rebound, undetermined
+
+The same file and the same rules as ``carerules ledger`` (docs/ledger.md).
+"""
+
+from __future__ import annotations
+
+import datetime as _datetime
+import json as _json
+import os as _os
+from typing import Any, Iterable, Optional, Sequence
+
+from . import _core
+
+_COLUMNS = ["subject", "item", "title", "cite", "action", "due", "status", "rebound", "opened",
+            "reopened", "closed", "responsible", "last_status"]
+_CHANGES = ["new", "closed", "still_open", "rebound", "undetermined"]
+
+
+class LedgerError(RuntimeError):
+    """A ledger that cannot be opened or written, or an unknown round."""
+
+
+def _call(fn, *args):
+    try:
+        return fn(*args)
+    except RuntimeError as e:  # the ledger's own errors
+        raise LedgerError(str(e)) from None
+
+
+def _date(asof: Any) -> str:
+    if asof is None:
+        return _datetime.date.today().isoformat()
+    if isinstance(asof, _datetime.date):
+        return asof.isoformat()
+    return str(asof)
+
+
+def _frame(rows: list, columns: Sequence[str]):
+    import pandas as pd
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+class Ledger:
+    """The ledger in the SQLite file at ``path`` (created on first use)."""
+
+    def __init__(self, path: "str | _os.PathLike[str]") -> None:
+        self.path = _os.fspath(path)
+        self._core = _call(_core._Ledger, self.path)
+
+    def record(self, reports: Iterable[Any], round: str, asof: Any = None,
+               include_grades: Iterable[str] = ()) -> bool:
+        """Records a round from reports (dicts as ``evaluate`` gives them, or their JSON text).
+        ``include_grades``: grade values that make findings, as ``"risk=red"``. Returns False
+        when the round was recorded before with the same content (nothing changes)."""
+        texts = [r if isinstance(r, str) else _json.dumps(r, ensure_ascii=False) for r in reports]
+        picks = []
+        for g in include_grades:
+            name, sep, value = str(g).partition("=")
+            if not sep or not name or not value:
+                raise ValueError(f"include_grades takes NAME=VALUE, e.g. risk=red, got {g!r}")
+            picks.append((name, value))
+        return _call(self._core.record, texts, str(round), "" if asof is None else _date(asof),
+                     picks)
+
+    def rounds(self):
+        """The recorded rounds in date order."""
+        return _frame(_call(self._core.rounds), ["round", "asof", "ruleset", "version", "digest"])
+
+    def findings(self, asof: Any = None):
+        """Every finding as of ``asof`` (default today), one row each."""
+        return _frame(_call(self._core.findings, _date(asof)), _COLUMNS)
+
+    def status(self, asof: Any = None):
+        """How many findings are open, overdue, closed, and open again after a rebound."""
+        f = self.findings(asof)
+        counts = {
+            "open": int((f["status"] == "open").sum()),
+            "overdue": int((f["status"] == "overdue").sum()),
+            "closed": int((f["status"] == "closed").sum()),
+            "rebound": int((f["rebound"] & (f["status"] != "closed")).sum()),
+        }
+        return _frame([counts], ["open", "overdue", "closed", "rebound"])
+
+    def show(self, subject: str, asof: Any = None):
+        """The subject's file: each finding with ``history`` (a list of round, asof, status)."""
+        return _frame(_call(self._core.subject, str(subject), _date(asof)), _COLUMNS + ["history"])
+
+    def diff(self, from_round: str, to_round: str):
+        """The findings that changed between two rounds, with a ``change`` column
+        (new, closed, still_open, rebound, undetermined)."""
+        d = _call(self._core.diff, str(from_round), str(to_round))
+        rows = []
+        for change in _CHANGES:
+            for f in d[change]:
+                rows.append({"change": change, **f})
+        return _frame(rows, ["change"] + _COLUMNS)

@@ -1,0 +1,91 @@
+"""carerules.Ledger: the ledger from Python gives the CLI's lists, as DataFrames."""
+
+import json
+import pathlib
+import subprocess
+
+import pandas as pd
+import pytest
+
+import carerules
+from _binding import cli_path
+
+RULES = pathlib.Path(__file__).resolve().parents[1] / "cli" / "ledger_demo.rules"
+
+
+def rec(subject, fire_ok=True, beds=50):
+    r = {"id": subject, "beds": beds}
+    if fire_ok is not None:
+        r["fire"] = {"ok": fire_ok}
+    if beds is None:
+        del r["beds"]
+    return r
+
+
+ROUNDS = [
+    ("R1", "2024-01-10", [rec("A", False), rec("B", beds=150), rec("C"), rec("D", False)]),
+    ("R2", "2024-04-10", [rec("A", True), rec("B", beds=None), rec("C", False), rec("D", False)]),
+    ("R3", "2024-07-10", [rec("A", False), rec("B", beds=90), rec("C", True), rec("D", None)]),
+]
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    rs = carerules.load(str(RULES))
+    led = carerules.Ledger(tmp_path / "py.db")
+    for name, asof, records in ROUNDS:
+        assert led.record(rs.evaluate_many(records, asof=asof), round=name) is True
+    return led
+
+
+def pairs(frame, change):
+    rows = frame[frame["change"] == change]
+    return sorted(zip(rows["subject"], rows["item"]))
+
+
+def test_the_lists_are_the_supervisors(ledger):
+    d = ledger.diff("R1", "R2")
+    assert isinstance(d, pd.DataFrame)
+    assert pairs(d, "new") == [("C", "F1")]
+    assert pairs(d, "closed") == [("A", "F1")]
+    assert pairs(d, "still_open") == [("D", "F1")]
+    assert pairs(d, "undetermined") == [("B", "B1")]
+    d = ledger.diff("R2", "R3")
+    assert pairs(d, "rebound") == [("A", "F1")]
+    assert pairs(d, "closed") == [("B", "B1"), ("C", "F1")]
+    assert pairs(d, "undetermined") == [("D", "F1")]
+
+
+def test_status_findings_show_and_rounds(ledger):
+    s = ledger.status(asof="2024-07-10")
+    assert s.to_dict("records") == [{"open": 1, "overdue": 1, "closed": 2, "rebound": 1}]
+    f = ledger.findings(asof="2024-07-10")
+    assert len(f) == 4 and set(f["status"]) == {"open", "overdue", "closed"}
+    a = ledger.show("A", asof="2024-07-10")
+    assert [h["status"] for h in a.loc[0, "history"]] == ["present", "absent", "present"]
+    assert list(ledger.rounds()["round"]) == ["R1", "R2", "R3"]
+
+
+def test_same_round_again_and_errors(ledger, tmp_path):
+    rs = carerules.load(str(RULES))
+    again = rs.evaluate_many(ROUNDS[1][2], asof=ROUNDS[1][1])
+    assert ledger.record(again, round="R2") is False
+    with pytest.raises(carerules.LedgerError, match="other content"):
+        ledger.record(rs.evaluate_many([rec("A", False)], asof="2024-04-10"), round="R2")
+    with pytest.raises(carerules.LedgerError, match="no round"):
+        ledger.diff("R1", "R9")
+    with pytest.raises(ValueError, match="no subject"):
+        ledger.record([{"subject": None, "asof": "2024-01-01", "hazards": []}], round="X")
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a ledger" * 200)
+    with pytest.raises(carerules.LedgerError, match="not a database"):
+        carerules.Ledger(junk).findings()
+
+
+def test_python_and_cli_read_one_ledger_alike(ledger):
+    cli = subprocess.run([cli_path(), "ledger", "diff", "--db", ledger.path, "--from", "R2",
+                          "--to", "R3", "--format", "json"], capture_output=True, check=True)
+    d = json.loads(cli.stdout)
+    mine = ledger.diff("R2", "R3")
+    for change in ("new", "closed", "still_open", "rebound", "undetermined"):
+        assert sorted((f["subject"], f["item"]) for f in d[change]) == pairs(mine, change)
