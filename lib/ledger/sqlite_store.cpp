@@ -35,6 +35,7 @@ const char* const migrations[] = {
          responsible TEXT,
          PRIMARY KEY (round, subject, item));
        CREATE INDEX observations_by_subject ON observations(subject, item);
+       CREATE INDEX observations_present ON observations(subject, item) WHERE status = 'present';
        CREATE TABLE facts (
          round   TEXT NOT NULL REFERENCES rounds(id),
          subject TEXT NOT NULL,
@@ -180,10 +181,14 @@ class sqlite_store final : public store {
 
   std::vector<row> observations(const std::optional<std::string>& subject) const override {
     std::vector<row> out;
+    // Without a subject: only the items some round found present (the others make no
+    // finding), which is most of the table's rows left unread.
     statement s(db_, subject ? "SELECT round, subject, item, status, title, cite, action, due, "
                                "responsible FROM observations WHERE subject = ?"
-                             : "SELECT round, subject, item, status, title, cite, action, due, "
-                               "responsible FROM observations");
+                             : "SELECT o.round, o.subject, o.item, o.status, o.title, o.cite, "
+                               "o.action, o.due, o.responsible FROM observations o JOIN "
+                               "(SELECT DISTINCT subject, item FROM observations WHERE status = "
+                               "'present') p ON p.subject = o.subject AND p.item = o.item");
     if (subject) s.bind(1, *subject);
     while (s.step()) {
       row r;

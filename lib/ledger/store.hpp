@@ -21,7 +21,8 @@ class store {
   virtual void add_round(const round_info& round, const std::string& hash,
                          const std::vector<observation>& observations) = 0;
   virtual std::vector<round_info> rounds() const = 0;  // date order, then recording order
-  // Every observation with the id of its round; `subject` narrows to one subject.
+  // The observations, with the id of their round, of every item that some round found
+  // present; with `subject`, every observation of that subject.
   struct row {
     std::string round;
     observation obs;

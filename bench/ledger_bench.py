@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Ledger bench (not a test): records R rounds of N institutions through `carerules ledger
+record` (the peers' style of record: 8 hazards each, about 15 % with a hazard present) and
+times `status` and `diff` over the result.
+
+    /usr/bin/python3 bench/ledger_bench.py [--records 100000] [--rounds 3] [--bin build/bin/carerules]
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import random
+import subprocess
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RULES = """ruleset bench_ledger {
+  title "ledger bench" version "1"
+  input { id : string  h : list<string> }
+HAZARDS
+}
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--records", type=int, default=100_000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--bin", default=str(ROOT / "build" / "bin" / "carerules"))
+    args = ap.parse_args()
+    hazards = "\n".join(f'  hazard H{k} "hazard {k}" {{ cite "clause {k}" when "H{k}" in h '
+                        f'rectify deadline within 30 days }}' for k in range(8))
+    rng = random.Random(1)
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        (tmp / "b.rules").write_text(RULES.replace("HAZARDS", hazards), encoding="utf-8")
+        db = tmp / "ledger.db"
+        present = [set() for _ in range(args.records)]
+        print(f"{args.records} institutions x 8 hazards, {args.rounds} rounds, "
+              f"{os.cpu_count()} cores")
+        for r in range(args.rounds):
+            for i in range(args.records):  # a few new defects, most old ones put right
+                if rng.random() < 0.15:
+                    present[i].add(f"H{rng.randrange(8)}")
+                present[i] = {h for h in present[i] if rng.random() < 0.4}
+            path = tmp / f"r{r}.jsonl"
+            with open(path, "w", encoding="utf-8") as f:
+                for i in range(args.records):
+                    f.write(json.dumps({"id": f"S{i}", "h": sorted(present[i])}) + "\n")
+            t = time.perf_counter()
+            subprocess.run([args.bin, "ledger", "record", "--db", str(db), "--round", f"R{r}",
+                            "-r", str(tmp / "b.rules"), str(path), "--asof",
+                            f"2024-{r + 1:02d}-01"], check=True, capture_output=True)
+            dt = time.perf_counter() - t
+            print(f"record round R{r}: {dt:.2f} s, {args.records / dt:,.0f} reports/s")
+        for what, cmd in (("status", ["status", "--asof", "2024-12-31", "--format", "json"]),
+                          ("diff", ["diff", "--from", "R0", "--to", f"R{args.rounds - 1}",
+                                    "--format", "json"])):
+            t = time.perf_counter()
+            out = subprocess.run([args.bin, "ledger", *cmd, "--db", str(db)], check=True,
+                                 capture_output=True).stdout
+            dt = time.perf_counter() - t
+            extra = ""
+            if what == "status":
+                total = json.loads(out)["total"]
+                extra = f" ({sum(total.values()) - total['rebound']:,} findings)"
+            print(f"{what}: {dt:.2f} s{extra}")
+        print(f"ledger file: {db.stat().st_size / 2**20:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
