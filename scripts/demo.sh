@@ -65,4 +65,6 @@ subject=$("$cli" ledger diff --db "$rounds/ledger.db" --from R2 --to R3 --format
 echo
 "$cli" ledger show --db "$rounds/ledger.db" "$subject" --asof 2024-12-01 | sed 's/^/   /'
 echo
+"$cli" ledger pages --db "$rounds/ledger.db" --out "$rounds/ledger-pages" --asof 2024-12-01 \
+  --by region.city | sed 's/^/   /'
 echo "   the ledger: $rounds/ledger.db (carerules ledger --help)"

@@ -15,6 +15,7 @@
 // Storage is behind an interface (lib/ledger/store.hpp); the SQLite store is the default.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -23,6 +24,7 @@
 #include <utility>
 #include <vector>
 
+#include "carerules/labels.hpp"
 #include "carerules/report.hpp"
 
 #pragma GCC visibility push(default)
@@ -88,6 +90,16 @@ std::vector<observation> observations_of(const report& r, const std::vector<grad
 // A report read back from its JSON (what `eval --format jsonl` wrote): the subject, asof,
 // ruleset, hazards and grades the ledger needs. nullopt when the text is not a JSON object.
 std::optional<report> report_from_json(std::string_view text);
+
+// The HTML pages of the ledger (the report pages' style): one subject's file, and the status
+// page: counts (per group when `by` is not empty: `groups[subject]` is the subject's group) and
+// every finding not closed, linking each subject to `files[subject]`. Every value is escaped.
+std::string subject_page(const std::string& subject, const std::vector<finding>& findings,
+                         const std::string& asof, lang language);
+std::string status_page(const std::vector<finding>& findings,
+                        const std::map<std::string, std::string>& files,
+                        const std::map<std::string, std::string>& groups, const std::string& by,
+                        const std::string& asof, lang language);
 
 class store;
 

@@ -250,3 +250,43 @@ def test_corrupt_and_newer_files_are_refused_clearly(ledger, tmp_path):
     assert run("ledger", "status", check=2).stderr.count("--db") >= 1
     assert "unknown ledger command" in run("ledger", "frobnicate", "--db", ledger,
                                            check=2).stderr
+
+
+def test_pages_are_each_institutions_file_and_the_status_with_every_value_escaped(ledger, tmp_path):
+    out = tmp_path / "pages"
+    p = run("ledger", "pages", "--db", ledger, "--out", out, "--asof", "2024-07-10", "--by",
+            "region.district", check=0)
+    assert str(out / "index.html") in p.stdout
+    assert sorted(x.name for x in out.iterdir()) == ["A.html", "B.html", "C.html", "D.html",
+                                                     "index.html"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "<style>" in index and "<script" not in index and "http" not in index
+    # The counts per district as `status` gives them: 思明区 1 open, 1 closed, 1 rebound.
+    assert "<tr><td>思明区</td><td>1</td><td>0</td><td>1</td><td>1</td></tr>" in index
+    assert "<tr><td>湖里区</td><td>0</td><td>1</td><td>1</td><td>0</td></tr>" in index
+    # Findings not closed link to their subject's file: A (rebound) and D (overdue), not B or C.
+    assert '<a href="A.html">A</a>' in index and '<a href="D.html">D</a>' in index
+    assert '<a href="B.html">' not in index and '<a href="C.html">' not in index
+    assert "逾期未改" in index and "（反弹）" in index and "限期整改" in index
+    a = (out / "A.html").read_text(encoding="utf-8")
+    assert "消防不合格" in a and "条款一" in a and "2024-08-09" in a
+    assert "R1 存在<br>R2 不存在<br>R3 存在" in a
+    b = (out / "B.html").read_text(encoding="utf-8")
+    assert "已销号" in b and "R2 无法判定" in b
+    en = run("ledger", "pages", "--db", ledger, "--out", tmp_path / "en", "--lang", "en",
+             "--asof", "2024-07-10", check=0)
+    assert en.returncode == 0
+    assert "R1 present<br>R2 absent<br>R3 present" in (tmp_path / "en" / "A.html").read_text(
+        encoding="utf-8")
+    # A subject and a title holding markup show as text.
+    db = tmp_path / "x.db"
+    hostile = '<script>alert(1)</script>"><img src=x onerror=alert(2)>'
+    run("ledger", "record", "--db", db, "--round", "R1", "-r", RULES, "--asof", "2024-01-10",
+        facts_file(tmp_path, "x", [rec(hostile, False, district=hostile)]), check=0)
+    run("ledger", "pages", "--db", db, "--out", tmp_path / "x", "--by", "region.district",
+        "--asof", "2024-01-10", check=0)
+    for page in (tmp_path / "x").iterdir():
+        text = page.read_text(encoding="utf-8")
+        assert "<script" not in text and "<img" not in text
+        assert "&lt;script&gt;" in text
+    assert run("ledger", "pages", "--db", db).returncode == 2  # --out is required

@@ -1,6 +1,7 @@
 // Argument parsing, the options every command takes, and checked output.
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 
 #include "cli.hpp"
@@ -153,6 +154,25 @@ bool output::flush() {
     }
   }
   return !failed_;
+}
+
+std::optional<lang> lang_option(const parsed_args& a) {
+  auto l = a.last("lang");
+  if (!l) return std::nullopt;
+  auto parsed = parse_lang(*l);
+  if (!parsed) throw usage_error("unknown language \"" + *l + "\" (zh or en)");
+  return parsed;
+}
+
+bool write_file(const std::filesystem::path& path, const std::string& text, std::string& error) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (f) f.write(text.data(), static_cast<std::streamsize>(text.size()));
+  if (f) f.close();
+  if (!f) {
+    error = "cannot write `" + path.string() + "`";
+    return false;
+  }
+  return true;
 }
 
 void print_error(std::string_view message) {

@@ -7,12 +7,14 @@
 #pragma once
 
 #include <cstdio>
+#include <filesystem>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "carerules/labels.hpp"
 #include "carerules/options.hpp"
 
 namespace carerules::cli {
@@ -61,6 +63,9 @@ compile_options common_compile_options(const parsed_args& a);
 // once so every report of a run states the same date.
 std::string resolve_asof(const parsed_args& a);
 
+// --lang zh|en (usage_error otherwise); nullopt without the option.
+std::optional<lang> lang_option(const parsed_args& a);
+
 // ---- output ---------------------------------------------------------------------------------
 
 // Buffered writing to a C stream that remembers the first failure (full disk, closed pipe),
@@ -88,6 +93,9 @@ class output {
   bool failed_ = false;
   std::string error_;
 };
+
+// Writes `text` to the file at `path` (replacing it); false with `error` set on failure.
+bool write_file(const std::filesystem::path& path, const std::string& text, std::string& error);
 
 // "carerules: error: <message>" on standard error.
 void print_error(std::string_view message);

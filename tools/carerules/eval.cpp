@@ -172,11 +172,7 @@ int run_eval(const std::vector<std::string>& args) {
     else
       throw usage_error("unknown summary format \"" + *f + "\" (table, csv or json)");
   }
-  std::optional<lang> language;
-  if (auto l = a.last("lang")) {
-    language = parse_lang(*l);
-    if (!language) throw usage_error("unknown language \"" + *l + "\" (zh or en)");
-  }
+  const std::optional<lang> language = lang_option(a);
   const bool grouped = by || sfmt;
   if (grouped && !a.has("summary")) throw usage_error("--by and --summary-format need --summary");
   const bool want_summary = a.has("summary");

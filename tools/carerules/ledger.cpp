@@ -4,11 +4,14 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 
+#include "carerules/html.hpp"
+#include "carerules/labels.hpp"
 #include "carerules/ruleset.hpp"
 #include "cli.hpp"
 
@@ -375,6 +378,66 @@ int show(const parsed_args& a, output& out, out_format fmt) {
   return exit_ok;
 }
 
+// `ledger pages --out DIR`: one HTML file per subject with findings and index.html, the status
+// page linking to them (the report pages' style).
+int pages(const parsed_args& a, output& out) {
+  const auto out_dir = a.last("out");
+  if (!out_dir || out_dir->empty()) throw usage_error("missing --out DIR (where to write pages)");
+  if (!a.positional.empty()) throw usage_error("ledger pages takes no positional argument");
+  const lang language = lang_option(a).value_or(lang::zh);
+  const std::string asof = resolve_asof(a);
+  L::book book = L::book::open(*a.last("db"), false);
+  const auto findings = book.findings(asof);
+  namespace fs = std::filesystem;
+  const fs::path dir(*out_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec || !fs::is_directory(dir))
+    throw L::ledger_error("cannot create the output directory `" + *out_dir + "`");
+  // Subjects in order of first appearance; one file each (stems made safe, duplicates -2, -3).
+  std::map<std::string, std::vector<L::finding>> by_subject;
+  std::vector<std::string> order;
+  for (const auto& f : findings) {
+    auto [it, added] = by_subject.try_emplace(f.subject);
+    if (added) order.push_back(f.subject);
+    it->second.push_back(f);
+  }
+  std::map<std::string, std::string> files;
+  std::set<std::string> used{"index"};
+  std::uint64_t position = 0;
+  for (const auto& subject : order) {
+    const std::string stem = page_file_stem(subject, ++position);
+    std::string candidate = stem;
+    auto folded = [](std::string s) {
+      for (char& c : s)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+      return s;
+    };
+    for (unsigned k = 2; !used.insert(folded(candidate)).second; ++k)
+      candidate = stem + "-" + std::to_string(k);
+    files[subject] = candidate + ".html";
+    std::string error;
+    if (!write_file(dir / files[subject],
+                    L::subject_page(subject, by_subject[subject], asof, language), error))
+      throw L::ledger_error(error);
+  }
+  std::map<std::string, std::string> groups;
+  const std::string by = a.last("by").value_or("");
+  if (!by.empty())
+    for (const auto& subject : order) {
+      std::optional<std::string> v;
+      if (auto facts = book.facts_of(subject)) v = value_at(*facts, by);
+      if (v) groups[subject] = *v;
+    }
+  std::string error;
+  if (!write_file(dir / "index.html", L::status_page(findings, files, groups, by, asof, language),
+                  error))
+    throw L::ledger_error(error);
+  out << "wrote " << std::to_string(order.size()) << " subject page(s) as of " << asof
+      << "; the status page: " << (dir / "index.html").string() << "\n";
+  return exit_ok;
+}
+
 int diff(const parsed_args& a, output& out, out_format fmt) {
   const auto from = a.last("from"), to = a.last("to");
   if (!from || !to) throw usage_error("diff needs --from ROUND and --to ROUND");
@@ -427,7 +490,7 @@ int run_ledger(const std::vector<std::string>& args) {
   if (args.empty() || args[0].empty() || args[0][0] == '-') {
     parsed_args a = parse_args(args, {});
     if (a.help) return print_help(*help_text("ledger"));
-    throw usage_error("missing the ledger command: record, status, show or diff");
+    throw usage_error("missing the ledger command: record, status, show, diff or pages");
   }
   const std::string sub = args[0];
   const std::vector<std::string> rest(args.begin() + 1, args.end());
@@ -441,10 +504,12 @@ int run_ledger(const std::vector<std::string>& args) {
                                     {"by", 0, true},
                                     {"from", 0, true},
                                     {"to", 0, true},
-                                    {"format", 0, true}});
+                                    {"format", 0, true},
+                                    {"out", 0, true},
+                                    {"lang", 0, true}});
   if (a.help) return print_help(*help_text("ledger"));
-  if (sub != "record" && sub != "status" && sub != "show" && sub != "diff")
-    throw usage_error("unknown ledger command `" + sub + "` (record, status, show or diff)");
+  if (sub != "record" && sub != "status" && sub != "show" && sub != "diff" && sub != "pages")
+    throw usage_error("unknown ledger command `" + sub + "` (record, status, show, diff or pages)");
   if (!a.last("db") || a.last("db")->empty()) throw usage_error("missing --db FILE");
   const out_format fmt = parse_out_format(a);
   output out(stdout);
@@ -456,6 +521,8 @@ int run_ledger(const std::vector<std::string>& args) {
       code = status(a, out, fmt);
     else if (sub == "show")
       code = show(a, out, fmt);
+    else if (sub == "pages")
+      code = pages(a, out);
     else
       code = diff(a, out, fmt);
   } catch (const L::ledger_error& e) {

@@ -34,7 +34,7 @@ Commands:
   explain -r RULES FACTS --rule ID
                                  show how one hazard, item, let, score or grade was decided
   schema  RULES                  print the ruleset's inputs as a JSON Schema (draft 2020-12)
-  ledger  record|status|show|diff --db FILE
+  ledger  record|status|show|diff|pages --db FILE
                                  the rectification ledger: rounds in, findings out
   report  -r RULES FACTS --out DIR
                                  write HTML pages, one per subject, and index.html
@@ -73,6 +73,9 @@ Commands:
                        the subject's file: every finding with its rounds
   diff --from ROUND --to ROUND
                        new, closed, still open, rebound and now undetermined findings
+  pages --out DIR [--asof D] [--by PATH] [--lang zh|en]
+                       HTML: one page per subject with findings (its file) and index.html
+                       (the status and every finding not closed), in Chinese by default
 
 Options:
   --db FILE           the ledger (created by record on first use)

@@ -29,17 +29,6 @@ std::string lower_ascii(std::string s) {
   return s;
 }
 
-bool write_file(const std::filesystem::path& path, const std::string& text, std::string& error) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  if (f) f.write(text.data(), static_cast<std::streamsize>(text.size()));
-  if (f) f.close();
-  if (!f) {
-    error = "cannot write `" + path.string() + "`";
-    return false;
-  }
-  return true;
-}
-
 class page_progress {
  public:
   page_progress() : enabled_(::isatty(STDERR_FILENO) == 1), last_(clock::now()) {}
@@ -93,13 +82,7 @@ int run_report(const std::vector<std::string>& args) {
   if (!out_dir || out_dir->empty()) throw usage_error("missing --out DIR (where to write pages)");
   if (a.positional.size() != 1)
     throw usage_error("expected one FACTS argument (a .json or .jsonl file, or -)");
-  const lang language = [&] {
-    auto l = a.last("lang");
-    if (!l) return lang::zh;
-    auto parsed = parse_lang(*l);
-    if (!parsed) throw usage_error("unknown language \"" + *l + "\" (zh or en)");
-    return *parsed;
-  }();
+  const lang language = lang_option(a).value_or(lang::zh);
   eval_options eo;
   eo.asof = resolve_asof(a);
   eo.subject = dotted_path(a, "subject");

@@ -1,0 +1,129 @@
+// The ledger's HTML pages: each institution's file and the status page, in the style of the
+// report pages (the same style sheet, labels and escaping; self-contained, printable).
+#include <map>
+
+#include "carerules/html.hpp"
+#include "carerules/ledger.hpp"
+#include "html/style.hpp"
+
+namespace carerules::ledger {
+namespace {
+
+std::string e(std::string_view s) { return html_escape(s); }
+
+std::string word(lang l, std::string_view zh, std::string_view en) {
+  return std::string(l == lang::zh ? zh : en);
+}
+
+std::string status_label(lang l, const std::string& s) {
+  if (s == "open") return word(l, "整改中", "open");
+  if (s == "overdue") return word(l, "逾期未改", "overdue");
+  if (s == "closed") return word(l, "已销号", "closed");
+  if (s == "present") return word(l, "存在", "present");
+  if (s == "absent") return word(l, "不存在", "absent");
+  if (s == "undetermined") return word(l, "无法判定", "undetermined");
+  return s;
+}
+
+std::string head(lang l, const std::string& title) {
+  return "<!DOCTYPE html>\n<html lang=\"" + std::string(to_string(l)) +
+         "\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + e(title) + "</title>\n<style>" +
+         std::string(detail::html_css) + "td.nw{white-space:nowrap}</style>\n</head>\n<body>\n";
+}
+
+}  // namespace
+
+std::string subject_page(const std::string& subject, const std::vector<finding>& findings,
+                         const std::string& asof, lang l) {
+  std::string o = head(l, word(l, "整改台账 ", "Rectification file ") + subject);
+  o += "<h1>" + word(l, "整改台账：", "Rectification file: ") + e(subject) + "</h1>\n";
+  o += "<p>" + word(l, "截至 ", "As of ") + e(asof) + "</p>\n";
+  o += "<table>\n<tr><th>" + word(l, "事项", "Item") + "</th><th>" + word(l, "状态", "Status") +
+       "</th><th>" + word(l, "整改措施", "Action") + "</th><th>" + word(l, "整改期限", "Due") +
+       "</th><th>" + word(l, "责任人", "Responsible") + "</th><th>" +
+       word(l, "发现 / 销号", "Opened / closed") + "</th><th>" + word(l, "历次检查", "Rounds") +
+       "</th></tr>\n";
+  for (const auto& f : findings) {
+    o += "<tr><td><b>" + e(f.item) + "</b> " + e(f.title);
+    if (!f.cite.empty()) o += "<br><small>" + e(f.cite) + "</small>";
+    o += "</td><td class=\"nw\">" + e(status_label(l, f.status));
+    if (f.rebound) o += word(l, "（反弹）", " (rebound)");
+    o += "</td><td class=\"nw\">" + e(f.action.empty() ? "" : action_label(l, f.action)) +
+         "</td><td class=\"nw\">" + e(f.closed ? "" : f.due.value_or("")) + "</td><td>" +
+         e(f.responsible.value_or("")) + "</td><td class=\"nw\">" + e(f.opened) + " / " +
+         e(f.closed.value_or("—")) + "</td><td class=\"nw\">";
+    for (const auto& h : f.history) o += e(h.round) + " " + e(status_label(l, h.status)) + "<br>";
+    o += "</td></tr>\n";
+  }
+  o += "</table>\n";
+  if (findings.empty()) o += "<p>" + word(l, "无整改事项。", "No findings.") + "</p>\n";
+  o += "<p><a href=\"index.html\">" + word(l, "返回台账总览", "Back to the status page") +
+       "</a></p>\n</body>\n</html>\n";
+  return o;
+}
+
+std::string status_page(const std::vector<finding>& findings,
+                        const std::map<std::string, std::string>& files,
+                        const std::map<std::string, std::string>& groups, const std::string& by,
+                        const std::string& asof, lang l) {
+  std::string o = head(l, word(l, "整改台账总览", "Rectification status"));
+  o += "<h1>" + word(l, "整改台账总览", "Rectification status") + "</h1>\n<p>" +
+       word(l, "截至 ", "As of ") + e(asof) + "</p>\n";
+  struct counts {
+    std::uint64_t open = 0, overdue = 0, closed = 0, rebound = 0;
+  };
+  std::map<std::string, counts> per_group;
+  counts total;
+  for (const auto& f : findings) {
+    std::vector<counts*> into{&total};
+    if (!by.empty()) {
+      auto g = groups.find(f.subject);
+      into.push_back(&per_group[g == groups.end() ? word(l, "（未知）", "(unknown)") : g->second]);
+    }
+    for (counts* c : into) {
+      if (f.status == "open") ++c->open;
+      if (f.status == "overdue") ++c->overdue;
+      if (f.status == "closed") ++c->closed;
+      if (f.rebound && f.status != "closed") ++c->rebound;
+    }
+  }
+  auto row = [&](const std::string& name, const counts& c, bool strong) {
+    const char* td = strong ? "<th>" : "<td>";
+    const char* end = strong ? "</th>" : "</td>";
+    return std::string("<tr>") + td + e(name) + end + td + std::to_string(c.open) + end + td +
+           std::to_string(c.overdue) + end + td + std::to_string(c.closed) + end + td +
+           std::to_string(c.rebound) + end + "</tr>\n";
+  };
+  o += "<table>\n<tr><th>" + (by.empty() ? word(l, "范围", "Scope") : e(by)) + "</th>";
+  for (const char* s : {"open", "overdue", "closed"}) o += "<th>" + e(status_label(l, s)) + "</th>";
+  o += "<th>" + word(l, "反弹", "rebound") + "</th></tr>\n";
+  for (const auto& [g, c] : per_group) o += row(g, c, false);
+  o += row(word(l, "合计", "Total"), total, !by.empty());
+  o += "</table>\n";
+  o += "<h2>" + word(l, "未销号事项", "Findings not closed") + "</h2>\n<table>\n<tr><th>" +
+       word(l, "机构", "Subject") + "</th><th>" + word(l, "事项", "Item") + "</th><th>" +
+       word(l, "状态", "Status") + "</th><th>" + word(l, "整改措施", "Action") + "</th><th>" +
+       word(l, "整改期限", "Due") + "</th><th>" + word(l, "责任人", "Responsible") + "</th></tr>\n";
+  std::uint64_t listed = 0;
+  for (const auto& f : findings) {
+    if (f.status == "closed") continue;
+    ++listed;
+    auto file = files.find(f.subject);
+    o += "<tr><td>";
+    if (file != files.end())
+      o += "<a href=\"" + e(file->second) + "\">" + e(f.subject) + "</a>";
+    else
+      o += e(f.subject);
+    o += "</td><td>" + e(f.item) + " " + e(f.title) + "</td><td class=\"nw\">" +
+         e(status_label(l, f.status)) + (f.rebound ? word(l, "（反弹）", " (rebound)") : "") +
+         "</td><td class=\"nw\">" + e(f.action.empty() ? "" : action_label(l, f.action)) +
+         "</td><td class=\"nw\">" + e(f.due.value_or("")) + "</td><td>" +
+         e(f.responsible.value_or("")) + "</td></tr>\n";
+  }
+  o += "</table>\n";
+  if (listed == 0) o += "<p>" + word(l, "全部已销号。", "Every finding is closed.") + "</p>\n";
+  o += "</body>\n</html>\n";
+  return o;
+}
+
+}  // namespace carerules::ledger
