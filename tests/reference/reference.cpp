@@ -743,9 +743,11 @@ struct reference_evaluator::impl {
       if (s.sections[k].max != ast::no_expr) v = std::min(v, scaled(literal(s.sections[k].max)));
       // Sums beyond the number range are not modelled: they show as 0 and make the score
       // provisional and in error (never reached by the tests).
-      out.sections.emplace_back(s.sections[k].name,
-                                fits(v) ? make_number(v) : rvalue::number_of(0));
-      if (!fits(v)) out.error = out.provisional = section_prov[k] = true;
+      if (!fits(v)) {
+        out.error = out.provisional = section_prov[k] = true;
+        v = 0;  // and counts 0 in the total, as the section shows
+      }
+      out.sections.emplace_back(s.sections[k].name, make_number(v));
       total += v;
     }
     total = std::max<i128>(total, 0);
