@@ -112,6 +112,7 @@ int run_explain(const std::vector<std::string>& args);
 int run_schema(const std::vector<std::string>& args);
 int run_ledger(const std::vector<std::string>& args);
 int run_report(const std::vector<std::string>& args);
+int run_serve(const std::vector<std::string>& args);
 
 // The help text of a command ("" for the tool itself); nullopt for an unknown command.
 std::optional<std::string_view> help_text(std::string_view command);

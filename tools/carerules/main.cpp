@@ -38,6 +38,8 @@ Commands:
                                  the rectification ledger: rounds in, findings out
   report  -r RULES FACTS --out DIR
                                  write HTML pages, one per subject, and index.html
+  serve   --rulesets DIR [--listen 127.0.0.1:8181]
+                                 the rulesets of DIR as an HTTP JSON service
 
 Options every command takes:
   --import-root DIR   a directory imports may resolve into (repeatable)
@@ -200,6 +202,49 @@ Options:
 Exit status: 0 on success, 1 when the ruleset does not compile, 2 on a usage mistake.
 )";
 
+constexpr std::string_view serve_help =
+    R"(Usage: carerules serve --rulesets DIR [OPTIONS]
+
+Serve every *.rules file directly in DIR (by its ruleset name) over HTTP/1.1, JSON in and out.
+
+Routes:
+  GET  /v1/rulesets                  [{"name","title","version","digest","file","files"}]
+  GET  /v1/rulesets/NAME             one of those
+  GET  /v1/rulesets/NAME/schema      the ruleset's inputs as a JSON Schema
+  POST /v1/rulesets/NAME/evaluate?asof=D&each=PATH&subject=PATH
+                                     body application/json: one record -> its report (with
+                                     each: an array of reports); body application/x-ndjson:
+                                     one record per line -> one report per line, in order
+  POST /v1/reload                    recompile DIR and swap it in (SIGHUP does the same); if a
+                                     file does not compile: 422 with its diagnostics, and the
+                                     rulesets loaded before keep serving
+  GET  /healthz                      {"status":"ok"} (503 while draining)
+  GET  /metrics                      Prometheus text
+
+Errors are {"error": "..."}: 400 bad body or query, 404 unknown route or ruleset, 405 wrong
+method, 413 body over --max-body, 431 head over 64 KiB, 503 draining or
+too many connections. SIGTERM (or SIGINT) stops accepting, lets the requests in flight
+finish, and exits 0.
+
+Options:
+  --rulesets DIR        the directory of *.rules files (required; imports may resolve into it)
+  --listen HOST:PORT    default 127.0.0.1:8181 (loopback only); port 0 picks a free port;
+                        [::1]:8181 for IPv6. The chosen address is printed on standard output
+  --threads N           threads answering requests and evaluating (default 0: every core)
+  --max-body BYTES      largest request body, suffix K, M or G allowed (default 64M)
+  --max-connections N   open connections at once; more are answered 503 and closed
+                        (default 10000, or fewer when descriptors are short)
+  --header-timeout S    seconds to receive a request's head, and to wait on an idle
+                        keep-alive connection (default 10)
+  --body-timeout S      seconds to receive a body and to send an answer (default 60); a
+                        client slower than the timeouts is disconnected
+  --drain-timeout S     after SIGTERM, the longest wait for requests in flight (default 30)
+  --import-root DIR, --limit NAME=N, -h/--help as for every command
+
+Exit status: 0 stopped by SIGTERM or SIGINT; 1 a ruleset does not compile or the address
+cannot be bound; 2 usage.
+)";
+
 constexpr std::string_view report_help =
     R"(Usage: carerules report -r RULES [OPTIONS] FACTS --out DIR
 
@@ -286,6 +331,8 @@ int run(int argc, char** argv) {
     fn = run_ledger;
   else if (first == "report")
     fn = run_report;
+  else if (first == "serve")
+    fn = run_serve;
   if (fn == nullptr) {
     if (!first.empty() && first[0] == '-') return usage("", "unknown option `" + first + "`");
     return usage("", "unknown command `" + first + "`");
@@ -314,6 +361,7 @@ std::optional<std::string_view> help_text(std::string_view command) {
   if (command == "schema") return schema_help;
   if (command == "ledger") return ledger_help;
   if (command == "report") return report_help;
+  if (command == "serve") return serve_help;
   return std::nullopt;
 }
 
