@@ -36,13 +36,15 @@ sanitize: deps
 	@SKIP_PYTHON=1 SKIP_FUZZ=1 bash scripts/run-tests.sh $(BUILD)-asan
 
 # ThreadSanitizer build running the tests that share one ruleset between threads (C++ API,
-# batches, C ABI).
+# batches, C ABI) and the HTTP service's tests against a TSan-built server.
 tsan: deps
 	cmake -S . -B $(BUILD)-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCARERULES_TSAN=ON \
 	  -DCARERULES_BUILD_PYTHON=OFF -DPython3_EXECUTABLE=$(PYTHON) $(LAUNCHER)
-	cmake --build $(BUILD)-tsan -j$(JOBS) --target unit_tests c_api_test
+	cmake --build $(BUILD)-tsan -j$(JOBS) --target unit_tests c_api_test carerules_cli
 	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/unit_tests --gtest_filter='threads.*:batch.*'
 	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/c_api_test .
+	TSAN_OPTIONS=halt_on_error=1 CARERULES_BIN=$(CURDIR)/$(BUILD)-tsan/bin/carerules \
+	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/cli/test_serve.py
 
 # libFuzzer targets (clang) for FUZZ_SECONDS each, seeded from the committed corpora
 # (tests/fuzz/corpus), the language tests and the shipped rulesets; new inputs land in

@@ -50,7 +50,8 @@ struct observation {
   std::string title, cite, action;
   std::optional<std::string> due;  // the report's rectify.due, when it gave one
   std::optional<std::string> responsible;
-  std::optional<std::string> facts;  // the subject's facts (JSON), for grouping
+  std::optional<std::string> facts;  // the subject's facts (JSON), for grouping: on one
+                                     // observation of the subject (observations_of: the first)
 };
 
 struct history_entry {
@@ -81,8 +82,8 @@ struct grade_pick {
 
 // The observations of one report: every hazard, and each picked grade as item "name=value"
 // (present when the grade has that value, undetermined when it could not be decided, absent
-// otherwise). Reports without a subject give none. `responsible` and `facts` are stored with
-// each item.
+// otherwise). Reports without a subject give none. `responsible` is stored with each item,
+// `facts` once per subject (on its first observation).
 std::vector<observation> observations_of(const report& r, const std::vector<grade_pick>& picks,
                                          const std::optional<std::string>& responsible = {},
                                          const std::optional<std::string>& facts = {});

@@ -105,9 +105,12 @@ void mark_overdue(finding& f, const std::string& asof) {
   if (f.status == "open" && f.due && *f.due < asof) f.status = "overdue";
 }
 
-std::string content_hash(const round_info& r, std::vector<observation> obs) {
-  std::sort(obs.begin(), obs.end(), [](const observation& a, const observation& b) {
-    return std::tie(a.subject, a.item) < std::tie(b.subject, b.item);
+std::string content_hash(const round_info& r, const std::vector<observation>& observations) {
+  std::vector<const observation*> obs;
+  obs.reserve(observations.size());
+  for (const auto& o : observations) obs.push_back(&o);
+  std::sort(obs.begin(), obs.end(), [](const observation* a, const observation* b) {
+    return std::tie(a->subject, a->item) < std::tie(b->subject, b->item);
   });
   detail::sha256 h;
   auto put = [&](const std::string& s) {
@@ -120,15 +123,15 @@ std::string content_hash(const round_info& r, std::vector<observation> obs) {
   put(r.ruleset);
   put(r.version);
   put(r.digest);
-  for (const auto& o : obs) {
-    put(o.subject);
-    put(o.item);
-    put(o.status);
-    put(o.title);
-    put(o.cite);
-    put(o.action);
-    put_opt(o.due);
-    put_opt(o.responsible);
+  for (const observation* o : obs) {
+    put(o->subject);
+    put(o->item);
+    put(o->status);
+    put(o->title);
+    put(o->cite);
+    put(o->action);
+    put_opt(o->due);
+    put_opt(o->responsible);
   }
   return h.hex_finish();
 }
@@ -160,7 +163,7 @@ std::vector<observation> observations_of(const report& r, const std::vector<grad
     o.action = h.rectify.action;
     o.due = h.rectify.due;
     o.responsible = responsible;
-    o.facts = facts;
+    if (out.empty()) o.facts = facts;  // once per subject
     out.push_back(std::move(o));
   }
   for (const auto& p : picks) {
@@ -176,7 +179,7 @@ std::vector<observation> observations_of(const report& r, const std::vector<grad
                                        : "absent";
     o.title = "grade " + p.name + " is " + p.value;
     o.responsible = responsible;
-    o.facts = facts;
+    if (out.empty()) o.facts = facts;
     out.push_back(std::move(o));
   }
   return out;

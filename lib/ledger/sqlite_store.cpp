@@ -3,6 +3,8 @@
 // with forward migrations (a file made by a newer carerules is refused, not damaged).
 #include <sqlite3.h>
 
+#include <map>
+#include <set>
 #include <string>
 
 #include "ledger/store.hpp"
@@ -10,7 +12,7 @@
 namespace carerules::ledger {
 namespace {
 
-constexpr int schema_version = 1;
+constexpr int schema_version = 2;
 constexpr int busy_timeout_ms = 30000;
 
 // Each migration takes the schema from version i to i + 1.
@@ -41,6 +43,25 @@ const char* const migrations[] = {
          subject TEXT NOT NULL,
          json    TEXT NOT NULL,
          PRIMARY KEY (round, subject));)",
+    // 2: a round stores the items it did not find absent. `seen` lists the subjects of each
+    // round; for a subject whose report had every item of the round (`full`), an item of
+    // `round_items` without a row in `observations` was absent. Rounds recorded before keep
+    // their absent rows (full = 0).
+    R"(CREATE TABLE seen (
+         round       TEXT NOT NULL REFERENCES rounds(id),
+         subject     TEXT NOT NULL,
+         responsible TEXT,
+         full        INTEGER NOT NULL,
+         PRIMARY KEY (subject, round)) WITHOUT ROWID;
+       CREATE TABLE round_items (
+         round  TEXT NOT NULL REFERENCES rounds(id),
+         item   TEXT NOT NULL,
+         title  TEXT NOT NULL,
+         cite   TEXT NOT NULL,
+         action TEXT NOT NULL,
+         PRIMARY KEY (round, item)) WITHOUT ROWID;
+       INSERT INTO seen (round, subject, responsible, full)
+         SELECT round, subject, MIN(responsible), 0 FROM observations GROUP BY round, subject;)",
 };
 static_assert(sizeof migrations / sizeof migrations[0] == schema_version);
 
@@ -107,6 +128,10 @@ class sqlite_store final : public store {
       exec("PRAGMA foreign_keys = ON");
       // WAL fails on a read-only file; the version check below says why then.
       sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+      // In WAL mode NORMAL keeps the file consistent through any crash (a killed writer
+      // leaves the previous round); only a power cut may forget the last rounds committed.
+      sqlite3_exec(db_, "PRAGMA synchronous = NORMAL", nullptr, nullptr, nullptr);
+      sqlite3_exec(db_, "PRAGMA cache_size = -65536", nullptr, nullptr, nullptr);  // 64 MiB
       migrate(path);
     } catch (...) {
       sqlite3_close(db_);
@@ -147,24 +172,61 @@ class sqlite_store final : public store {
                   "INSERT INTO observations (round, subject, item, status, title, cite, action, "
                   "due, responsible) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
       statement f(db_, "INSERT OR REPLACE INTO facts (round, subject, json) VALUES (?, ?, ?)");
-      for (const auto& x : obs) {
-        o.bind(1, r.id);
-        o.bind(2, x.subject);
-        o.bind(3, x.item);
-        o.bind(4, x.status);
-        o.bind(5, x.title);
-        o.bind(6, x.cite);
-        o.bind(7, x.action);
-        o.bind(8, x.due);
-        o.bind(9, x.responsible);
-        o.run();
-        if (x.facts) {
-          f.bind(1, r.id);
-          f.bind(2, x.subject);
-          f.bind(3, *x.facts);
-          f.run();
-        }
+      statement sn(db_,
+                   "INSERT OR REPLACE INTO seen (round, subject, responsible, full) "
+                   "VALUES (?, ?, ?, ?)");
+      statement it(db_,
+                   "INSERT OR IGNORE INTO round_items (round, item, title, cite, action) "
+                   "VALUES (?, ?, ?, ?, ?)");
+      // The round's items: every item some subject's report had.
+      std::map<std::string, const observation*> items;
+      for (const auto& x : obs) items.emplace(x.item, &x);
+      for (const auto& [item, x] : items) {
+        it.bind(1, r.id);
+        it.bind(2, item);
+        it.bind(3, x->title);
+        it.bind(4, x->cite);
+        it.bind(5, x->action);
+        it.run();
       }
+      // Observations come grouped by subject, as observations_of gives them.
+      std::set<std::string> subject_items;
+      auto write_subject = [&](std::size_t from, std::size_t to) {
+        subject_items.clear();
+        for (std::size_t k = from; k < to; ++k) subject_items.insert(obs[k].item);
+        const bool full = subject_items.size() == items.size();
+        for (std::size_t k = from; k < to; ++k) {
+          const observation& x = obs[k];
+          if (x.facts) {
+            f.bind(1, r.id);
+            f.bind(2, x.subject);
+            f.bind(3, *x.facts);
+            f.run();
+          }
+          if (full && x.status == "absent") continue;  // implied by seen and round_items
+          o.bind(1, r.id);
+          o.bind(2, x.subject);
+          o.bind(3, x.item);
+          o.bind(4, x.status);
+          o.bind(5, x.title);
+          o.bind(6, x.cite);
+          o.bind(7, x.action);
+          o.bind(8, x.due);
+          o.bind(9, x.responsible);
+          o.run();
+        }
+        sn.bind(1, r.id);
+        sn.bind(2, obs[from].subject);
+        sn.bind(3, obs[from].responsible);
+        sn.bind(4, static_cast<std::int64_t>(full ? 1 : 0));
+        sn.run();
+      };
+      std::size_t from = 0;
+      for (std::size_t k = 1; k <= obs.size(); ++k)
+        if (k == obs.size() || obs[k].subject != obs[from].subject) {
+          write_subject(from, k);
+          from = k;
+        }
       exec("COMMIT");
     } catch (...) {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -181,14 +243,24 @@ class sqlite_store final : public store {
 
   std::vector<row> observations(const std::optional<std::string>& subject) const override {
     std::vector<row> out;
-    // Without a subject: only the items some round found present (the others make no
-    // finding), which is most of the table's rows left unread.
-    statement s(db_, subject ? "SELECT round, subject, item, status, title, cite, action, due, "
-                               "responsible FROM observations WHERE subject = ?"
-                             : "SELECT o.round, o.subject, o.item, o.status, o.title, o.cite, "
-                               "o.action, o.due, o.responsible FROM observations o JOIN "
-                               "(SELECT DISTINCT subject, item FROM observations WHERE status = "
-                               "'present') p ON p.subject = o.subject AND p.item = o.item");
+    // Only the items some round found present (the others make no finding): their stored
+    // rows, and an absent row for each round that saw the subject with its full set of items
+    // and stored none for the item.
+    const std::string keys =
+        std::string("WITH k AS (SELECT DISTINCT subject, item FROM observations WHERE status = "
+                    "'present'") +
+        (subject ? " AND subject = ?1" : "") + ") ";
+    statement s(db_, (keys +
+                      "SELECT o.round, o.subject, o.item, o.status, o.title, o.cite, o.action, "
+                      "o.due, o.responsible FROM observations o JOIN k ON k.subject = o.subject "
+                      "AND k.item = o.item "
+                      "UNION ALL "
+                      "SELECT s.round, k.subject, k.item, 'absent', ri.title, ri.cite, ri.action, "
+                      "NULL, s.responsible FROM k JOIN seen s ON s.subject = k.subject AND "
+                      "s.full = 1 JOIN round_items ri ON ri.round = s.round AND ri.item = k.item "
+                      "WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.round = s.round "
+                      "AND o.subject = k.subject AND o.item = k.item)")
+                         .c_str());
     if (subject) s.bind(1, *subject);
     while (s.step()) {
       row r;

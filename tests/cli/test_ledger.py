@@ -206,7 +206,12 @@ def test_two_writers_at_once_lose_nothing(tmp_path):
         assert p.wait(timeout=120) == 0, p.stderr.read()
     con = sqlite3.connect(db)
     assert con.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] == 2
-    assert con.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == 2 * 3000 * 2
+    assert con.execute("SELECT COUNT(*) FROM seen").fetchone()[0] == 2 * 3000  # every subject
+    # S0's fire is bad in both rounds: its file has both.
+    s0 = json.loads(run("ledger", "show", "--db", db, "S0", "--asof", "2024-12-31", "--format",
+                        "json", check=0).stdout)
+    assert [(h["round"], h["status"]) for h in s0["findings"][0]["history"]] == [
+        ("W0", "present"), ("W1", "present")]
 
 
 def test_a_killed_writer_leaves_the_previous_state(tmp_path):
@@ -290,3 +295,34 @@ def test_pages_are_each_institutions_file_and_the_status_with_every_value_escape
         assert "<script" not in text and "<img" not in text
         assert "&lt;script&gt;" in text
     assert run("ledger", "pages", "--db", db).returncode == 2  # --out is required
+
+
+def test_a_schema_1_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path):
+    # Schema 1 stored every item of every round, absent ones included. Make such a file from
+    # the first two rounds, then let this carerules migrate it and record the third round.
+    old = tmp_path / "old.db"
+    for name, asof, records in ROUNDS[:2]:
+        run("ledger", "record", "--db", old, "--round", name, "-r", RULES,
+            facts_file(tmp_path, name, records), "--asof", asof, check=0)
+    con = sqlite3.connect(old)
+    con.executescript("""
+        INSERT INTO observations (round, subject, item, status, title, cite, action, due,
+                                  responsible)
+          SELECT s.round, s.subject, ri.item, 'absent', ri.title, ri.cite, ri.action, NULL,
+                 s.responsible
+            FROM seen s JOIN round_items ri ON ri.round = s.round
+           WHERE s.full = 1 AND NOT EXISTS (SELECT 1 FROM observations o WHERE
+                 o.round = s.round AND o.subject = s.subject AND o.item = ri.item);
+        DROP TABLE seen; DROP TABLE round_items;
+        DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);
+    """)
+    assert con.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == 16  # 2 x 4 x 2
+    con.close()
+    name, asof, records = ROUNDS[2]
+    run("ledger", "record", "--db", old, "--round", name, "-r", RULES,
+        facts_file(tmp_path, name, records), "--asof", asof, check=0)
+    for args in (["status", "--asof", "2024-07-10", "--by", "region.district"],
+                 ["diff", "--from", "R1", "--to", "R3"], ["diff", "--from", "R2", "--to", "R3"],
+                 ["show", "A", "--asof", "2024-07-10"], ["show", "B", "--asof", "2024-07-10"]):
+        assert (run("ledger", *args, "--db", old, "--format", "json", check=0).stdout ==
+                run("ledger", *args, "--db", ledger, "--format", "json", check=0).stdout), args
