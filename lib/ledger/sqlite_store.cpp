@@ -247,20 +247,21 @@ class sqlite_store final : public store {
     // rows, and an absent row for each round that saw the subject with its full set of items
     // and stored none for the item.
     const std::string keys =
-        std::string("WITH k AS (SELECT DISTINCT subject, item FROM observations WHERE status = "
-                    "'present'") +
+        std::string(
+            "WITH k AS (SELECT DISTINCT subject, item FROM observations WHERE status = "
+            "'present'") +
         (subject ? " AND subject = ?1" : "") + ") ";
-    statement s(db_, (keys +
-                      "SELECT o.round, o.subject, o.item, o.status, o.title, o.cite, o.action, "
-                      "o.due, o.responsible FROM observations o JOIN k ON k.subject = o.subject "
-                      "AND k.item = o.item "
-                      "UNION ALL "
-                      "SELECT s.round, k.subject, k.item, 'absent', ri.title, ri.cite, ri.action, "
-                      "NULL, s.responsible FROM k JOIN seen s ON s.subject = k.subject AND "
-                      "s.full = 1 JOIN round_items ri ON ri.round = s.round AND ri.item = k.item "
-                      "WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.round = s.round "
-                      "AND o.subject = k.subject AND o.item = k.item)")
-                         .c_str());
+    statement s(
+        db_, (keys + "SELECT o.round, o.subject, o.item, o.status, o.title, o.cite, o.action, "
+                     "o.due, o.responsible FROM observations o JOIN k ON k.subject = o.subject "
+                     "AND k.item = o.item "
+                     "UNION ALL "
+                     "SELECT s.round, k.subject, k.item, 'absent', ri.title, ri.cite, ri.action, "
+                     "NULL, s.responsible FROM k JOIN seen s ON s.subject = k.subject AND "
+                     "s.full = 1 JOIN round_items ri ON ri.round = s.round AND ri.item = k.item "
+                     "WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.round = s.round "
+                     "AND o.subject = k.subject AND o.item = k.item)")
+                 .c_str());
     if (subject) s.bind(1, *subject);
     while (s.step()) {
       row r;
