@@ -326,3 +326,19 @@ def test_a_schema_1_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path):
                  ["show", "A", "--asof", "2024-07-10"], ["show", "B", "--asof", "2024-07-10"]):
         assert (run("ledger", *args, "--db", old, "--format", "json", check=0).stdout ==
                 run("ledger", *args, "--db", ledger, "--format", "json", check=0).stdout), args
+
+
+def test_endless_and_oversize_inputs_stop_at_the_limit_and_record_nothing(tmp_path):
+    db = tmp_path / "z.db"
+    for args in (["-r", RULES, "/dev/zero"], ["--reports", "/dev/zero"]):
+        p = run("ledger", "record", "--db", db, "--round", "R1", *args, check=1)
+        assert "NUL byte" in p.stderr
+    big = tmp_path / "big.jsonl"
+    big.write_text('{"id": "A", "pad": "' + "x" * 200_000 + '"}\n', encoding="utf-8")
+    p = run("ledger", "record", "--db", db, "--round", "R1", "-r", RULES, big, "--limit",
+            "line_bytes=100000", check=1)
+    assert "line 1" in p.stderr and "line_bytes" in p.stderr
+    assert "round R1 not recorded" in p.stderr
+    # Nothing was recorded, so R1 is still free for the real round.
+    run("ledger", "record", "--db", db, "--round", "R1", "-r", RULES,
+        facts_file(tmp_path, "R1", ROUNDS[0][2]), "--asof", "2024-01-10", check=0)

@@ -5,15 +5,17 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <filesystem>
-#include <fstream>
+#include <functional>
+#include <iterator>
 #include <map>
 #include <set>
-#include <sstream>
 
+#include "carerules/batch.hpp"
 #include "carerules/html.hpp"
 #include "carerules/labels.hpp"
 #include "carerules/ruleset.hpp"
 #include "cli.hpp"
+#include "input.hpp"
 
 namespace carerules::cli {
 namespace {
@@ -29,14 +31,6 @@ out_format parse_out_format(const parsed_args& a) {
   if (f == "csv") return out_format::csv;
   if (f == "json") return out_format::json;
   throw usage_error("unknown format \"" + f + "\" (table, csv or json)");
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw L::ledger_error("cannot read `" + path + "`");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // The value at a dotted path of a JSON object, as text ("" strings as they are, other
@@ -65,6 +59,20 @@ std::optional<std::string> value_at(std::string_view text, const std::string& pa
   json::value v = json::parse(text, ec);
   if (ec) return std::nullopt;
   return value_at(v, path);
+}
+
+// What the ledger keeps of a record's facts: what `--by PATH` can group by, which is every
+// scalar reached through objects. Lists (residents, equipment: most of a record's bytes) are
+// left out, so that a round of large records stays small.
+void drop_lists(json::object& o) {
+  for (auto it = o.begin(); it != o.end();) {
+    if (it->value().is_array()) {
+      it = o.erase(it);
+      continue;
+    }
+    if (auto* inner = it->value().if_object()) drop_lists(*inner);
+    ++it;
+  }
 }
 
 std::vector<L::grade_pick> parse_grade_picks(const parsed_args& a) {
@@ -186,42 +194,79 @@ int record(const parsed_args& a, output& out) {
   L::round_info info;
   info.id = *round;
   std::size_t skipped = 0, with_errors = 0;
+  const compile_options copts = common_compile_options(a);
+  const std::uint64_t line_bytes = copts.limits.line_bytes;
+  // FACTS or REPORTS read line by line with the bounded reader (a line over line_bytes, an
+  // endless stream: an error naming the limit, in bounded memory), `each` called per line.
+  auto read_lines = [&](const std::string& path, bool whole,
+                        const std::function<void(batch_record &&)>& each) {
+    input_file in;
+    if (std::string error; !in.open(path, error)) throw L::ledger_error(error);
+    if (whole) {
+      whole_read w = read_whole(in.get(), line_bytes);
+      if (!w.error.empty()) throw L::ledger_error("cannot read `" + path + "`: " + w.error);
+      batch_record br;
+      if (w.too_large) {
+        br.oversize = w.size;
+        br.unended = w.unended;
+      } else {
+        br.text = std::move(w.text);
+      }
+      each(std::move(br));
+      return;
+    }
+    line_reader lines(in.get(), line_bytes);
+    line_reader::line l;
+    while (lines.next(l)) {
+      if (!l.too_long && blank_line(l.text)) continue;
+      batch_record br;
+      br.line = l.number;
+      if (l.too_long) {
+        br.oversize = l.size;
+        br.unended = l.unended;
+      } else {
+        br.text = std::move(l.text);
+      }
+      each(std::move(br));
+      if (l.unended) break;
+    }
+    if (!lines.error().empty()) throw L::ledger_error(path + ": " + lines.error());
+  };
   if (reports_path) {
     if (!a.positional.empty()) throw usage_error("--reports takes no FACTS argument");
-    const std::string text = read_file(*reports_path);
-    std::istringstream lines(text);
-    std::uint64_t n = 0;
-    for (std::string line; std::getline(lines, line);) {
-      ++n;
-      if (blank_line(line)) continue;
-      json::error_code ec;
-      json::value v = json::parse(line, ec);
-      if (ec || !v.is_object()) {
-        print_error(*reports_path + ": line " + std::to_string(n) + ": not a report (JSON object)");
+    read_lines(*reports_path, false, [&](batch_record&& line) {
+      const std::string where = *reports_path + ": line " + std::to_string(line.line);
+      if (line.oversize) {
+        print_error(where + ": over the line_bytes limit (" + std::to_string(line_bytes) +
+                    " bytes)");
         ++skipped;
-        continue;
+        return;
       }
-      report r = *L::report_from_json(line);
-      if (!r.subject) {
-        print_error(*reports_path + ": line " + std::to_string(n) +
-                    ": a report without a subject is not recorded");
+      auto r = L::report_from_json(line.text);
+      if (!r) {
+        print_error(where + ": not a report (JSON object)");
         ++skipped;
-        continue;
+        return;
       }
-      if (info.asof.empty()) info.asof = r.asof;
+      if (!r->subject) {
+        print_error(where + ": a report without a subject is not recorded");
+        ++skipped;
+        return;
+      }
+      if (info.asof.empty()) info.asof = r->asof;
       if (info.ruleset.empty()) {
-        info.ruleset = r.ruleset.name;
-        info.version = r.ruleset.version;
-        info.digest = r.ruleset.digest;
+        info.ruleset = r->ruleset.name;
+        info.version = r->ruleset.version;
+        info.digest = r->ruleset.digest;
       }
-      for (auto& o : L::observations_of(r, picks)) obs.push_back(std::move(o));
-    }
+      for (auto& o : L::observations_of(*r, picks)) obs.push_back(std::move(o));
+    });
     if (auto d = a.last("asof")) info.asof = resolve_asof(a);
     if (info.asof.empty()) info.asof = resolve_asof(a);
   } else {
     if (!rules || rules->empty()) throw usage_error("missing -r RULES FACTS (or --reports FILE)");
     if (a.positional.size() != 1) throw usage_error("expected one FACTS argument");
-    compile_result compiled = compile_file(*rules, common_compile_options(a));
+    compile_result compiled = compile_file(*rules, copts);
     if (!compiled.ok()) {
       std::fputs(compiled.rendered().c_str(), stderr);
       return exit_failed;
@@ -234,35 +279,53 @@ int record(const parsed_args& a, output& out) {
     info.version = rs.version();
     info.digest = rs.digest();
     const std::string path = a.positional[0];
-    const std::string text = read_file(path);
-    std::vector<batch_record> records;
     const bool one = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
-    if (one) {
-      records.push_back({text, 0, 0, false});
-    } else {
-      std::istringstream lines(text);
-      std::uint64_t n = 0;
-      for (std::string line; std::getline(lines, line);) {
-        ++n;
-        if (!blank_line(line)) records.push_back({line, n, 0, false});
-      }
-    }
-    const auto results = rs.evaluate_batch(records, eo);
-    for (std::size_t i = 0; i < results.size(); ++i) {
-      for (const report& r : results[i].reports) {
-        if (!r.errors.empty()) ++with_errors;
-        if (!r.subject) {
-          print_error(path + (records[i].line ? ": line " + std::to_string(records[i].line) : "") +
-                      ": a record without a subject is not recorded");
-          ++skipped;
-          continue;
+    // In chunks, so that reports do not pile up; each record's facts are parsed once, on the
+    // batch's threads, for the responsible and for what the ledger keeps of them.
+    constexpr std::size_t chunk = 1024;
+    std::vector<batch_record> part;
+    auto flush = [&] {
+      const std::size_t n = part.size();
+      if (n == 0) return;
+      const auto results = rs.evaluate_batch(part, eo);
+      std::vector<std::vector<L::observation>> per(n);
+      parallel_for(n, eo.threads, [&](std::size_t i) {
+        std::optional<std::string> resp, facts;
+        json::error_code ec;
+        json::parse_options po;
+        po.max_depth = 1024;
+        json::value v = json::parse(part[i].text, ec, {}, po);
+        if (!ec && v.is_object()) {
+          if (responsible_path) resp = value_at(v, *responsible_path);
+          drop_lists(v.as_object());
+          facts = json::serialize(v);
         }
-        std::optional<std::string> resp;
-        if (responsible_path) resp = value_at(records[i].text, *responsible_path);
-        for (auto& o : L::observations_of(r, picks, resp, records[i].text))
-          obs.push_back(std::move(o));
+        for (const report& r : results[i].reports)
+          for (auto& o : L::observations_of(r, picks, resp, facts)) per[i].push_back(std::move(o));
+      });
+      for (std::size_t i = 0; i < n; ++i) {
+        for (const report& r : results[i].reports) {
+          if (!r.errors.empty()) ++with_errors;
+          if (!r.subject) {
+            print_error(path + (part[i].line ? ": line " + std::to_string(part[i].line) : "") +
+                        ": a record without a subject is not recorded" +
+                        (part[i].oversize ? " (over the line_bytes limit)" : ""));
+            ++skipped;
+          }
+        }
+        for (auto& o : per[i]) obs.push_back(std::move(o));
       }
-    }
+      part.clear();
+    };
+    read_lines(path, one, [&](batch_record&& r) {
+      part.push_back(std::move(r));
+      if (part.size() == chunk) flush();
+    });
+    flush();
+  }
+  if (obs.empty()) {  // a round of nothing would only block the round's name
+    print_error("round " + info.id + " not recorded: no record with a subject and an item");
+    return exit_failed;
   }
   L::book book = L::book::open(*db);
   const bool changed = book.record(info, obs);
