@@ -292,24 +292,36 @@ class sqlite_store final : public store {
     }
   }
 
+  std::int64_t stored_version() {
+    statement v(db_, "SELECT MAX(version) FROM schema_version");
+    v.step();
+    return v.integer(0);
+  }
+
   void migrate(const std::string& path) {
     // A file that is not SQLite fails here with SQLite's "file is not a database".
     exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
-    statement v(db_, "SELECT MAX(version) FROM schema_version");
-    v.step();
-    const std::int64_t have = v.integer(0);
-    if (have > schema_version)
-      throw ledger_error("the ledger `" + path + "` has schema version " + std::to_string(have) +
-                         ", newer than this carerules understands (" +
-                         std::to_string(schema_version) + "): use a newer carerules");
-    if (have == schema_version) return;
+    auto check = [&](std::int64_t have) {
+      if (have > schema_version)
+        throw ledger_error("the ledger `" + path + "` has schema version " + std::to_string(have) +
+                           ", newer than this carerules understands (" +
+                           std::to_string(schema_version) + "): use a newer carerules");
+      return have == schema_version;
+    };
+    if (check(stored_version())) return;
+    // The version is read again inside the write transaction: another process may have
+    // migrated the file in between. (No statement is open across BEGIN, so the busy timeout
+    // applies instead of an immediate "database is locked".)
     exec("BEGIN IMMEDIATE");
     try {
-      for (std::int64_t i = have; i < schema_version; ++i)
-        exec(migrations[static_cast<std::size_t>(i)]);
-      statement w(db_, "INSERT INTO schema_version (version) VALUES (?)");
-      w.bind(1, static_cast<std::int64_t>(schema_version));
-      w.run();
+      const std::int64_t have = stored_version();
+      if (!check(have)) {
+        for (std::int64_t i = have; i < schema_version; ++i)
+          exec(migrations[static_cast<std::size_t>(i)]);
+        statement w(db_, "INSERT INTO schema_version (version) VALUES (?)");
+        w.bind(1, static_cast<std::int64_t>(schema_version));
+        w.run();
+      }
       exec("COMMIT");
     } catch (...) {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);

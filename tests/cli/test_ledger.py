@@ -228,10 +228,13 @@ def test_a_killed_writer_leaves_the_previous_state(tmp_path):
         p.wait()
         con = sqlite3.connect(db)
         rounds = [r[0] for r in con.execute("SELECT id FROM rounds ORDER BY id")]
-        obs = con.execute("SELECT COUNT(*) FROM observations WHERE round = 'BIG'").fetchone()[0]
+        seen = con.execute("SELECT COUNT(*) FROM seen WHERE round = 'BIG'").fetchone()[0]
+        present = con.execute("SELECT COUNT(*) FROM observations WHERE round = 'BIG' AND "
+                              "status = 'present'").fetchone()[0]
         con.close()
-        # All or nothing: either the round is there whole, or the ledger is as before.
-        assert obs == (120000 if "BIG" in rounds else 0)
+        # All or nothing: either the round is there whole (60 000 subjects, each with its fire
+        # finding), or the ledger is as before.
+        assert (seen, present) == ((60000, 60000) if "BIG" in rounds else (0, 0))
         if "BIG" in rounds:
             break
     status = run("ledger", "status", "--db", db, "--asof", "2024-01-10", "--format", "json",
