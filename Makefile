@@ -8,7 +8,7 @@ CMAKE_FLAGS ?=
 LAUNCHER := $(shell command -v ccache >/dev/null 2>&1 && echo -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 WERROR  := $(if $(CI),-DCARERULES_WERROR=ON,)
 
-.PHONY: all deps build demo test test-cpp test-python test-rulesets sanitize tsan fuzz clean
+.PHONY: all deps build demo test test-cpp test-python test-rulesets sanitize tsan fuzz bench clean
 
 all: build
 
@@ -45,6 +45,15 @@ tsan: deps
 	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/c_api_test .
 	TSAN_OPTIONS=halt_on_error=1 CARERULES_BIN=$(CURDIR)/$(BUILD)-tsan/bin/carerules \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/cli/test_serve.py
+
+# The side-by-side benchmark (bench/peers/run.py): carerules, the hand-written limit and the
+# peers installed by bench/peers/install-peers.sh (run that once, by hand; peers not installed
+# are reported as skipped), on a Release build. Not part of `make test`.
+bench: deps
+	cmake -S . -B $(BUILD)-release -G Ninja -DCMAKE_BUILD_TYPE=Release -DCARERULES_BUILD_BENCH=ON \
+	  -DCARERULES_BUILD_PYTHON=OFF -DPython3_EXECUTABLE=$(PYTHON) $(LAUNCHER)
+	cmake --build $(BUILD)-release -j$(JOBS) --target carerules_cli peers_limit peers_carerules
+	$(PYTHON) bench/peers/run.py --build $(BUILD)-release
 
 # libFuzzer targets (clang) for FUZZ_SECONDS each, seeded from the committed corpora
 # (tests/fuzz/corpus), the language tests and the shipped rulesets; new inputs land in
