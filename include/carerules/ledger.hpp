@@ -15,6 +15,7 @@
 // Storage is behind an interface (lib/ledger/store.hpp); the SQLite store is the default.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -120,6 +121,9 @@ class book {
   std::vector<round_info> rounds() const;  // in date order
   // Every finding as of `asof` (rounds dated after it are ignored; overdue against it).
   std::vector<finding> findings(const std::string& asof) const;
+  // The same, one at a time in subject then item order, without holding them all: for
+  // ledgers of millions of findings.
+  void for_each_finding(const std::string& asof, const std::function<void(finding&&)>& each) const;
   // One subject's findings, every round, as of `asof`.
   std::vector<finding> subject(const std::string& subject, const std::string& asof) const;
   // What changed between two recorded rounds. Throws ledger_error for an unknown round.

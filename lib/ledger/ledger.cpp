@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <functional>
 #include <map>
 #include <unordered_map>
 
@@ -99,6 +100,21 @@ std::size_t upto_date(const std::vector<round_info>& rounds, const std::string& 
   std::size_t n = 0;
   while (n < rounds.size() && rounds[n].asof <= asof) ++n;
   return n;
+}
+
+// Calls `group` with the rows of each subject and item in turn (the store gives them grouped).
+void each_group(const store& s, const std::optional<std::string>& subject,
+                const std::function<void(const std::vector<store::row>&)>& group) {
+  std::vector<store::row> rows;
+  s.observations(subject, [&](store::row&& r) {
+    if (!rows.empty() &&
+        (rows.back().obs.subject != r.obs.subject || rows.back().obs.item != r.obs.item)) {
+      group(rows);
+      rows.clear();
+    }
+    rows.push_back(std::move(r));
+  });
+  if (!rows.empty()) group(rows);
 }
 
 void mark_overdue(finding& f, const std::string& asof) {
@@ -273,25 +289,36 @@ bool book::record(const round_info& round, const std::vector<observation>& obser
 
 std::vector<round_info> book::rounds() const { return store_->rounds(); }
 
-std::vector<finding> book::findings(const std::string& asof) const {
+void book::for_each_finding(const std::string& asof,
+                            const std::function<void(finding&&)>& each) const {
   const auto rounds = store_->rounds();
-  const auto rows = store_->observations(std::nullopt);
+  const auto pos = positions(rounds);
+  const std::size_t upto = upto_date(rounds, asof);
+  each_group(*store_, std::nullopt, [&](const std::vector<store::row>& rows) {
+    for (auto& [key, w] : walk(rows, pos, rounds, upto)) {
+      mark_overdue(w.f, asof);
+      each(std::move(w.f));
+    }
+  });
+}
+
+std::vector<finding> book::findings(const std::string& asof) const {
   std::vector<finding> out;
-  for (auto& [key, w] : walk(rows, positions(rounds), rounds, upto_date(rounds, asof))) {
-    mark_overdue(w.f, asof);
-    out.push_back(std::move(w.f));
-  }
+  for_each_finding(asof, [&](finding&& f) { out.push_back(std::move(f)); });
   return out;
 }
 
 std::vector<finding> book::subject(const std::string& subject, const std::string& asof) const {
   const auto rounds = store_->rounds();
-  const auto rows = store_->observations(subject);
+  const auto pos = positions(rounds);
+  const std::size_t upto = upto_date(rounds, asof);
   std::vector<finding> out;
-  for (auto& [key, w] : walk(rows, positions(rounds), rounds, upto_date(rounds, asof))) {
-    mark_overdue(w.f, asof);
-    out.push_back(std::move(w.f));
-  }
+  each_group(*store_, subject, [&](const std::vector<store::row>& rows) {
+    for (auto& [key, w] : walk(rows, pos, rounds, upto)) {
+      mark_overdue(w.f, asof);
+      out.push_back(std::move(w.f));
+    }
+  });
   return out;
 }
 
@@ -303,36 +330,38 @@ diff_result book::diff(const std::string& from, const std::string& to) const {
   if (t == pos.end()) throw ledger_error("no round `" + to + "` in the ledger");
   if (f->second > t->second)
     throw ledger_error("round `" + from + "` is dated after round `" + to + "`");
-  const auto rows = store_->observations(std::nullopt);
-  const auto before = walk(rows, pos, rounds, f->second + 1);
-  auto after = walk(rows, pos, rounds, t->second + 1);
   diff_result d;
   d.from = from;
   d.to = to;
-  for (auto& [key, w] : after) {
-    finding& now = w.f;
-    mark_overdue(now, rounds[t->second].asof);
-    auto b = before.find(key);
-    const bool was_open = b != before.end() && !b->second.f.closed;
-    const bool was_closed = b != before.end() && b->second.f.closed;
-    const bool open = !now.closed;
-    const bool undetermined_now = open && !now.history.empty() && now.history.back().round == to &&
-                                  now.history.back().status == "undetermined";
-    if (b == before.end()) {
-      if (open)
-        d.new_findings.push_back(now);
-      else
-        d.closed.push_back(now);  // opened and closed again between the two rounds
-    } else if (was_open && !open) {
-      d.closed.push_back(now);
-    } else if (open && (was_closed || (now.rebound && w.reopened_at > f->second))) {
-      d.rebound.push_back(now);
-    } else if (open && undetermined_now) {
-      d.undetermined.push_back(now);
-    } else if (was_open && open) {
-      d.still_open.push_back(now);
+  each_group(*store_, std::nullopt, [&](const std::vector<store::row>& rows) {
+    const auto before = walk(rows, pos, rounds, f->second + 1);
+    auto after = walk(rows, pos, rounds, t->second + 1);
+    for (auto& [key, w] : after) {
+      finding& now = w.f;
+      mark_overdue(now, rounds[t->second].asof);
+      auto b = before.find(key);
+      const bool was_open = b != before.end() && !b->second.f.closed;
+      const bool was_closed = b != before.end() && b->second.f.closed;
+      const bool open = !now.closed;
+      const bool undetermined_now = open && !now.history.empty() &&
+                                    now.history.back().round == to &&
+                                    now.history.back().status == "undetermined";
+      if (b == before.end()) {
+        if (open)
+          d.new_findings.push_back(now);
+        else
+          d.closed.push_back(now);  // opened and closed again between the two rounds
+      } else if (was_open && !open) {
+        d.closed.push_back(now);
+      } else if (open && (was_closed || (now.rebound && w.reopened_at > f->second))) {
+        d.rebound.push_back(now);
+      } else if (open && undetermined_now) {
+        d.undetermined.push_back(now);
+      } else if (was_open && open) {
+        d.still_open.push_back(now);
+      }
     }
-  }
+  });
   return d;
 }
 

@@ -241,8 +241,8 @@ class sqlite_store final : public store {
     return out;
   }
 
-  std::vector<row> observations(const std::optional<std::string>& subject) const override {
-    std::vector<row> out;
+  void observations(const std::optional<std::string>& subject,
+                    const std::function<void(row&&)>& each) const override {
     // Only the items some round found present (the others make no finding): their stored
     // rows, and an absent row for each round that saw the subject with its full set of items
     // and stored none for the item.
@@ -260,7 +260,8 @@ class sqlite_store final : public store {
                      "NULL, s.responsible FROM k JOIN seen s ON s.subject = k.subject AND "
                      "s.full = 1 JOIN round_items ri ON ri.round = s.round AND ri.item = k.item "
                      "WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.round = s.round "
-                     "AND o.subject = k.subject AND o.item = k.item)")
+                     "AND o.subject = k.subject AND o.item = k.item) "
+                     "ORDER BY 2, 3")
                  .c_str());
     if (subject) s.bind(1, *subject);
     while (s.step()) {
@@ -268,9 +269,8 @@ class sqlite_store final : public store {
       r.round = s.text(0);
       r.obs = {s.text(1), s.text(2), s.text(3), s.text(4),   s.text(5),
                s.text(6), s.opt(7),  s.opt(8),  std::nullopt};
-      out.push_back(std::move(r));
+      each(std::move(r));
     }
-    return out;
   }
 
   std::optional<std::string> facts_of(const std::string& subject) const override {

@@ -3,6 +3,7 @@
 // only this.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,12 +23,15 @@ class store {
                          const std::vector<observation>& observations) = 0;
   virtual std::vector<round_info> rounds() const = 0;  // date order, then recording order
   // The observations, with the id of their round, of every item that some round found
-  // present; with `subject`, every observation of that subject.
+  // present (with `subject`: of that subject only), given to `each` one by one, those of one
+  // subject and item together, in subject then item order (rounds in any order), so that a
+  // reader can walk them without holding them all.
   struct row {
     std::string round;
     observation obs;
   };
-  virtual std::vector<row> observations(const std::optional<std::string>& subject) const = 0;
+  virtual void observations(const std::optional<std::string>& subject,
+                            const std::function<void(row&&)>& each) const = 0;
   virtual std::optional<std::string> facts_of(const std::string& subject) const = 0;
 };
 

@@ -349,7 +349,7 @@ int status(const parsed_args& a, output& out, out_format fmt) {
   std::map<std::string, counts> groups;
   counts total;
   std::map<std::string, std::string> group_of;  // subject -> group
-  for (const auto& f : book.findings(asof)) {
+  book.for_each_finding(asof, [&](L::finding&& f) {
     std::string g = "all";
     if (by) {
       auto it = group_of.find(f.subject);
@@ -366,7 +366,7 @@ int status(const parsed_args& a, output& out, out_format fmt) {
       if (f.status == "closed") ++c->closed;
       if (f.rebound && f.status != "closed") ++c->rebound;
     }
-  }
+  });
   const std::vector<std::string> header = {by ? *by : "group", "open", "overdue", "closed",
                                            "rebound"};
   auto row = [](const std::string& g, const counts& c) {
