@@ -419,6 +419,7 @@ class session : public std::enable_shared_from_this<session> {
   void answer(reply r, bool close);
   void on_written(beast::error_code ec, bool close);
   void shut();
+  void drain();
 
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
@@ -426,7 +427,8 @@ class session : public std::enable_shared_from_this<session> {
   // A body of announced length, read directly into a buffer the connection reuses.
   std::unique_ptr<char[]> body_;
   std::size_t body_size_ = 0, body_capacity_ = 0;
-  bool direct_ = false;  // the body is in body_, not in the parser
+  bool direct_ = false;               // the body is in body_, not in the parser
+  std::array<char, 4096> scratch_{};  // what a closing client still sends goes here
   std::shared_ptr<response> out_;
   server& s_;
   clock::time_point started_;
@@ -727,10 +729,23 @@ void session::on_written(beast::error_code ec, bool close) {
   read_head();
 }
 
+// Closing: our side first, then what the client still sends is read and dropped for up to a
+// second, so that a client still sending a body we refused (413) reads our answer instead of
+// a reset that discards it.
 void session::shut() {
-  beast::error_code ignored;
-  stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-  stream_.close();
+  beast::error_code ec;
+  stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  if (ec) return stream_.close();
+  stream_.expires_after(std::chrono::seconds(1));
+  drain();
+}
+
+void session::drain() {
+  stream_.async_read_some(net::buffer(scratch_),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                            if (ec) return self->stream_.close();
+                            self->drain();
+                          });
 }
 
 // ---- routes -----------------------------------------------------------------------------------
