@@ -225,7 +225,8 @@ def main():
                 cells += [f"{r['us']:.3f}", ratio]
                 if r.get("note"):
                     checks.append(r["note"])
-        status = "; ".join(checks) if checks else "agrees on every record"
+        agreed = all(("us" in x and x["bad"] == 0) for x in rows if x["system"] == name)
+        status = "; ".join((["agrees on every record"] if agreed else []) + checks)
         print(f"| {name} | {' | '.join(cells)} | {status} |")
     print(f"\nThe shipped bundle (rulesets/institution.rules), {args.bundle_n} generated "
           f"institutions with their residents ({bundle_size / 1024:.1f} KB each):\n")
