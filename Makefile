@@ -66,10 +66,11 @@ fuzz: deps
 	  -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined"
 	cmake --build $(BUILD)-fuzz -j$(JOBS)
 	mkdir -p $(BUILD)-fuzz/corpus/compile $(BUILD)-fuzz/corpus/facts $(BUILD)-fuzz/corpus/diff \
+	  $(BUILD)-fuzz/corpus/c_api $(BUILD)-fuzz/corpus/serve \
 	  $(BUILD)-fuzz/findings
 	cp tests/lang/*.rules tests/lang/spec/*.rules rulesets/*.rules rulesets/*/*.rules $(BUILD)-fuzz/corpus/compile/
 	cp examples/data/cases/*.json $(BUILD)-fuzz/corpus/facts/
-	for t in compile facts diff; do \
+	for t in compile facts diff c_api serve; do \
 	  $(BUILD)-fuzz/tests/fuzz/$${t}_fuzz -max_len=4096 -max_total_time=$(FUZZ_SECONDS) \
 	    -artifact_prefix=$(BUILD)-fuzz/findings/$$t- $(BUILD)-fuzz/corpus/$$t tests/fuzz/corpus/$$t \
 	    || exit 1; \

@@ -26,7 +26,7 @@ fi
 mkdir -p "$build/findings"
 status=0
 passed=0
-for target in compile facts diff; do
+for target in compile facts diff c_api serve; do
   bin="$build/tests/fuzz/${target}_fuzz"
   corpus="tests/fuzz/corpus/$target"
   work="$build/smoke/$target"
@@ -51,5 +51,5 @@ for target in compile facts diff; do
   echo "fuzz: $target: $n corpus inputs replayed, ${runs:-0} executions in ${seconds}s, no finding"
   passed=$((passed + 1))
 done
-echo "fuzz: $passed of 3 targets passed"
+echo "fuzz: $passed of 5 targets passed"
 exit $status

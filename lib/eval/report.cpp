@@ -5,6 +5,7 @@
 #include <string>
 
 #include "util/decimal.hpp"
+#include "util/utf8.hpp"
 
 namespace carerules {
 
@@ -63,6 +64,17 @@ void put_string_impl(std::string& out, std::string_view s) {
   std::size_t run = 0;  // start of the current run of bytes written as they are
   for (std::size_t i = 0; i < s.size(); ++i) {
     auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {  // UTF-8 as it is; a byte that starts no valid sequence becomes U+FFFD
+      std::size_t len = 0;
+      if (detail::decode_utf8(s, i, len) >= 0) {
+        i += len - 1;
+        continue;
+      }
+      out.append(s.data() + run, i - run);
+      run = i + 1;
+      out += "\xEF\xBF\xBD";
+      continue;
+    }
     if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
     run = i + 1;

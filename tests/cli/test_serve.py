@@ -177,6 +177,7 @@ def test_one_bad_line_is_its_own_reports_error_and_bad_bodies_are_400(served):
     ("GET", "/v1/rulesets/..%2F..%2Fetc%2Fpasswd", 404, "no ruleset named"),
     ("GET", "/v1/rulesets/tiny/source", 404, "no route"),
     ("GET", "/", 404, "no route"),
+    ("GET", "/v1/rulesets/%C3%28", 404, "no ruleset named `\ufffd(`"),
     ("GET", "/v1/rulesets/tiny/evaluate", 405, "use POST"),
     ("DELETE", "/v1/rulesets", 405, "use GET"),
     ("GET", "/v1/reload", 405, "use POST"),
@@ -466,3 +467,21 @@ def test_pipelined_and_chunked_requests_on_one_connection(served):
     assert r.status == 200 and rep["subject"] == "chunked"
     assert rep["hazards"][0]["status"] == "present"
     c.close()
+
+
+def test_bytes_that_are_not_utf8_in_a_path_still_get_a_json_answer(served):
+    s, _ = served
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+    sock.sendall(b"GET /m\xff\xfeetrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    sock.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 404")
+    assert json.loads(body.decode("utf-8"))["error"].startswith("no route /m\ufffd\ufffdetrics")
+    # A query value that is not UTF-8 reaches the report as U+FFFD, never as raw bytes.
+    code, _, text = s.request("POST", "/v1/rulesets/tiny/evaluate?each=h%FFomes",
+                              '{"id": "a", "beds": 1}', {"Content-Type": "application/json"})
+    [report] = json.loads(text)
+    assert code == 200 and report["errors"][0]["path"] == "/h\ufffdomes"

@@ -4,6 +4,7 @@
 // writers, against the registry it started with: a reload swaps a new registry in, and
 // requests already running keep the old one until they finish.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -21,6 +22,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -33,6 +35,7 @@
 #include "carerules/ruleset.hpp"
 #include "carerules/version.hpp"
 #include "cli.hpp"
+#include "util/utf8.hpp"
 
 namespace carerules::cli {
 namespace {
@@ -330,10 +333,27 @@ struct reply {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
+// Text from a request (a path, a name, a query value) made valid UTF-8 for a JSON answer:
+// each byte that does not start a valid sequence becomes U+FFFD.
+std::string valid_utf8(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t len = 0;
+    if (detail::decode_utf8(s, i, len) < 0 || len == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+      continue;
+    }
+    out.append(s.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
 reply error_reply(unsigned code, const std::string& message) {
   reply r;
   r.code = code;
-  r.body = json::serialize(json::object{{"error", message}}) + "\n";
+  r.body = json::serialize(json::object{{"error", valid_utf8(message)}}) + "\n";
   return r;
 }
 
@@ -441,12 +461,13 @@ class server {
   explicit server(settings s)
       : cfg_(std::move(s)),
         acceptor_(ioc_),
-        signals_(ioc_, SIGTERM, SIGINT),
-        hup_(ioc_, SIGHUP),
+        signals_(ioc_),
+        hup_(ioc_),
         retry_(ioc_),
         drain_deadline_(ioc_) {}
 
-  int run() {
+  // Compiles the directory for the first time; false (having said why) when it does not.
+  bool load() {
     load_outcome first = load_directory(cfg_);
     if (!first.reg) {
       print_error(first.error);
@@ -457,9 +478,14 @@ class server {
                      static_cast<long long>(o.at("column").as_int64()),
                      o.at("message").as_string().c_str());
       }
-      return exit_failed;
+      return false;
     }
     registry_ = first.reg;
+    return true;
+  }
+
+  int run() {
+    if (!load()) return exit_failed;
     beast::error_code ec;
     const tcp::endpoint at(net::ip::make_address(cfg_.host), cfg_.port);
     acceptor_.open(at.protocol(), ec);
@@ -480,6 +506,9 @@ class server {
         static_cast<unsigned>(bound.port()));
     std::fflush(stdout);
     accept();
+    signals_.add(SIGTERM);
+    signals_.add(SIGINT);
+    hup_.add(SIGHUP);
     signals_.async_wait([this](beast::error_code e, int) {
       if (!e) drain();
     });
@@ -979,5 +1008,61 @@ int run_serve(const std::vector<std::string>& args) {
   server srv(std::move(s));
   return srv.run();
 }
+
+#ifdef CARERULES_SERVE_FUZZ
+// The fuzz target's entry (tests/fuzz/serve_fuzz.cpp): any bytes as one HTTP request, parsed
+// by the service's parser and answered by its routes against a small ruleset, without a
+// socket. Every answer must be one the API promises: a known status code, and a JSON body
+// wherever the type says JSON.
+int serve_fuzz_one(const std::uint8_t* data, std::size_t size) {
+  static server* const srv = [] {
+    settings st;
+    st.dir = fs::temp_directory_path() / ("carerules-serve-fuzz-" + std::to_string(::getpid()));
+    fs::create_directories(st.dir);
+    std::FILE* f = std::fopen((st.dir / "tiny.rules").c_str(), "wb");
+    const char* text =
+        "ruleset tiny {\n  title \"t\" version \"1\"\n  input { id : string  beds : int\n"
+        "    rs : list { x : int } }\n  hazard B1 \"b\" { cite \"c\" when beds > 100 or "
+        "any(r in rs where r.x > 1) }\n  grade g : color { red when present(B1) blue "
+        "otherwise }\n}\n";
+    if (f == nullptr || std::fputs(text, f) < 0 || std::fclose(f) != 0) std::abort();
+    auto* s = new server(std::move(st));
+    if (!s->load()) std::abort();
+    return s;
+  }();
+  http::request_parser<http::string_body> p;
+  p.eager(true);
+  p.body_limit(1u << 20);
+  p.header_limit(16 * 1024);
+  beast::error_code ec;
+  net::const_buffer in(data, size);
+  while (in.size() > 0 && !p.is_done()) {
+    const std::size_t n = p.put(in, ec);
+    if (ec == http::error::need_more) {
+      ec = {};
+      if (n == 0) break;
+    }
+    if (ec) return 0;  // not HTTP: the session answers 400 and closes
+    in += n;
+  }
+  if (!p.is_done()) {
+    p.put_eof(ec);
+    if (ec || !p.is_done()) return 0;
+  }
+  const request& req = p.get();
+  const reply r = srv->handle(req, req.body());
+  static const unsigned codes[] = {200, 400, 404, 405, 413, 422, 500};
+  if (std::find(std::begin(codes), std::end(codes), r.code) == std::end(codes)) std::abort();
+  if (r.code == 500) std::abort();  // an internal error is a bug, whatever the request
+  if (r.type == "application/json" || r.type == "application/schema+json") {
+    json::error_code jec;
+    json::parse_options po;
+    po.max_depth = 1u << 16;
+    json::parse(r.body, jec, {}, po);
+    if (jec) std::abort();
+  }
+  return 0;
+}
+#endif
 
 }  // namespace carerules::cli
