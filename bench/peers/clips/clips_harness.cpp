@@ -33,13 +33,11 @@ extern "C" {
 #include <string_view>
 #include <vector>
 
+#include "../cpp/harness.hpp"
+
 namespace {
 
-constexpr std::size_t kWarmUp = 5000;
 constexpr const char* kSystem = "CLIPS 6.30 (C API)";
-constexpr const char* kHazardIds[8] = {"A4.1", "A4.2", "A4.3", "A4.4",
-                                       "A5.1", "A5.2", "A5.3", "A2"};
-constexpr const char* kColours[4] = {"blue", "yellow", "orange", "red"};
 constexpr int kMaxEquipment = 16;
 
 struct equipment {
@@ -158,14 +156,14 @@ class engine {
     nil_ = symbol("nil");
     const char letters[4][2] = {"A", "B", "C", "D"};
     for (int i = 0; i < 4; ++i) appraisal_[i] = symbol(letters[i]);
-    for (int i = 0; i < 8; ++i) hazard_sym_[i] = symbol(kHazardIds[i]);
-    for (int i = 0; i < 4; ++i) colour_sym_[i] = symbol(kColours[i]);
+    for (int i = 0; i < 8; ++i) hazard_sym_[i] = symbol(peers::hazard_ids[i]);
+    for (int i = 0; i < 4; ++i) colour_sym_[i] = symbol(peers::colour_names[i]);
   }
   engine(const engine&) = delete;
   engine& operator=(const engine&) = delete;
   ~engine() { DestroyEnvironment(env_); }
 
-  // Decides one record: the hazards present (bit k is kHazardIds[k]) and the colour index.
+  // Decides one record: the hazards present (bit k is peers::hazard_ids[k]) and the colour index.
   void decide(const record& r, unsigned& hazards, int& colour) {
     // Facts in.
     void* f = EnvCreateFact(env_, institution_);
@@ -280,47 +278,17 @@ class engine {
 
 // ---- the harness -------------------------------------------------------------------------------
 
-void result_line(std::string& out, std::string_view id, unsigned hazards, int colour) {
-  out.append(id);
-  out += '|';
-  bool first = true;
-  for (int k = 0; k < 8; ++k)
-    if (hazards & (1u << k)) {
-      if (!first) out += ',';
-      out += kHazardIds[k];
-      first = false;
-    }
-  out += '|';
-  out += kColours[colour];
-  out += '\n';
-}
-
-std::vector<std::string> read_lines(const char* path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(std::string("cannot read ") + path);
-  std::vector<std::string> lines;
-  for (std::string l; std::getline(in, l);) {
-    if (!l.empty() && l.back() == '\r') l.pop_back();
-    if (!l.empty()) lines.push_back(std::move(l));
-  }
-  return lines;
-}
-
 #ifndef PB_CLIPS_WORKLOAD
 #define PB_CLIPS_WORKLOAD "workload.clp"
 #endif
 
 int run(int argc, char** argv) {
-  if (argc != 4 || (std::strcmp(argv[1], "eval") != 0 && std::strcmp(argv[1], "e2e") != 0)) {
-    std::fprintf(stderr, "usage: %s eval|e2e RECORDS.jsonl OUT.txt\n", argv[0]);
-    return 2;
-  }
-  const std::string mode = argv[1];
-  const bool e2e = mode == "e2e";
+  const peers::args a = peers::parse(argc, argv, "clips_harness eval|e2e RECORDS.jsonl OUT.txt");
+  const bool e2e = a.mode == "e2e";
   const char* rules = std::getenv("PB_CLIPS_WORKLOAD");
   if (!rules || !*rules) rules = PB_CLIPS_WORKLOAD;
 
-  const std::vector<std::string> lines = read_lines(argv[2]);
+  const std::vector<std::string> lines = peers::read_lines(a.records);
   const std::size_t n = lines.size();
   engine clips(rules);
 
@@ -343,21 +311,21 @@ int run(int argc, char** argv) {
     if (!e2e) {
       const record& r = records[i];
       clips.decide(r, hazards, colour);
-      result_line(out, r.id, hazards, colour);
+      peers::result_line(out, r.id, hazards, colour);
       return;
     }
     json::monotonic_resource mr(parse_buf, sizeof parse_buf);
     json::value v = json::parse(lines[i], &mr);
     to_record(v, scratch);
     clips.decide(scratch, hazards, colour);
-    result_line(out, scratch.id, hazards, colour);
+    peers::result_line(out, scratch.id, hazards, colour);
     json::object o(&mr);
     o.reserve(3);
     o.emplace("id", json::string_view(scratch.id));
     json::array& hz = o.emplace("hazards", json::array(&mr)).first->value().as_array();
     for (int k = 0; k < 8; ++k)
-      if (hazards & (1u << k)) hz.emplace_back(json::string_view(kHazardIds[k]));
-    o.emplace("colour", json::string_view(kColours[colour]));
+      if (hazards & (1u << k)) hz.emplace_back(json::string_view(peers::hazard_ids[k]));
+    o.emplace("colour", json::string_view(peers::colour_names[colour]));
     json::serializer sr;
     sr.reset(&o);
     char buf[512];
@@ -365,23 +333,8 @@ int run(int argc, char** argv) {
     json_out += '\n';
   };
 
-  for (std::size_t i = 0; i < n && i < kWarmUp; ++i) one(i);
-  out.clear();
-  json_out.clear();
-
-  const auto t0 = std::chrono::steady_clock::now();
-  for (std::size_t i = 0; i < n; ++i) one(i);
-  const auto t1 = std::chrono::steady_clock::now();
-
-  const double us = n ? std::chrono::duration<double, std::micro>(t1 - t0).count() / double(n) : 0;
-  {
-    std::ofstream f(argv[3], std::ios::binary);
-    f << out;
-    if (!f) throw std::runtime_error(std::string("cannot write ") + argv[3]);
-  }
+  peers::run(kSystem, a, n, one, out);
   if (e2e && json_out.empty() && n) throw std::runtime_error("no JSON output");
-  std::printf("{\"system\": \"%s\", \"mode\": \"%s\", \"n\": %zu, \"us_per_record\": %.4f}\n",
-              kSystem, mode.c_str(), n, us);
   return 0;
 }
 
