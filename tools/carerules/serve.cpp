@@ -635,7 +635,9 @@ class server {
 
 session::session(tcp::socket socket, server& s) : stream_(std::move(socket)), s_(s) { s_.opened(); }
 session::~session() {
-  if (counted_) s_.end_request(route_, 500, started_);
+  // A request read and never answered: the client went away or was too slow (counted as
+  // 499, "client closed request", as proxies do).
+  if (counted_) s_.end_request(route_, 499, started_);
   s_.closed();
 }
 
