@@ -1871,11 +1871,16 @@ PYBIND11_MODULE(_core, m) {
               d["title"] = h.title;
               d["category"] = h.category;
               d["severity"] = h.severity;
+              d["cite"] = h.cite ? py::object(py::str(*h.cite)) : py::object(py::none());
+              d["action"] = h.action;
+              d["within_days"] =
+                  h.within_days ? py::object(py::int_(*h.within_days)) : py::object(py::none());
               out.append(d);
             }
             return out;
           },
-          "The hazards in report order: dicts with id, title, category and severity.")
+          "The hazards in report order: dicts with id, title, category, severity, cite, action "
+          "and within_days (None when the rule gives no days).")
       .def_property_readonly(
           "grades",
           [](const core_ruleset& r) {

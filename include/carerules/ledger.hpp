@@ -15,6 +15,8 @@
 // Storage is behind an interface (lib/ledger/store.hpp); the SQLite store is the default.
 #pragma once
 
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -29,6 +31,11 @@
 #include "carerules/report.hpp"
 
 #pragma GCC visibility push(default)
+
+namespace carerules {
+class ruleset;
+struct decisions;
+}  // namespace carerules
 
 namespace carerules::ledger {
 
@@ -89,6 +96,15 @@ std::vector<observation> observations_of(const report& r, const std::vector<grad
                                          const std::optional<std::string>& responsible = {},
                                          const std::optional<std::string>& facts = {});
 
+// The same from a record's decisions (ruleset::decide, evaluated as of `asof`), without
+// building its report: titles, clauses and actions are the ruleset's, due dates asof plus the
+// hazard's days, exactly as the report would give them.
+std::vector<observation> observations_of(const ruleset& rs, const decisions& d,
+                                         const std::string& asof,
+                                         const std::vector<grade_pick>& picks,
+                                         const std::optional<std::string>& responsible = {},
+                                         const std::optional<std::string>& facts = {});
+
 // A report read back from its JSON (what `eval --format jsonl` wrote): the subject, asof,
 // ruleset, hazards and grades the ledger needs. nullopt when the text is not a JSON object.
 std::optional<report> report_from_json(std::string_view text);
@@ -115,8 +131,45 @@ class book {
 
   // Records a round in one transaction. Returns false when the round was recorded before
   // with the same content (nothing changes); throws ledger_error when it was recorded with
-  // other content.
+  // other content, or when a subject comes twice (a round holds one report per subject).
   bool record(const round_info& round, const std::vector<observation>& observations);
+
+  // The same, given subject by subject without holding the round in memory: add() each
+  // subject's observations, then commit(). A writer dropped before commit() records nothing.
+  class round_writer {
+   public:
+    round_writer(round_writer&&) noexcept;
+    round_writer& operator=(round_writer&&) noexcept;
+    ~round_writer();
+    // One subject's observations (all of one subject; none: nothing). Throws ledger_error.
+    void add(const std::vector<observation>& subject);
+    // The same in two steps, so that the first can run on other threads: a subject's
+    // observations with their digest (prepare touches no ledger and is thread-safe), then
+    // added in the round's thread.
+    struct prepared {
+      std::vector<observation> observations;
+      std::array<std::uint8_t, 32> digest{};
+    };
+    static prepared prepare(std::vector<observation> subject);
+    void add(const prepared& subject);
+    // As record() returns; throws as record() throws. Once.
+    bool commit();
+    std::uint64_t subjects() const { return subjects_; }
+    std::uint64_t items() const { return items_; }
+    // The round's description, which may be completed until commit() (a stream of reports
+    // tells its date and ruleset with its first report).
+    round_info& round();
+
+   private:
+    friend class book;
+    struct state;
+    explicit round_writer(std::unique_ptr<state> s);
+    std::unique_ptr<state> state_;
+    std::uint64_t subjects_ = 0, items_ = 0;
+  };
+  // Throws ledger_error for a round date that is given and not YYYY-MM-DD (commit() throws
+  // when it is still missing or wrong).
+  round_writer begin_round(const round_info& round);
 
   std::vector<round_info> rounds() const;  // in date order
   // Every finding as of `asof` (rounds dated after it are ignored; overdue against it).

@@ -59,6 +59,11 @@ struct input_info {
 // The declarations a report will list, in report order (for column headers and summaries).
 struct hazard_info {
   std::string id, title, category, severity;
+  // What every report of this hazard says besides its status: the clause, the advice, and
+  // the rectification (action, and days from asof to the due date when the rule gives them).
+  std::optional<std::string> cite, advice;
+  std::string action;
+  std::optional<std::int64_t> within_days;
 };
 struct score_info {
   std::string name;

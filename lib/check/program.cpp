@@ -462,7 +462,8 @@ std::shared_ptr<program> checker::run() {
   lower_tests();
   if (diags_.has_errors()) return nullptr;
   for (const auto& h : prog_->hazards)
-    prog_->hazard_infos.push_back({h.id, h.title, h.category, h.major ? "major" : "general"});
+    prog_->hazard_infos.push_back({h.id, h.title, h.category, h.major ? "major" : "general", h.cite,
+                                   h.advice, h.action, h.within_days});
   for (const auto& sc : prog_->scores) {
     score_info si{sc.name, {}};
     for (const auto& sec : sc.sections) si.sections.push_back(sec.name);

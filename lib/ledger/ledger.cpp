@@ -8,8 +8,9 @@
 #include <unordered_map>
 
 #include "carerules/facts.hpp"
+#include "carerules/ruleset.hpp"
+#include "ledger/hash.hpp"
 #include "ledger/store.hpp"
-#include "util/sha256.hpp"
 
 namespace carerules::ledger {
 namespace json = boost::json;
@@ -121,40 +122,24 @@ void mark_overdue(finding& f, const std::string& asof) {
   if (f.status == "open" && f.due && *f.due < asof) f.status = "overdue";
 }
 
-std::string content_hash(const round_info& r, const std::vector<observation>& observations) {
-  std::vector<const observation*> obs;
-  obs.reserve(observations.size());
-  for (const auto& o : observations) obs.push_back(&o);
-  std::sort(obs.begin(), obs.end(), [](const observation* a, const observation* b) {
-    return std::tie(a->subject, a->item) < std::tie(b->subject, b->item);
-  });
-  detail::sha256 h;
-  auto put = [&](const std::string& s) {
-    h.update(std::to_string(s.size()));
-    h.update(":");
-    h.update(s);
-  };
-  auto put_opt = [&](const std::optional<std::string>& s) { s ? put(*s) : put("\x01null"); };
-  put(r.asof);
-  put(r.ruleset);
-  put(r.version);
-  put(r.digest);
-  for (const observation* o : obs) {
-    put(o->subject);
-    put(o->item);
-    put(o->status);
-    put(o->title);
-    put(o->cite);
-    put(o->action);
-    put_opt(o->due);
-    put_opt(o->responsible);
-  }
-  return h.hex_finish();
-}
-
 }  // namespace
 
 namespace {
+
+// The observation of a picked grade whose value is `value` ("undetermined" when it could not
+// be decided): present when it is the picked value, absent otherwise.
+void add_pick(std::vector<observation>& out, const std::string& subject, const grade_pick& p,
+              std::string_view value, const std::optional<std::string>& responsible,
+              const std::optional<std::string>& facts) {
+  observation o;
+  o.subject = subject;
+  o.item = p.name + "=" + p.value;
+  o.status = value == "undetermined" ? "undetermined" : value == p.value ? "present" : "absent";
+  o.title = "grade " + p.name + " is " + p.value;
+  o.responsible = responsible;
+  if (out.empty()) o.facts = facts;
+  out.push_back(std::move(o));
+}
 
 std::string status_word(hazard_status s) {
   return s == hazard_status::present  ? "present"
@@ -186,17 +171,60 @@ std::vector<observation> observations_of(const report& r, const std::vector<grad
     auto g = std::find_if(r.grades.begin(), r.grades.end(),
                           [&](const grade_result& x) { return x.name == p.name; });
     if (g == r.grades.end()) continue;
+    const bool unsure =
+        g->outcome == grade_outcome::undetermined || g->outcome == grade_outcome::error;
+    add_pick(out, *r.subject, p, unsure ? "undetermined" : g->value(), responsible, facts);
+  }
+  return out;
+}
+
+std::vector<observation> observations_of(const ruleset& rs, const decisions& d,
+                                         const std::string& asof,
+                                         const std::vector<grade_pick>& picks,
+                                         const std::optional<std::string>& responsible,
+                                         const std::optional<std::string>& facts) {
+  std::vector<observation> out;
+  if (!d.subject) return out;
+  const auto& hazards = rs.hazards();
+  // The hazards' due dates are the same for every record of a batch: worked out once.
+  struct due_dates {
+    const ruleset* rs = nullptr;
+    std::string digest, asof;
+    std::vector<std::optional<std::string>> due;
+  };
+  thread_local due_dates dates;
+  if (dates.rs != &rs || dates.asof != asof || dates.digest != rs.digest()) {
+    dates.rs = &rs;
+    dates.digest = rs.digest();
+    dates.asof = asof;
+    dates.due.clear();
+    const auto day = carerules::parse_date(asof);
+    for (const hazard_info& h : hazards)
+      dates.due.push_back(h.within_days && day ? carerules::format_date(*day + *h.within_days)
+                                               : std::nullopt);
+  }
+  out.reserve(d.hazards.size() + picks.size());
+  for (std::size_t i = 0; i < d.hazards.size() && i < hazards.size(); ++i) {
+    const hazard_info& h = hazards[i];
     observation o;
-    o.subject = *r.subject;
-    o.item = p.name + "=" + p.value;
-    o.status = g->outcome == grade_outcome::undetermined || g->outcome == grade_outcome::error
-                   ? "undetermined"
-               : g->value() == p.value ? "present"
-                                       : "absent";
-    o.title = "grade " + p.name + " is " + p.value;
+    o.subject = *d.subject;
+    o.item = h.id;
+    o.status = status_word(d.hazards[i]);
+    o.title = h.title;
+    o.cite = h.cite.value_or("");
+    o.action = h.action;
+    o.due = dates.due[i];
     o.responsible = responsible;
     if (out.empty()) o.facts = facts;
     out.push_back(std::move(o));
+  }
+  const auto& grades = rs.grades();
+  for (const auto& p : picks) {
+    std::size_t g = 0;
+    while (g < grades.size() && grades[g].name != p.name) ++g;
+    if (g == grades.size() || g >= d.grades.size()) continue;
+    const std::string_view v = d.grades[g];
+    add_pick(out, *d.subject, p, v == "error" ? "undetermined" : v, responsible, facts);
   }
   return out;
 }
@@ -273,18 +301,82 @@ book::~book() = default;
 
 book book::open(const std::string& path, bool create) { return book(open_sqlite(path, create)); }
 
-bool book::record(const round_info& round, const std::vector<observation>& observations) {
-  if (!carerules::parse_date(round.asof))
-    throw ledger_error("the round's date `" + round.asof + "` is not a date (YYYY-MM-DD)");
-  const std::string hash = content_hash(round, observations);
-  if (auto have = store_->round_hash(round.id)) {
-    if (*have == hash) return false;
-    throw ledger_error("round `" + round.id +
+struct book::round_writer::state {
+  round_info round;
+  std::unique_ptr<store::stage> stage;
+  round_hasher hasher;
+  bool done = false;
+};
+
+book::round_writer::round_writer(std::unique_ptr<state> s) : state_(std::move(s)) {}
+book::round_writer::round_writer(round_writer&&) noexcept = default;
+book::round_writer& book::round_writer::operator=(round_writer&&) noexcept = default;
+book::round_writer::~round_writer() = default;
+
+book::round_writer::prepared book::round_writer::prepare(std::vector<observation> subject) {
+  prepared p;
+  p.observations = std::move(subject);
+  if (p.observations.empty()) return p;
+  std::vector<const observation*> ptrs;
+  ptrs.reserve(p.observations.size());
+  for (const auto& o : p.observations) {
+    if (o.subject != p.observations.front().subject)
+      throw ledger_error("observations of `" + p.observations.front().subject + "` and `" +
+                         o.subject + "` given as one subject");
+    ptrs.push_back(&o);
+  }
+  p.digest = subject_digest(std::move(ptrs));
+  return p;
+}
+
+void book::round_writer::add(const std::vector<observation>& subject) { add(prepare(subject)); }
+
+void book::round_writer::add(const prepared& subject) {
+  if (subject.observations.empty()) return;
+  if (state_->done) throw ledger_error("round `" + state_->round.id + "` is committed already");
+  state_->hasher.add(subject.digest);
+  state_->stage->add(subject.observations);
+  ++subjects_;
+  items_ += subject.observations.size();
+}
+
+bool book::round_writer::commit() {
+  if (state_->done) throw ledger_error("round `" + state_->round.id + "` is committed already");
+  const round_info& r = state_->round;
+  if (!carerules::parse_date(r.asof))
+    throw ledger_error("the round's date `" + r.asof + "` is not a date (YYYY-MM-DD)");
+  state_->done = true;
+  const auto outcome = state_->stage->commit(r, state_->hasher.finish(r));
+  state_->stage.reset();  // ends its transaction
+  if (outcome == store::stage::outcome::other)
+    throw ledger_error("round `" + state_->round.id +
                        "` is recorded already with other content; record the new one under "
                        "another round name");
+  return outcome == store::stage::outcome::recorded;
+}
+
+round_info& book::round_writer::round() { return state_->round; }
+
+book::round_writer book::begin_round(const round_info& round) {
+  if (!round.asof.empty() && !carerules::parse_date(round.asof))
+    throw ledger_error("the round's date `" + round.asof + "` is not a date (YYYY-MM-DD)");
+  auto s = std::make_unique<round_writer::state>();
+  s->round = round;
+  s->stage = store_->begin_round();
+  return round_writer(std::move(s));
+}
+
+bool book::record(const round_info& round, const std::vector<observation>& observations) {
+  round_writer w = begin_round(round);
+  std::vector<observation> subject;
+  for (std::size_t k = 0; k < observations.size(); ++k) {
+    subject.push_back(observations[k]);
+    if (k + 1 == observations.size() || observations[k + 1].subject != observations[k].subject) {
+      w.add(subject);
+      subject.clear();
+    }
   }
-  store_->add_round(round, hash, observations);
-  return true;
+  return w.commit();
 }
 
 std::vector<round_info> book::rounds() const { return store_->rounds(); }

@@ -3,16 +3,19 @@
 // with forward migrations (a file made by a newer carerules is refused, not damaged).
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 
+#include "ledger/hash.hpp"
 #include "ledger/store.hpp"
 
 namespace carerules::ledger {
 namespace {
 
-constexpr int schema_version = 2;
+constexpr int schema_version = 3;
 constexpr int busy_timeout_ms = 30000;
 
 // Each migration takes the schema from version i to i + 1.
@@ -62,8 +65,24 @@ const char* const migrations[] = {
          PRIMARY KEY (round, item)) WITHOUT ROWID;
        INSERT INTO seen (round, subject, responsible, full)
          SELECT round, subject, MIN(responsible), 0 FROM observations GROUP BY round, subject;)",
+    // 3: rounds are hashed subject by subject (hash.hpp), so that a round streams in; the
+    // hashes of recorded rounds are computed again from what they stored (rehash below). A
+    // subject's facts move to its row of `seen` (one row per subject and round, not two).
+    R"(ALTER TABLE seen ADD COLUMN facts TEXT;
+       UPDATE seen SET facts = (SELECT json FROM facts f WHERE f.round = seen.round AND
+                                f.subject = seen.subject);
+       DROP TABLE facts;)",
 };
 static_assert(sizeof migrations / sizeof migrations[0] == schema_version);
+
+void run_sql(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string why = err ? err : sqlite3_errmsg(db);
+    sqlite3_free(err);
+    throw ledger_error("ledger: " + why);
+  }
+}
 
 class statement {
  public:
@@ -143,96 +162,7 @@ class sqlite_store final : public store {
   sqlite_store(const sqlite_store&) = delete;
   sqlite_store& operator=(const sqlite_store&) = delete;
 
-  std::optional<std::string> round_hash(const std::string& id) const override {
-    statement s(db_, "SELECT hash FROM rounds WHERE id = ?");
-    s.bind(1, id);
-    if (!s.step()) return std::nullopt;
-    return s.text(0);
-  }
-
-  void add_round(const round_info& r, const std::string& hash,
-                 const std::vector<observation>& obs) override {
-    exec("BEGIN IMMEDIATE");
-    try {
-      statement seq(db_, "SELECT COALESCE(MAX(seq), 0) + 1 FROM rounds");
-      seq.step();
-      const std::int64_t next = seq.integer(0);
-      statement ins(db_,
-                    "INSERT INTO rounds (id, seq, asof, ruleset, version, digest, hash) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)");
-      ins.bind(1, r.id);
-      ins.bind(2, next);
-      ins.bind(3, r.asof);
-      ins.bind(4, r.ruleset);
-      ins.bind(5, r.version);
-      ins.bind(6, r.digest);
-      ins.bind(7, hash);
-      ins.run();
-      statement o(db_,
-                  "INSERT INTO observations (round, subject, item, status, title, cite, action, "
-                  "due, responsible) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      statement f(db_, "INSERT OR REPLACE INTO facts (round, subject, json) VALUES (?, ?, ?)");
-      statement sn(db_,
-                   "INSERT OR REPLACE INTO seen (round, subject, responsible, full) "
-                   "VALUES (?, ?, ?, ?)");
-      statement it(db_,
-                   "INSERT OR IGNORE INTO round_items (round, item, title, cite, action) "
-                   "VALUES (?, ?, ?, ?, ?)");
-      // The round's items: every item some subject's report had.
-      std::map<std::string, const observation*> items;
-      for (const auto& x : obs) items.emplace(x.item, &x);
-      for (const auto& [item, x] : items) {
-        it.bind(1, r.id);
-        it.bind(2, item);
-        it.bind(3, x->title);
-        it.bind(4, x->cite);
-        it.bind(5, x->action);
-        it.run();
-      }
-      // Observations come grouped by subject, as observations_of gives them.
-      std::set<std::string> subject_items;
-      auto write_subject = [&](std::size_t from, std::size_t to) {
-        subject_items.clear();
-        for (std::size_t k = from; k < to; ++k) subject_items.insert(obs[k].item);
-        const bool full = subject_items.size() == items.size();
-        for (std::size_t k = from; k < to; ++k) {
-          const observation& x = obs[k];
-          if (x.facts) {
-            f.bind(1, r.id);
-            f.bind(2, x.subject);
-            f.bind(3, *x.facts);
-            f.run();
-          }
-          if (full && x.status == "absent") continue;  // implied by seen and round_items
-          o.bind(1, r.id);
-          o.bind(2, x.subject);
-          o.bind(3, x.item);
-          o.bind(4, x.status);
-          o.bind(5, x.title);
-          o.bind(6, x.cite);
-          o.bind(7, x.action);
-          o.bind(8, x.due);
-          o.bind(9, x.responsible);
-          o.run();
-        }
-        sn.bind(1, r.id);
-        sn.bind(2, obs[from].subject);
-        sn.bind(3, obs[from].responsible);
-        sn.bind(4, static_cast<std::int64_t>(full ? 1 : 0));
-        sn.run();
-      };
-      std::size_t from = 0;
-      for (std::size_t k = 1; k <= obs.size(); ++k)
-        if (k == obs.size() || obs[k].subject != obs[from].subject) {
-          write_subject(from, k);
-          from = k;
-        }
-      exec("COMMIT");
-    } catch (...) {
-      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-      throw;
-    }
-  }
+  std::unique_ptr<stage> begin_round() override;
 
   std::vector<round_info> rounds() const override {
     std::vector<round_info> out;
@@ -275,22 +205,15 @@ class sqlite_store final : public store {
 
   std::optional<std::string> facts_of(const std::string& subject) const override {
     statement s(db_,
-                "SELECT f.json FROM facts f JOIN rounds r ON r.id = f.round WHERE f.subject = ? "
-                "ORDER BY r.asof DESC, r.seq DESC LIMIT 1");
+                "SELECT s.facts FROM seen s JOIN rounds r ON r.id = s.round WHERE s.subject = ? "
+                "AND s.facts IS NOT NULL ORDER BY r.asof DESC, r.seq DESC LIMIT 1");
     s.bind(1, subject);
     if (!s.step()) return std::nullopt;
     return s.text(0);
   }
 
  private:
-  void exec(const char* sql) {
-    char* err = nullptr;
-    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
-      std::string why = err ? err : sqlite3_errmsg(db_);
-      sqlite3_free(err);
-      throw ledger_error("ledger: " + why);
-    }
-  }
+  void exec(const char* sql) { run_sql(db_, sql); }
 
   std::int64_t stored_version() {
     statement v(db_, "SELECT MAX(version) FROM schema_version");
@@ -316,8 +239,10 @@ class sqlite_store final : public store {
     try {
       const std::int64_t have = stored_version();
       if (!check(have)) {
-        for (std::int64_t i = have; i < schema_version; ++i)
+        for (std::int64_t i = have; i < schema_version; ++i) {
           exec(migrations[static_cast<std::size_t>(i)]);
+          if (i + 1 == 3) rehash();
+        }
         statement w(db_, "INSERT INTO schema_version (version) VALUES (?)");
         w.bind(1, static_cast<std::int64_t>(schema_version));
         w.run();
@@ -329,8 +254,204 @@ class sqlite_store final : public store {
     }
   }
 
+  // Each recorded round's hash, computed from what it stored: its explicit rows, and for a
+  // subject seen with the round's full set of items an absent row for each item it has no
+  // row for (the responsible of the subject).
+  void rehash() {
+    statement rounds(db_, "SELECT id, asof, ruleset, version, digest FROM rounds");
+    statement update(db_, "UPDATE rounds SET hash = ? WHERE id = ?");
+    while (rounds.step()) {
+      const round_info r{rounds.text(0), rounds.text(1), rounds.text(2), rounds.text(3),
+                         rounds.text(4)};
+      std::vector<std::string> items;
+      statement ri(db_, "SELECT item FROM round_items WHERE round = ? ORDER BY item");
+      ri.bind(1, r.id);
+      while (ri.step()) items.push_back(ri.text(0));
+      statement seen(
+          db_, "SELECT subject, responsible, full FROM seen WHERE round = ? ORDER BY subject");
+      seen.bind(1, r.id);
+      statement rows(db_,
+                     "SELECT subject, item, status, title, cite, action, due, responsible FROM "
+                     "observations WHERE round = ? ORDER BY subject, item");
+      rows.bind(1, r.id);
+      bool more = rows.step();
+      round_hasher hasher;
+      std::vector<observation> subject;
+      while (seen.step()) {
+        const std::string name = seen.text(0);
+        subject.clear();
+        while (more && rows.text(0) < name) more = rows.step();
+        std::set<std::string> have;
+        while (more && rows.text(0) == name) {
+          subject.push_back({rows.text(0), rows.text(1), rows.text(2), rows.text(3), rows.text(4),
+                             rows.text(5), rows.opt(6), rows.opt(7), std::nullopt});
+          have.insert(subject.back().item);
+          more = rows.step();
+        }
+        if (seen.integer(2) != 0)
+          for (const auto& item : items)
+            if (!have.count(item))
+              subject.push_back(
+                  {name, item, "absent", "", "", "", std::nullopt, seen.opt(1), std::nullopt});
+        std::vector<const observation*> ptrs;
+        for (const auto& o : subject) ptrs.push_back(&o);
+        hasher.add(subject_digest(std::move(ptrs)));
+      }
+      update.bind(1, hasher.finish(r));
+      update.bind(2, r.id);
+      update.run();
+    }
+  }
+
   sqlite3* db_ = nullptr;
 };
+
+// Subjects are staged in temporary tables of this connection (a file SQLite keeps for it
+// alone), so memory stays bounded and the ledger is locked only while commit() copies them.
+class sqlite_stage final : public store::stage {
+ public:
+  explicit sqlite_stage(sqlite3* db) : db_(db) {
+    run_sql(db_,
+            "CREATE TEMP TABLE IF NOT EXISTS stage_observations (subject TEXT, item TEXT, "
+            "status TEXT, title TEXT, cite TEXT, action TEXT, due TEXT, responsible TEXT);"
+            "CREATE TEMP TABLE IF NOT EXISTS stage_seen (subject TEXT, responsible TEXT, "
+            "full INTEGER, facts TEXT);"
+            "CREATE TEMP TABLE IF NOT EXISTS stage_items (item TEXT, title TEXT, cite TEXT, "
+            "action TEXT);"
+            "DELETE FROM temp.stage_observations; DELETE FROM temp.stage_seen;"
+            "DELETE FROM temp.stage_items;"
+            "BEGIN");
+    open_ = true;
+    obs_ = std::make_unique<statement>(
+        db_, "INSERT INTO temp.stage_observations VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    seen_ = std::make_unique<statement>(db_, "INSERT INTO temp.stage_seen VALUES (?, ?, ?, ?)");
+  }
+  ~sqlite_stage() override {
+    finalize();
+    if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    sqlite3_exec(db_,
+                 "DELETE FROM temp.stage_observations; DELETE FROM temp.stage_seen;"
+                 "DELETE FROM temp.stage_items;",
+                 nullptr, nullptr, nullptr);
+  }
+  sqlite_stage(const sqlite_stage&) = delete;
+  sqlite_stage& operator=(const sqlite_stage&) = delete;
+
+  void add(const std::vector<observation>& subject) override {
+    if (subject.empty()) return;
+    items_.clear();
+    for (const auto& o : subject) items_.push_back(o.item);
+    std::sort(items_.begin(), items_.end());
+    if (!first_done_) {  // the first subject's items are the round's
+      first_done_ = true;
+      round_items_ = items_;
+      statement it(db_, "INSERT INTO temp.stage_items VALUES (?, ?, ?, ?)");
+      for (const auto& o : subject) {
+        it.bind(1, o.item);
+        it.bind(2, o.title);
+        it.bind(3, o.cite);
+        it.bind(4, o.action);
+        it.run();
+      }
+    }
+    // A subject with exactly the round's items stores no absent rows (seen.full implies them).
+    const bool full = items_ == round_items_;
+    const std::optional<std::string>* facts = nullptr;
+    for (const auto& o : subject) {
+      if (o.facts && !facts) facts = &o.facts;
+      if (full && o.status == "absent") continue;
+      obs_->bind(1, o.subject);
+      obs_->bind(2, o.item);
+      obs_->bind(3, o.status);
+      obs_->bind(4, o.title);
+      obs_->bind(5, o.cite);
+      obs_->bind(6, o.action);
+      obs_->bind(7, o.due);
+      obs_->bind(8, o.responsible);
+      obs_->run();
+    }
+    seen_->bind(1, subject.front().subject);
+    seen_->bind(2, subject.front().responsible);
+    seen_->bind(3, static_cast<std::int64_t>(full ? 1 : 0));
+    seen_->bind(4, facts ? *facts : std::optional<std::string>());
+    seen_->run();
+  }
+
+  outcome commit(const round_info& round, const std::string& hash) override {
+    round_ = round;
+    finalize();
+    run_sql(db_, "COMMIT");  // the staged rows (temporary tables only)
+    open_ = false;
+    run_sql(db_, "BEGIN IMMEDIATE");
+    open_ = true;
+    {
+      statement have(db_, "SELECT hash FROM rounds WHERE id = ?");
+      have.bind(1, round_.id);
+      if (have.step()) {
+        const outcome o = have.text(0) == hash ? outcome::same : outcome::other;
+        return o;  // the destructor rolls back
+      }
+    }
+    statement seq(db_, "SELECT COALESCE(MAX(seq), 0) + 1 FROM rounds");
+    seq.step();
+    statement ins(db_,
+                  "INSERT INTO rounds (id, seq, asof, ruleset, version, digest, hash) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    ins.bind(1, round_.id);
+    ins.bind(2, seq.integer(0));
+    ins.bind(3, round_.asof);
+    ins.bind(4, round_.ruleset);
+    ins.bind(5, round_.version);
+    ins.bind(6, round_.digest);
+    ins.bind(7, hash);
+    ins.run();
+    copy(
+        "INSERT INTO round_items (round, item, title, cite, action) "
+        "SELECT ?1, item, title, cite, action FROM temp.stage_items");
+    try {
+      copy(
+          "INSERT INTO seen (round, subject, responsible, full, facts) "
+          "SELECT ?1, subject, responsible, full, facts FROM temp.stage_seen ORDER BY subject");
+    } catch (const ledger_error&) {
+      statement twice(db_,
+                      "SELECT subject FROM temp.stage_seen GROUP BY subject HAVING COUNT(*) > 1 "
+                      "LIMIT 1");
+      if (twice.step())
+        throw ledger_error("subject `" + twice.text(0) + "` is given more than once in round `" +
+                           round_.id + "`: a round holds one report per subject");
+      throw;
+    }
+    copy(
+        "INSERT INTO observations (round, subject, item, status, title, cite, action, due, "
+        "responsible) SELECT ?1, subject, item, status, title, cite, action, due, responsible "
+        "FROM temp.stage_observations ORDER BY subject, item");
+    run_sql(db_, "COMMIT");
+    open_ = false;
+    return outcome::recorded;
+  }
+
+ private:
+  void copy(const char* sql) {
+    statement s(db_, sql);
+    s.bind(1, round_.id);
+    s.run();
+  }
+  void finalize() {
+    obs_.reset();
+    seen_.reset();
+  }
+
+  sqlite3* db_;
+  round_info round_;
+  bool open_ = false;  // a transaction is open
+  bool first_done_ = false;
+  std::vector<std::string> items_, round_items_;
+  std::unique_ptr<statement> obs_, seen_;
+};
+
+std::unique_ptr<store::stage> sqlite_store::begin_round() {
+  return std::make_unique<sqlite_stage>(db_);
+}
 
 }  // namespace
 

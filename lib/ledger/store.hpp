@@ -16,11 +16,19 @@ namespace carerules::ledger {
 class store {
  public:
   virtual ~store() = default;
-  // The content hash of a recorded round, or nullopt when it is not recorded.
-  virtual std::optional<std::string> round_hash(const std::string& id) const = 0;
-  // Stores the round and its observations in one transaction (all or nothing).
-  virtual void add_round(const round_info& round, const std::string& hash,
-                         const std::vector<observation>& observations) = 0;
+  // A round on its way in: subjects are staged one by one (outside the ledger's lock, so
+  // that other processes go on recording), then stored in one transaction (all or nothing).
+  class stage {
+   public:
+    virtual ~stage() = default;
+    // One subject's observations, all of one subject, the subject not staged before.
+    virtual void add(const std::vector<observation>& subject) = 0;
+    enum class outcome { recorded, same, other };
+    // Stores the round unless a round of its id is recorded: `same` when that round has this
+    // hash (nothing changes), `other` when it has another. Throws ledger_error.
+    virtual outcome commit(const round_info& round, const std::string& hash) = 0;
+  };
+  virtual std::unique_ptr<stage> begin_round() = 0;
   virtual std::vector<round_info> rounds() const = 0;  // date order, then recording order
   // The observations, with the id of their round, of every item that some round found
   // present (with `subject`: of that subject only), given to `each` one by one, those of one

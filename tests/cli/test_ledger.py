@@ -178,6 +178,12 @@ def test_reports_made_earlier_record_the_same_findings(ledger, tmp_path):
         mine, theirs = diff(db, a, b), diff(ledger, a, b)
         for key in ("new", "closed", "still_open", "rebound", "undetermined"):
             assert pairs(mine[key]) == pairs(theirs[key]), key
+    # Recording from the facts decides each record without building its report; the findings
+    # (titles, clauses, actions, due dates, histories) are those of the reports.
+    for subject in "ABCD":
+        show = ["ledger", "show", subject, "--asof", "2024-12-31", "--format", "json"]
+        assert (run(*show, "--db", db, check=0).stdout ==
+                run(*show, "--db", ledger, check=0).stdout)
 
 
 def test_grade_outcomes_become_findings_when_asked(tmp_path):
@@ -300,35 +306,104 @@ def test_pages_are_each_institutions_file_and_the_status_with_every_value_escape
     assert run("ledger", "pages", "--db", db).returncode == 2  # --out is required
 
 
-def test_a_schema_1_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path):
-    # Schema 1 stored every item of every round, absent ones included. Make such a file from
-    # the first two rounds, then let this carerules migrate it and record the third round.
+# What this carerules writes, taken back to the layout of an earlier schema.
+TO_SCHEMA_2 = """
+    CREATE TABLE facts (round TEXT NOT NULL REFERENCES rounds(id), subject TEXT NOT NULL,
+                        json TEXT NOT NULL, PRIMARY KEY (round, subject));
+    INSERT INTO facts SELECT round, subject, facts FROM seen WHERE facts IS NOT NULL;
+    ALTER TABLE seen DROP COLUMN facts;
+    UPDATE rounds SET hash = 'a hash of schema 2 for ' || id;
+    DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (2);
+"""
+TO_SCHEMA_1 = """
+    INSERT INTO observations (round, subject, item, status, title, cite, action, due,
+                              responsible)
+      SELECT s.round, s.subject, ri.item, 'absent', ri.title, ri.cite, ri.action, NULL,
+             s.responsible
+        FROM seen s JOIN round_items ri ON ri.round = s.round
+       WHERE s.full = 1 AND NOT EXISTS (SELECT 1 FROM observations o WHERE
+             o.round = s.round AND o.subject = s.subject AND o.item = ri.item);
+    DROP TABLE seen; DROP TABLE round_items;
+    DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);
+"""
+
+
+@pytest.mark.parametrize("schema", [1, 2])
+def test_an_older_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path, schema):
+    # Schema 1 stored every item of every round, absent ones included; schema 2 kept facts in
+    # a table of their own and hashed rounds whole. Make such a file from the first two
+    # rounds, then let this carerules migrate it and record the third round.
     old = tmp_path / "old.db"
     for name, asof, records in ROUNDS[:2]:
         run("ledger", "record", "--db", old, "--round", name, "-r", RULES,
             facts_file(tmp_path, name, records), "--asof", asof, check=0)
     con = sqlite3.connect(old)
-    con.executescript("""
-        INSERT INTO observations (round, subject, item, status, title, cite, action, due,
-                                  responsible)
-          SELECT s.round, s.subject, ri.item, 'absent', ri.title, ri.cite, ri.action, NULL,
-                 s.responsible
-            FROM seen s JOIN round_items ri ON ri.round = s.round
-           WHERE s.full = 1 AND NOT EXISTS (SELECT 1 FROM observations o WHERE
-                 o.round = s.round AND o.subject = s.subject AND o.item = ri.item);
-        DROP TABLE seen; DROP TABLE round_items;
-        DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (1);
-    """)
-    assert con.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == 16  # 2 x 4 x 2
+    con.executescript(TO_SCHEMA_2 + (TO_SCHEMA_1 if schema == 1 else ""))
+    if schema == 1:
+        assert con.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == 16  # 2 x 4 x 2
     con.close()
     name, asof, records = ROUNDS[2]
     run("ledger", "record", "--db", old, "--round", name, "-r", RULES,
         facts_file(tmp_path, name, records), "--asof", asof, check=0)
+    con = sqlite3.connect(old)
+    assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 3
+    assert con.execute("SELECT COUNT(*) FROM seen WHERE facts IS NOT NULL").fetchone()[0] == 12
+    con.close()
     for args in (["status", "--asof", "2024-07-10", "--by", "region.district"],
                  ["diff", "--from", "R1", "--to", "R3"], ["diff", "--from", "R2", "--to", "R3"],
                  ["show", "A", "--asof", "2024-07-10"], ["show", "B", "--asof", "2024-07-10"]):
         assert (run("ledger", *args, "--db", old, "--format", "json", check=0).stdout ==
                 run("ledger", *args, "--db", ledger, "--format", "json", check=0).stdout), args
+    # The hashes of the migrated rounds were computed again from what they stored: the same
+    # round again changes nothing, other content under its name is refused.
+    again = run("ledger", "record", "--db", old, "--round", "R1", "-r", RULES,
+                facts_file(tmp_path, "R1", ROUNDS[0][2]), "--asof", "2024-01-10", check=0)
+    assert "nothing changed" in again.stdout
+    other = run("ledger", "record", "--db", old, "--round", "R2", "-r", RULES,
+                facts_file(tmp_path, "R2", ROUNDS[0][2]), "--asof", "2024-04-10", check=1)
+    assert "recorded already with other content" in other.stderr
+
+
+def test_a_subject_given_twice_in_a_round_is_refused_by_line_and_the_rest_recorded(tmp_path):
+    db = tmp_path / "twice.db"
+    records = [rec("A", False), rec("B"), rec("A", True), rec("C", False)]
+    p = run("ledger", "record", "--db", db, "--round", "R1", "-r", RULES, "--asof", "2024-01-10",
+            facts_file(tmp_path, "R1", records), check=1)
+    assert "line 3: subject A is given again (first on line 1)" in p.stderr
+    assert "recorded round R1 (2024-01-10): 3 subjects, 6 items" in p.stdout
+    a = json.loads(run("ledger", "show", "--db", db, "A", "--asof", "2024-01-10", "--format",
+                       "json", check=0).stdout)
+    assert [(f["item"], f["last_status"]) for f in a["findings"]] == [("F1", "present")]
+    # The same from reports.
+    reports = tmp_path / "r.jsonl"
+    reports.write_text(run("eval", "-r", RULES, facts_file(tmp_path, "x", records), "--asof",
+                           "2024-01-10", "--format", "jsonl").stdout, encoding="utf-8")
+    p = run("ledger", "record", "--db", tmp_path / "r.db", "--round", "R1", "--reports", reports,
+            check=1)
+    assert "line 3: subject A is given again (first on line 1)" in p.stderr
+
+
+def test_what_is_kept_of_the_facts_is_the_record_without_its_lists(tmp_path):
+    db = tmp_path / "facts.db"
+    r = rec("A", False)
+    r.update({"staff": [{"name": "x"}], "ratio": 1.5, "big": 12345678901234567890,
+              "head": {"name": "王院长", "phone": ["1", "2"]}, "note": 'a "quoted"\n\\ line'})
+    line = json.dumps(r, ensure_ascii=False).replace('"ratio": 1.5', '"ratio": 1.50')
+    (tmp_path / "R1.jsonl").write_text(line + "\n", encoding="utf-8")
+    run("ledger", "record", "--db", db, "--round", "R1", "-r", RULES, "--asof", "2024-01-10",
+        tmp_path / "R1.jsonl", "--responsible", "head.name", check=0)
+    con = sqlite3.connect(db)
+    (kept,) = con.execute("SELECT facts FROM seen WHERE subject = 'A'").fetchone()
+    (responsible,) = con.execute("SELECT responsible FROM seen WHERE subject = 'A'").fetchone()
+    con.close()
+    assert '"ratio":1.50' in kept and '"big":12345678901234567890' in kept  # as written
+    expect = {k: v for k, v in r.items() if k != "staff"}
+    expect["head"] = {"name": "王院长"}
+    assert json.loads(kept) == expect
+    assert responsible == "王院长"
+    status = json.loads(run("ledger", "status", "--db", db, "--asof", "2024-01-10", "--by",
+                            "head.name", "--format", "json", check=0).stdout)
+    assert [g["group"] for g in status["groups"]] == ["王院长"]
 
 
 def test_endless_and_oversize_inputs_stop_at_the_limit_and_record_nothing(tmp_path):

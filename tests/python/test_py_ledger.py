@@ -76,6 +76,11 @@ def test_same_round_again_and_errors(ledger, tmp_path):
         ledger.diff("R1", "R9")
     with pytest.raises(ValueError, match="no subject"):
         ledger.record([{"subject": None, "asof": "2024-01-01", "hazards": []}], round="X")
+    # One report per subject in a round: a second report of A refuses the round, naming A.
+    twice = rs.evaluate_many([rec("A", False), rec("B"), rec("A", True)], asof="2024-10-10")
+    with pytest.raises(carerules.LedgerError, match="subject `A` is given more than once"):
+        ledger.record(twice, round="R4")
+    assert list(ledger.rounds()["round"]) == ["R1", "R2", "R3"]
     junk = tmp_path / "junk.db"
     junk.write_bytes(b"not a ledger" * 200)
     with pytest.raises(carerules.LedgerError, match="not a database"):

@@ -4,11 +4,18 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <filesystem>
 #include <functional>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <set>
+#include <thread>
+#include <unordered_map>
 
 #include "carerules/batch.hpp"
 #include "carerules/html.hpp"
@@ -61,17 +68,191 @@ std::optional<std::string> value_at(std::string_view text, const std::string& pa
   return value_at(v, path);
 }
 
-// What the ledger keeps of a record's facts: what `--by PATH` can group by, which is every
-// scalar reached through objects. Lists (residents, equipment: most of a record's bytes) are
-// left out, so that a round of large records stays small.
-void drop_lists(json::object& o) {
-  for (auto it = o.begin(); it != o.end();) {
-    if (it->value().is_array()) {
-      it = o.erase(it);
-      continue;
+// What the ledger keeps of a record's facts, read in one pass over its JSON without building
+// it: the record as compact JSON without its lists (residents, equipment: most of a record's
+// bytes; what `--by PATH` groups by is every scalar reached through objects), and the scalar
+// at the `--responsible` path as value_at gives it. Numbers keep their text.
+class kept_facts {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  explicit kept_facts(const std::vector<std::string>& path) : responsible_(path) {}
+
+  std::string text;                        // the compact JSON
+  std::optional<std::string> responsible;  // the value at the responsible path
+  bool object = false;                     // the document was an object
+
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) {
+    if (skip_ > 0 || !value_begins()) {
+      ++skip_;
+      return true;
     }
-    if (auto* inner = it->value().if_object()) drop_lists(*inner);
-    ++it;
+    if (keys_.empty()) object = true;
+    text += '{';
+    keys_.emplace_back();
+    first_.push_back(true);
+    return true;
+  }
+  bool on_object_end(std::size_t, json::error_code&) {
+    if (skip_ > 0) {
+      --skip_;
+      return true;
+    }
+    text += '}';
+    keys_.pop_back();
+    first_.pop_back();
+    return true;
+  }
+  bool on_array_begin(json::error_code&) {
+    ++skip_;  // a list and all it holds are left out, its key with it
+    pending_ = false;
+    return true;
+  }
+  bool on_array_end(std::size_t, json::error_code&) {
+    --skip_;
+    return true;
+  }
+  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
+    if (skip_ == 0) part_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(json::string_view s, std::size_t, json::error_code&) {
+    if (skip_ == 0) {
+      part_.append(s.data(), s.size());
+      keys_.back().swap(part_);
+      pending_ = true;
+    }
+    part_.clear();
+    return true;
+  }
+  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
+    if (skip_ == 0) part_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(json::string_view s, std::size_t, json::error_code&) {
+    if (skip_ == 0 && value_begins()) {
+      part_.append(s.data(), s.size());
+      put_string(part_);
+      if (at_responsible()) responsible = part_;
+    }
+    part_.clear();
+    return true;
+  }
+  bool on_number_part(json::string_view s, json::error_code&) {
+    if (skip_ == 0) part_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t v, json::string_view s, json::error_code&) {
+    return number(s, [v] { return std::to_string(v); });
+  }
+  bool on_uint64(std::uint64_t v, json::string_view s, json::error_code&) {
+    return number(s, [v] { return std::to_string(v); });
+  }
+  bool on_double(double v, json::string_view s, json::error_code&) {
+    return number(s, [v] { return json::serialize(json::value(v)); });
+  }
+  bool on_bool(bool b, json::error_code&) {
+    if (skip_ == 0 && value_begins()) {
+      text += b ? "true" : "false";
+      if (at_responsible()) responsible = b ? "true" : "false";
+    }
+    return true;
+  }
+  bool on_null(json::error_code&) {
+    if (skip_ == 0 && value_begins()) text += "null";
+    return true;
+  }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+
+ private:
+  // A value outside any list starts: writes its key (a top-level scalar is not kept).
+  bool value_begins() {
+    if (keys_.empty()) return first_.empty() && !object && text.empty();  // the document itself
+    if (!pending_) return false;
+    pending_ = false;
+    if (!first_.back()) text += ',';
+    first_.back() = false;
+    put_string(keys_.back());
+    text += ':';
+    return true;
+  }
+  bool at_responsible() const {
+    if (responsible_.empty() || keys_.size() != responsible_.size()) return false;
+    for (std::size_t i = 0; i < keys_.size(); ++i)
+      if (keys_[i] != responsible_[i]) return false;
+    return true;
+  }
+  template <class Text>
+  bool number(json::string_view last, Text&& as_text) {
+    if (skip_ == 0 && value_begins()) {
+      part_.append(last.data(), last.size());
+      text += part_;
+      if (at_responsible()) responsible = as_text();
+    }
+    part_.clear();
+    return true;
+  }
+  void put_string(std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    text += '"';
+    for (const char c : s) {
+      const auto u = static_cast<unsigned char>(c);
+      if (c == '"' || c == '\\') {
+        text += '\\';
+        text += c;
+      } else if (c == '\n') {
+        text += "\\n";
+      } else if (u < 0x20) {
+        text += "\\u00";
+        text += hex[u >> 4];
+        text += hex[u & 15];
+      } else {
+        text += c;
+      }
+    }
+    text += '"';
+  }
+
+  const std::vector<std::string>& responsible_;
+  std::vector<std::string> keys_;  // the key of the current value at each open object
+  std::vector<bool> first_;        // no member written yet, per open object
+  std::string part_;               // a key, string or number given in parts
+  std::size_t skip_ = 0;           // depth inside a left-out list
+  bool pending_ = false;           // a key was read; its value has not begun
+};
+
+// The facts the ledger keeps of one record, and its responsible (nullopt for text that is not
+// a JSON object).
+struct kept {
+  std::optional<std::string> facts, responsible;
+};
+kept keep_facts(std::string_view text, const std::vector<std::string>& responsible_path) {
+  json::parse_options po;
+  po.max_depth = 1024;
+  json::basic_parser<kept_facts> p(po, responsible_path);
+  json::error_code ec;
+  const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
+  kept k;
+  if (ec || !p.handler().object || !blank_line(text.substr(n))) return k;
+  k.facts = std::move(p.handler().text);
+  k.responsible = std::move(p.handler().responsible);
+  return k;
+}
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = path.find('.', start);
+    out.push_back(path.substr(start, dot - start));
+    if (dot == std::string::npos) return out;
+    start = dot + 1;
   }
 }
 
@@ -179,6 +360,73 @@ std::string table(const std::vector<std::string>& header,
 
 // ---- the subcommands ---------------------------------------------------------------------------
 
+// Adds batches of prepared subjects to a round on a thread of its own, so that the store's work
+// overlaps the evaluation of the next records. At most two batches wait; the writer is used by
+// this thread alone until finish().
+class background_adder {
+ public:
+  explicit background_adder(L::book::round_writer& writer) : writer_(writer) {
+    thread_ = std::thread([this] { run(); });
+  }
+  ~background_adder() { stop(); }
+  background_adder(const background_adder&) = delete;
+  background_adder& operator=(const background_adder&) = delete;
+
+  void push(std::vector<L::book::round_writer::prepared>&& batch) {
+    if (batch.empty()) return;
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return queue_.size() < 2 || error_; });
+    if (error_) return;  // finish() reports it
+    queue_.push_back(std::move(batch));
+    changed_.notify_all();
+  }
+  // Waits for every batch; rethrows what adding threw.
+  void finish() {
+    stop();
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void run() {
+    while (true) {
+      std::vector<L::book::round_writer::prepared> batch;
+      {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return !queue_.empty() || done_; });
+        if (queue_.empty()) return;
+        batch = std::move(queue_.front());
+        queue_.pop_front();
+        changed_.notify_all();
+      }
+      try {
+        for (const auto& p : batch) writer_.add(p);
+      } catch (...) {
+        std::lock_guard lock(mutex_);
+        error_ = std::current_exception();
+        queue_.clear();
+        changed_.notify_all();
+        return;
+      }
+    }
+  }
+  void stop() {
+    {
+      std::lock_guard lock(mutex_);
+      done_ = true;
+    }
+    changed_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  L::book::round_writer& writer_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::vector<L::book::round_writer::prepared>> queue_;
+  std::exception_ptr error_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
 int record(const parsed_args& a, output& out) {
   const auto db = a.last("db");
   const auto round = a.last("round");
@@ -190,10 +438,33 @@ int record(const parsed_args& a, output& out) {
     throw usage_error("--responsible reads the facts: record from -r RULES FACTS");
   const auto picks = parse_grade_picks(a);
   const auto responsible_path = a.last("responsible");
-  std::vector<L::observation> obs;
   L::round_info info;
   info.id = *round;
   std::size_t skipped = 0, with_errors = 0;
+  // The ledger is opened first (a bad file is said before any work); subjects go in as they
+  // are read, staged outside the ledger's lock, and the round is stored at the end in one
+  // transaction.
+  L::book book = L::book::open(*db);
+  std::optional<L::book::round_writer> writer;
+  std::optional<background_adder> adder;
+  std::vector<L::book::round_writer::prepared> batch;  // for the adder
+  // A subject given twice in one round: the later record is refused, named with both lines.
+  std::unordered_map<std::string, std::uint64_t> first_line;
+  auto add = [&](const auto& where, std::uint64_t line,
+                 L::book::round_writer::prepared&& prepared) {
+    const auto& subject = prepared.observations;
+    if (subject.empty()) return;
+    const auto [it, fresh] = first_line.emplace(subject.front().subject, line);
+    if (!fresh) {
+      print_error(where() + ": subject " + subject.front().subject + " is given again" +
+                  (it->second ? " (first on line " + std::to_string(it->second) + ")" : "") +
+                  "; a round holds one report per subject: not recorded");
+      ++skipped;
+      return;
+    }
+    batch.push_back(std::move(prepared));
+    if (batch.size() >= 1024) adder->push(std::move(batch)), batch.clear();
+  };
   const compile_options copts = common_compile_options(a);
   const std::uint64_t line_bytes = copts.limits.line_bytes;
   // FACTS or REPORTS read line by line with the bounded reader (a line over line_bytes, an
@@ -234,6 +505,8 @@ int record(const parsed_args& a, output& out) {
   };
   if (reports_path) {
     if (!a.positional.empty()) throw usage_error("--reports takes no FACTS argument");
+    writer.emplace(book.begin_round(info));
+    adder.emplace(*writer);
     read_lines(*reports_path, false, [&](batch_record&& line) {
       const std::string where = *reports_path + ": line " + std::to_string(line.line);
       if (line.oversize) {
@@ -253,16 +526,18 @@ int record(const parsed_args& a, output& out) {
         ++skipped;
         return;
       }
-      if (info.asof.empty()) info.asof = r->asof;
-      if (info.ruleset.empty()) {
-        info.ruleset = r->ruleset.name;
-        info.version = r->ruleset.version;
-        info.digest = r->ruleset.digest;
+      L::round_info& ri = writer->round();
+      if (ri.asof.empty()) ri.asof = r->asof;
+      if (ri.ruleset.empty()) {
+        ri.ruleset = r->ruleset.name;
+        ri.version = r->ruleset.version;
+        ri.digest = r->ruleset.digest;
       }
-      for (auto& o : L::observations_of(*r, picks)) obs.push_back(std::move(o));
+      add([&] { return where; }, line.line,
+          L::book::round_writer::prepare(L::observations_of(*r, picks)));
     });
-    if (auto d = a.last("asof")) info.asof = resolve_asof(a);
-    if (info.asof.empty()) info.asof = resolve_asof(a);
+    if (auto d = a.last("asof")) writer->round().asof = resolve_asof(a);
+    if (writer->round().asof.empty()) writer->round().asof = resolve_asof(a);
   } else {
     if (!rules || rules->empty()) throw usage_error("missing -r RULES FACTS (or --reports FILE)");
     if (a.positional.size() != 1) throw usage_error("expected one FACTS argument");
@@ -278,42 +553,43 @@ int record(const parsed_args& a, output& out) {
     info.ruleset = rs.name();
     info.version = rs.version();
     info.digest = rs.digest();
+    writer.emplace(book.begin_round(info));
+    adder.emplace(*writer);
     const std::string path = a.positional[0];
     const bool one = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
-    // In chunks, so that reports do not pile up; each record's facts are parsed once, on the
-    // batch's threads, for the responsible and for what the ledger keeps of them.
+    // In chunks, so that nothing piles up. Each record is decided (no report is built: the
+    // hazards' titles, clauses and actions are the ruleset's) and what the ledger keeps of its
+    // facts is read in one more pass over its text, on the batch's threads.
     constexpr std::size_t chunk = 1024;
+    const std::vector<std::string> responsible_keys =
+        responsible_path ? split_path(*responsible_path) : std::vector<std::string>{};
     std::vector<batch_record> part;
+    std::vector<decisions> decided;
+    std::vector<L::book::round_writer::prepared> per;
     auto flush = [&] {
       const std::size_t n = part.size();
       if (n == 0) return;
-      const auto results = rs.evaluate_batch(part, eo);
-      std::vector<std::vector<L::observation>> per(n);
+      decided.assign(n, decisions{});
+      per.assign(n, {});
       parallel_for(n, eo.threads, [&](std::size_t i) {
-        std::optional<std::string> resp, facts;
-        json::error_code ec;
-        json::parse_options po;
-        po.max_depth = 1024;
-        json::value v = json::parse(part[i].text, ec, {}, po);
-        if (!ec && v.is_object()) {
-          if (responsible_path) resp = value_at(v, *responsible_path);
-          drop_lists(v.as_object());
-          facts = json::serialize(v);
-        }
-        for (const report& r : results[i].reports)
-          for (auto& o : L::observations_of(r, picks, resp, facts)) per[i].push_back(std::move(o));
+        if (part[i].oversize) return;  // unreadable: no subject
+        decided[i] = rs.decide(part[i].text, eo);
+        if (!decided[i].subject) return;
+        kept k = keep_facts(part[i].text, responsible_keys);
+        per[i] = L::book::round_writer::prepare(
+            L::observations_of(rs, decided[i], eo.asof, picks, k.responsible, k.facts));
       });
       for (std::size_t i = 0; i < n; ++i) {
-        for (const report& r : results[i].reports) {
-          if (!r.errors.empty()) ++with_errors;
-          if (!r.subject) {
-            print_error(path + (part[i].line ? ": line " + std::to_string(part[i].line) : "") +
-                        ": a record without a subject is not recorded" +
-                        (part[i].oversize ? " (over the line_bytes limit)" : ""));
-            ++skipped;
-          }
+        auto where = [&] {
+          return path + (part[i].line ? ": line " + std::to_string(part[i].line) : "");
+        };
+        if (decided[i].errors > 0 || part[i].oversize) ++with_errors;
+        if (!decided[i].subject) {
+          print_error(where() + ": a record without a subject is not recorded" +
+                      (part[i].oversize ? " (over the line_bytes limit)" : ""));
+          ++skipped;
         }
-        for (auto& o : per[i]) obs.push_back(std::move(o));
+        add(where, part[i].line, std::move(per[i]));
       }
       part.clear();
     };
@@ -323,19 +599,19 @@ int record(const parsed_args& a, output& out) {
     });
     flush();
   }
-  if (obs.empty()) {  // a round of nothing would only block the round's name
+  adder->push(std::move(batch));
+  adder->finish();
+  if (writer->items() == 0) {  // a round of nothing would only block the round's name
     print_error("round " + info.id + " not recorded: no record with a subject and an item");
     return exit_failed;
   }
-  L::book book = L::book::open(*db);
-  const bool changed = book.record(info, obs);
-  std::set<std::string> subjects;
-  for (const auto& o : obs) subjects.insert(o.subject);
-  out << (changed ? "recorded round " : "round ") << info.id << " (" << info.asof
-      << "): " << std::to_string(subjects.size()) << " subjects, " << std::to_string(obs.size())
-      << " items" << (changed ? "" : " — recorded before with the same content, nothing changed")
-      << "\n";
-  if (skipped) print_error(std::to_string(skipped) + " record(s) not recorded (no subject)");
+  const bool changed = writer->commit();
+  out << (changed ? "recorded round " : "round ") << info.id << " (" << writer->round().asof
+      << "): " << std::to_string(writer->subjects()) << " subjects, "
+      << std::to_string(writer->items()) << " items"
+      << (changed ? "" : " — recorded before with the same content, nothing changed") << "\n";
+  if (skipped)
+    print_error(std::to_string(skipped) + " record(s) not recorded (no subject, or given again)");
   return skipped || with_errors ? exit_failed : exit_ok;
 }
 

@@ -1,0 +1,30 @@
+// The content hash of a round, which tells "the same round again" (nothing changes) from
+// "another round under a recorded name" (refused). It is computed subject by subject and does
+// not depend on the order of subjects, so a round streams through without being held, and it
+// covers what the ledger keeps: for an absent item only its status and responsible (the clause
+// and action of an item a subject did not have are not kept per subject).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "carerules/ledger.hpp"
+
+namespace carerules::ledger {
+
+// One subject's observations (any order; all of one subject), digested.
+std::array<std::uint8_t, 32> subject_digest(std::vector<const observation*> observations);
+
+class round_hasher {
+ public:
+  void add(const std::array<std::uint8_t, 32>& subject);  // sums digests modulo 2^256
+  std::string finish(const round_info& round) const;      // "2:" and 64 hex digits
+
+ private:
+  std::array<std::uint8_t, 32> sum_{};
+  std::uint64_t subjects_ = 0;
+};
+
+}  // namespace carerules::ledger
