@@ -197,9 +197,16 @@ std::int64_t color_index(std::string_view s) {
   return -1;
 }
 
+// Empties an instance for binding, keeping the memory of its lists (facts reused for one
+// record after another allocate little once they have seen the largest).
 void reset_instance(record_instance& r, const record_schema& s) {
   r.cells.assign(s.scalar_count, fact_cell{});
-  r.lists.assign(s.list_count, list_instance{});
+  r.lists.resize(s.list_count);
+  for (list_instance& l : r.lists) {
+    l.state = fact_state::absent;
+    l.records.clear();
+    l.items.clear();
+  }
 }
 
 void apply_defaults(const record_schema& s, record_instance& r) {
@@ -538,8 +545,7 @@ struct binder::impl {
                                                  in.text) == f.enum_strings.end()) {
           return mismatch();
         }
-        out.strings.emplace_back(in.text);
-        v = value::of_string(out.strings.back());
+        v = value::of_string(out.strings.add(in.text));
         break;
       case scalar_type::date: {
         std::optional<std::int64_t> d;

@@ -28,7 +28,7 @@ struct bind_options {
   std::vector<std::string> subject_path{"id"};  // dotted path of the subject id
 };
 
-// Fills `out` (which must be freshly constructed) from events. Use:
+// Fills `out` (freshly constructed, or emptied by record_facts::clear()) from events. Use:
 //   binder b(schema, options, out);  ...events...;  b.finish();
 class binder final : public fact_sink {
  public:

@@ -7,7 +7,9 @@
 // JSON reader (JSON text) and the Python binding (dicts) both produce.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -134,6 +136,42 @@ struct record_error {
   std::string message;
 };
 
+// Owns the text of a record's string facts: blocks that never move (cells point into them),
+// kept by clear() for the next record.
+class text_store {
+ public:
+  std::string_view add(std::string_view s) {
+    if (s.empty()) return {};
+    if (blocks_.empty() || used_ + s.size() > blocks_[cur_].size) next(s.size());
+    char* p = blocks_[cur_].data.get() + used_;
+    std::memcpy(p, s.data(), s.size());
+    used_ += s.size();
+    return {p, s.size()};
+  }
+  void clear() {
+    cur_ = 0;
+    used_ = 0;
+  }
+
+ private:
+  struct block {
+    std::unique_ptr<char[]> data;
+    std::size_t size = 0;
+  };
+  void next(std::size_t need) {
+    if (!blocks_.empty()) ++cur_;
+    while (cur_ < blocks_.size() && blocks_[cur_].size < need) ++cur_;
+    if (cur_ >= blocks_.size()) {
+      const std::size_t size = std::max<std::size_t>(need, 4096);
+      blocks_.push_back({std::make_unique<char[]>(size), size});
+      cur_ = blocks_.size() - 1;
+    }
+    used_ = 0;
+  }
+  std::vector<block> blocks_;
+  std::size_t cur_ = 0, used_ = 0;
+};
+
 struct record_facts {
   // Cells point into `strings`: a copy would point into the original, so none is allowed.
   record_facts() = default;
@@ -142,8 +180,18 @@ struct record_facts {
   record_facts(record_facts&&) = default;
   record_facts& operator=(record_facts&&) = default;
 
+  // Empties the facts for binding another record into them, keeping their memory (the
+  // binder resets `root` to the schema).
+  void clear() {
+    strings.clear();
+    errors.clear();
+    subject.reset();
+    unreadable = not_an_object = stopped_at_limit = false;
+    syntax_line = syntax_column = 0;
+  }
+
   record_instance root;
-  std::deque<std::string> strings;  // owns the strings that cells point into
+  text_store strings;  // owns the strings that cells point into
   std::vector<record_error> errors;
   std::optional<std::string> subject;
   // The record could not be read at all (not JSON, not an object): evaluation yields a report

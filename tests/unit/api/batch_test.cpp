@@ -3,8 +3,10 @@
 
 #include <atomic>
 #include <carerules/carerules.hpp>
+#include <iterator>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -329,6 +331,65 @@ TEST(batch, csv_rows_are_the_cells_of_the_reports) {
   std::string f;
   carerules::append_csv_field(f, "a,\"b\"");
   EXPECT_EQ(f, "\"a,\"\"b\"\"\"");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(batch, facts_bound_one_record_after_another_on_a_thread_keep_nothing_of_the_last) {
+  // The fast paths bind each record into facts this thread keeps (their memory reused): a
+  // record must read exactly as it does bound on its own, whatever came before it.
+  auto c = carerules::compile_source(R"(ruleset r { title "t" version "1"
+    input {
+      name : string
+      beds : int = 10
+      tags : list<string>
+      residents : list { who : string  age : int }
+    }
+    hazard H1 "h" { cite "c" when name == "东院" or beds > 100 }
+    hazard H2 "old" { cite "c" when any(r in residents where r.age > 90 and r.who != "") }
+    hazard H3 "tag" { cite "c" when "fire" in tags }
+    grade g : color { red when present(H1) or present(H2) blue otherwise }
+  })");
+  ASSERT_TRUE(c.ok()) << c.rendered();
+  const auto& rs = c.value();
+  const char* records[] = {
+      R"({"id": "A", "name": "东院", "beds": 120, "tags": ["fire", "a long tag that is not short"],
+          "residents": [{"who": "张三", "age": 95}, {"who": "李四四四四四四四四四", "age": 70},
+                        {"who": "x", "age": 91}]})",
+      R"({"id": "B"})",
+      R"({"id": "C", "residents": [{"who": "", "age": 99}], "tags": []})",
+      R"([1, 2])",
+      R"({"id": "D", "name": 5, "beds": "many", "tags": [1, null]})",
+      R"({"id": "E", "name": "西院", "name": "东院"})",
+      R"({"id": "F", "residents": [{"who": "王五", "age": 92}, {}, {"age": 93}]})",
+      R"({"id": "G", "tags": ["fire"], "residents": [)",
+      R"({"id": "H", "name": "南院", "beds": 1e999})",
+      R"({"id": "I", "name": "北院"})",
+  };
+  const carerules::eval_options o{.asof = "2024-06-01"};
+  for (int round = 0; round < 3; ++round) {
+    for (const char* r : records) {
+      EXPECT_EQ(rs.evaluate_json(r, o), rs.evaluate(r, o).to_json()) << r;
+      const auto fresh = rs.decide(rs.bind_json(r, o), o);
+      const auto reused = rs.decide(r, o);
+      EXPECT_EQ(reused.subject, fresh.subject) << r;
+      EXPECT_EQ(reused.hazards, fresh.hazards) << r;
+      EXPECT_EQ(reused.grades, fresh.grades) << r;
+      EXPECT_EQ(reused.errors, fresh.errors) << r;
+    }
+  }
+  // And in a batch, where one worker binds a run of records one after another.
+  std::vector<carerules::batch_record> batch;
+  std::string expected;
+  for (int k = 0; k < 40; ++k) {
+    const char* r = records[(k * 7) % std::size(records)];
+    batch.push_back({r});
+    if (k) expected += '\n';
+    expected += rs.evaluate(r, o).to_json();
+  }
+  EXPECT_EQ(rs.evaluate_text(batch, o).text, expected);
 }
 
 }  // namespace
