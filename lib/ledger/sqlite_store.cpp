@@ -344,7 +344,7 @@ class sqlite_stage final : public store::stage {
     std::sort(items_.begin(), items_.end());
     if (!first_done_) {  // the first subject's items are the round's
       first_done_ = true;
-      round_items_ = items_;
+      round_items_.assign(items_.begin(), items_.end());
       statement it(db_, "INSERT INTO temp.stage_items VALUES (?, ?, ?, ?)");
       for (const auto& o : subject) {
         it.bind(1, o.item);
@@ -355,7 +355,8 @@ class sqlite_stage final : public store::stage {
       }
     }
     // A subject with exactly the round's items stores no absent rows (seen.full implies them).
-    const bool full = items_ == round_items_;
+    const bool full =
+        std::equal(items_.begin(), items_.end(), round_items_.begin(), round_items_.end());
     const std::optional<std::string>* facts = nullptr;
     for (const auto& o : subject) {
       if (o.facts && !facts) facts = &o.facts;
@@ -445,7 +446,8 @@ class sqlite_stage final : public store::stage {
   round_info round_;
   bool open_ = false;  // a transaction is open
   bool first_done_ = false;
-  std::vector<std::string> items_, round_items_;
+  std::vector<std::string_view> items_;  // the subject's, sorted (reused)
+  std::vector<std::string> round_items_;
   std::unique_ptr<statement> obs_, seen_;
 };
 

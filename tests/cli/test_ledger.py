@@ -420,3 +420,38 @@ def test_endless_and_oversize_inputs_stop_at_the_limit_and_record_nothing(tmp_pa
     # Nothing was recorded, so R1 is still free for the real round.
     run("ledger", "record", "--db", db, "--round", "R1", "-r", RULES,
         facts_file(tmp_path, "R1", ROUNDS[0][2]), "--asof", "2024-01-10", check=0)
+
+
+def test_subjects_with_other_items_than_the_rounds_first_keep_every_item(tmp_path):
+    # Reports of two rulesets in one round (a third hazard in the second): the round's items
+    # are its first subject's; a subject with other items keeps a row for each of its items, so
+    # an absent one still closes and one its report did not have is not taken as absent.
+    wider = tmp_path / "wider.rules"
+    wider.write_text(RULES.read_text(encoding="utf-8").replace(
+        '  grade risk', '  hazard X1 "其他" { cite "条款三" when beds > 300 }\n  grade risk'),
+        encoding="utf-8")
+
+    def reports(name, pairs_):
+        lines = [run("eval", "-r", rules, facts_file(tmp_path, f"{name}-{r['id']}", [r]),
+                     "--asof", "2024-01-10", "--format", "jsonl").stdout for rules, r in pairs_]
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(lines), encoding="utf-8")
+        return path
+
+    db = tmp_path / "mixed.db"
+    r1 = reports("R1", [(RULES, rec("A", False)), (wider, rec("B", True, beds=400))])
+    r2 = reports("R2", [(wider, rec("A", True)), (RULES, rec("B", True))])
+    run("ledger", "record", "--db", db, "--round", "R1", "--reports", r1, "--asof", "2024-01-10",
+        check=0)
+    run("ledger", "record", "--db", db, "--round", "R2", "--reports", r2, "--asof", "2024-04-10",
+        check=0)
+
+    def show(subject):
+        out = json.loads(run("ledger", "show", "--db", db, subject, "--asof", "2024-04-10",
+                             "--format", "json", check=0).stdout)
+        return {f["item"]: (f["status"], [h["status"] for h in f["history"]])
+                for f in out["findings"]}
+
+    assert show("A") == {"F1": ("closed", ["present", "absent"])}
+    # B's R2 report had no X1: the finding stays open (overdue: 90 days from R1 have passed).
+    assert show("B") == {"B1": ("closed", ["present", "absent"]), "X1": ("overdue", ["present"])}

@@ -17,6 +17,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "api/evaluate.hpp"
 #include "carerules/batch.hpp"
 #include "carerules/html.hpp"
 #include "carerules/labels.hpp"
@@ -198,26 +199,7 @@ class kept_facts {
     part_.clear();
     return true;
   }
-  void put_string(std::string_view s) {
-    static constexpr char hex[] = "0123456789abcdef";
-    text += '"';
-    for (const char c : s) {
-      const auto u = static_cast<unsigned char>(c);
-      if (c == '"' || c == '\\') {
-        text += '\\';
-        text += c;
-      } else if (c == '\n') {
-        text += "\\n";
-      } else if (u < 0x20) {
-        text += "\\u00";
-        text += hex[u >> 4];
-        text += hex[u & 15];
-      } else {
-        text += c;
-      }
-    }
-    text += '"';
-  }
+  void put_string(std::string_view s) { append_json_string(text, s); }
 
   const std::vector<std::string>& responsible_;
   std::vector<std::string> keys_;  // the key of the current value at each open object
@@ -243,17 +225,6 @@ kept keep_facts(std::string_view text, const std::vector<std::string>& responsib
   k.facts = std::move(p.handler().text);
   k.responsible = std::move(p.handler().responsible);
   return k;
-}
-
-std::vector<std::string> split_path(const std::string& path) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  while (true) {
-    const auto dot = path.find('.', start);
-    out.push_back(path.substr(start, dot - start));
-    if (dot == std::string::npos) return out;
-    start = dot + 1;
-  }
 }
 
 std::vector<L::grade_pick> parse_grade_picks(const parsed_args& a) {
@@ -562,7 +533,7 @@ int record(const parsed_args& a, output& out) {
     // facts is read in one more pass over its text, on the batch's threads.
     constexpr std::size_t chunk = 1024;
     const std::vector<std::string> responsible_keys =
-        responsible_path ? split_path(*responsible_path) : std::vector<std::string>{};
+        responsible_path ? detail::split_path(*responsible_path) : std::vector<std::string>{};
     std::vector<batch_record> part;
     std::vector<decisions> decided;
     std::vector<L::book::round_writer::prepared> per;
