@@ -7,8 +7,10 @@ Round 1 is examples/data/institutions.jsonl as it is (as of 2024-06-01). Round 2
 most defects found in round 1 are put right, some stay, and a few institutions' fire or
 building data are not reported (their hazards become undetermined, which must not close
 them). Round 3 (2024-12-01): the missing data are back, most remaining defects are put right,
-and a few defects fixed in round 2 come back (rebounds). Synthetic and seeded: the same
-arguments give the same files.
+and a few defects fixed in round 2 come back (rebounds). Between rounds most institutions
+renew what has a date (equipment inspections, licences, certificates) before it lapses or
+once it has; a few let it lapse, which is how new findings appear. Synthetic and seeded: the
+same arguments give the same files.
 """
 
 import argparse
@@ -48,6 +50,30 @@ def defects(rec):
     return out
 
 
+def renew(rec, asof, rng, share):
+    """Each dated paper of the record that has lapsed by `asof` (equipment inspection, licence,
+    certificate) is renewed for a year from `asof` with probability `share`."""
+    f = rec.get("facility")
+    if not isinstance(f, dict):
+        return
+    dated = []
+    for u in f.get("special_equipment") or []:
+        if isinstance(u, dict):
+            dated.append((u, "next_inspection"))
+    for p in f.get("special_equipment_staff") or []:
+        if isinstance(p, dict):
+            dated.append((p, "certificate_valid_until"))
+    for part in ("medical", "canteen"):
+        lic = (f.get(part) or {}).get("licence" if part == "medical" else "food_licence")
+        if isinstance(lic, dict):
+            dated.append((lic, "valid_until"))
+    year_on = f"{int(asof[:4]) + 1}{asof[4:]}"
+    for obj, key in dated:
+        when = obj.get(key)
+        if isinstance(when, str) and when < asof and rng.random() < share:
+            obj[key] = year_on
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=str(HERE / "institutions.jsonl"))
@@ -66,14 +92,16 @@ def main():
                     bad = obj[key]
                     obj[key] = good
                     fixed.append((key, bad))
+        renew(two, DATES[1], rng, 0.8)
         three = copy.deepcopy(two)
+        renew(three, DATES[2], rng, 0.8)
         if isinstance(two.get("facility"), dict) and rng.random() < 0.06:
             two["facility"].pop(rng.choice(["fire", "building"]), None)  # not reported
         if isinstance(three.get("facility"), dict):
             for obj, key, good in defects(three):
                 if rng.random() < 0.5:
                     obj[key] = good
-            if fixed and rng.random() < 0.3:  # a rectified defect comes back
+            if fixed and rng.random() < 0.6:  # a rectified defect comes back
                 key, bad = fixed[0]
                 for obj, k, _ in [(o, k, g) for o, k, g in _flags(three) if k == key]:
                     obj[k] = bad
