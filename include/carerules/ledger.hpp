@@ -78,6 +78,9 @@ struct finding {
   std::vector<history_entry> history;   // every round that saw the item, in date order
 };
 
+// How a finding changed between two rounds (book::diff).
+enum class change : std::uint8_t { new_finding, closed, still_open, rebound, undetermined };
+
 struct diff_result {
   std::string from, to;
   std::vector<finding> new_findings, closed, still_open, rebound, undetermined;
@@ -181,6 +184,10 @@ class book {
   std::vector<finding> subject(const std::string& subject, const std::string& asof) const;
   // What changed between two recorded rounds. Throws ledger_error for an unknown round.
   diff_result diff(const std::string& from, const std::string& to) const;
+  // The same, one finding at a time in subject then item order, without holding them: for
+  // ledgers of millions of findings. Throws ledger_error for an unknown round (before `each`).
+  void for_each_change(const std::string& from, const std::string& to,
+                       const std::function<void(change, finding&&)>& each) const;
   // The subject's facts (JSON text) as last recorded, when the round had them.
   std::optional<std::string> facts_of(const std::string& subject) const;
 

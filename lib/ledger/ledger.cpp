@@ -414,7 +414,8 @@ std::vector<finding> book::subject(const std::string& subject, const std::string
   return out;
 }
 
-diff_result book::diff(const std::string& from, const std::string& to) const {
+void book::for_each_change(const std::string& from, const std::string& to,
+                           const std::function<void(change, finding&&)>& each) const {
   const auto rounds = store_->rounds();
   const auto pos = positions(rounds);
   auto f = pos.find(from), t = pos.find(to);
@@ -422,9 +423,6 @@ diff_result book::diff(const std::string& from, const std::string& to) const {
   if (t == pos.end()) throw ledger_error("no round `" + to + "` in the ledger");
   if (f->second > t->second)
     throw ledger_error("round `" + from + "` is dated after round `" + to + "`");
-  diff_result d;
-  d.from = from;
-  d.to = to;
   each_group(*store_, std::nullopt, [&](const std::vector<store::row>& rows) {
     const auto before = walk(rows, pos, rounds, f->second + 1);
     auto after = walk(rows, pos, rounds, t->second + 1);
@@ -439,19 +437,42 @@ diff_result book::diff(const std::string& from, const std::string& to) const {
                                     now.history.back().round == to &&
                                     now.history.back().status == "undetermined";
       if (b == before.end()) {
-        if (open)
-          d.new_findings.push_back(now);
-        else
-          d.closed.push_back(now);  // opened and closed again between the two rounds
+        // New, or opened and closed again between the two rounds.
+        each(open ? change::new_finding : change::closed, std::move(now));
       } else if (was_open && !open) {
-        d.closed.push_back(now);
+        each(change::closed, std::move(now));
       } else if (open && (was_closed || (now.rebound && w.reopened_at > f->second))) {
-        d.rebound.push_back(now);
+        each(change::rebound, std::move(now));
       } else if (open && undetermined_now) {
-        d.undetermined.push_back(now);
+        each(change::undetermined, std::move(now));
       } else if (was_open && open) {
-        d.still_open.push_back(now);
+        each(change::still_open, std::move(now));
       }
+    }
+  });
+}
+
+diff_result book::diff(const std::string& from, const std::string& to) const {
+  diff_result d;
+  d.from = from;
+  d.to = to;
+  for_each_change(from, to, [&](change c, finding&& f) {
+    switch (c) {
+      case change::new_finding:
+        d.new_findings.push_back(std::move(f));
+        break;
+      case change::closed:
+        d.closed.push_back(std::move(f));
+        break;
+      case change::still_open:
+        d.still_open.push_back(std::move(f));
+        break;
+      case change::rebound:
+        d.rebound.push_back(std::move(f));
+        break;
+      case change::undetermined:
+        d.undetermined.push_back(std::move(f));
+        break;
     }
   });
   return d;

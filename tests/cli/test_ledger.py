@@ -455,3 +455,36 @@ def test_subjects_with_other_items_than_the_rounds_first_keep_every_item(tmp_pat
     assert show("A") == {"F1": ("closed", ["present", "absent"])}
     # B's R2 report had no X1: the finding stays open (overdue: 90 days from R1 have passed).
     assert show("B") == {"B1": ("closed", ["present", "absent"]), "X1": ("overdue", ["present"])}
+
+
+def test_diff_gives_the_same_lists_as_json_csv_and_a_table(ledger):
+    import csv
+    import io
+    import unicodedata
+    for a, b in (("R1", "R2"), ("R2", "R3"), ("R1", "R3")):
+        d = diff(ledger, a, b)
+        order = ["new", "closed", "still_open", "rebound", "undetermined"]
+        expect = [(k, f["subject"], f["item"], f["status"]) for k in order for f in d[k]]
+        assert expect, (a, b)
+        text = run("ledger", "diff", "--db", ledger, "--from", a, "--to", b, "--format", "csv",
+                   check=0).stdout
+        rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+        assert [(r["change"], r["subject"], r["item"], r["status"]) for r in rows] == expect
+        table = run("ledger", "diff", "--db", ledger, "--from", a, "--to", b, check=0).stdout
+        lines = table.splitlines()
+        counts = [len(d[k]) for k in order]
+        assert lines[0] == (f"from {a} to {b}: {counts[0]} new, {counts[1]} closed, {counts[2]} "
+                            f"still open, {counts[3]} rebound, {counts[4]} now undetermined")
+        assert lines[1].split() == ["change", "subject", "item", "title", "due", "status"]
+        body = lines[2:]
+        assert [(r.split()[0], r.split()[1], r.split()[2], r.split()[-1]) for r in body] == expect
+
+        def columns(line):  # where each cell starts, counting a CJK character as two
+            starts, col, prev = [], 0, " "
+            for ch in line:
+                if ch != " " and prev == " " and (not starts or col >= starts[-1] + 2):
+                    starts.append(col)
+                col += 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+                prev = ch
+            return starts
+        assert all(columns(r)[:3] == columns(lines[1])[:3] for r in body)

@@ -298,36 +298,74 @@ std::string csv_line(const std::vector<std::string>& cells) {
   return line + "\r\n";
 }
 
-// Columns padded to their widest cell (display width counts a CJK character as two).
+// A cell's width on a terminal: a CJK character (three or four bytes of UTF-8) counts two.
+std::size_t display_width(std::string_view s) {
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    w += len >= 3 ? 2 : 1;
+    i += len;
+  }
+  return w;
+}
+
+// One line of a table whose columns are `widths` wide (two spaces between them).
+void table_line(std::string& out, const std::vector<std::string>& cells,
+                const std::vector<std::size_t>& widths) {
+  for (std::size_t i = 0; i < cells.size(); ++i) {
+    out += cells[i];
+    if (i + 1 < cells.size()) out += std::string(widths[i] - display_width(cells[i]) + 2, ' ');
+  }
+  out += '\n';
+}
+
+// Columns padded to their widest cell.
 std::string table(const std::vector<std::string>& header,
                   const std::vector<std::vector<std::string>>& rows) {
-  auto width = [](const std::string& s) {
-    std::size_t w = 0;
-    for (std::size_t i = 0; i < s.size();) {
-      const auto c = static_cast<unsigned char>(s[i]);
-      const std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-      w += len >= 3 ? 2 : 1;
-      i += len;
-    }
-    return w;
-  };
   std::vector<std::size_t> widths(header.size());
-  for (std::size_t i = 0; i < header.size(); ++i) widths[i] = width(header[i]);
+  for (std::size_t i = 0; i < header.size(); ++i) widths[i] = display_width(header[i]);
   for (const auto& r : rows)
     for (std::size_t i = 0; i < r.size() && i < widths.size(); ++i)
-      widths[i] = std::max(widths[i], width(r[i]));
+      widths[i] = std::max(widths[i], display_width(r[i]));
   std::string out;
-  auto line = [&](const std::vector<std::string>& cells) {
-    for (std::size_t i = 0; i < cells.size(); ++i) {
-      out += cells[i];
-      if (i + 1 < cells.size()) out += std::string(widths[i] - width(cells[i]) + 2, ' ');
-    }
-    out += '\n';
-  };
-  line(header);
-  for (const auto& r : rows) line(r);
+  table_line(out, header, widths);
+  for (const auto& r : rows) table_line(out, r, widths);
   return out;
 }
+
+// Text set aside in a temporary file until it can be written in its place: a diff of millions
+// of findings is written in the order of its lists without holding them in memory.
+class spill {
+ public:
+  spill() : file_(std::tmpfile()) {
+    if (!file_) throw L::ledger_error("cannot create a temporary file for the output");
+  }
+  ~spill() { std::fclose(file_); }
+  spill(const spill&) = delete;
+  spill& operator=(const spill&) = delete;
+
+  void write(std::string_view text) {
+    if (std::fwrite(text.data(), 1, text.size(), file_) != text.size())
+      throw L::ledger_error("cannot write a temporary file for the output");
+    ++count_;
+  }
+  std::uint64_t count() const { return count_; }  // writes so far
+  // Gives back what was written, in pieces of up to 64 KiB.
+  void read_back(const std::function<void(std::string_view)>& piece) {
+    if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0)
+      throw L::ledger_error("cannot read back a temporary file of the output");
+    std::string buffer(1 << 16, '\0');
+    while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file_))
+      piece(std::string_view(buffer.data(), n));
+    if (std::ferror(file_))
+      throw L::ledger_error("cannot read back a temporary file of the output");
+  }
+
+ private:
+  std::FILE* file_;
+  std::uint64_t count_ = 0;
+};
 
 // ---- the subcommands ---------------------------------------------------------------------------
 
@@ -752,45 +790,80 @@ int diff(const parsed_args& a, output& out, out_format fmt) {
   const auto from = a.last("from"), to = a.last("to");
   if (!from || !to) throw usage_error("diff needs --from ROUND and --to ROUND");
   L::book book = L::book::open(*a.last("db"), false);
-  const L::diff_result d = book.diff(*from, *to);
-  const std::vector<std::pair<const char*, const std::vector<L::finding>*>> lists = {
-      {"new", &d.new_findings},
-      {"closed", &d.closed},
-      {"still_open", &d.still_open},
-      {"rebound", &d.rebound},
-      {"undetermined", &d.undetermined}};
-  if (fmt == out_format::json) {
-    json::object doc{{"from", d.from}, {"to", d.to}};
-    for (const auto& [name, list] : lists) {
-      json::array xs;
-      for (const auto& f : *list) xs.push_back(finding_json(f, false));
-      doc[name] = std::move(xs);
+  // Each list goes to its own temporary file as the findings come (subject by subject), then
+  // the lists are written one after another.
+  const char* const names[] = {"new", "closed", "still_open", "rebound", "undetermined"};
+  spill lists[5];
+  const std::vector<std::string> brief_header = {"change", "subject", "item",
+                                                 "title",  "due",     "status"};
+  std::vector<std::size_t> widths(brief_header.size());  // of the table
+  for (std::size_t i = 0; i < widths.size(); ++i) widths[i] = display_width(brief_header[i]);
+  std::string line;
+  book.for_each_change(*from, *to, [&](L::change c, L::finding&& f) {
+    const auto k = static_cast<std::size_t>(c);
+    line.clear();
+    if (fmt == out_format::json) {
+      if (lists[k].count()) line += ',';
+      line += json::serialize(finding_json(f, false));
+    } else {
+      auto row = finding_row(f);
+      row.insert(row.begin(), names[k]);
+      if (fmt == out_format::csv) {
+        line = csv_line(row);
+      } else {  // the table's cells, one JSON array a line, and the widest of each column
+        const std::vector<std::string> brief = {row[0], row[1], row[2], row[3], row[6], row[7]};
+        json::array cells;
+        for (std::size_t i = 0; i < brief.size(); ++i) {
+          widths[i] = std::max(widths[i], display_width(brief[i]));
+          cells.emplace_back(brief[i]);
+        }
+        line = json::serialize(cells) + "\n";
+      }
     }
-    out << json::serialize(doc) << "\n";
+    lists[k].write(line);
+  });
+  auto copy = [&](spill& s) { s.read_back([&](std::string_view piece) { out << piece; }); };
+  if (fmt == out_format::json) {
+    out << "{\"from\":" << json::serialize(json::value(*from))
+        << ",\"to\":" << json::serialize(json::value(*to));
+    for (std::size_t k = 0; k < 5; ++k) {
+      out << ",\"" << names[k] << "\":[";
+      copy(lists[k]);
+      out << "]";
+    }
+    out << "}\n";
     return exit_ok;
   }
-  std::vector<std::string> header = {"change"};
-  header.insert(header.end(), finding_columns.begin(), finding_columns.end());
-  std::vector<std::vector<std::string>> rows;
-  for (const auto& [name, list] : lists)
-    for (const auto& f : *list) {
-      auto r = finding_row(f);
-      r.insert(r.begin(), name);
-      rows.push_back(std::move(r));
-    }
   if (fmt == out_format::csv) {
+    auto header = finding_columns;
+    header.insert(header.begin(), "change");
     out << "\xEF\xBB\xBF" << csv_line(header);
-    for (const auto& r : rows) out << csv_line(r);
-  } else {
-    out << "from " << d.from << " to " << d.to << ": " << std::to_string(d.new_findings.size())
-        << " new, " << std::to_string(d.closed.size()) << " closed, "
-        << std::to_string(d.still_open.size()) << " still open, "
-        << std::to_string(d.rebound.size()) << " rebound, " << std::to_string(d.undetermined.size())
-        << " now undetermined\n";
-    std::vector<std::vector<std::string>> brief;
-    for (const auto& r : rows) brief.push_back({r[0], r[1], r[2], r[3], r[6], r[7]});
-    out << table({"change", "subject", "item", "title", "due", "status"}, brief);
+    for (auto& l : lists) copy(l);
+    return exit_ok;
   }
+  out << "from " << *from << " to " << *to << ": " << std::to_string(lists[0].count()) << " new, "
+      << std::to_string(lists[1].count()) << " closed, " << std::to_string(lists[2].count())
+      << " still open, " << std::to_string(lists[3].count()) << " rebound, "
+      << std::to_string(lists[4].count()) << " now undetermined\n";
+  std::string text;
+  table_line(text, brief_header, widths);
+  out << text;
+  std::string partial;  // a line cut between two pieces
+  for (auto& l : lists)
+    l.read_back([&](std::string_view piece) {
+      partial.append(piece);
+      std::size_t start = 0;
+      for (std::size_t end; (end = partial.find('\n', start)) != std::string::npos;
+           start = end + 1) {
+        const json::value row = json::parse(std::string_view(partial).substr(start, end - start));
+        std::vector<std::string> cells;
+        for (const auto& c : row.as_array()) cells.emplace_back(c.as_string());
+        text.clear();
+        table_line(text, cells, widths);
+        out << text;
+      }
+      partial.erase(0, start);
+    });
   return exit_ok;
 }
 
