@@ -139,6 +139,7 @@ class book {
 
   // The same, given subject by subject without holding the round in memory: add() each
   // subject's observations, then commit(). A writer dropped before commit() records nothing.
+  // One round at a time per book (open another book to record two at once).
   class round_writer {
    public:
     round_writer(round_writer&&) noexcept;

@@ -134,6 +134,8 @@ void add_pick(std::vector<observation>& out, const std::string& subject, const g
   observation o;
   o.subject = subject;
   o.item = p.name + "=" + p.value;
+  for (const auto& x : out)
+    if (x.item == o.item) return;  // the same pick twice is one item
   o.status = value == "undetermined" ? "undetermined" : value == p.value ? "present" : "absent";
   o.title = "grade " + p.name + " is " + p.value;
   o.responsible = responsible;

@@ -191,7 +191,7 @@ def test_grade_outcomes_become_findings_when_asked(tmp_path):
     for name, asof, records in ROUNDS[:2]:
         run("ledger", "record", "--db", db, "--round", name, "-r", RULES,
             facts_file(tmp_path, name, records), "--asof", asof, "--include-grade", "risk=red",
-            check=0)
+            "--include-grade", "risk=red", check=0)  # the same pick twice is one item
     d = diff(db, "R1", "R2")
     assert ("C", "risk=red") in pairs(d["new"])
     assert ("A", "risk=red") in pairs(d["closed"])

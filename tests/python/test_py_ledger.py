@@ -94,3 +94,12 @@ def test_python_and_cli_read_one_ledger_alike(ledger):
     mine = ledger.diff("R2", "R3")
     for change in ("new", "closed", "still_open", "rebound", "undetermined"):
         assert sorted((f["subject"], f["item"]) for f in d[change]) == pairs(mine, change)
+
+
+def test_a_grade_picked_twice_is_one_item(tmp_path):
+    rs = carerules.load(str(RULES))
+    led = carerules.Ledger(tmp_path / "g.db")
+    reports = rs.evaluate_many(ROUNDS[0][2], asof=ROUNDS[0][1])
+    assert led.record(reports, round="R1", include_grades=["risk=red", "risk=red"]) is True
+    f = led.findings(asof="2024-01-10")
+    assert sorted(f.loc[f["item"] == "risk=red", "subject"]) == ["A", "D"]
