@@ -122,6 +122,23 @@ std::string status_page(const std::vector<finding>& findings,
                         const std::map<std::string, std::string>& groups, const std::string& by,
                         const std::string& asof, lang language);
 
+// The status page written as the findings come, for ledgers of millions of findings: add()
+// each finding (any order; its file and group, when it has them), then write() the page. The
+// rows of the findings not closed wait in a temporary file, so memory holds only the counts.
+class status_page_writer {
+ public:
+  status_page_writer(std::string by, std::string asof, lang language);
+  status_page_writer(status_page_writer&&) noexcept;
+  ~status_page_writer();
+  void add(const finding& f, const std::string* file, const std::string* group);
+  // Gives the page in pieces, in order. Throws ledger_error when the temporary file fails.
+  void write(const std::function<void(std::string_view)>& piece);
+
+ private:
+  struct state;
+  std::unique_ptr<state> s_;
+};
+
 class store;
 
 class book {

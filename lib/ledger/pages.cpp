@@ -1,6 +1,8 @@
 // The ledger's HTML pages: each institution's file and the status page, in the style of the
 // report pages (the same style sheet, labels and escaping; self-contained, printable).
+#include <cstdio>
 #include <map>
+#include <memory>
 
 #include "carerules/html.hpp"
 #include "carerules/ledger.hpp"
@@ -62,67 +64,114 @@ std::string subject_page(const std::string& subject, const std::vector<finding>&
   return o;
 }
 
-std::string status_page(const std::vector<finding>& findings,
-                        const std::map<std::string, std::string>& files,
-                        const std::map<std::string, std::string>& groups, const std::string& by,
-                        const std::string& asof, lang l) {
-  std::string o = head(l, word(l, "整改台账总览", "Rectification status"));
-  o += "<h1>" + word(l, "整改台账总览", "Rectification status") + "</h1>\n<p>" +
-       word(l, "截至 ", "As of ") + e(asof) + "</p>\n";
+struct status_page_writer::state {
+  std::string by, asof;
+  lang l;
   struct counts {
     std::uint64_t open = 0, overdue = 0, closed = 0, rebound = 0;
   };
   std::map<std::string, counts> per_group;
   counts total;
-  for (const auto& f : findings) {
-    std::vector<counts*> into{&total};
-    if (!by.empty()) {
-      auto g = groups.find(f.subject);
-      into.push_back(&per_group[g == groups.end() ? word(l, "（未知）", "(unknown)") : g->second]);
-    }
-    for (counts* c : into) {
-      if (f.status == "open") ++c->open;
-      if (f.status == "overdue") ++c->overdue;
-      if (f.status == "closed") ++c->closed;
-      if (f.rebound && f.status != "closed") ++c->rebound;
-    }
+  std::FILE* rows = nullptr;  // the rows of the findings not closed
+  std::uint64_t listed = 0;
+  std::string row;
+
+  ~state() {
+    if (rows) std::fclose(rows);
   }
-  auto row = [&](const std::string& name, const counts& c, bool strong) {
+};
+
+status_page_writer::status_page_writer(std::string by, std::string asof, lang language)
+    : s_(std::make_unique<state>()) {
+  s_->by = std::move(by);
+  s_->asof = std::move(asof);
+  s_->l = language;
+  s_->rows = std::tmpfile();
+  if (!s_->rows) throw ledger_error("cannot create a temporary file for the status page");
+}
+status_page_writer::status_page_writer(status_page_writer&&) noexcept = default;
+status_page_writer::~status_page_writer() = default;
+
+void status_page_writer::add(const finding& f, const std::string* file, const std::string* group) {
+  state& st = *s_;
+  const lang l = st.l;
+  std::vector<state::counts*> into{&st.total};
+  if (!st.by.empty())
+    into.push_back(&st.per_group[group ? *group : word(l, "（未知）", "(unknown)")]);
+  for (state::counts* c : into) {
+    if (f.status == "open") ++c->open;
+    if (f.status == "overdue") ++c->overdue;
+    if (f.status == "closed") ++c->closed;
+    if (f.rebound && f.status != "closed") ++c->rebound;
+  }
+  if (f.status == "closed") return;
+  ++st.listed;
+  std::string& o = st.row;
+  o = "<tr><td>";
+  if (file)
+    o += "<a href=\"" + e(*file) + "\">" + e(f.subject) + "</a>";
+  else
+    o += e(f.subject);
+  o += "</td><td>" + e(f.item) + " " + e(f.title) + "</td><td class=\"nw\">" +
+       e(status_label(l, f.status)) + (f.rebound ? word(l, "（反弹）", " (rebound)") : "") +
+       "</td><td class=\"nw\">" + e(f.action.empty() ? "" : action_label(l, f.action)) +
+       "</td><td class=\"nw\">" + e(f.due.value_or("")) + "</td><td>" +
+       e(f.responsible.value_or("")) + "</td></tr>\n";
+  if (std::fwrite(o.data(), 1, o.size(), st.rows) != o.size())
+    throw ledger_error("cannot write a temporary file for the status page");
+}
+
+void status_page_writer::write(const std::function<void(std::string_view)>& piece) {
+  state& st = *s_;
+  const lang l = st.l;
+  const bool grouped = !st.by.empty();
+  std::string o = head(l, word(l, "整改台账总览", "Rectification status"));
+  o += "<h1>" + word(l, "整改台账总览", "Rectification status") + "</h1>\n<p>" +
+       word(l, "截至 ", "As of ") + e(st.asof) + "</p>\n";
+  auto row = [&](const std::string& name, const state::counts& c, bool strong) {
     const char* td = strong ? "<th>" : "<td>";
     const char* end = strong ? "</th>" : "</td>";
     return std::string("<tr>") + td + e(name) + end + td + std::to_string(c.open) + end + td +
            std::to_string(c.overdue) + end + td + std::to_string(c.closed) + end + td +
            std::to_string(c.rebound) + end + "</tr>\n";
   };
-  o += "<table>\n<tr><th>" + (by.empty() ? word(l, "范围", "Scope") : e(by)) + "</th>";
+  o += "<table>\n<tr><th>" + (grouped ? e(st.by) : word(l, "范围", "Scope")) + "</th>";
   for (const char* s : {"open", "overdue", "closed"}) o += "<th>" + e(status_label(l, s)) + "</th>";
   o += "<th>" + word(l, "反弹", "rebound") + "</th></tr>\n";
-  for (const auto& [g, c] : per_group) o += row(g, c, false);
-  o += row(word(l, "合计", "Total"), total, !by.empty());
+  for (const auto& [g, c] : st.per_group) o += row(g, c, false);
+  o += row(word(l, "合计", "Total"), st.total, grouped);
   o += "</table>\n";
   o += "<h2>" + word(l, "未销号事项", "Findings not closed") + "</h2>\n<table>\n<tr><th>" +
        word(l, "机构", "Subject") + "</th><th>" + word(l, "事项", "Item") + "</th><th>" +
        word(l, "状态", "Status") + "</th><th>" + word(l, "整改措施", "Action") + "</th><th>" +
        word(l, "整改期限", "Due") + "</th><th>" + word(l, "责任人", "Responsible") + "</th></tr>\n";
-  std::uint64_t listed = 0;
-  for (const auto& f : findings) {
-    if (f.status == "closed") continue;
-    ++listed;
-    auto file = files.find(f.subject);
-    o += "<tr><td>";
-    if (file != files.end())
-      o += "<a href=\"" + e(file->second) + "\">" + e(f.subject) + "</a>";
-    else
-      o += e(f.subject);
-    o += "</td><td>" + e(f.item) + " " + e(f.title) + "</td><td class=\"nw\">" +
-         e(status_label(l, f.status)) + (f.rebound ? word(l, "（反弹）", " (rebound)") : "") +
-         "</td><td class=\"nw\">" + e(f.action.empty() ? "" : action_label(l, f.action)) +
-         "</td><td class=\"nw\">" + e(f.due.value_or("")) + "</td><td>" +
-         e(f.responsible.value_or("")) + "</td></tr>\n";
-  }
-  o += "</table>\n";
-  if (listed == 0) o += "<p>" + word(l, "全部已销号。", "Every finding is closed.") + "</p>\n";
+  piece(o);
+  if (std::fflush(st.rows) != 0 || std::fseek(st.rows, 0, SEEK_SET) != 0)
+    throw ledger_error("cannot read back a temporary file of the status page");
+  std::string buffer(1 << 16, '\0');
+  while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), st.rows))
+    piece(std::string_view(buffer.data(), n));
+  if (std::ferror(st.rows))
+    throw ledger_error("cannot read back a temporary file of the status page");
+  o = "</table>\n";
+  if (st.listed == 0) o += "<p>" + word(l, "全部已销号。", "Every finding is closed.") + "</p>\n";
   o += "</body>\n</html>\n";
+  piece(o);
+}
+
+std::string status_page(const std::vector<finding>& findings,
+                        const std::map<std::string, std::string>& files,
+                        const std::map<std::string, std::string>& groups, const std::string& by,
+                        const std::string& asof, lang l) {
+  status_page_writer w(by, asof, l);
+  for (const auto& f : findings) {
+    auto file = files.find(f.subject);
+    auto group = groups.find(f.subject);
+    w.add(f, file == files.end() ? nullptr : &file->second,
+          group == groups.end() ? nullptr : &group->second);
+  }
+  std::string o;
+  w.write([&](std::string_view piece) { o += piece; });
   return o;
 }
 

@@ -9,6 +9,7 @@
 #include <deque>
 #include <exception>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iterator>
 #include <map>
@@ -735,53 +736,55 @@ int pages(const parsed_args& a, output& out) {
   const lang language = lang_option(a).value_or(lang::zh);
   const std::string asof = resolve_asof(a);
   L::book book = L::book::open(*a.last("db"), false);
-  const auto findings = book.findings(asof);
   namespace fs = std::filesystem;
   const fs::path dir(*out_dir);
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir))
     throw L::ledger_error("cannot create the output directory `" + *out_dir + "`");
-  // Subjects in order of first appearance; one file each (stems made safe, duplicates -2, -3).
-  std::map<std::string, std::vector<L::finding>> by_subject;
-  std::vector<std::string> order;
-  for (const auto& f : findings) {
-    auto [it, added] = by_subject.try_emplace(f.subject);
-    if (added) order.push_back(f.subject);
-    it->second.push_back(f);
-  }
-  std::map<std::string, std::string> files;
+  // The findings come subject by subject: each subject's page is written when its findings are
+  // all in (one file each; stems made safe, duplicates -2, -3), and each finding goes to the
+  // status page, which keeps only counts in memory.
+  const std::string by = a.last("by").value_or("");
+  L::status_page_writer index(by, asof, language);
   std::set<std::string> used{"index"};
   std::uint64_t position = 0;
-  for (const auto& subject : order) {
+  std::vector<L::finding> current;
+  auto folded = [](std::string s) {
+    for (char& c : s)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    return s;
+  };
+  auto flush = [&] {
+    if (current.empty()) return;
+    const std::string& subject = current.front().subject;
     const std::string stem = page_file_stem(subject, ++position);
     std::string candidate = stem;
-    auto folded = [](std::string s) {
-      for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-      return s;
-    };
     for (unsigned k = 2; !used.insert(folded(candidate)).second; ++k)
       candidate = stem + "-" + std::to_string(k);
-    files[subject] = candidate + ".html";
+    const std::string file = candidate + ".html";
     std::string error;
-    if (!write_file(dir / files[subject],
-                    L::subject_page(subject, by_subject[subject], asof, language), error))
+    if (!write_file(dir / file, L::subject_page(subject, current, asof, language), error))
       throw L::ledger_error(error);
-  }
-  std::map<std::string, std::string> groups;
-  const std::string by = a.last("by").value_or("");
-  if (!by.empty())
-    for (const auto& subject : order) {
-      std::optional<std::string> v;
-      if (auto facts = book.facts_of(subject)) v = value_at(*facts, by);
-      if (v) groups[subject] = *v;
-    }
-  std::string error;
-  if (!write_file(dir / "index.html", L::status_page(findings, files, groups, by, asof, language),
-                  error))
-    throw L::ledger_error(error);
-  out << "wrote " << std::to_string(order.size()) << " subject page(s) as of " << asof
+    std::optional<std::string> group;
+    if (!by.empty())
+      if (auto facts = book.facts_of(subject)) group = value_at(*facts, by);
+    for (const auto& f : current) index.add(f, &file, group ? &*group : nullptr);
+    current.clear();
+  };
+  book.for_each_finding(asof, [&](L::finding&& f) {
+    if (!current.empty() && current.front().subject != f.subject) flush();
+    current.push_back(std::move(f));
+  });
+  flush();
+  std::ofstream page(dir / "index.html", std::ios::binary | std::ios::trunc);
+  index.write([&](std::string_view piece) {
+    page.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+  });
+  page.close();
+  if (!page) throw L::ledger_error("cannot write `" + (dir / "index.html").string() + "`");
+  const auto order_size = position;
+  out << "wrote " << std::to_string(order_size) << " subject page(s) as of " << asof
       << "; the status page: " << (dir / "index.html").string() << "\n";
   return exit_ok;
 }
