@@ -458,24 +458,10 @@ diff_result book::diff(const std::string& from, const std::string& to) const {
   diff_result d;
   d.from = from;
   d.to = to;
+  std::vector<finding>* const lists[] = {&d.new_findings, &d.closed, &d.still_open, &d.rebound,
+                                         &d.undetermined};  // in the order of `change`
   for_each_change(from, to, [&](change c, finding&& f) {
-    switch (c) {
-      case change::new_finding:
-        d.new_findings.push_back(std::move(f));
-        break;
-      case change::closed:
-        d.closed.push_back(std::move(f));
-        break;
-      case change::still_open:
-        d.still_open.push_back(std::move(f));
-        break;
-      case change::rebound:
-        d.rebound.push_back(std::move(f));
-        break;
-      case change::undetermined:
-        d.undetermined.push_back(std::move(f));
-        break;
-    }
+    lists[static_cast<std::size_t>(c)]->push_back(std::move(f));
   });
   return d;
 }
