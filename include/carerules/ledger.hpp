@@ -78,6 +78,13 @@ struct finding {
   std::vector<history_entry> history;   // every round that saw the item, in date order
 };
 
+// Findings counted as `ledger status` counts them: open, overdue, closed, and open again
+// after a rebound (not closed since).
+struct finding_counts {
+  std::uint64_t open = 0, overdue = 0, closed = 0, rebound = 0;
+  void add(const finding& f);
+};
+
 // How a finding changed between two rounds (book::diff).
 enum class change : std::uint8_t { new_finding, closed, still_open, rebound, undetermined };
 

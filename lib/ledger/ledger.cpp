@@ -296,6 +296,13 @@ std::optional<report> report_from_json(std::string_view text) {
   return r;
 }
 
+void finding_counts::add(const finding& f) {
+  if (f.status == "open") ++open;
+  if (f.status == "overdue") ++overdue;
+  if (f.status == "closed") ++closed;
+  if (f.rebound && f.status != "closed") ++rebound;
+}
+
 book::book(std::unique_ptr<store> s) : store_(std::move(s)) {}
 book::book(book&&) noexcept = default;
 book& book::operator=(book&&) noexcept = default;
@@ -374,7 +381,7 @@ bool book::record(const round_info& round, const std::vector<observation>& obser
   for (std::size_t k = 0; k < observations.size(); ++k) {
     subject.push_back(observations[k]);
     if (k + 1 == observations.size() || observations[k + 1].subject != observations[k].subject) {
-      w.add(subject);
+      w.add(round_writer::prepare(std::move(subject)));  // one copy of each observation
       subject.clear();
     }
   }

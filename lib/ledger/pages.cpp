@@ -7,6 +7,7 @@
 #include "carerules/html.hpp"
 #include "carerules/ledger.hpp"
 #include "html/style.hpp"
+#include "ledger/spill.hpp"
 
 namespace carerules::ledger {
 namespace {
@@ -67,18 +68,10 @@ std::string subject_page(const std::string& subject, const std::vector<finding>&
 struct status_page_writer::state {
   std::string by, asof;
   lang l;
-  struct counts {
-    std::uint64_t open = 0, overdue = 0, closed = 0, rebound = 0;
-  };
-  std::map<std::string, counts> per_group;
-  counts total;
-  std::FILE* rows = nullptr;  // the rows of the findings not closed
-  std::uint64_t listed = 0;
+  std::map<std::string, finding_counts> per_group;
+  finding_counts total;
+  spill rows;  // the rows of the findings not closed
   std::string row;
-
-  ~state() {
-    if (rows) std::fclose(rows);
-  }
 };
 
 status_page_writer::status_page_writer(std::string by, std::string asof, lang language)
@@ -86,8 +79,6 @@ status_page_writer::status_page_writer(std::string by, std::string asof, lang la
   s_->by = std::move(by);
   s_->asof = std::move(asof);
   s_->l = language;
-  s_->rows = std::tmpfile();
-  if (!s_->rows) throw ledger_error("cannot create a temporary file for the status page");
 }
 status_page_writer::status_page_writer(status_page_writer&&) noexcept = default;
 status_page_writer::~status_page_writer() = default;
@@ -95,17 +86,9 @@ status_page_writer::~status_page_writer() = default;
 void status_page_writer::add(const finding& f, const std::string* file, const std::string* group) {
   state& st = *s_;
   const lang l = st.l;
-  std::vector<state::counts*> into{&st.total};
-  if (!st.by.empty())
-    into.push_back(&st.per_group[group ? *group : word(l, "（未知）", "(unknown)")]);
-  for (state::counts* c : into) {
-    if (f.status == "open") ++c->open;
-    if (f.status == "overdue") ++c->overdue;
-    if (f.status == "closed") ++c->closed;
-    if (f.rebound && f.status != "closed") ++c->rebound;
-  }
+  st.total.add(f);
+  if (!st.by.empty()) st.per_group[group ? *group : word(l, "（未知）", "(unknown)")].add(f);
   if (f.status == "closed") return;
-  ++st.listed;
   std::string& o = st.row;
   o = "<tr><td>";
   if (file)
@@ -117,8 +100,7 @@ void status_page_writer::add(const finding& f, const std::string* file, const st
        "</td><td class=\"nw\">" + e(f.action.empty() ? "" : action_label(l, f.action)) +
        "</td><td class=\"nw\">" + e(f.due.value_or("")) + "</td><td>" +
        e(f.responsible.value_or("")) + "</td></tr>\n";
-  if (std::fwrite(o.data(), 1, o.size(), st.rows) != o.size())
-    throw ledger_error("cannot write a temporary file for the status page");
+  st.rows.write(o);
 }
 
 void status_page_writer::write(const std::function<void(std::string_view)>& piece) {
@@ -128,7 +110,7 @@ void status_page_writer::write(const std::function<void(std::string_view)>& piec
   std::string o = head(l, word(l, "整改台账总览", "Rectification status"));
   o += "<h1>" + word(l, "整改台账总览", "Rectification status") + "</h1>\n<p>" +
        word(l, "截至 ", "As of ") + e(st.asof) + "</p>\n";
-  auto row = [&](const std::string& name, const state::counts& c, bool strong) {
+  auto row = [&](const std::string& name, const finding_counts& c, bool strong) {
     const char* td = strong ? "<th>" : "<td>";
     const char* end = strong ? "</th>" : "</td>";
     return std::string("<tr>") + td + e(name) + end + td + std::to_string(c.open) + end + td +
@@ -146,15 +128,10 @@ void status_page_writer::write(const std::function<void(std::string_view)>& piec
        word(l, "状态", "Status") + "</th><th>" + word(l, "整改措施", "Action") + "</th><th>" +
        word(l, "整改期限", "Due") + "</th><th>" + word(l, "责任人", "Responsible") + "</th></tr>\n";
   piece(o);
-  if (std::fflush(st.rows) != 0 || std::fseek(st.rows, 0, SEEK_SET) != 0)
-    throw ledger_error("cannot read back a temporary file of the status page");
-  std::string buffer(1 << 16, '\0');
-  while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), st.rows))
-    piece(std::string_view(buffer.data(), n));
-  if (std::ferror(st.rows))
-    throw ledger_error("cannot read back a temporary file of the status page");
+  st.rows.read_back(piece);
   o = "</table>\n";
-  if (st.listed == 0) o += "<p>" + word(l, "全部已销号。", "Every finding is closed.") + "</p>\n";
+  if (st.rows.count() == 0)
+    o += "<p>" + word(l, "全部已销号。", "Every finding is closed.") + "</p>\n";
   o += "</body>\n</html>\n";
   piece(o);
 }

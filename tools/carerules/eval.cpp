@@ -218,12 +218,8 @@ int run_eval(const std::vector<std::string>& args) {
       [&](const std::function<void(const std::vector<batch_record>&, int)>& work,
           const std::function<void(const std::vector<batch_record>&, int)>& deliver) {
         if (whole) {
-          std::vector<batch_record> one(1);
-          if (whole->too_large) {
-            one[0].oversize = whole->size;
-            one[0].unended = whole->unended;
-          } else
-            one[0].text = std::move(whole->text);
+          std::vector<batch_record> one;
+          one.push_back(record_of(std::move(*whole)));
           work(one, 0);
           deliver(one, 0);
           return true;
@@ -254,8 +250,7 @@ int run_eval(const std::vector<std::string>& args) {
           while ((more = reader.next(l))) {
             if (!l.too_long && blank_line(l.text)) continue;
             bytes += l.text.size();
-            chunk.push_back({std::move(l.text), l.number, l.too_long ? l.size : 0, l.unended});
-            l.text = std::string();
+            chunk.push_back(record_of(std::move(l)));
             if (chunk.size() >= chunk_records || bytes >= chunk_bytes) break;
             if (reader.would_block()) {
               cut_short = true;

@@ -215,4 +215,28 @@ bool is_complete_json_value(const std::string& text) {
   return false;
 }
 
+batch_record record_of(whole_read&& w) {
+  batch_record r;
+  if (w.too_large) {
+    r.oversize = w.size;
+    r.unended = w.unended;
+  } else {
+    r.text = std::move(w.text);
+  }
+  return r;
+}
+
+batch_record record_of(line_reader::line&& l) {
+  batch_record r;
+  r.line = l.number;
+  if (l.too_long) {
+    r.oversize = l.size;
+    r.unended = l.unended;
+  } else {
+    r.text = std::move(l.text);
+  }
+  l.text = std::string();
+  return r;
+}
+
 }  // namespace carerules::cli

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "carerules/batch.hpp"
+
 namespace carerules::cli {
 
 // An open facts source. `-` is standard input (never closed).
@@ -82,6 +84,11 @@ class line_reader {
   std::uint64_t number_ = 0;
   std::string error_;
 };
+
+// A record as the batch functions take it: the text read, or, past the line_bytes limit, how
+// many bytes it had (its report says so). The text is moved out.
+batch_record record_of(whole_read&& w);
+batch_record record_of(line_reader::line&& l);
 
 // Whether `text` is one complete JSON object or array: brackets balance outside strings and
 // close at the end. Used to tell JSON lines from one pretty-printed record.

@@ -25,6 +25,7 @@
 #include "carerules/ruleset.hpp"
 #include "cli.hpp"
 #include "input.hpp"
+#include "ledger/spill.hpp"
 
 namespace carerules::cli {
 namespace {
@@ -42,38 +43,10 @@ out_format parse_out_format(const parsed_args& a) {
   throw usage_error("unknown format \"" + f + "\" (table, csv or json)");
 }
 
-// The value at a dotted path of a JSON object, as text ("" strings as they are, other
-// scalars as JSON); nullopt when the path does not lead to a scalar.
-std::optional<std::string> value_at(const json::value& v, const std::string& path) {
-  const json::value* cur = &v;
-  std::size_t start = 0;
-  while (true) {
-    const auto dot = path.find('.', start);
-    const std::string key = path.substr(start, dot - start);
-    const auto* obj = cur->if_object();
-    if (obj == nullptr) return std::nullopt;
-    const auto it = obj->find(key);
-    if (it == obj->end()) return std::nullopt;
-    cur = &it->value();
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
-  if (cur->is_string()) return std::string(cur->as_string());
-  if (cur->is_object() || cur->is_array() || cur->is_null()) return std::nullopt;
-  return json::serialize(*cur);
-}
-
-std::optional<std::string> value_at(std::string_view text, const std::string& path) {
-  json::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec) return std::nullopt;
-  return value_at(v, path);
-}
-
 // What the ledger keeps of a record's facts, read in one pass over its JSON without building
 // it: the record as compact JSON without its lists (residents, equipment: most of a record's
 // bytes; what `--by PATH` groups by is every scalar reached through objects), and the scalar
-// at the `--responsible` path as value_at gives it. Numbers keep their text.
+// at the `--responsible` path as fact_at gives it. Numbers keep their text.
 class kept_facts {
  public:
   static constexpr std::size_t max_object_size = std::size_t(-1);
@@ -335,39 +308,6 @@ std::string table(const std::vector<std::string>& header,
   return out;
 }
 
-// Text set aside in a temporary file until it can be written in its place: a diff of millions
-// of findings is written in the order of its lists without holding them in memory.
-class spill {
- public:
-  spill() : file_(std::tmpfile()) {
-    if (!file_) throw L::ledger_error("cannot create a temporary file for the output");
-  }
-  ~spill() { std::fclose(file_); }
-  spill(const spill&) = delete;
-  spill& operator=(const spill&) = delete;
-
-  void write(std::string_view text) {
-    if (std::fwrite(text.data(), 1, text.size(), file_) != text.size())
-      throw L::ledger_error("cannot write a temporary file for the output");
-    ++count_;
-  }
-  std::uint64_t count() const { return count_; }  // writes so far
-  // Gives back what was written, in pieces of up to 64 KiB.
-  void read_back(const std::function<void(std::string_view)>& piece) {
-    if (std::fflush(file_) != 0 || std::fseek(file_, 0, SEEK_SET) != 0)
-      throw L::ledger_error("cannot read back a temporary file of the output");
-    std::string buffer(1 << 16, '\0');
-    while (const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file_))
-      piece(std::string_view(buffer.data(), n));
-    if (std::ferror(file_))
-      throw L::ledger_error("cannot read back a temporary file of the output");
-  }
-
- private:
-  std::FILE* file_;
-  std::uint64_t count_ = 0;
-};
-
 // ---- the subcommands ---------------------------------------------------------------------------
 
 // Adds batches of prepared subjects to a round on a thread of its own, so that the store's work
@@ -486,30 +426,16 @@ int record(const parsed_args& a, output& out) {
     if (whole) {
       whole_read w = read_whole(in.get(), line_bytes);
       if (!w.error.empty()) throw L::ledger_error("cannot read `" + path + "`: " + w.error);
-      batch_record br;
-      if (w.too_large) {
-        br.oversize = w.size;
-        br.unended = w.unended;
-      } else {
-        br.text = std::move(w.text);
-      }
-      each(std::move(br));
+      each(record_of(std::move(w)));
       return;
     }
     line_reader lines(in.get(), line_bytes);
     line_reader::line l;
     while (lines.next(l)) {
       if (!l.too_long && blank_line(l.text)) continue;
-      batch_record br;
-      br.line = l.number;
-      if (l.too_long) {
-        br.oversize = l.size;
-        br.unended = l.unended;
-      } else {
-        br.text = std::move(l.text);
-      }
-      each(std::move(br));
-      if (l.unended) break;
+      const bool unended = l.unended;
+      each(record_of(std::move(l)));
+      if (unended) break;
     }
     if (!lines.error().empty()) throw L::ledger_error(path + ": " + lines.error());
   };
@@ -546,8 +472,7 @@ int record(const parsed_args& a, output& out) {
       add([&] { return where; }, line.line,
           L::book::round_writer::prepare(L::observations_of(*r, picks)));
     });
-    if (auto d = a.last("asof")) writer->round().asof = resolve_asof(a);
-    if (writer->round().asof.empty()) writer->round().asof = resolve_asof(a);
+    if (a.has("asof") || writer->round().asof.empty()) writer->round().asof = resolve_asof(a);
   } else {
     if (!rules || rules->empty()) throw usage_error("missing -r RULES FACTS (or --reports FILE)");
     if (a.positional.size() != 1) throw usage_error("expected one FACTS argument");
@@ -629,9 +554,7 @@ int status(const parsed_args& a, output& out, out_format fmt) {
   const std::string asof = resolve_asof(a);
   const auto by = a.last("by");
   L::book book = L::book::open(*a.last("db"), false);
-  struct counts {
-    std::uint64_t open = 0, overdue = 0, closed = 0, rebound = 0;
-  };
+  using counts = L::finding_counts;
   std::map<std::string, counts> groups;
   counts total;
   std::map<std::string, std::string> group_of;  // subject -> group
@@ -641,17 +564,13 @@ int status(const parsed_args& a, output& out, out_format fmt) {
       auto it = group_of.find(f.subject);
       if (it == group_of.end()) {
         std::optional<std::string> v;
-        if (auto facts = book.facts_of(f.subject)) v = value_at(*facts, *by);
+        if (auto facts = book.facts_of(f.subject)) v = fact_at(*facts, *by);
         it = group_of.emplace(f.subject, v.value_or("(unknown)")).first;
       }
       g = it->second;
     }
-    for (counts* c : {&groups[g], &total}) {
-      if (f.status == "open") ++c->open;
-      if (f.status == "overdue") ++c->overdue;
-      if (f.status == "closed") ++c->closed;
-      if (f.rebound && f.status != "closed") ++c->rebound;
-    }
+    groups[g].add(f);
+    total.add(f);
   });
   const std::vector<std::string> header = {by ? *by : "group", "open", "overdue", "closed",
                                            "rebound"};
@@ -768,7 +687,7 @@ int pages(const parsed_args& a, output& out) {
       throw L::ledger_error(error);
     std::optional<std::string> group;
     if (!by.empty())
-      if (auto facts = book.facts_of(subject)) group = value_at(*facts, by);
+      if (auto facts = book.facts_of(subject)) group = fact_at(*facts, by);
     for (const auto& f : current) index.add(f, &file, group ? &*group : nullptr);
     current.clear();
   };
@@ -796,7 +715,7 @@ int diff(const parsed_args& a, output& out, out_format fmt) {
   // Each list goes to its own temporary file as the findings come (subject by subject), then
   // the lists are written one after another.
   const char* const names[] = {"new", "closed", "still_open", "rebound", "undetermined"};
-  spill lists[5];
+  L::spill lists[5];
   const std::vector<std::string> brief_header = {"change", "subject", "item",
                                                  "title",  "due",     "status"};
   std::vector<std::size_t> widths(brief_header.size());  // of the table
@@ -825,7 +744,7 @@ int diff(const parsed_args& a, output& out, out_format fmt) {
     }
     lists[k].write(line);
   });
-  auto copy = [&](spill& s) { s.read_back([&](std::string_view piece) { out << piece; }); };
+  auto copy = [&](L::spill& s) { s.read_back([&](std::string_view piece) { out << piece; }); };
   if (fmt == out_format::json) {
     out << "{\"from\":" << json::serialize(json::value(*from))
         << ",\"to\":" << json::serialize(json::value(*to));

@@ -209,21 +209,14 @@ int run_report(const std::vector<std::string>& args) {
       print_error("cannot read `" + facts_path + "`: " + whole.error);
       return exit_failed;
     }
-    chunk.resize(1);
-    if (whole.too_large) {
-      chunk[0].oversize = whole.size;
-      chunk[0].unended = whole.unended;
-    } else {
-      chunk[0].text = std::move(whole.text);
-    }
+    chunk.push_back(record_of(std::move(whole)));
     run_chunk(chunk);
   } else {
     line_reader reader(in.get(), line_bytes);
     line_reader::line l;
     while (failure.empty() && reader.next(l)) {
       if (!l.too_long && blank_line(l.text)) continue;
-      chunk.push_back({std::move(l.text), l.number, l.too_long ? l.size : 0, l.unended});
-      l.text = std::string();
+      chunk.push_back(record_of(std::move(l)));
       if (chunk.size() >= chunk_records || reader.would_block()) run_chunk(chunk);
     }
     run_chunk(chunk);

@@ -35,7 +35,6 @@
 #include "carerules/ruleset.hpp"
 #include "carerules/version.hpp"
 #include "cli.hpp"
-#include "util/utf8.hpp"
 
 namespace carerules::cli {
 namespace {
@@ -333,27 +332,14 @@ struct reply {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// Text from a request (a path, a name, a query value) made valid UTF-8 for a JSON answer:
-// each byte that does not start a valid sequence becomes U+FFFD.
-std::string valid_utf8(std::string_view s) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size();) {
-    std::size_t len = 0;
-    if (detail::decode_utf8(s, i, len) < 0 || len == 0) {
-      out += "\xEF\xBF\xBD";
-      ++i;
-      continue;
-    }
-    out.append(s.substr(i, len));
-    i += len;
-  }
-  return out;
-}
-
 reply error_reply(unsigned code, const std::string& message) {
   reply r;
   r.code = code;
-  r.body = json::serialize(json::object{{"error", valid_utf8(message)}}) + "\n";
+  // The project's JSON writer: a byte of the request that starts no valid UTF-8 sequence
+  // becomes U+FFFD, so the answer stays JSON whatever the path or query held.
+  r.body = "{\"error\":";
+  append_json_string(r.body, message);
+  r.body += "}\n";
   return r;
 }
 
