@@ -114,6 +114,12 @@ std::vector<observation> observations_of(const ruleset& rs, const decisions& d,
                                          const std::vector<grade_pick>& picks,
                                          const std::optional<std::string>& responsible = {},
                                          const std::optional<std::string>& facts = {});
+// The same into `out`, whose observations' memory is reused (a record after another on one
+// thread allocates little).
+void observations_of(const ruleset& rs, const decisions& d, const std::string& asof,
+                     const std::vector<grade_pick>& picks,
+                     const std::optional<std::string>& responsible,
+                     const std::optional<std::string>& facts, std::vector<observation>& out);
 
 // A report read back from its JSON (what `eval --format jsonl` wrote): the subject, asof,
 // ruleset, hazards and grades the ledger needs. nullopt when the text is not a JSON object.
@@ -172,13 +178,16 @@ class book {
     // One subject's observations (all of one subject; none: nothing). Throws ledger_error.
     void add(const std::vector<observation>& subject);
     // The same in two steps, so that the first can run on other threads: a subject's
-    // observations with their digest (prepare touches no ledger and is thread-safe), then
-    // added in the round's thread.
+    // observations packed into one string with their digest (prepare touches no ledger and is
+    // thread-safe), then added in the round's thread. Throws ledger_error when the
+    // observations are of more than one subject.
     struct prepared {
-      std::vector<observation> observations;
+      std::string packed;  // the observations as the round carries them (opaque)
       std::array<std::uint8_t, 32> digest{};
+      std::uint32_t items = 0;           // how many observations (none: add() adds nothing)
+      std::string_view subject() const;  // a view into `packed`
     };
-    static prepared prepare(std::vector<observation> subject);
+    static prepared prepare(const std::vector<observation>& subject);
     void add(const prepared& subject);
     // As record() returns; throws as record() throws. Once.
     bool commit();

@@ -2,43 +2,57 @@
 #include "ledger/hash.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include "util/sha256.hpp"
 
 namespace carerules::ledger {
 namespace {
 
-void put(detail::sha256& h, const std::string& s) {
-  h.update(std::to_string(s.size()));
-  h.update(":");
+void put(detail::sha256& h, std::string_view s) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, s.size()).ptr;
+  *end = ':';
+  h.update(std::string_view(digits, static_cast<std::size_t>(end + 1 - digits)));
   h.update(s);
 }
-void put(detail::sha256& h, const std::optional<std::string>& s) {
+template <class Optional>
+void put_opt(detail::sha256& h, const Optional& s) {
   if (s)
-    put(h, *s);
+    put(h, std::string_view(*s));
   else
     h.update("\x01null");
 }
 
 }  // namespace
 
-std::array<std::uint8_t, 32> subject_digest(std::vector<const observation*> observations) {
+std::array<std::uint8_t, 32> subject_digest(std::string_view subject,
+                                            std::vector<observation_view>& observations) {
   std::sort(observations.begin(), observations.end(),
-            [](const observation* a, const observation* b) { return a->item < b->item; });
+            [](const observation_view& a, const observation_view& b) { return a.item < b.item; });
   detail::sha256 h;
-  if (!observations.empty()) put(h, observations.front()->subject);
-  for (const observation* o : observations) {
-    put(h, o->item);
-    put(h, o->status);
-    if (o->status != "absent") {
-      put(h, o->title);
-      put(h, o->cite);
-      put(h, o->action);
-      put(h, o->due);
+  if (!observations.empty()) put(h, subject);
+  for (const observation_view& o : observations) {
+    put(h, o.item);
+    put(h, o.status);
+    if (o.status != "absent") {
+      put(h, o.title);
+      put(h, o.cite);
+      put(h, o.action);
+      put_opt(h, o.due);
     }
-    put(h, o->responsible);
+    put_opt(h, o.responsible);
   }
   return h.finish();
+}
+
+std::array<std::uint8_t, 32> subject_digest(const std::vector<const observation*>& observations) {
+  std::vector<observation_view> views;
+  views.reserve(observations.size());
+  for (const observation* o : observations)
+    views.push_back({o->item, o->status, o->title, o->cite, o->action, o->due, o->responsible});
+  return subject_digest(observations.empty() ? std::string_view() : observations.front()->subject,
+                        views);
 }
 
 void round_hasher::add(const std::array<std::uint8_t, 32>& subject) {

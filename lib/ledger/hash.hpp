@@ -11,11 +11,15 @@
 #include <vector>
 
 #include "carerules/ledger.hpp"
+#include "ledger/packed.hpp"
 
 namespace carerules::ledger {
 
-// One subject's observations (any order; all of one subject), digested.
-std::array<std::uint8_t, 32> subject_digest(std::vector<const observation*> observations);
+// One subject's observations (any order; all of one subject), digested. The views' vector is
+// put in item order.
+std::array<std::uint8_t, 32> subject_digest(std::string_view subject,
+                                            std::vector<observation_view>& observations);
+std::array<std::uint8_t, 32> subject_digest(const std::vector<const observation*>& observations);
 
 class round_hasher {
  public:

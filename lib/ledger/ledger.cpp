@@ -5,6 +5,7 @@
 #include <boost/json.hpp>
 #include <functional>
 #include <map>
+#include <span>
 #include <unordered_map>
 
 #include "carerules/facts.hpp"
@@ -127,20 +128,35 @@ void mark_overdue(finding& f, const std::string& asof) {
 namespace {
 
 // The observation of a picked grade whose value is `value` ("undetermined" when it could not
-// be decided): present when it is the picked value, absent otherwise.
+// be decided) into `o`: present when it is the picked value, absent otherwise. False when
+// `out` has the pick already (the same pick twice is one item).
+bool pick_observation(observation& o, const std::vector<observation>& out, std::size_t n,
+                      const std::string& subject, const grade_pick& p, std::string_view value,
+                      const std::optional<std::string>& responsible,
+                      const std::optional<std::string>& facts) {
+  o.item.assign(p.name).append("=").append(p.value);
+  for (std::size_t i = 0; i < n; ++i)
+    if (out[i].item == o.item) return false;
+  o.subject = subject;
+  o.status = value == "undetermined" ? "undetermined" : value == p.value ? "present" : "absent";
+  o.title.assign("grade ").append(p.name).append(" is ").append(p.value);
+  o.cite.clear();
+  o.action.clear();
+  o.due.reset();
+  o.responsible = responsible;
+  if (n == 0)
+    o.facts = facts;
+  else
+    o.facts.reset();
+  return true;
+}
+
 void add_pick(std::vector<observation>& out, const std::string& subject, const grade_pick& p,
               std::string_view value, const std::optional<std::string>& responsible,
               const std::optional<std::string>& facts) {
   observation o;
-  o.subject = subject;
-  o.item = p.name + "=" + p.value;
-  for (const auto& x : out)
-    if (x.item == o.item) return;  // the same pick twice is one item
-  o.status = value == "undetermined" ? "undetermined" : value == p.value ? "present" : "absent";
-  o.title = "grade " + p.name + " is " + p.value;
-  o.responsible = responsible;
-  if (out.empty()) o.facts = facts;
-  out.push_back(std::move(o));
+  if (pick_observation(o, out, out.size(), subject, p, value, responsible, facts))
+    out.push_back(std::move(o));
 }
 
 std::string status_word(hazard_status s) {
@@ -186,7 +202,18 @@ std::vector<observation> observations_of(const ruleset& rs, const decisions& d,
                                          const std::optional<std::string>& responsible,
                                          const std::optional<std::string>& facts) {
   std::vector<observation> out;
-  if (!d.subject) return out;
+  observations_of(rs, d, asof, picks, responsible, facts, out);
+  return out;
+}
+
+void observations_of(const ruleset& rs, const decisions& d, const std::string& asof,
+                     const std::vector<grade_pick>& picks,
+                     const std::optional<std::string>& responsible,
+                     const std::optional<std::string>& facts, std::vector<observation>& out) {
+  if (!d.subject) {
+    out.clear();
+    return;
+  }
   const auto& hazards = rs.hazards();
   // The hazards' due dates are the same for every record of a batch: worked out once.
   struct due_dates {
@@ -205,20 +232,28 @@ std::vector<observation> observations_of(const ruleset& rs, const decisions& d,
       dates.due.push_back(h.within_days && day ? carerules::format_date(*day + *h.within_days)
                                                : std::nullopt);
   }
-  out.reserve(d.hazards.size() + picks.size());
-  for (std::size_t i = 0; i < d.hazards.size() && i < hazards.size(); ++i) {
-    const hazard_info& h = hazards[i];
-    observation o;
+  // Assigned into the observations `out` has (their strings keep their memory), then resized.
+  const std::size_t hazard_count = std::min(d.hazards.size(), hazards.size());
+  if (out.size() < hazard_count + picks.size()) out.resize(hazard_count + picks.size());
+  std::size_t n = 0;
+  for (; n < hazard_count; ++n) {
+    const hazard_info& h = hazards[n];
+    observation& o = out[n];
     o.subject = *d.subject;
     o.item = h.id;
-    o.status = status_word(d.hazards[i]);
+    o.status = status_word(d.hazards[n]);
     o.title = h.title;
-    o.cite = h.cite.value_or("");
+    if (h.cite)
+      o.cite = *h.cite;
+    else
+      o.cite.clear();
     o.action = h.action;
-    o.due = dates.due[i];
+    o.due = dates.due[n];
     o.responsible = responsible;
-    if (out.empty()) o.facts = facts;
-    out.push_back(std::move(o));
+    if (n == 0)
+      o.facts = facts;
+    else
+      o.facts.reset();
   }
   const auto& grades = rs.grades();
   for (const auto& p : picks) {
@@ -226,9 +261,11 @@ std::vector<observation> observations_of(const ruleset& rs, const decisions& d,
     while (g < grades.size() && grades[g].name != p.name) ++g;
     if (g == grades.size() || g >= d.grades.size()) continue;
     const std::string_view v = d.grades[g];
-    add_pick(out, *d.subject, p, v == "error" ? "undetermined" : v, responsible, facts);
+    if (pick_observation(out[n], out, n, *d.subject, p, v == "error" ? "undetermined" : v,
+                         responsible, facts))
+      ++n;
   }
-  return out;
+  out.resize(n);
 }
 
 std::optional<report> report_from_json(std::string_view text) {
@@ -322,31 +359,54 @@ book::round_writer::round_writer(round_writer&&) noexcept = default;
 book::round_writer& book::round_writer::operator=(round_writer&&) noexcept = default;
 book::round_writer::~round_writer() = default;
 
-book::round_writer::prepared book::round_writer::prepare(std::vector<observation> subject) {
-  prepared p;
-  p.observations = std::move(subject);
-  if (p.observations.empty()) return p;
-  std::vector<const observation*> ptrs;
-  ptrs.reserve(p.observations.size());
-  for (const auto& o : p.observations) {
-    if (o.subject != p.observations.front().subject)
-      throw ledger_error("observations of `" + p.observations.front().subject + "` and `" +
-                         o.subject + "` given as one subject");
-    ptrs.push_back(&o);
+namespace {
+
+// prepare() of the observations [first, last).
+book::round_writer::prepared prepare_range(const observation* first, const observation* last) {
+  book::round_writer::prepared p;
+  if (first == last) return p;
+  const std::string& name = first->subject;
+  std::optional<std::string_view> facts;
+  thread_local std::vector<observation_view> views;
+  views.clear();
+  for (const observation& o : std::span(first, last)) {
+    if (o.subject != name)
+      throw ledger_error("observations of `" + name + "` and `" + o.subject +
+                         "` given as one subject");
+    if (o.facts && !facts) facts = *o.facts;
+    // An absent item's title, clause, action and due date are not kept (no finding reads
+    // them, and the round's hash leaves them out).
+    if (o.status == "absent")
+      views.push_back({o.item, o.status, {}, {}, {}, std::nullopt, o.responsible});
+    else
+      views.push_back({o.item, o.status, o.title, o.cite, o.action, o.due, o.responsible});
   }
-  p.digest = subject_digest(std::move(ptrs));
+  p.digest = subject_digest(name, views);  // puts them in item order
+  pack(p.packed, name, facts, views.begin(), views.end());
+  p.items = static_cast<std::uint32_t>(views.size());
   return p;
+}
+
+}  // namespace
+
+book::round_writer::prepared book::round_writer::prepare(const std::vector<observation>& subject) {
+  return prepare_range(subject.data(), subject.data() + subject.size());
+}
+
+std::string_view book::round_writer::prepared::subject() const {
+  packing::reader r(packed);
+  return r.str();
 }
 
 void book::round_writer::add(const std::vector<observation>& subject) { add(prepare(subject)); }
 
 void book::round_writer::add(const prepared& subject) {
-  if (subject.observations.empty()) return;
+  if (subject.items == 0) return;
   if (state_->done) throw ledger_error("round `" + state_->round.id + "` is committed already");
   state_->hasher.add(subject.digest);
-  state_->stage->add(subject.observations);
+  state_->stage->add(subject.packed);
   ++subjects_;
-  items_ += subject.observations.size();
+  items_ += subject.items;
 }
 
 bool book::round_writer::commit() {
@@ -377,14 +437,13 @@ book::round_writer book::begin_round(const round_info& round) {
 
 bool book::record(const round_info& round, const std::vector<observation>& observations) {
   round_writer w = begin_round(round);
-  std::vector<observation> subject;
-  for (std::size_t k = 0; k < observations.size(); ++k) {
-    subject.push_back(observations[k]);
+  const observation* all = observations.data();
+  std::size_t first = 0;
+  for (std::size_t k = 0; k < observations.size(); ++k)
     if (k + 1 == observations.size() || observations[k + 1].subject != observations[k].subject) {
-      w.add(round_writer::prepare(std::move(subject)));  // one copy of each observation
-      subject.clear();
+      w.add(prepare_range(all + first, all + k + 1));
+      first = k + 1;
     }
-  }
   return w.commit();
 }
 

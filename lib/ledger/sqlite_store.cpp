@@ -10,13 +10,16 @@
 #include <string>
 
 #include "ledger/hash.hpp"
+#include "ledger/packed.hpp"
+#include "ledger/spill.hpp"
 #include "ledger/store.hpp"
 
 namespace carerules::ledger {
 namespace {
 
-constexpr int schema_version = 3;
+constexpr int schema_version = 4;
 constexpr int busy_timeout_ms = 30000;
+constexpr std::size_t block_bytes = std::size_t{1} << 20;
 
 // Each migration takes the schema from version i to i + 1.
 const char* const migrations[] = {
@@ -72,6 +75,21 @@ const char* const migrations[] = {
        UPDATE seen SET facts = (SELECT json FROM facts f WHERE f.round = seen.round AND
                                 f.subject = seen.subject);
        DROP TABLE facts;)",
+    // 4: `seen` in round order, so that a round's subjects are appended to it in one place
+    // instead of between every subject's earlier rounds (which rewrote the table each round).
+    // A subject's rows are read round by round (a campaign has few rounds), so no index by
+    // subject is kept up to date.
+    R"(CREATE TABLE seen_by_round (
+         round       TEXT NOT NULL REFERENCES rounds(id),
+         subject     TEXT NOT NULL,
+         responsible TEXT,
+         full        INTEGER NOT NULL,
+         facts       TEXT,
+         PRIMARY KEY (round, subject)) WITHOUT ROWID;
+       INSERT INTO seen_by_round SELECT round, subject, responsible, full, facts FROM seen
+         ORDER BY round, subject;
+       DROP TABLE seen;
+       ALTER TABLE seen_by_round RENAME TO seen;)",
 };
 static_assert(sizeof migrations / sizeof migrations[0] == schema_version);
 
@@ -103,6 +121,23 @@ class statement {
       sqlite3_bind_null(s_, i);
   }
   void bind(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
+  void bind_value(int i, std::int64_t v) { bind(i, v); }
+  void bind_value(int i, std::string_view v) { bind_view(i, v); }
+  void bind_value(int i, const std::string& v) { bind_view(i, std::string_view(v)); }
+  void bind_value(int i, const std::optional<std::string_view>& v) { bind_view(i, v); }
+  void bind_value(int i, const std::optional<std::string>& v) {
+    bind_view(i, v ? std::optional<std::string_view>(*v) : std::nullopt);
+  }
+  // Views must outlive the next run().
+  void bind_view(int i, std::string_view v) {
+    sqlite3_bind_text(s_, i, v.data() ? v.data() : "", static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  void bind_view(int i, const std::optional<std::string_view>& v) {
+    if (v)
+      bind_view(i, *v);
+    else
+      sqlite3_bind_null(s_, i);
+  }
   // True while there is a row.
   bool step() {
     int rc = sqlite3_step(s_);
@@ -112,8 +147,20 @@ class statement {
   }
   void run() {
     step();
+    reset();
+  }
+  void reset() {
     sqlite3_reset(s_);
     sqlite3_clear_bindings(s_);
+  }
+  // Binds the values to ?1, ?2, ... and runs (views are bound without a copy: they are used
+  // before this returns).
+  template <class... Values>
+  void run_with(const Values&... values) {
+    int i = 0;
+    (bind_value(++i, values), ...);
+    step();
+    sqlite3_reset(s_);  // every parameter is bound again next time
   }
   std::string text(int i) const {
     const auto* p = sqlite3_column_text(s_, i);
@@ -134,7 +181,8 @@ class statement {
 
 class sqlite_store final : public store {
  public:
-  sqlite_store(const std::string& path, bool create) {
+  sqlite_store(const std::string& path, bool create, std::size_t run_bytes)
+      : run_bytes_(run_bytes) {
     const int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
     if (sqlite3_open_v2(path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       std::string why = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -175,38 +223,73 @@ class sqlite_store final : public store {
                     const std::function<void(row&&)>& each) const override {
     // Only the items some round found present (the others make no finding): their stored
     // rows, and an absent row for each round that saw the subject with its full set of items
-    // and stored none for the item.
-    const std::string keys =
-        std::string(
-            "WITH k AS (SELECT DISTINCT subject, item FROM observations WHERE status = "
-            "'present'") +
-        (subject ? " AND subject = ?1" : "") + ") ";
-    statement s(
-        db_, (keys + "SELECT o.round, o.subject, o.item, o.status, o.title, o.cite, o.action, "
-                     "o.due, o.responsible FROM observations o JOIN k ON k.subject = o.subject "
-                     "AND k.item = o.item "
-                     "UNION ALL "
-                     "SELECT s.round, k.subject, k.item, 'absent', ri.title, ri.cite, ri.action, "
-                     "NULL, s.responsible FROM k JOIN seen s ON s.subject = k.subject AND "
-                     "s.full = 1 JOIN round_items ri ON ri.round = s.round AND ri.item = k.item "
-                     "WHERE NOT EXISTS (SELECT 1 FROM observations o WHERE o.round = s.round "
-                     "AND o.subject = k.subject AND o.item = k.item) "
-                     "ORDER BY 2, 3")
-                 .c_str());
-    if (subject) s.bind(1, *subject);
-    while (s.step()) {
-      row r;
-      r.round = s.text(0);
-      r.obs = {s.text(1), s.text(2), s.text(3), s.text(4),   s.text(5),
-               s.text(6), s.opt(7),  s.opt(8),  std::nullopt};
-      each(std::move(r));
+    // and stored none for the item. The rounds that saw a subject with its full set are read
+    // once per subject (a lookup per round), not per item.
+    struct item_text {
+      std::string title, cite, action;
+    };
+    std::map<std::pair<std::string, std::string>, item_text> items;  // (round, item)
+    {
+      statement ri(db_, "SELECT round, item, title, cite, action FROM round_items");
+      while (ri.step()) items[{ri.text(0), ri.text(1)}] = {ri.text(2), ri.text(3), ri.text(4)};
     }
+    statement rows(db_, (std::string("WITH k AS (SELECT DISTINCT subject, item FROM observations "
+                                     "WHERE status = 'present'") +
+                         (subject ? " AND subject = ?1" : "") +
+                         ") SELECT o.round, o.subject, o.item, o.status, o.title, o.cite, "
+                         "o.action, o.due, o.responsible FROM k CROSS JOIN observations o ON "
+                         "o.subject = k.subject AND o.item = k.item ORDER BY 2, 3")
+                            .c_str());
+    if (subject) rows.bind(1, *subject);
+    statement full(db_,
+                   "SELECT r.id, s.responsible FROM rounds r CROSS JOIN seen s ON s.round = r.id "
+                   "AND s.subject = ? AND s.full = 1");
+    std::vector<std::pair<std::string, std::optional<std::string>>> full_rounds;
+    std::vector<row> group;  // the stored rows of one subject and item
+    auto emit = [&] {
+      if (group.empty()) return;
+      const observation& first = group.front().obs;
+      for (const auto& [round, responsible] : full_rounds) {
+        const auto it = items.find({round, first.item});
+        if (it == items.end()) continue;  // not an item of that round
+        const bool stored =
+            std::any_of(group.begin(), group.end(), [&](const row& r) { return r.round == round; });
+        if (stored) continue;
+        row r;
+        r.round = round;
+        r.obs = {first.subject,     first.item,   "absent",    it->second.title, it->second.cite,
+                 it->second.action, std::nullopt, responsible, std::nullopt};
+        group.push_back(std::move(r));
+      }
+      for (auto& r : group) each(std::move(r));
+      group.clear();
+    };
+    std::string current;  // the subject whose full rounds are in full_rounds
+    while (rows.step()) {
+      row r;
+      r.round = rows.text(0);
+      r.obs = {rows.text(1), rows.text(2), rows.text(3), rows.text(4), rows.text(5),
+               rows.text(6), rows.opt(7),  rows.opt(8),  std::nullopt};
+      if (!group.empty() &&
+          (group.front().obs.subject != r.obs.subject || group.front().obs.item != r.obs.item))
+        emit();
+      if (group.empty() && r.obs.subject != current) {
+        current = r.obs.subject;
+        full_rounds.clear();
+        full.bind(1, current);
+        while (full.step()) full_rounds.emplace_back(full.text(0), full.opt(1));
+        full.reset();
+      }
+      group.push_back(std::move(r));
+    }
+    emit();
   }
 
   std::optional<std::string> facts_of(const std::string& subject) const override {
     statement s(db_,
-                "SELECT s.facts FROM seen s JOIN rounds r ON r.id = s.round WHERE s.subject = ? "
-                "AND s.facts IS NOT NULL ORDER BY r.asof DESC, r.seq DESC LIMIT 1");
+                "SELECT s.facts FROM rounds r CROSS JOIN seen s ON s.round = r.id AND "
+                "s.subject = ? WHERE s.facts IS NOT NULL ORDER BY r.asof DESC, r.seq DESC "
+                "LIMIT 1");
     s.bind(1, subject);
     if (!s.step()) return std::nullopt;
     return s.text(0);
@@ -304,161 +387,210 @@ class sqlite_store final : public store {
   }
 
   sqlite3* db_ = nullptr;
+  std::size_t run_bytes_;
 };
 
-// Subjects are staged in temporary tables of this connection (a file SQLite keeps for it
-// alone), so memory stays bounded and the ledger is locked only while commit() copies them.
+// Subjects wait in memory until commit(); past `run_bytes` they are sorted and set aside in a
+// temporary file (a run), so memory stays bounded however large the round. commit() merges
+// the runs and stores the subjects in subject order, which appends to the tables' b-trees, in
+// one transaction: the only time the ledger is locked, so that other processes go on
+// recording while this one decides its records.
 class sqlite_stage final : public store::stage {
  public:
-  explicit sqlite_stage(sqlite3* db) : db_(db) {
-    run_sql(db_,
-            "CREATE TEMP TABLE IF NOT EXISTS stage_observations (subject TEXT, item TEXT, "
-            "status TEXT, title TEXT, cite TEXT, action TEXT, due TEXT, responsible TEXT);"
-            "CREATE TEMP TABLE IF NOT EXISTS stage_seen (subject TEXT, responsible TEXT, "
-            "full INTEGER, facts TEXT);"
-            "CREATE TEMP TABLE IF NOT EXISTS stage_items (item TEXT, title TEXT, cite TEXT, "
-            "action TEXT);"
-            "DELETE FROM temp.stage_observations; DELETE FROM temp.stage_seen;"
-            "DELETE FROM temp.stage_items;"
-            "BEGIN");
-    open_ = true;
-    obs_ = std::make_unique<statement>(
-        db_, "INSERT INTO temp.stage_observations VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    seen_ = std::make_unique<statement>(db_, "INSERT INTO temp.stage_seen VALUES (?, ?, ?, ?)");
-  }
+  explicit sqlite_stage(sqlite3* db, std::size_t run_bytes) : db_(db), run_bytes_(run_bytes) {}
   ~sqlite_stage() override {
-    finalize();
     if (open_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    sqlite3_exec(db_,
-                 "DELETE FROM temp.stage_observations; DELETE FROM temp.stage_seen;"
-                 "DELETE FROM temp.stage_items;",
-                 nullptr, nullptr, nullptr);
   }
   sqlite_stage(const sqlite_stage&) = delete;
   sqlite_stage& operator=(const sqlite_stage&) = delete;
 
-  void add(const std::vector<observation>& subject) override {
-    if (subject.empty()) return;
-    items_.clear();
-    for (const auto& o : subject) items_.push_back(o.item);
-    std::sort(items_.begin(), items_.end());
-    if (!first_done_) {  // the first subject's items are the round's
-      first_done_ = true;
-      round_items_.assign(items_.begin(), items_.end());
-      statement it(db_, "INSERT INTO temp.stage_items VALUES (?, ?, ?, ?)");
-      for (const auto& o : subject) {
-        it.bind(1, o.item);
-        it.bind(2, o.title);
-        it.bind(3, o.cite);
-        it.bind(4, o.action);
-        it.run();
-      }
-    }
+  void add(std::string_view packed) override {
+    if (!unpack(packed, subject_))
+      throw ledger_error("ledger: a subject's observations are damaged");
+    auto& obs = subject_.observations;
+    if (obs.empty()) return;
+    auto by_item = [](const observation_view& a, const observation_view& b) {
+      return a.item < b.item;
+    };
+    if (!std::is_sorted(obs.begin(), obs.end(), by_item))  // prepare() packs them sorted
+      std::sort(obs.begin(), obs.end(), by_item);
+    if (round_items_.empty())  // the first subject's items are the round's
+      for (const auto& o : obs)
+        round_items_.push_back({std::string(o.item), std::string(o.title), std::string(o.cite),
+                                std::string(o.action)});
     // A subject with exactly the round's items stores no absent rows (seen.full implies them).
     const bool full =
-        std::equal(items_.begin(), items_.end(), round_items_.begin(), round_items_.end());
-    const std::optional<std::string>* facts = nullptr;
-    for (const auto& o : subject) {
-      if (o.facts && !facts) facts = &o.facts;
-      if (full && o.status == "absent") continue;
-      obs_->bind(1, o.subject);
-      obs_->bind(2, o.item);
-      obs_->bind(3, o.status);
-      obs_->bind(4, o.title);
-      obs_->bind(5, o.cite);
-      obs_->bind(6, o.action);
-      obs_->bind(7, o.due);
-      obs_->bind(8, o.responsible);
-      obs_->run();
-    }
-    seen_->bind(1, subject.front().subject);
-    seen_->bind(2, subject.front().responsible);
-    seen_->bind(3, static_cast<std::int64_t>(full ? 1 : 0));
-    seen_->bind(4, facts ? *facts : std::optional<std::string>());
-    seen_->run();
+        std::equal(obs.begin(), obs.end(), round_items_.begin(), round_items_.end(),
+                   [](const observation_view& o, const round_item& i) { return o.item == i.item; });
+    // The row: its length, full, the responsible, then the subject packed again with the
+    // observations that are stored (for most subjects none: every item absent and implied).
+    kept_.clear();
+    for (const auto& o : obs)
+      if (!full || o.status != "absent") kept_.push_back(o);
+    const auto& responsible = obs.front().responsible;
+    std::string& block = room_for(10 + (responsible ? responsible->size() : 0) + packed.size());
+    const std::size_t at = block.size();
+    block.append(4, '\0');
+    block.push_back(full ? '\1' : '\0');
+    packing::put_opt(block, responsible);
+    pack(block, subject_.subject, subject_.facts, kept_.begin(), kept_.end());
+    packing::set_u32(block, at, static_cast<std::uint32_t>(block.size() - at - 4));
+    rows_.push_back(std::string_view(block).substr(at));
+    held_ += block.size() - at;
+    if (held_ >= run_bytes_) set_run_aside();
   }
 
   outcome commit(const round_info& round, const std::string& hash) override {
-    round_ = round;
-    finalize();
-    run_sql(db_, "COMMIT");  // the staged rows (temporary tables only)
-    open_ = false;
     run_sql(db_, "BEGIN IMMEDIATE");
     open_ = true;
     {
       statement have(db_, "SELECT hash FROM rounds WHERE id = ?");
-      have.bind(1, round_.id);
-      if (have.step()) {
-        const outcome o = have.text(0) == hash ? outcome::same : outcome::other;
-        return o;  // the destructor rolls back
-      }
+      have.bind(1, round.id);
+      if (have.step()) return have.text(0) == hash ? outcome::same : outcome::other;
+      // (the destructor rolls back)
     }
     statement seq(db_, "SELECT COALESCE(MAX(seq), 0) + 1 FROM rounds");
     seq.step();
     statement ins(db_,
                   "INSERT INTO rounds (id, seq, asof, ruleset, version, digest, hash) "
                   "VALUES (?, ?, ?, ?, ?, ?, ?)");
-    ins.bind(1, round_.id);
-    ins.bind(2, seq.integer(0));
-    ins.bind(3, round_.asof);
-    ins.bind(4, round_.ruleset);
-    ins.bind(5, round_.version);
-    ins.bind(6, round_.digest);
-    ins.bind(7, hash);
-    ins.run();
-    copy(
-        "INSERT INTO round_items (round, item, title, cite, action) "
-        "SELECT ?1, item, title, cite, action FROM temp.stage_items");
-    try {
-      copy(
-          "INSERT INTO seen (round, subject, responsible, full, facts) "
-          "SELECT ?1, subject, responsible, full, facts FROM temp.stage_seen ORDER BY subject");
-    } catch (const ledger_error&) {
-      statement twice(db_,
-                      "SELECT subject FROM temp.stage_seen GROUP BY subject HAVING COUNT(*) > 1 "
-                      "LIMIT 1");
-      if (twice.step())
-        throw ledger_error("subject `" + twice.text(0) + "` is given more than once in round `" +
-                           round_.id + "`: a round holds one report per subject");
-      throw;
-    }
-    copy(
-        "INSERT INTO observations (round, subject, item, status, title, cite, action, due, "
-        "responsible) SELECT ?1, subject, item, status, title, cite, action, due, responsible "
-        "FROM temp.stage_observations ORDER BY subject, item");
+    ins.run_with(round.id, seq.integer(0), round.asof, round.ruleset, round.version, round.digest,
+                 hash);
+    statement items(db_,
+                    "INSERT INTO round_items (round, item, title, cite, action) "
+                    "VALUES (?, ?, ?, ?, ?)");
+    for (const auto& i : round_items_) items.run_with(round.id, i.item, i.title, i.cite, i.action);
+    store_rows(round.id);
     run_sql(db_, "COMMIT");
     open_ = false;
     return outcome::recorded;
   }
 
  private:
-  void copy(const char* sql) {
-    statement s(db_, sql);
-    s.bind(1, round_.id);
-    s.run();
+  struct round_item {
+    std::string item, title, cite, action;
+  };
+
+  struct staged {
+    bool full = false;
+    std::optional<std::string_view> responsible;
+    std::string_view packed;
+  };
+  static staged read_row(std::string_view row) {
+    staged out;
+    out.full = row.size() > 4 && row[4] != '\0';
+    packing::reader r(row.substr(std::min<std::size_t>(5, row.size())));
+    out.responsible = r.opt();
+    out.packed = r.ok() ? row.substr(row.size() - r.left()) : std::string_view();
+    return out;
   }
-  void finalize() {
-    obs_.reset();
-    seen_.reset();
+  static std::string_view subject_of(std::string_view row) {
+    packing::reader r(read_row(row).packed);
+    return r.str();
+  }
+  // A block with room for `n` more bytes. Blocks are reserved once and never grow, so the
+  // views of the rows in them stay valid; they are reused after a run is set aside.
+  std::string& room_for(std::size_t n) {
+    while (block_ < blocks_.size() && blocks_[block_].capacity() - blocks_[block_].size() < n)
+      ++block_;
+    if (block_ == blocks_.size()) {
+      blocks_.emplace_back();
+      blocks_.back().reserve(std::max(n, block_bytes));
+    }
+    return blocks_[block_];
+  }
+  // The rows in memory, sorted by subject.
+  void sort_rows() {
+    std::stable_sort(rows_.begin(), rows_.end(), [](std::string_view a, std::string_view b) {
+      return subject_of(a) < subject_of(b);
+    });
+  }
+  void set_run_aside() {
+    sort_rows();
+    runs_.push_back(std::make_unique<spill>());
+    for (const std::string_view row : rows_) runs_.back()->write(row);
+    rows_.clear();
+    for (auto& b : blocks_) b.clear();  // keeps their memory
+    block_ = 0;
+    held_ = 0;
+  }
+
+  // Merges the runs and the rows in memory and inserts them in subject order.
+  void store_rows(const std::string& round) {
+    struct source {
+      spill* run = nullptr;  // or the rows in memory
+      std::string row;       // the run's current row
+      std::size_t next = 0;  // in memory: the next row
+      std::string_view current;
+    };
+    sort_rows();
+    const std::vector<std::string_view>& memory = rows_;
+    std::vector<source> sources(runs_.size() + 1);
+    auto advance = [&](source& s) {
+      if (s.run) {
+        s.current = s.run->read_row(s.row) ? std::string_view(s.row) : std::string_view();
+      } else {
+        s.current = s.next < memory.size() ? memory[s.next++] : std::string_view();
+      }
+    };
+    for (std::size_t i = 0; i < runs_.size(); ++i) {
+      sources[i].run = runs_[i].get();
+      sources[i].run->rewind();
+    }
+    for (auto& s : sources) advance(s);
+    statement seen(db_,
+                   "INSERT INTO seen (round, subject, responsible, full, facts) "
+                   "VALUES (?, ?, ?, ?, ?)");
+    statement obs(db_,
+                  "INSERT INTO observations (round, subject, item, status, title, cite, action, "
+                  "due, responsible) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    std::string last;
+    bool any = false;
+    while (true) {
+      source* min = nullptr;
+      for (auto& s : sources)
+        if (!s.current.empty() && (!min || subject_of(s.current) < subject_of(min->current)))
+          min = &s;
+      if (!min) break;
+      const staged row = read_row(min->current);
+      if (!unpack(row.packed, subject_)) throw ledger_error("ledger: a staged subject is damaged");
+      const std::string_view subject = subject_.subject;
+      const bool full = row.full;
+      const std::optional<std::string_view> responsible = row.responsible;
+      if (any && subject == last)
+        throw ledger_error("subject `" + last + "` is given more than once in round `" + round +
+                           "`: a round holds one report per subject");
+      seen.run_with(round, subject, responsible, std::int64_t{full ? 1 : 0}, subject_.facts);
+      for (const auto& o : subject_.observations)
+        obs.run_with(round, subject, o.item, o.status, o.title, o.cite, o.action, o.due,
+                     o.responsible);
+      last.assign(subject);
+      any = true;
+      advance(*min);
+    }
   }
 
   sqlite3* db_;
-  round_info round_;
+  std::size_t run_bytes_;
   bool open_ = false;  // a transaction is open
-  bool first_done_ = false;
-  std::vector<std::string_view> items_;  // the subject's, sorted (reused)
-  std::vector<std::string> round_items_;
-  std::unique_ptr<statement> obs_, seen_;
+  unpacked subject_;   // the subject being added or stored (reused)
+  std::vector<observation_view> kept_;
+  std::vector<round_item> round_items_;  // sorted by item
+  std::vector<std::string> blocks_;      // the rows not set aside, one after another
+  std::size_t block_ = 0;                // the block being filled
+  std::vector<std::string_view> rows_;   // each row in the blocks
+  std::size_t held_ = 0;                 // the rows' bytes
+  std::vector<std::unique_ptr<spill>> runs_;
 };
 
 std::unique_ptr<store::stage> sqlite_store::begin_round() {
-  return std::make_unique<sqlite_stage>(db_);
+  return std::make_unique<sqlite_stage>(db_, run_bytes_);
 }
 
 }  // namespace
 
-std::unique_ptr<store> open_sqlite(const std::string& path, bool create) {
-  return std::make_unique<sqlite_store>(path, create);
+std::unique_ptr<store> open_sqlite(const std::string& path, bool create, std::size_t run_bytes) {
+  return std::make_unique<sqlite_store>(path, create, run_bytes);
 }
 
 }  // namespace carerules::ledger

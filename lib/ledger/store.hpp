@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "carerules/ledger.hpp"
@@ -21,8 +22,9 @@ class store {
   class stage {
    public:
     virtual ~stage() = default;
-    // One subject's observations, all of one subject, the subject not staged before.
-    virtual void add(const std::vector<observation>& subject) = 0;
+    // One subject's observations as pack() wrote them (packed.hpp), the subject not staged
+    // before (else commit() throws).
+    virtual void add(std::string_view packed) = 0;
     enum class outcome { recorded, same, other };
     // Stores the round unless a round of its id is recorded: `same` when that round has this
     // hash (nothing changes), `other` when it has another. Throws ledger_error.
@@ -43,7 +45,10 @@ class store {
   virtual std::optional<std::string> facts_of(const std::string& subject) const = 0;
 };
 
-// The SQLite store at `path` (created when `create`). Throws ledger_error.
-std::unique_ptr<store> open_sqlite(const std::string& path, bool create);
+// The SQLite store at `path` (created when `create`). A round's subjects are held in memory
+// up to `run_bytes`, then set aside sorted in a temporary file. Throws ledger_error.
+constexpr std::size_t default_run_bytes = std::size_t{64} << 20;
+std::unique_ptr<store> open_sqlite(const std::string& path, bool create,
+                                   std::size_t run_bytes = default_run_bytes);
 
 }  // namespace carerules::ledger

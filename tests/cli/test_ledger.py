@@ -307,6 +307,14 @@ def test_pages_are_each_institutions_file_and_the_status_with_every_value_escape
 
 
 # What this carerules writes, taken back to the layout of an earlier schema.
+TO_SCHEMA_3 = """
+    CREATE TABLE seen3 (round TEXT NOT NULL REFERENCES rounds(id), subject TEXT NOT NULL,
+                        responsible TEXT, full INTEGER NOT NULL, facts TEXT,
+                        PRIMARY KEY (subject, round)) WITHOUT ROWID;
+    INSERT INTO seen3 SELECT round, subject, responsible, full, facts FROM seen;
+    DROP TABLE seen; ALTER TABLE seen3 RENAME TO seen;
+    DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (3);
+"""
 TO_SCHEMA_2 = """
     CREATE TABLE facts (round TEXT NOT NULL REFERENCES rounds(id), subject TEXT NOT NULL,
                         json TEXT NOT NULL, PRIMARY KEY (round, subject));
@@ -328,17 +336,22 @@ TO_SCHEMA_1 = """
 """
 
 
-@pytest.mark.parametrize("schema", [1, 2])
+@pytest.mark.parametrize("schema", [1, 2, 3])
 def test_an_older_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path, schema):
     # Schema 1 stored every item of every round, absent ones included; schema 2 kept facts in
-    # a table of their own and hashed rounds whole. Make such a file from the first two
-    # rounds, then let this carerules migrate it and record the third round.
+    # a table of their own and hashed rounds whole; schema 3 kept `seen` in subject order.
+    # Make such a file from the first two rounds, then let this carerules migrate it and
+    # record the third round.
     old = tmp_path / "old.db"
     for name, asof, records in ROUNDS[:2]:
         run("ledger", "record", "--db", old, "--round", name, "-r", RULES,
             facts_file(tmp_path, name, records), "--asof", asof, check=0)
     con = sqlite3.connect(old)
-    con.executescript(TO_SCHEMA_2 + (TO_SCHEMA_1 if schema == 1 else ""))
+    con.executescript(TO_SCHEMA_3 + (TO_SCHEMA_2 if schema <= 2 else "") +
+                      (TO_SCHEMA_1 if schema == 1 else ""))
+    if schema == 3:
+        assert con.execute("SELECT sql FROM sqlite_master WHERE name = 'seen'").fetchone()[0] \
+            .endswith("PRIMARY KEY (subject, round)) WITHOUT ROWID")
     if schema == 1:
         assert con.execute("SELECT COUNT(*) FROM observations").fetchone()[0] == 16  # 2 x 4 x 2
     con.close()
@@ -346,8 +359,10 @@ def test_an_older_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path, sc
     run("ledger", "record", "--db", old, "--round", name, "-r", RULES,
         facts_file(tmp_path, name, records), "--asof", asof, check=0)
     con = sqlite3.connect(old)
-    assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 3
+    assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 4
     assert con.execute("SELECT COUNT(*) FROM seen WHERE facts IS NOT NULL").fetchone()[0] == 12
+    assert "PRIMARY KEY (round, subject)" in \
+        con.execute("SELECT sql FROM sqlite_master WHERE name = 'seen'").fetchone()[0]
     con.close()
     for args in (["status", "--asof", "2024-07-10", "--by", "region.district"],
                  ["diff", "--from", "R1", "--to", "R3"], ["diff", "--from", "R2", "--to", "R3"],

@@ -207,13 +207,13 @@ int run_eval(const std::vector<std::string>& args) {
   output out(stdout);
   const bool as_array = mode == input_mode::lines || !eo.each.empty();
 
-  // The records, one batch at a time (the whole record, or chunks of lines as they come):
-  // `work` evaluates a batch into its slot (0 or 1) on the workers, `deliver` writes a slot out
-  // on this thread, in input order. With more than one thread, the next chunk is read while
-  // the last one is evaluated; a chunk cut short because the input has nothing more ready is
-  // delivered before reading on, so that a program at the other end of a pipe gets its
-  // answers. False when the input failed.
-  const bool pipelined = thread_count(eo.threads, 1u << 20) > 1;
+  // The records, one batch at a time (the whole record, or chunks of lines as they come:
+  // for_each_chunk): `work` evaluates a batch into its slot (0 or 1) on the workers,
+  // `deliver` writes a slot out on this thread, in input order. False when the input failed.
+  chunked_input how;
+  how.records = chunk_records;
+  how.bytes = chunk_bytes;
+  how.pipelined = thread_count(eo.threads, 1u << 20) > 1;
   auto for_each_batch =
       [&](const std::function<void(const std::vector<batch_record>&, int)>& work,
           const std::function<void(const std::vector<batch_record>&, int)>& deliver) {
@@ -224,55 +224,20 @@ int run_eval(const std::vector<std::string>& args) {
           deliver(one, 0);
           return true;
         }
-        line_reader reader(in.get(), line_bytes);
         progress shown;
         std::uint64_t records = 0;
-        std::vector<batch_record> chunks[2];
-        std::future<void> running;
-        int running_slot = -1;
-        auto finish = [&] {
-          if (running_slot < 0) return;
-          running.get();  // a worker's exception reaches the command here
-          deliver(chunks[running_slot], running_slot);
-          records += chunks[running_slot].size();
-          running_slot = -1;
-          out.flush();
-          shown.update(records);
-        };
-        int slot = 0;
-        line_reader::line l;
-        bool more = true;
-        while (more && !out.failed()) {
-          std::vector<batch_record>& chunk = chunks[slot];
-          chunk.clear();
-          std::size_t bytes = 0;
-          bool cut_short = false;
-          while ((more = reader.next(l))) {
-            if (!l.too_long && blank_line(l.text)) continue;
-            bytes += l.text.size();
-            chunk.push_back(record_of(std::move(l)));
-            if (chunk.size() >= chunk_records || bytes >= chunk_bytes) break;
-            if (reader.would_block()) {
-              cut_short = true;
-              break;
-            }
-          }
-          finish();  // the chunk before this one
-          if (chunk.empty() || out.failed()) continue;
-          if (pipelined) {
-            running = std::async(std::launch::async, [&work, &chunk, slot] { work(chunk, slot); });
-          } else {
-            work(chunk, slot);
-            running = std::async(std::launch::deferred, [] {});
-          }
-          running_slot = slot;
-          if (!pipelined || cut_short) finish();
-          slot ^= 1;
-        }
-        finish();
+        const std::string error = for_each_chunk(
+            in.get(), line_bytes, how, work,
+            [&](const std::vector<batch_record>& chunk, int slot) {
+              deliver(chunk, slot);
+              records += chunk.size();
+              out.flush();
+              shown.update(records);
+            },
+            [&] { return out.failed(); });
         shown.clear();
-        if (reader.error().empty()) return true;
-        print_error("cannot read `" + facts_path + "`: " + reader.error());
+        if (error.empty()) return true;
+        print_error("cannot read `" + facts_path + "`: " + error);
         return false;
       };
 

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <future>
 
 namespace carerules::cli {
 namespace {
@@ -237,6 +238,56 @@ batch_record record_of(line_reader::line&& l) {
   }
   l.text = std::string();
   return r;
+}
+
+std::string for_each_chunk(
+    std::FILE* in, std::uint64_t line_bytes, const chunked_input& how,
+    const std::function<void(const std::vector<batch_record>&, int)>& work,
+    const std::function<void(const std::vector<batch_record>&, int)>& deliver,
+    const std::function<bool()>& stop) {
+  line_reader reader(in, line_bytes);
+  std::vector<batch_record> chunks[2];
+  std::future<void> running;
+  int running_slot = -1;
+  auto finish = [&] {
+    if (running_slot < 0) return;
+    running.get();  // a worker's exception reaches the caller here
+    const int slot = running_slot;
+    running_slot = -1;
+    deliver(chunks[slot], slot);
+  };
+  int slot = 0;
+  line_reader::line l;
+  bool more = true;
+  while (more && !stop()) {
+    std::vector<batch_record>& chunk = chunks[slot];
+    chunk.clear();
+    std::size_t bytes = 0;
+    bool cut_short = false;
+    while ((more = reader.next(l))) {
+      if (!l.too_long && blank_line(l.text)) continue;
+      bytes += l.text.size();
+      chunk.push_back(record_of(std::move(l)));
+      if (chunk.size() >= how.records || bytes >= how.bytes) break;
+      if (reader.would_block()) {
+        cut_short = true;
+        break;
+      }
+    }
+    finish();  // the chunk before this one
+    if (chunk.empty() || stop()) continue;
+    if (how.pipelined) {
+      running = std::async(std::launch::async, [&work, &chunk, slot] { work(chunk, slot); });
+    } else {
+      work(chunk, slot);
+      running = std::async(std::launch::deferred, [] {});
+    }
+    running_slot = slot;
+    if (!how.pipelined || cut_short) finish();
+    slot ^= 1;
+  }
+  finish();
+  return reader.error();
 }
 
 }  // namespace carerules::cli

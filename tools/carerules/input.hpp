@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -93,5 +94,25 @@ batch_record record_of(line_reader::line&& l);
 // Whether `text` is one complete JSON object or array: brackets balance outside strings and
 // close at the end. Used to tell JSON lines from one pretty-printed record.
 bool is_complete_json_value(const std::string& text);
+
+// Records read from JSON lines in chunks and handed over in input order: each chunk (at most
+// `records` records or `bytes` bytes, fewer when a pipe has nothing more ready) goes to `work`,
+// then to `deliver` on this thread. When `pipelined`, `work` runs on another thread while the
+// next chunk is read, and `deliver` of one chunk overlaps `work` of the next; the two chunks
+// in flight are told apart by their slot (0 or 1), so that each can keep its results in its
+// own buffers. A chunk cut short because the input has nothing ready is delivered before
+// reading on, so that a program at the other end of a pipe gets its answers. Blank lines are
+// skipped. Reading ends early when `stop()` says so (an output that failed). Returns the
+// reader's error, empty when the input was read to its end.
+struct chunked_input {
+  std::size_t records = 512;
+  std::size_t bytes = 32u << 20;
+  bool pipelined = false;
+};
+std::string for_each_chunk(
+    std::FILE* in, std::uint64_t line_bytes, const chunked_input& how,
+    const std::function<void(const std::vector<batch_record>&, int)>& work,
+    const std::function<void(const std::vector<batch_record>&, int)>& deliver,
+    const std::function<bool()>& stop);
 
 }  // namespace carerules::cli

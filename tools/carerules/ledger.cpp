@@ -16,7 +16,6 @@
 #include <mutex>
 #include <set>
 #include <thread>
-#include <unordered_map>
 
 #include "api/evaluate.hpp"
 #include "carerules/batch.hpp"
@@ -310,6 +309,50 @@ std::string table(const std::vector<std::string>& header,
 
 // ---- the subcommands ---------------------------------------------------------------------------
 
+// The subjects of a round so far and the line each came on, so that a subject given again is
+// refused by line. Open addressing on the names' hashes, the names in one buffer: nothing is
+// allocated per subject.
+class subject_lines {
+ public:
+  // The line `subject` came on before (0 when it came without one), or nullopt after noting
+  // that it comes on `line`.
+  std::optional<std::uint64_t> first(std::string_view subject, std::uint64_t line) {
+    if ((count_ + 1) * 4 > slots_.size() * 3) grow();
+    const std::uint64_t h = std::hash<std::string_view>{}(subject);
+    for (std::size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
+      slot& s = slots_[i];
+      if (!s.used) {
+        s = {h, names_.size(), subject.size(), line, true};
+        names_.append(subject);
+        ++count_;
+        return std::nullopt;
+      }
+      if (s.hash == h && std::string_view(names_).substr(s.at, s.size) == subject) return s.line;
+    }
+  }
+
+ private:
+  struct slot {
+    std::uint64_t hash = 0, at = 0;
+    std::size_t size = 0;
+    std::uint64_t line = 0;
+    bool used = false;
+  };
+  void grow() {
+    std::vector<slot> old(std::max<std::size_t>(1024, slots_.size() * 2));
+    old.swap(slots_);
+    for (const slot& s : old) {
+      if (!s.used) continue;
+      std::size_t i = s.hash & (slots_.size() - 1);
+      while (slots_[i].used) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = s;
+    }
+  }
+  std::vector<slot> slots_;
+  std::string names_;
+  std::size_t count_ = 0;
+};
+
 // Adds batches of prepared subjects to a round on a thread of its own, so that the store's work
 // overlaps the evaluation of the next records. At most two batches wait; the writer is used by
 // this thread alone until finish().
@@ -399,15 +442,13 @@ int record(const parsed_args& a, output& out) {
   std::optional<background_adder> adder;
   std::vector<L::book::round_writer::prepared> batch;  // for the adder
   // A subject given twice in one round: the later record is refused, named with both lines.
-  std::unordered_map<std::string, std::uint64_t> first_line;
+  subject_lines first_line;
   auto add = [&](const auto& where, std::uint64_t line,
                  L::book::round_writer::prepared&& prepared) {
-    const auto& subject = prepared.observations;
-    if (subject.empty()) return;
-    const auto [it, fresh] = first_line.emplace(subject.front().subject, line);
-    if (!fresh) {
-      print_error(where() + ": subject " + subject.front().subject + " is given again" +
-                  (it->second ? " (first on line " + std::to_string(it->second) + ")" : "") +
+    if (prepared.items == 0) return;
+    if (const auto before = first_line.first(prepared.subject(), line)) {
+      print_error(where() + ": subject " + std::string(prepared.subject()) + " is given again" +
+                  (*before ? " (first on line " + std::to_string(*before) + ")" : "") +
                   "; a round holds one report per subject: not recorded");
       ++skipped;
       return;
@@ -417,61 +458,83 @@ int record(const parsed_args& a, output& out) {
   };
   const compile_options copts = common_compile_options(a);
   const std::uint64_t line_bytes = copts.limits.line_bytes;
-  // FACTS or REPORTS read line by line with the bounded reader (a line over line_bytes, an
-  // endless stream: an error naming the limit, in bounded memory), `each` called per line.
-  auto read_lines = [&](const std::string& path, bool whole,
-                        const std::function<void(batch_record &&)>& each) {
+  // FACTS or REPORTS read with the bounded reader (a line over line_bytes, an endless stream:
+  // an error naming the limit, in bounded memory), in chunks: `work` runs on the workers while
+  // the next chunk is read, `deliver` on this thread in input order (for_each_chunk).
+  using chunk_fn = std::function<void(const std::vector<batch_record>&, int)>;
+  auto read_chunks = [&](const std::string& path, bool whole, const chunk_fn& work,
+                         const chunk_fn& deliver) {
     input_file in;
     if (std::string error; !in.open(path, error)) throw L::ledger_error(error);
     if (whole) {
       whole_read w = read_whole(in.get(), line_bytes);
       if (!w.error.empty()) throw L::ledger_error("cannot read `" + path + "`: " + w.error);
-      each(record_of(std::move(w)));
+      std::vector<batch_record> one;
+      one.push_back(record_of(std::move(w)));
+      work(one, 0);
+      deliver(one, 0);
       return;
     }
-    line_reader lines(in.get(), line_bytes);
-    line_reader::line l;
-    while (lines.next(l)) {
-      if (!l.too_long && blank_line(l.text)) continue;
-      const bool unended = l.unended;
-      each(record_of(std::move(l)));
-      if (unended) break;
-    }
-    if (!lines.error().empty()) throw L::ledger_error(path + ": " + lines.error());
+    chunked_input how;
+    how.records = 1024;
+    how.pipelined = thread_count(eval_options{}.threads, 1u << 20) > 1;
+    const std::string error =
+        for_each_chunk(in.get(), line_bytes, how, work, deliver, [] { return false; });
+    if (!error.empty()) throw L::ledger_error(path + ": " + error);
   };
+  std::vector<L::book::round_writer::prepared> prepared[2];  // per slot
   if (reports_path) {
     if (!a.positional.empty()) throw usage_error("--reports takes no FACTS argument");
     writer.emplace(book.begin_round(info));
     adder.emplace(*writer);
-    read_lines(*reports_path, false, [&](batch_record&& line) {
-      const std::string where = *reports_path + ": line " + std::to_string(line.line);
-      if (line.oversize) {
-        print_error(where + ": over the line_bytes limit (" + std::to_string(line_bytes) +
-                    " bytes)");
-        ++skipped;
-        return;
-      }
-      auto r = L::report_from_json(line.text);
-      if (!r) {
-        print_error(where + ": not a report (JSON object)");
-        ++skipped;
-        return;
-      }
-      if (!r->subject) {
-        print_error(where + ": a report without a subject is not recorded");
-        ++skipped;
-        return;
-      }
-      L::round_info& ri = writer->round();
-      if (ri.asof.empty()) ri.asof = r->asof;
-      if (ri.ruleset.empty()) {
-        ri.ruleset = r->ruleset.name;
-        ri.version = r->ruleset.version;
-        ri.digest = r->ruleset.digest;
-      }
-      add([&] { return where; }, line.line,
-          L::book::round_writer::prepare(L::observations_of(*r, picks)));
-    });
+    std::vector<std::optional<report>> reports[2];
+    read_chunks(
+        *reports_path, false,
+        [&](const std::vector<batch_record>& part, int slot) {
+          reports[slot].assign(part.size(), std::nullopt);
+          prepared[slot].assign(part.size(), {});
+          parallel_for(part.size(), eval_options{}.threads, [&](std::size_t i) {
+            if (part[i].oversize) return;
+            auto& r = reports[slot][i];
+            r = L::report_from_json(part[i].text);
+            if (r && r->subject) {
+              thread_local std::vector<L::observation> observed;
+              observed = L::observations_of(*r, picks);
+              prepared[slot][i] = L::book::round_writer::prepare(observed);
+            }
+          });
+        },
+        [&](const std::vector<batch_record>& part, int slot) {
+          for (std::size_t i = 0; i < part.size(); ++i) {
+            const std::string where = *reports_path + ": line " + std::to_string(part[i].line);
+            const auto& r = reports[slot][i];
+            if (part[i].oversize) {
+              print_error(where + ": over the line_bytes limit (" + std::to_string(line_bytes) +
+                          " bytes)");
+              ++skipped;
+              continue;
+            }
+            if (!r) {
+              print_error(where + ": not a report (JSON object)");
+              ++skipped;
+              continue;
+            }
+            if (!r->subject) {
+              print_error(where + ": a report without a subject is not recorded");
+              ++skipped;
+              continue;
+            }
+            L::round_info& ri = writer->round();
+            if (ri.asof.empty()) ri.asof = r->asof;
+            if (ri.ruleset.empty()) {
+              ri.ruleset = r->ruleset.name;
+              ri.version = r->ruleset.version;
+              ri.digest = r->ruleset.digest;
+            }
+            add([&] { return where; }, part[i].line, std::move(prepared[slot][i]));
+          }
+          reports[slot].clear();
+        });
     if (a.has("asof") || writer->round().asof.empty()) writer->round().asof = resolve_asof(a);
   } else {
     if (!rules || rules->empty()) throw usage_error("missing -r RULES FACTS (or --reports FILE)");
@@ -492,47 +555,43 @@ int record(const parsed_args& a, output& out) {
     adder.emplace(*writer);
     const std::string path = a.positional[0];
     const bool one = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
-    // In chunks, so that nothing piles up. Each record is decided (no report is built: the
-    // hazards' titles, clauses and actions are the ruleset's) and what the ledger keeps of its
-    // facts is read in one more pass over its text, on the batch's threads.
-    constexpr std::size_t chunk = 1024;
+    // Each record is decided (no report is built: the hazards' titles, clauses and actions
+    // are the ruleset's) and what the ledger keeps of its facts is read in one more pass over
+    // its text, on the workers.
     const std::vector<std::string> responsible_keys =
         responsible_path ? detail::split_path(*responsible_path) : std::vector<std::string>{};
-    std::vector<batch_record> part;
-    std::vector<decisions> decided;
-    std::vector<L::book::round_writer::prepared> per;
-    auto flush = [&] {
-      const std::size_t n = part.size();
-      if (n == 0) return;
-      decided.assign(n, decisions{});
-      per.assign(n, {});
-      parallel_for(n, eo.threads, [&](std::size_t i) {
-        if (part[i].oversize) return;  // unreadable: no subject
-        decided[i] = rs.decide(part[i].text, eo);
-        if (!decided[i].subject) return;
-        kept k = keep_facts(part[i].text, responsible_keys);
-        per[i] = L::book::round_writer::prepare(
-            L::observations_of(rs, decided[i], eo.asof, picks, k.responsible, k.facts));
-      });
-      for (std::size_t i = 0; i < n; ++i) {
-        auto where = [&] {
-          return path + (part[i].line ? ": line " + std::to_string(part[i].line) : "");
-        };
-        if (decided[i].errors > 0 || part[i].oversize) ++with_errors;
-        if (!decided[i].subject) {
-          print_error(where() + ": a record without a subject is not recorded" +
-                      (part[i].oversize ? " (over the line_bytes limit)" : ""));
-          ++skipped;
-        }
-        add(where, part[i].line, std::move(per[i]));
-      }
-      part.clear();
-    };
-    read_lines(path, one, [&](batch_record&& r) {
-      part.push_back(std::move(r));
-      if (part.size() == chunk) flush();
-    });
-    flush();
+    std::vector<decisions> decided[2];
+    read_chunks(
+        path, one,
+        [&](const std::vector<batch_record>& part, int slot) {
+          decided[slot].assign(part.size(), decisions{});
+          prepared[slot].assign(part.size(), {});
+          parallel_for(part.size(), eo.threads, [&](std::size_t i) {
+            if (part[i].oversize) return;  // unreadable: no subject
+            decisions& d = decided[slot][i];
+            d = rs.decide(part[i].text, eo);
+            if (!d.subject) return;
+            kept k = keep_facts(part[i].text, responsible_keys);
+            thread_local std::vector<L::observation> observed;  // reused record after record
+            L::observations_of(rs, d, eo.asof, picks, k.responsible, k.facts, observed);
+            prepared[slot][i] = L::book::round_writer::prepare(observed);
+          });
+        },
+        [&](const std::vector<batch_record>& part, int slot) {
+          for (std::size_t i = 0; i < part.size(); ++i) {
+            auto where = [&] {
+              return path + (part[i].line ? ": line " + std::to_string(part[i].line) : "");
+            };
+            const decisions& d = decided[slot][i];
+            if (d.errors > 0 || part[i].oversize) ++with_errors;
+            if (!d.subject) {
+              print_error(where() + ": a record without a subject is not recorded" +
+                          (part[i].oversize ? " (over the line_bytes limit)" : ""));
+              ++skipped;
+            }
+            add(where, part[i].line, std::move(prepared[slot][i]));
+          }
+        });
   }
   adder->push(std::move(batch));
   adder->finish();
