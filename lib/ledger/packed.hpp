@@ -3,7 +3,8 @@
 // per observation, and views into it when it is read back (no copy).
 //
 // Layout: the subject, its facts (optional), the count of observations, then per observation
-// item, status, title, cite, action, due (optional), responsible (optional). A string is its
+// item, status, title, cite, action, due (optional), responsible (optional). The count and the
+// observations alone are how the ledger keeps a subject's round (pack_items). A string is its
 // length (4 bytes, little-endian) and its bytes; an optional string is a byte (0: none, 1: one)
 // and then the string.
 #pragma once
@@ -25,6 +26,7 @@ struct observation_view {
 struct unpacked {
   std::string_view subject;
   std::optional<std::string_view> facts;
+  std::string_view items;  // the observations as pack_items() wrote them
   std::vector<observation_view> observations;
 };
 
@@ -87,19 +89,17 @@ class reader {
 
 }  // namespace packing
 
-// Appends the packed form of `subject`'s observations [first, last) and its facts to `out`.
+// Appends the packed observations [first, last) to `out`: their count, then each one. This is
+// also how the ledger keeps a subject's observations of a round (`seen.items`).
 // `It` iterates over `observation`s or `observation_view`s (the same member names).
 template <class It>
-void pack(std::string& out, std::string_view subject, std::optional<std::string_view> facts,
-          It first, It last) {
+void pack_items(std::string& out, It first, It last) {
   auto opt_size = [](const auto& s) -> std::size_t { return s ? 5 + s->size() : 1; };
-  std::size_t size = 4 + subject.size() + opt_size(facts) + 4;
+  std::size_t size = 4;
   for (It it = first; it != last; ++it)
     size += 20 + it->item.size() + it->status.size() + it->title.size() + it->cite.size() +
             it->action.size() + opt_size(it->due) + opt_size(it->responsible);
   out.reserve(out.size() + size);
-  packing::put(out, subject);
-  packing::put_opt(out, facts);
   const std::size_t count_at = out.size();
   out.append(4, '\0');  // the count, written below
   std::uint32_t n = 0;
@@ -115,14 +115,22 @@ void pack(std::string& out, std::string_view subject, std::optional<std::string_
   packing::set_u32(out, count_at, n);
 }
 
-// Reads what pack() wrote (all of `in`) into `out`, whose vector is reused. False when `in` is
-// not a packed subject.
-inline bool unpack(std::string_view in, unpacked& out) {
-  packing::reader r(in);
-  out.subject = r.str();
-  out.facts = r.opt();
+// Appends the packed form of `subject`'s observations [first, last) and its facts to `out`:
+// the subject, the facts, then pack_items().
+template <class It>
+void pack(std::string& out, std::string_view subject, std::optional<std::string_view> facts,
+          It first, It last) {
+  out.reserve(out.size() + 9 + subject.size() + (facts ? facts->size() : 0));
+  packing::put(out, subject);
+  packing::put_opt(out, facts);
+  pack_items(out, first, last);
+}
+
+// Reads what pack_items() wrote, from `r` on, into `out` (cleared first). False when it is
+// not that.
+inline bool unpack_items(packing::reader& r, std::vector<observation_view>& out) {
   const std::uint32_t n = r.u32();
-  out.observations.clear();
+  out.clear();
   for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
     observation_view o;
     o.item = r.str();
@@ -132,9 +140,25 @@ inline bool unpack(std::string_view in, unpacked& out) {
     o.action = r.str();
     o.due = r.opt();
     o.responsible = r.opt();
-    out.observations.push_back(o);
+    out.push_back(o);
   }
-  return r.ok() && r.done();
+  return r.ok();
+}
+
+// The same over all of `in`.
+inline bool unpack_items(std::string_view in, std::vector<observation_view>& out) {
+  packing::reader r(in);
+  return unpack_items(r, out) && r.done();
+}
+
+// Reads what pack() wrote (all of `in`) into `out`, whose vector is reused. False when `in` is
+// not a packed subject.
+inline bool unpack(std::string_view in, unpacked& out) {
+  packing::reader r(in);
+  out.subject = r.str();
+  out.facts = r.opt();
+  out.items = in.substr(in.size() - r.left());
+  return unpack_items(r, out.observations) && r.done();
 }
 
 }  // namespace carerules::ledger

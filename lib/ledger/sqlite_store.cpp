@@ -17,7 +17,7 @@
 namespace carerules::ledger {
 namespace {
 
-constexpr int schema_version = 4;
+constexpr int schema_version = 5;
 constexpr int busy_timeout_ms = 30000;
 constexpr std::size_t block_bytes = std::size_t{1} << 20;
 
@@ -90,6 +90,10 @@ const char* const migrations[] = {
          ORDER BY round, subject;
        DROP TABLE seen;
        ALTER TABLE seen_by_round RENAME TO seen;)",
+    // 5: a subject's stored observations of a round move into its `seen` row (`items`, as
+    // pack_items() writes them): one row per subject and round instead of one more per item
+    // not absent. fold_observations() below moves them and drops `observations`.
+    R"(ALTER TABLE seen ADD COLUMN items BLOB;)",
 };
 static_assert(sizeof migrations / sizeof migrations[0] == schema_version);
 
@@ -101,6 +105,11 @@ void run_sql(sqlite3* db, const char* sql) {
     throw ledger_error("ledger: " + why);
   }
 }
+
+// Bytes bound as a BLOB (none: NULL).
+struct blob {
+  std::string_view bytes;
+};
 
 class statement {
  public:
@@ -122,6 +131,12 @@ class statement {
   }
   void bind(int i, std::int64_t v) { sqlite3_bind_int64(s_, i, v); }
   void bind_value(int i, std::int64_t v) { bind(i, v); }
+  void bind_value(int i, const blob& v) {
+    if (v.bytes.empty())
+      sqlite3_bind_null(s_, i);
+    else
+      sqlite3_bind_blob(s_, i, v.bytes.data(), static_cast<int>(v.bytes.size()), SQLITE_STATIC);
+  }
   void bind_value(int i, std::string_view v) { bind_view(i, v); }
   void bind_value(int i, const std::string& v) { bind_view(i, std::string_view(v)); }
   void bind_value(int i, const std::optional<std::string_view>& v) { bind_view(i, v); }
@@ -173,6 +188,13 @@ class statement {
     return text(i);
   }
   std::int64_t integer(int i) const { return sqlite3_column_int64(s_, i); }
+  // Valid until the next step(); empty for NULL.
+  std::string_view bytes(int i) const {
+    const void* p = sqlite3_column_blob(s_, i);
+    return p ? std::string_view(static_cast<const char*>(p),
+                                static_cast<std::size_t>(sqlite3_column_bytes(s_, i)))
+             : std::string_view();
+  }
 
  private:
   sqlite3* db_;
@@ -222,9 +244,9 @@ class sqlite_store final : public store {
   void observations(const std::optional<std::string>& subject,
                     const std::function<void(row&&)>& each) const override {
     // Only the items some round found present (the others make no finding): their stored
-    // rows, and an absent row for each round that saw the subject with its full set of items
-    // and stored none for the item. The rounds that saw a subject with its full set are read
-    // once per subject (a lookup per round), not per item.
+    // observations, and an absent one for each round that saw the subject with its full set
+    // of items and stored none for the item. A subject's rounds are read together, a lookup
+    // per round.
     struct item_text {
       std::string title, cite, action;
     };
@@ -233,56 +255,65 @@ class sqlite_store final : public store {
       statement ri(db_, "SELECT round, item, title, cite, action FROM round_items");
       while (ri.step()) items[{ri.text(0), ri.text(1)}] = {ri.text(2), ri.text(3), ri.text(4)};
     }
-    statement rows(db_, (std::string("WITH k AS (SELECT DISTINCT subject, item FROM observations "
-                                     "WHERE status = 'present'") +
-                         (subject ? " AND subject = ?1" : "") +
-                         ") SELECT o.round, o.subject, o.item, o.status, o.title, o.cite, "
-                         "o.action, o.due, o.responsible FROM k CROSS JOIN observations o ON "
-                         "o.subject = k.subject AND o.item = k.item ORDER BY 2, 3")
-                            .c_str());
-    if (subject) rows.bind(1, *subject);
-    statement full(db_,
-                   "SELECT r.id, s.responsible FROM rounds r CROSS JOIN seen s ON s.round = r.id "
-                   "AND s.subject = ? AND s.full = 1");
-    std::vector<std::pair<std::string, std::optional<std::string>>> full_rounds;
-    std::vector<row> group;  // the stored rows of one subject and item
-    auto emit = [&] {
-      if (group.empty()) return;
-      const observation& first = group.front().obs;
-      for (const auto& [round, responsible] : full_rounds) {
-        const auto it = items.find({round, first.item});
-        if (it == items.end()) continue;  // not an item of that round
-        const bool stored =
-            std::any_of(group.begin(), group.end(), [&](const row& r) { return r.round == round; });
-        if (stored) continue;
-        row r;
-        r.round = round;
-        r.obs = {first.subject,     first.item,   "absent",    it->second.title, it->second.cite,
-                 it->second.action, std::nullopt, responsible, std::nullopt};
-        group.push_back(std::move(r));
-      }
-      for (auto& r : group) each(std::move(r));
-      group.clear();
+    // The subjects with stored observations: only they can have a finding.
+    statement subjects(db_, subject ? "SELECT ?1"
+                                    : "SELECT DISTINCT subject FROM seen WHERE items IS NOT "
+                                      "NULL ORDER BY subject");
+    if (subject) subjects.bind(1, *subject);
+    statement rounds(db_,
+                     "SELECT r.id, s.responsible, s.full, s.items FROM rounds r CROSS JOIN seen "
+                     "s ON s.round = r.id AND s.subject = ?");
+    struct seen_round {
+      std::string round;
+      std::optional<std::string> responsible;
+      bool full = false;
+      std::vector<observation> stored;
     };
-    std::string current;  // the subject whose full rounds are in full_rounds
-    while (rows.step()) {
-      row r;
-      r.round = rows.text(0);
-      r.obs = {rows.text(1), rows.text(2), rows.text(3), rows.text(4), rows.text(5),
-               rows.text(6), rows.opt(7),  rows.opt(8),  std::nullopt};
-      if (!group.empty() &&
-          (group.front().obs.subject != r.obs.subject || group.front().obs.item != r.obs.item))
-        emit();
-      if (group.empty() && r.obs.subject != current) {
-        current = r.obs.subject;
-        full_rounds.clear();
-        full.bind(1, current);
-        while (full.step()) full_rounds.emplace_back(full.text(0), full.opt(1));
-        full.reset();
+    std::vector<seen_round> seen;
+    std::vector<observation_view> views;
+    std::set<std::string> present;
+    while (subjects.step()) {
+      const std::string name = subjects.text(0);
+      seen.clear();
+      present.clear();
+      rounds.bind(1, name);
+      while (rounds.step()) {
+        seen_round& r = seen.emplace_back();
+        r.round = rounds.text(0);
+        r.responsible = rounds.opt(1);
+        r.full = rounds.integer(2) != 0;
+        views.clear();
+        const std::string_view stored = rounds.bytes(3);  // NULL: none stored
+        if (!stored.empty() && !unpack_items(stored, views))
+          throw ledger_error("ledger: the observations of `" + name + "` in round `" + r.round +
+                             "` are damaged");
+        for (const auto& v : views) {
+          r.stored.push_back(
+              {name, std::string(v.item), std::string(v.status), std::string(v.title),
+               std::string(v.cite), std::string(v.action),
+               v.due ? std::optional<std::string>(*v.due) : std::nullopt,
+               v.responsible ? std::optional<std::string>(*v.responsible) : std::nullopt,
+               std::nullopt});
+          if (v.status == "present") present.emplace(v.item);
+        }
       }
-      group.push_back(std::move(r));
+      rounds.reset();
+      for (const std::string& item : present)
+        for (seen_round& r : seen) {
+          auto o = std::find_if(r.stored.begin(), r.stored.end(),
+                                [&](const observation& x) { return x.item == item; });
+          if (o != r.stored.end()) {
+            each({r.round, std::move(*o)});
+            continue;
+          }
+          if (!r.full) continue;
+          const auto text = items.find({r.round, item});
+          if (text == items.end()) continue;  // not an item of that round
+          each({r.round,
+                {name, item, "absent", text->second.title, text->second.cite, text->second.action,
+                 std::nullopt, r.responsible, std::nullopt}});
+        }
     }
-    emit();
   }
 
   std::optional<std::string> facts_of(const std::string& subject) const override {
@@ -325,6 +356,7 @@ class sqlite_store final : public store {
         for (std::int64_t i = have; i < schema_version; ++i) {
           exec(migrations[static_cast<std::size_t>(i)]);
           if (i + 1 == 3) rehash();
+          if (i + 1 == 5) fold_observations();
         }
         statement w(db_, "INSERT INTO schema_version (version) VALUES (?)");
         w.bind(1, static_cast<std::int64_t>(schema_version));
@@ -335,6 +367,38 @@ class sqlite_store final : public store {
       sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
       throw;
     }
+  }
+
+  // Schema 5: each subject's rows of `observations` in a round become its `seen.items`.
+  void fold_observations() {
+    statement rows(db_,
+                   "SELECT round, subject, item, status, title, cite, action, due, responsible "
+                   "FROM observations ORDER BY round, subject, item");
+    statement seen(db_,
+                   "INSERT OR IGNORE INTO seen (round, subject, responsible, full) "
+                   "VALUES (?, ?, ?, 0)");
+    statement update(db_, "UPDATE seen SET items = ? WHERE round = ? AND subject = ?");
+    std::string round, subject, items;
+    std::vector<observation> group;
+    auto flush = [&] {
+      if (group.empty()) return;
+      seen.run_with(round, subject, group.front().responsible);
+      items.clear();
+      pack_items(items, group.begin(), group.end());
+      update.run_with(blob{items}, round, subject);
+      group.clear();
+    };
+    while (rows.step()) {
+      if (rows.text(0) != round || rows.text(1) != subject) {
+        flush();
+        round = rows.text(0);
+        subject = rows.text(1);
+      }
+      group.push_back({subject, rows.text(2), rows.text(3), rows.text(4), rows.text(5),
+                       rows.text(6), rows.opt(7), rows.opt(8), std::nullopt});
+    }
+    flush();
+    exec("DROP TABLE observations");
   }
 
   // Each recorded round's hash, computed from what it stored: its explicit rows, and for a
@@ -539,11 +603,8 @@ class sqlite_stage final : public store::stage {
     }
     for (auto& s : sources) advance(s);
     statement seen(db_,
-                   "INSERT INTO seen (round, subject, responsible, full, facts) "
-                   "VALUES (?, ?, ?, ?, ?)");
-    statement obs(db_,
-                  "INSERT INTO observations (round, subject, item, status, title, cite, action, "
-                  "due, responsible) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                   "INSERT INTO seen (round, subject, responsible, full, facts, items) "
+                   "VALUES (?, ?, ?, ?, ?, ?)");
     std::string last;
     bool any = false;
     while (true) {
@@ -560,10 +621,8 @@ class sqlite_stage final : public store::stage {
       if (any && subject == last)
         throw ledger_error("subject `" + last + "` is given more than once in round `" + round +
                            "`: a round holds one report per subject");
-      seen.run_with(round, subject, responsible, std::int64_t{full ? 1 : 0}, subject_.facts);
-      for (const auto& o : subject_.observations)
-        obs.run_with(round, subject, o.item, o.status, o.title, o.cite, o.action, o.due,
-                     o.responsible);
+      seen.run_with(round, subject, responsible, std::int64_t{full ? 1 : 0}, subject_.facts,
+                    blob{subject_.observations.empty() ? std::string_view() : subject_.items});
       last.assign(subject);
       any = true;
       advance(*min);

@@ -235,8 +235,9 @@ def test_a_killed_writer_leaves_the_previous_state(tmp_path):
         con = sqlite3.connect(db)
         rounds = [r[0] for r in con.execute("SELECT id FROM rounds ORDER BY id")]
         seen = con.execute("SELECT COUNT(*) FROM seen WHERE round = 'BIG'").fetchone()[0]
-        present = con.execute("SELECT COUNT(*) FROM observations WHERE round = 'BIG' AND "
-                              "status = 'present'").fetchone()[0]
+        present = sum(o[1] == "present" for (blob,) in con.execute(
+            "SELECT items FROM seen WHERE round = 'BIG' AND items IS NOT NULL")
+            for o in unpack_items(blob))
         con.close()
         # All or nothing: either the round is there whole (60 000 subjects, each with its fire
         # finding), or the ledger is as before.
@@ -307,6 +308,53 @@ def test_pages_are_each_institutions_file_and_the_status_with_every_value_escape
 
 
 # What this carerules writes, taken back to the layout of an earlier schema.
+def unpack_items(blob):
+    """A subject's observations as `seen.items` keeps them: a count, then per observation
+    item, status, title, cite, action, due and responsible (a string: its length in 4 bytes,
+    little-endian, then its bytes; due and responsible: a byte 0 or 1 first)."""
+    at = 0
+
+    def u32():
+        nonlocal at
+        at += 4
+        return int.from_bytes(blob[at - 4:at], "little")
+
+    def text():
+        nonlocal at
+        n = u32()
+        at += n
+        return blob[at - n:at].decode("utf-8")
+
+    def opt():
+        nonlocal at
+        at += 1
+        return text() if blob[at - 1] else None
+
+    out = [(text(), text(), text(), text(), text(), opt(), opt()) for _ in range(u32())]
+    assert at == len(blob)
+    return out
+
+
+def to_schema_4(con):
+    con.executescript("""
+        CREATE TABLE observations (
+          round TEXT NOT NULL REFERENCES rounds(id), subject TEXT NOT NULL, item TEXT NOT NULL,
+          status TEXT NOT NULL CHECK (status IN ('present', 'absent', 'undetermined')),
+          title TEXT NOT NULL, cite TEXT NOT NULL, action TEXT NOT NULL, due TEXT,
+          responsible TEXT, PRIMARY KEY (round, subject, item));
+        CREATE INDEX observations_by_subject ON observations(subject, item);
+        CREATE INDEX observations_present ON observations(subject, item)
+          WHERE status = 'present';""")
+    for rnd, subject, blob in con.execute(
+            "SELECT round, subject, items FROM seen WHERE items IS NOT NULL").fetchall():
+        for o in unpack_items(blob):
+            con.execute("INSERT INTO observations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (rnd, subject) + o)
+    con.executescript("""
+        ALTER TABLE seen DROP COLUMN items;
+        DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (4);""")
+
+
 TO_SCHEMA_3 = """
     CREATE TABLE seen3 (round TEXT NOT NULL REFERENCES rounds(id), subject TEXT NOT NULL,
                         responsible TEXT, full INTEGER NOT NULL, facts TEXT,
@@ -336,10 +384,11 @@ TO_SCHEMA_1 = """
 """
 
 
-@pytest.mark.parametrize("schema", [1, 2, 3])
+@pytest.mark.parametrize("schema", [1, 2, 3, 4])
 def test_an_older_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path, schema):
     # Schema 1 stored every item of every round, absent ones included; schema 2 kept facts in
-    # a table of their own and hashed rounds whole; schema 3 kept `seen` in subject order.
+    # a table of their own and hashed rounds whole; schema 3 kept `seen` in subject order;
+    # schema 4 kept a row per observation not absent.
     # Make such a file from the first two rounds, then let this carerules migrate it and
     # record the third round.
     old = tmp_path / "old.db"
@@ -347,8 +396,12 @@ def test_an_older_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path, sc
         run("ledger", "record", "--db", old, "--round", name, "-r", RULES,
             facts_file(tmp_path, name, records), "--asof", asof, check=0)
     con = sqlite3.connect(old)
-    con.executescript(TO_SCHEMA_3 + (TO_SCHEMA_2 if schema <= 2 else "") +
-                      (TO_SCHEMA_1 if schema == 1 else ""))
+    to_schema_4(con)
+    if schema <= 3:
+        con.executescript(TO_SCHEMA_3 + (TO_SCHEMA_2 if schema <= 2 else "") +
+                          (TO_SCHEMA_1 if schema == 1 else ""))
+    if schema == 4:
+        assert con.execute("SELECT COUNT(*) FROM observations").fetchone()[0] > 0
     if schema == 3:
         assert con.execute("SELECT sql FROM sqlite_master WHERE name = 'seen'").fetchone()[0] \
             .endswith("PRIMARY KEY (subject, round)) WITHOUT ROWID")
@@ -359,8 +412,10 @@ def test_an_older_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path, sc
     run("ledger", "record", "--db", old, "--round", name, "-r", RULES,
         facts_file(tmp_path, name, records), "--asof", asof, check=0)
     con = sqlite3.connect(old)
-    assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 4
+    assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 5
     assert con.execute("SELECT COUNT(*) FROM seen WHERE facts IS NOT NULL").fetchone()[0] == 12
+    assert con.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'observations'") \
+        .fetchone()[0] == 0
     assert "PRIMARY KEY (round, subject)" in \
         con.execute("SELECT sql FROM sqlite_master WHERE name = 'seen'").fetchone()[0]
     con.close()
