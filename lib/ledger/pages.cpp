@@ -72,6 +72,9 @@ struct status_page_writer::state {
   finding_counts total;
   spill rows;  // the rows of the findings not closed
   std::string row;
+  std::uint64_t max_rows = 0;  // 0: every one
+  std::string full_list;
+  std::uint64_t not_closed = 0;
 };
 
 status_page_writer::status_page_writer(std::string by, std::string asof, lang language)
@@ -83,12 +86,19 @@ status_page_writer::status_page_writer(std::string by, std::string asof, lang la
 status_page_writer::status_page_writer(status_page_writer&&) noexcept = default;
 status_page_writer::~status_page_writer() = default;
 
+void status_page_writer::limit_rows(std::uint64_t max_rows, std::string full_list) {
+  s_->max_rows = max_rows;
+  s_->full_list = std::move(full_list);
+}
+
 void status_page_writer::add(const finding& f, const std::string* file, const std::string* group) {
   state& st = *s_;
   const lang l = st.l;
   st.total.add(f);
   if (!st.by.empty()) st.per_group[group ? *group : word(l, "（未知）", "(unknown)")].add(f);
   if (f.status == "closed") return;
+  ++st.not_closed;
+  if (st.max_rows && st.rows.count() >= st.max_rows) return;
   std::string& o = st.row;
   o = "<tr><td>";
   if (file)
@@ -132,6 +142,17 @@ void status_page_writer::write(const std::function<void(std::string_view)>& piec
   o = "</table>\n";
   if (st.rows.count() == 0)
     o += "<p>" + word(l, "全部已销号。", "Every finding is closed.") + "</p>\n";
+  if (st.not_closed > st.rows.count()) {
+    const std::string more = std::to_string(st.not_closed - st.rows.count());
+    const std::string link = "<a href=\"" + e(st.full_list) + "\">" + e(st.full_list) + "</a>";
+    o += "<p>" +
+         word(l,
+              "以上列出前 " + std::to_string(st.rows.count()) + " 项，另有 " + more +
+                  " 项未列出；全部事项见 " + link + "。",
+              "The first " + std::to_string(st.rows.count()) + " are listed; " + more +
+                  " more are not. Every finding is in " + link + ".") +
+         "</p>\n";
+  }
   o += "</body>\n</html>\n";
   piece(o);
 }

@@ -2,7 +2,9 @@
 supervisor would write by hand; idempotent rounds, late rounds, reports recorded later,
 concurrent writers, a killed writer, corrupt and newer files."""
 
+import csv
 import json
+import re
 import os
 import pathlib
 import signal
@@ -267,13 +269,39 @@ def test_corrupt_and_newer_files_are_refused_clearly(ledger, tmp_path):
                                            check=2).stderr
 
 
+def test_the_status_page_of_a_large_ledger_lists_the_first_findings_and_links_to_all(tmp_path):
+    db = tmp_path / "large.db"
+    run("ledger", "record", "--db", db, "--round", "R1", "-r", RULES, "--asof", "2024-01-10",
+        facts_file(tmp_path, "R1", [rec(f"S{i:04d}", False) for i in range(2100)]), check=0)
+    out = tmp_path / "pages"
+    run("ledger", "pages", "--db", db, "--out", out, "--asof", "2024-01-10", "--lang", "en",
+        check=0)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    listed = re.findall(r'<tr><td><a href="(S\d{4})\.html">', index)
+    assert listed == [f"S{i:04d}" for i in range(2000)]
+    assert ("The first 2000 are listed; 100 more are not. Every finding is in "
+            '<a href="findings.csv">findings.csv</a>.') in index
+    # The counts cover every finding.
+    assert "<tr><td>Total</td><td>2100</td><td>0</td><td>0</td><td>0</td></tr>" in index
+    with open(out / "findings.csv", encoding="utf-8-sig", newline="") as f:
+        assert [r["subject"] for r in csv.DictReader(f)] == [f"S{i:04d}" for i in range(2100)]
+    assert len(list(out.glob("S*.html"))) == 2100
+
+
 def test_pages_are_each_institutions_file_and_the_status_with_every_value_escaped(ledger, tmp_path):
     out = tmp_path / "pages"
     p = run("ledger", "pages", "--db", ledger, "--out", out, "--asof", "2024-07-10", "--by",
             "region.district", check=0)
     assert str(out / "index.html") in p.stdout
     assert sorted(x.name for x in out.iterdir()) == ["A.html", "B.html", "C.html", "D.html",
-                                                     "index.html"]
+                                                     "findings.csv", "index.html"]
+    # Every finding, closed ones too, is in findings.csv with the page of its subject, as
+    # `status` counts them: A's rebound, B's and C's closed, D's overdue.
+    with open(out / "findings.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["subject"], r["status"], r["rebound"], r["page"]) for r in rows] == [
+        ("A", "open", "yes", "A.html"), ("B", "closed", "no", "B.html"),
+        ("C", "closed", "no", "C.html"), ("D", "overdue", "no", "D.html")]
     index = (out / "index.html").read_text(encoding="utf-8")
     assert "<style>" in index and "<script" not in index and "http" not in index
     # The counts per district as `status` gives them: 思明区 1 open, 1 closed, 1 rebound.
@@ -300,10 +328,15 @@ def test_pages_are_each_institutions_file_and_the_status_with_every_value_escape
         facts_file(tmp_path, "x", [rec(hostile, False, district=hostile)]), check=0)
     run("ledger", "pages", "--db", db, "--out", tmp_path / "x", "--by", "region.district",
         "--asof", "2024-01-10", check=0)
-    for page in (tmp_path / "x").iterdir():
+    pages = list((tmp_path / "x").glob("*.html"))
+    assert len(pages) == 2
+    for page in pages:
         text = page.read_text(encoding="utf-8")
         assert "<script" not in text and "<img" not in text
         assert "&lt;script&gt;" in text
+    # The CSV keeps the value as it is, quoted where it holds a comma or a quote.
+    with open(tmp_path / "x" / "findings.csv", encoding="utf-8-sig", newline="") as f:
+        assert [r["subject"] for r in csv.DictReader(f)] == [hostile]
     assert run("ledger", "pages", "--db", db).returncode == 2  # --out is required
 
 

@@ -707,6 +707,9 @@ int show(const parsed_args& a, output& out, out_format fmt) {
 
 // `ledger pages --out DIR`: one HTML file per subject with findings and index.html, the status
 // page linking to them (the report pages' style).
+// The findings not closed that the status page lists; the rest are in findings.csv.
+constexpr std::uint64_t status_page_rows = 2000;
+
 int pages(const parsed_args& a, output& out) {
   const auto out_dir = a.last("out");
   if (!out_dir || out_dir->empty()) throw usage_error("missing --out DIR (where to write pages)");
@@ -725,6 +728,15 @@ int pages(const parsed_args& a, output& out) {
   // status page, which keeps only counts in memory.
   const std::string by = a.last("by").value_or("");
   L::status_page_writer index(by, asof, language);
+  // Every finding also goes to findings.csv beside the pages (a spreadsheet's full list); the
+  // status page lists the first of those not closed, so that it stays a page a browser opens.
+  index.limit_rows(status_page_rows, "findings.csv");
+  std::ofstream csv(dir / "findings.csv", std::ios::binary | std::ios::trunc);
+  {
+    auto header = finding_columns;
+    header.push_back("page");
+    csv << "\xEF\xBB\xBF" << csv_line(header);
+  }
   std::set<std::string> used{"index"};
   std::uint64_t position = 0;
   std::vector<L::finding> current;
@@ -747,7 +759,12 @@ int pages(const parsed_args& a, output& out) {
     std::optional<std::string> group;
     if (!by.empty())
       if (auto facts = book.facts_of(subject)) group = fact_at(*facts, by);
-    for (const auto& f : current) index.add(f, &file, group ? &*group : nullptr);
+    for (const auto& f : current) {
+      index.add(f, &file, group ? &*group : nullptr);
+      auto row = finding_row(f);
+      row.push_back(file);
+      csv << csv_line(row);
+    }
     current.clear();
   };
   book.for_each_finding(asof, [&](L::finding&& f) {
@@ -761,6 +778,8 @@ int pages(const parsed_args& a, output& out) {
   });
   page.close();
   if (!page) throw L::ledger_error("cannot write `" + (dir / "index.html").string() + "`");
+  csv.close();
+  if (!csv) throw L::ledger_error("cannot write `" + (dir / "findings.csv").string() + "`");
   const auto order_size = position;
   out << "wrote " << std::to_string(order_size) << " subject page(s) as of " << asof
       << "; the status page: " << (dir / "index.html").string() << "\n";
