@@ -782,7 +782,8 @@ int pages(const parsed_args& a, output& out) {
   if (!csv) throw L::ledger_error("cannot write `" + (dir / "findings.csv").string() + "`");
   const auto order_size = position;
   out << "wrote " << std::to_string(order_size) << " subject page(s) as of " << asof
-      << "; the status page: " << (dir / "index.html").string() << "\n";
+      << "; the status page: " << (dir / "index.html").string()
+      << "; every finding: " << (dir / "findings.csv").string() << "\n";
   return exit_ok;
 }
 
