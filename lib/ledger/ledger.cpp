@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <span>
@@ -382,7 +383,15 @@ book::round_writer::prepared prepare_range(const observation* first, const obser
       views.push_back({o.item, o.status, o.title, o.cite, o.action, o.due, o.responsible});
   }
   p.digest = subject_digest(name, views);  // puts them in item order
+  for (std::size_t i = 1; i < views.size(); ++i)
+    if (views[i].item == views[i - 1].item)
+      throw ledger_error("subject `" + name + "` has item `" + std::string(views[i].item) +
+                         "` twice: a round holds one observation per item");
   pack(p.packed, name, facts, views.begin(), views.end());
+  // Lengths are kept in 32 bits and bound to SQLite as int.
+  if (p.packed.size() > std::size_t{INT32_MAX} - 64)
+    throw ledger_error("the observations and facts of subject `" + name +
+                       "` are over 2 GiB: not recorded");
   p.items = static_cast<std::uint32_t>(views.size());
   return p;
 }

@@ -456,9 +456,9 @@ class sqlite_store final : public store {
 
 // Subjects wait in memory until commit(); past `run_bytes` they are sorted and set aside in a
 // temporary file (a run), so memory stays bounded however large the round. commit() merges
-// the runs and stores the subjects in subject order, which appends to the tables' b-trees, in
-// one transaction: the only time the ledger is locked, so that other processes go on
-// recording while this one decides its records.
+// the runs and stores the subjects in subject order, so that the round's rows of `seen`
+// (keyed by round, then subject) go into one place of its b-tree, in one transaction: the only time
+// the ledger is locked, so that other processes go on recording while this one decides its records.
 class sqlite_stage final : public store::stage {
  public:
   explicit sqlite_stage(sqlite3* db, std::size_t run_bytes) : db_(db), run_bytes_(run_bytes) {}

@@ -156,6 +156,18 @@ TEST(LedgerPacked, ObservationsOfAnotherSubjectAreRefused) {
   EXPECT_THROW(book::round_writer::prepare(subject), ledger_error);
 }
 
+TEST(LedgerPacked, AnItemGivenTwiceForOneSubjectIsRefused) {
+  auto subject = subject_observations(1);
+  subject.push_back(obs("S1", "F0", "present"));  // F0 is there already, absent
+  try {
+    book::round_writer::prepare(subject);
+    FAIL() << "an item given twice was packed";
+  } catch (const ledger_error& e) {
+    EXPECT_NE(std::string(e.what()).find("subject `S1` has item `F0` twice"), std::string::npos)
+        << e.what();
+  }
+}
+
 // The digest is what recorded rounds' hashes were computed from: spelled out here byte by
 // byte, so that a change of it (which would make a round recorded before look changed) fails.
 TEST(LedgerHash, SubjectDigestKeepsItsFormat) {
