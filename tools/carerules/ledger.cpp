@@ -497,11 +497,8 @@ int record(const parsed_args& a, output& out) {
             if (part[i].oversize) return;
             auto& r = reports[slot][i];
             r = L::report_from_json(part[i].text);
-            if (r && r->subject) {
-              thread_local std::vector<L::observation> observed;
-              observed = L::observations_of(*r, picks);
-              prepared[slot][i] = L::book::round_writer::prepare(observed);
-            }
+            if (r && r->subject)
+              prepared[slot][i] = L::book::round_writer::prepare(L::observations_of(*r, picks));
           });
         },
         [&](const std::vector<batch_record>& part, int slot) {
