@@ -1,6 +1,7 @@
 """`carerules serve`: every route and error code, reload (by request and SIGHUP) while clients
-run, SIGTERM during a batch, slow and oversize clients, a thousand connections opened and
-dropped. Each test starts its own server on an ephemeral loopback port and stops it."""
+run, SIGTERM during a batch and while clients connect, slow and oversize clients, a thousand
+connections opened and dropped. Each test starts its own server on an ephemeral loopback port
+and stops it."""
 
 import http.client
 import json
@@ -12,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -73,6 +75,9 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.proc.returncode != 0:
+            # Shown by pytest with the failure: a sanitizer's report, or the server's last words.
+            sys.stderr.write(self.proc.stderr.read())
         return self.proc.returncode
 
 
@@ -330,6 +335,53 @@ def test_sigterm_during_a_batch_finishes_it_then_exits_0(served, tmp_path):
     assert "draining" in s.proc.stderr.read()
     with pytest.raises(OSError):  # nothing listens any more
         socket.create_connection(("127.0.0.1", s.port), timeout=2)
+
+
+def test_sigterm_and_sighup_while_clients_keep_connecting_exit_0(tmp_path):
+    # Connections arriving while the signals are handled: under ThreadSanitizer (`make tsan`)
+    # this caught the acceptor being closed by the SIGTERM handler on one thread while the
+    # accept handler ran on the other.
+    (tmp_path / "tiny.rules").write_text(TINY.format(version="1", beds=100), encoding="utf-8")
+    for pause in (0.3, 0.45, 0.6):
+        s = Server(tmp_path, "--threads", "2")
+        stop = threading.Event()
+        answered = []
+
+        def hammer():
+            while not stop.is_set():
+                try:
+                    c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+                    c.close()
+                except OSError:
+                    pass
+
+        def ask():
+            while not stop.is_set():
+                try:
+                    answered.append(s.request("GET", "/healthz", timeout=5)[0])
+                except OSError:
+                    pass
+
+        threads = [threading.Thread(target=hammer) for _ in range(2)]
+        threads.append(threading.Thread(target=ask))
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(pause / 2)
+            s.proc.send_signal(signal.SIGHUP)  # a reload while accepting
+            time.sleep(pause / 2)
+            s.proc.send_signal(signal.SIGTERM)
+            rc = s.proc.wait(timeout=60)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        err = s.proc.stderr.read()
+        assert rc == 0, err
+        assert "draining" in err and "stopped" in err
+        assert answered and set(answered) <= {200, 503}
+        with pytest.raises(OSError):  # nothing listens any more
+            socket.create_connection(("127.0.0.1", s.port), timeout=2)
 
 
 def test_slow_clients_are_cut_off(tmp_path):

@@ -446,11 +446,12 @@ class server {
  public:
   explicit server(settings s)
       : cfg_(std::move(s)),
-        acceptor_(ioc_),
-        signals_(ioc_),
-        hup_(ioc_),
-        retry_(ioc_),
-        drain_deadline_(ioc_) {}
+        control_(net::make_strand(ioc_)),
+        acceptor_(control_),
+        signals_(control_),
+        hup_(control_),
+        retry_(control_),
+        drain_deadline_(control_) {}
 
   // Compiles the directory for the first time; false (having said why) when it does not.
   bool load() {
@@ -556,8 +557,11 @@ class server {
   void wait_hup() {
     hup_.async_wait([this](beast::error_code e, int) {
       if (e) return;
-      reply r = reload();
-      std::fprintf(stderr, "carerules serve: SIGHUP: %s", r.body.c_str());
+      // Compiled off the control strand, so that connections are still accepted meanwhile.
+      net::post(ioc_, [this] {
+        reply r = reload();
+        std::fprintf(stderr, "carerules serve: SIGHUP: %s", r.body.c_str());
+      });
       wait_hup();
     });
   }
@@ -608,6 +612,10 @@ class server {
 
   settings cfg_;
   net::io_context ioc_;
+  // The acceptor, the signal sets and the server's timers are used on this strand only: the
+  // SIGTERM handler closes the acceptor, which must not happen while another thread is in
+  // the accept handler (ThreadSanitizer caught that race at shutdown).
+  net::strand<net::io_context::executor_type> control_;
   tcp::acceptor acceptor_;
   net::signal_set signals_, hup_;
   net::steady_timer retry_, drain_deadline_;
