@@ -59,7 +59,9 @@ enum class line_format : std::uint8_t {
 };
 
 // Appends `s` as one CSV field: as it is, or quoted (quotes doubled) when it holds a comma, a
-// quote, a CR or a LF.
+// quote, a CR or a LF. Text that a spreadsheet would run as a formula (it starts with `=`, `+`,
+// `-`, `@`, a tab or a CR, and is not a negative number such as `-2.5`) is quoted with an
+// apostrophe in front: `'=1+2`.
 void append_csv_field(std::string& out, std::string_view s);
 
 // A batch written as text: the outputs joined by the separator, in input order.

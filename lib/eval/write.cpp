@@ -436,12 +436,49 @@ void evaluator::write_csv_row(std::string& o) const {
 
 namespace carerules {
 
+namespace {
+
+// A number as this project writes one in CSV: digits, perhaps a fraction (the sign is checked
+// by the caller).
+bool plain_number(std::string_view s) {
+  const std::size_t dot = s.find('.');
+  const auto digits = [](std::string_view d) {
+    return !d.empty() && d.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (dot == std::string_view::npos) return digits(s);
+  return digits(s.substr(0, dot)) && digits(s.substr(dot + 1));
+}
+
+// Text a spreadsheet would run as a formula when the file is opened: it starts with `=`, `+`,
+// `-`, `@`, a tab or a CR. A negative number is not guarded.
+bool formula_like(std::string_view s) {
+  if (s.empty()) return false;
+  switch (s.front()) {
+    case '-':
+      return !plain_number(s.substr(1));
+    case '=':
+    case '+':
+    case '@':
+    case '\t':
+    case '\r':
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 void append_csv_field(std::string& out, std::string_view s) {
-  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+  const bool guard = formula_like(s);
+  if (!guard && s.find_first_of(",\"\r\n") == std::string_view::npos) {
     out += s;
     return;
   }
+  // Quoted; a formula-like text behind an apostrophe, which spreadsheets read as "this is text"
+  // (a subject `=HYPERLINK(...)` from the facts must not become a live link in a bureau's copy).
   out += '"';
+  if (guard) out += '\'';
   for (char c : s) {
     if (c == '"') out += '"';
     out += c;

@@ -369,6 +369,20 @@ def test_eval_csv(rules, tmp_path):
     assert len(rows) == 3
 
 
+def test_eval_csv_keeps_formula_like_subjects_as_text(rules, tmp_path):
+    # A subject from the facts that a spreadsheet would run as a formula is written behind an
+    # apostrophe; a negative number is not.
+    hostile = ['=HYPERLINK("http://x.example","点此")', "+1+1", "@SUM(A1)", "-1+2", "-7"]
+    facts = write_jsonl(tmp_path / "b.jsonl", [record(h) for h in hostile])
+    p = run("eval", "-r", rules, facts, "--asof", ASOF, "--format", "csv")
+    assert p.returncode == 0, p.err
+    rows = list(csv.reader(io.StringIO(p.stdout[3:].decode("utf-8"), newline="")))
+    assert [r[0] for r in rows[1:]] == ["'" + h for h in hostile[:4]] + ["-7"]
+    # The JSON report keeps the subject as it came.
+    p = run("eval", "-r", rules, facts, "--asof", ASOF, "--format", "jsonl")
+    assert [json.loads(l)["subject"] for l in p.out.splitlines()] == hostile
+
+
 def test_eval_table_aligned_by_display_width(rules, tmp_path):
     recs = [record("长者之家", "C"), record("ab")]
     facts = write_jsonl(tmp_path / "b.jsonl", recs)

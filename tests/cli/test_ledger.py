@@ -3,6 +3,7 @@ supervisor would write by hand; idempotent rounds, late rounds, reports recorded
 concurrent writers, a killed writer, corrupt and newer files."""
 
 import csv
+import io
 import json
 import re
 import os
@@ -337,6 +338,22 @@ def test_pages_are_each_institutions_file_and_the_status_with_every_value_escape
     # The CSV keeps the value as it is, quoted where it holds a comma or a quote.
     with open(tmp_path / "x" / "findings.csv", encoding="utf-8-sig", newline="") as f:
         assert [r["subject"] for r in csv.DictReader(f)] == [hostile]
+    # A subject or group a spreadsheet would run as a formula is kept as text (an apostrophe
+    # in front) in every CSV the ledger writes; `show` in JSON keeps the value as it came.
+    db = tmp_path / "f.db"
+    formula = '=HYPERLINK("http://x.example","ok")'
+    run("ledger", "record", "--db", db, "--round", "R1", "-r", RULES, "--asof", "2024-01-10",
+        facts_file(tmp_path, "f", [rec(formula, False, district="@SUM(A1)")]), check=0)
+    run("ledger", "pages", "--db", db, "--out", tmp_path / "f", "--asof", "2024-01-10", check=0)
+    with open(tmp_path / "f" / "findings.csv", encoding="utf-8-sig", newline="") as f:
+        assert [r["subject"] for r in csv.DictReader(f)] == ["'" + formula]
+    status = run("ledger", "status", "--db", db, "--by", "region.district", "--format", "csv",
+                 "--asof", "2024-01-10", check=0).stdout
+    assert [r["region.district"] for r in csv.DictReader(io.StringIO(status.lstrip("\ufeff")))
+            ] == ["'@SUM(A1)"]
+    shown = json.loads(run("ledger", "show", formula, "--db", db, "--format", "json",
+                           check=0).stdout)
+    assert shown["subject"] == formula
     assert run("ledger", "pages", "--db", db).returncode == 2  # --out is required
 
 

@@ -333,6 +333,30 @@ TEST(batch, csv_rows_are_the_cells_of_the_reports) {
   EXPECT_EQ(f, "\"a,\"\"b\"\"\"");
 }
 
+TEST(batch, csv_fields_a_spreadsheet_would_run_as_formulas_are_kept_as_text) {
+  // Each text as a CSV field: formula-like texts behind an apostrophe, quoted; numbers and texts
+  // that only hold those characters later as they are.
+  const std::pair<std::string_view, std::string_view> cases[] = {
+      {"=HYPERLINK(\"http://x\",\"y\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""},
+      {"+1", "\"'+1\""},
+      {"@SUM(A1)", "\"'@SUM(A1)\""},
+      {"-1+2", "\"'-1+2\""},
+      {"-", "\"'-\""},
+      {"\tx", "\"'\tx\""},
+      {"\rx", "\"'\rx\""},
+      {"-3", "-3"},
+      {"-0.25", "-0.25"},
+      {"a=b", "a=b"},
+      {"2024-06-01", "2024-06-01"},
+      {"", ""},
+  };
+  for (const auto& [text, field] : cases) {
+    std::string f;
+    carerules::append_csv_field(f, text);
+    EXPECT_EQ(f, field) << text;
+  }
+}
+
 }  // namespace
 
 namespace {
