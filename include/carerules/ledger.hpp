@@ -143,9 +143,9 @@ class status_page_writer {
   status_page_writer(std::string by, std::string asof, lang language);
   status_page_writer(status_page_writer&&) noexcept;
   ~status_page_writer();
-  // Lists at most `max_rows` of the findings not closed (in the order added); the page then
-  // says how many more there are and links to `full_list`, a file beside it that has them all.
-  // The counts always cover every finding.
+  // Lists at most `max_rows` of the findings not closed (the overdue ones first, each kind in
+  // the order added); the page then says how many more there are and links to `full_list`, a
+  // file beside it that has them all. The counts always cover every finding.
   void limit_rows(std::uint64_t max_rows, std::string full_list);
   void add(const finding& f, const std::string* file, const std::string* group);
   // Gives the page in pieces, in order. Throws ledger_error when the temporary file fails.

@@ -70,7 +70,9 @@ struct status_page_writer::state {
   lang l;
   std::map<std::string, finding_counts> per_group;
   finding_counts total;
-  spill rows;  // the rows of the findings not closed
+  // The rows of the findings not closed, overdue ones first on the page: each row behind its
+  // length (4 bytes, little-endian), so that write() can give the first k.
+  spill overdue, open;
   std::string row;
   std::uint64_t max_rows = 0;  // 0: every one
   std::string full_list;
@@ -98,9 +100,13 @@ void status_page_writer::add(const finding& f, const std::string* file, const st
   if (!st.by.empty()) st.per_group[group ? *group : word(l, "（未知）", "(unknown)")].add(f);
   if (f.status == "closed") return;
   ++st.not_closed;
-  if (st.max_rows && st.rows.count() >= st.max_rows) return;
+  // Each list keeps at most max_rows: the page shows the overdue ones, then the others, up to
+  // max_rows in all.
+  spill& rows = f.status == "overdue" ? st.overdue : st.open;
+  if (st.max_rows && rows.count() >= st.max_rows) return;
   std::string& o = st.row;
-  o = "<tr><td>";
+  o.assign(4, '\0');
+  o += "<tr><td>";
   if (file)
     o += "<a href=\"" + e(*file) + "\">" + e(f.subject) + "</a>";
   else
@@ -110,7 +116,9 @@ void status_page_writer::add(const finding& f, const std::string* file, const st
        "</td><td class=\"nw\">" + e(f.action.empty() ? "" : action_label(l, f.action)) +
        "</td><td class=\"nw\">" + e(f.due.value_or("")) + "</td><td>" +
        e(f.responsible.value_or("")) + "</td></tr>\n";
-  st.rows.write(o);
+  const std::size_t n = o.size() - 4;
+  for (int i = 0; i < 4; ++i) o[static_cast<std::size_t>(i)] = static_cast<char>(n >> (8 * i));
+  rows.write(o);
 }
 
 void status_page_writer::write(const std::function<void(std::string_view)>& piece) {
@@ -133,23 +141,30 @@ void status_page_writer::write(const std::function<void(std::string_view)>& piec
   for (const auto& [g, c] : st.per_group) o += row(g, c, false);
   o += row(word(l, "合计", "Total"), st.total, grouped);
   o += "</table>\n";
-  o += "<h2>" + word(l, "未销号事项", "Findings not closed") + "</h2>\n<table>\n<tr><th>" +
-       word(l, "机构", "Subject") + "</th><th>" + word(l, "事项", "Item") + "</th><th>" +
-       word(l, "状态", "Status") + "</th><th>" + word(l, "整改措施", "Action") + "</th><th>" +
-       word(l, "整改期限", "Due") + "</th><th>" + word(l, "责任人", "Responsible") + "</th></tr>\n";
+  o += "<h2>" + word(l, "未销号事项（逾期在前）", "Findings not closed (overdue first)") +
+       "</h2>\n<table>\n<tr><th>" + word(l, "机构", "Subject") + "</th><th>" +
+       word(l, "事项", "Item") + "</th><th>" + word(l, "状态", "Status") + "</th><th>" +
+       word(l, "整改措施", "Action") + "</th><th>" + word(l, "整改期限", "Due") + "</th><th>" +
+       word(l, "责任人", "Responsible") + "</th></tr>\n";
   piece(o);
-  st.rows.read_back(piece);
+  std::uint64_t listed = 0;
+  for (spill* rows : {&st.overdue, &st.open}) {
+    rows->rewind();
+    while ((st.max_rows == 0 || listed < st.max_rows) && rows->read_row(st.row)) {
+      piece(std::string_view(st.row).substr(4));
+      ++listed;
+    }
+  }
   o = "</table>\n";
-  if (st.rows.count() == 0)
-    o += "<p>" + word(l, "全部已销号。", "Every finding is closed.") + "</p>\n";
-  if (st.not_closed > st.rows.count()) {
-    const std::string more = std::to_string(st.not_closed - st.rows.count());
+  if (listed == 0) o += "<p>" + word(l, "全部已销号。", "Every finding is closed.") + "</p>\n";
+  if (st.not_closed > listed) {
+    const std::string more = std::to_string(st.not_closed - listed);
     const std::string link = "<a href=\"" + e(st.full_list) + "\">" + e(st.full_list) + "</a>";
     o += "<p>" +
          word(l,
-              "以上列出前 " + std::to_string(st.rows.count()) + " 项，另有 " + more +
+              "以上列出前 " + std::to_string(listed) + " 项，另有 " + more +
                   " 项未列出；全部事项见 " + link + "。",
-              "The first " + std::to_string(st.rows.count()) + " are listed; " + more +
+              "The first " + std::to_string(listed) + " are listed; " + more +
                   " more are not. Every finding is in " + link + ".") +
          "</p>\n";
   }

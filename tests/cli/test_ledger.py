@@ -289,6 +289,29 @@ def test_the_status_page_of_a_large_ledger_lists_the_first_findings_and_links_to
     assert len(list(out.glob("S*.html"))) == 2100
 
 
+def test_the_status_page_lists_overdue_findings_first(tmp_path):
+    # Z000..Z049 found on 2024-01-10 and still there: overdue by June; S0000..S2099 found on
+    # 2024-06-01: open. The page lists the overdue ones first, then the open ones, 2 000 in all.
+    db = tmp_path / "mixed.db"
+    late = [rec(f"Z{i:03d}", False) for i in range(50)]
+    fresh = [rec(f"S{i:04d}", False) for i in range(2100)]
+    run("ledger", "record", "--db", db, "--round", "R1", "-r", RULES, "--asof", "2024-01-10",
+        facts_file(tmp_path, "R1", late), check=0)
+    run("ledger", "record", "--db", db, "--round", "R2", "-r", RULES, "--asof", "2024-06-01",
+        facts_file(tmp_path, "R2", late + fresh), check=0)
+    out = tmp_path / "pages"
+    run("ledger", "pages", "--db", db, "--out", out, "--asof", "2024-06-10", "--lang", "en",
+        check=0)
+    index = (out / "index.html").read_text(encoding="utf-8")
+    rows = re.findall(r'<tr><td><a href="([SZ]\d+)\.html">[^<]*</a></td><td>[^<]*</td>'
+                      r'<td class="nw">(\w+)', index)
+    assert rows == ([(f"Z{i:03d}", "overdue") for i in range(50)] +
+                    [(f"S{i:04d}", "open") for i in range(1950)])
+    assert "Findings not closed (overdue first)" in index
+    assert "The first 2000 are listed; 150 more are not." in index
+    assert "<tr><td>Total</td><td>2100</td><td>50</td><td>0</td><td>0</td></tr>" in index
+
+
 def test_pages_are_each_institutions_file_and_the_status_with_every_value_escaped(ledger, tmp_path):
     out = tmp_path / "pages"
     p = run("ledger", "pages", "--db", ledger, "--out", out, "--asof", "2024-07-10", "--by",
