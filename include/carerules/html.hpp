@@ -36,8 +36,9 @@ namespace carerules {
 std::string html_escape(std::string_view s);
 
 // The value at a dotted path (`region.district`) of a JSON record, declared as an input or
-// not: a string as it is, a number or boolean as JSON writes it. nullopt when the record is
-// not a JSON object, the path is absent, or the value is null, an object or a list.
+// not: a string as it is, `true` or `false`, a number as the reports write numbers (`1.50`
+// and `1.5` give `1.5`, `1e2` gives `100`). nullopt when the record is not a JSON object, the
+// path is absent, or the value is null, an object or a list. A key given twice: the last.
 std::optional<std::string> fact_at(std::string_view facts_json, std::string_view path);
 
 // The file name (without ".html") for a subject's page: ASCII letters, digits, `-`, `_`, and

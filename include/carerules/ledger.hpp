@@ -122,7 +122,8 @@ void observations_of(const ruleset& rs, const decisions& d, const std::string& a
                      const std::optional<std::string>& facts, std::vector<observation>& out);
 
 // A report read back from its JSON (what `eval --format jsonl` wrote): the subject, asof,
-// ruleset, hazards and grades the ledger needs. nullopt when the text is not a JSON object.
+// ruleset, hazards and grades the ledger needs, and its errors (so that a round recorded from
+// reports with errors exits 1, as `eval` did). nullopt when the text is not a JSON object.
 std::optional<report> report_from_json(std::string_view text);
 
 // The HTML pages of the ledger (the report pages' style): one subject's file, and the status

@@ -626,13 +626,7 @@ struct binder::impl {
       } else if (in.kind == in_kind::number) {
         // Written as the report writes numbers (7.50 -> "7.5", 1e2 and 1.0 -> "100", "1"),
         // so the same id gives the same subject from JSON text, Python floats or a CSV.
-        if (auto i = parse_integral(in.text)) {
-          out.subject = std::to_string(*i);
-        } else if (auto d = parse_decimal(in.text)) {
-          out.subject = format_decimal(*d);
-        } else {
-          out.subject = std::string(in.text);
-        }
+        out.subject = number_text(in.text);
       } else {
         subject_error(in.kind);
       }

@@ -5,8 +5,9 @@
 // UTF-8 one by one (so one bad string is an error at its pointer, not an
 // unreadable record), and the binder sees every duplicate key.
 //
-// This is the only file that includes basic_parser_impl.hpp (the template's
-// definitions); the non-template parts of Boost.JSON come from libboost_json.
+// basic_parser_impl.hpp holds the template's definitions, included where a handler of
+// our own is parsed with (here, fact_at in html/summary.cpp, the ledger's kept facts); the
+// non-template parts of Boost.JSON come from libboost_json.
 
 #include <algorithm>
 #include <boost/json/basic_parser_impl.hpp>

@@ -1,8 +1,10 @@
 // Counts of a batch per group (`--by PATH`), escaping for HTML, facts by path, page names.
 #include <algorithm>
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 
 #include "carerules/html.hpp"
+#include "util/decimal.hpp"
 
 namespace carerules {
 
@@ -36,28 +38,116 @@ std::string html_escape(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// Finds the value at a dotted path in one pass over the JSON, without building it: what it
+// needs of a number is its text, which a parsed document no longer has. A key given twice:
+// the last one counts, as in a parsed document (null, an object or a list there: nothing).
+class value_at {
+ public:
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+
+  explicit value_at(std::string_view path) {
+    for (std::size_t start = 0;;) {
+      const std::size_t dot = path.find('.', start);
+      path_.push_back(path.substr(start, dot == std::string_view::npos ? dot : dot - start));
+      if (dot == std::string_view::npos) break;
+      start = dot + 1;
+    }
+  }
+
+  std::optional<std::string> found;
+  bool object = false;  // the document is an object
+
+  bool on_document_begin(boost::json::error_code&) { return true; }
+  bool on_document_end(boost::json::error_code&) { return true; }
+  bool on_object_begin(boost::json::error_code&) { return open(false); }
+  bool on_object_end(std::size_t, boost::json::error_code&) { return close(); }
+  bool on_array_begin(boost::json::error_code&) { return open(true); }
+  bool on_array_end(std::size_t, boost::json::error_code&) { return close(); }
+  bool on_key_part(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+    part_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_key(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+    const std::size_t level = on_path_.size();  // the object's level, from 1
+    std::string_view key(s.data(), s.size());
+    if (!part_.empty()) key = part_.append(key);
+    on_path_.back() =
+        level <= path_.size() && (level == 1 || on_path_[level - 2]) && key == path_[level - 1];
+    // A key on the path given again replaces all that was found under it before.
+    if (on_path_.back()) found.reset();
+    part_.clear();
+    return true;
+  }
+  bool on_string_part(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+    if (here()) part_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_string(boost::json::string_view s, std::size_t, boost::json::error_code&) {
+    if (here()) found = part_.append(s.data(), s.size());
+    part_.clear();
+    return true;
+  }
+  bool on_number_part(boost::json::string_view s, boost::json::error_code&) {
+    if (here()) part_.append(s.data(), s.size());
+    return true;
+  }
+  bool on_int64(std::int64_t, boost::json::string_view s, boost::json::error_code&) {
+    return number(s);
+  }
+  bool on_uint64(std::uint64_t, boost::json::string_view s, boost::json::error_code&) {
+    return number(s);
+  }
+  bool on_double(double, boost::json::string_view s, boost::json::error_code&) { return number(s); }
+  bool on_bool(bool b, boost::json::error_code&) {
+    if (here()) found = b ? "true" : "false";
+    return true;
+  }
+  bool on_null(boost::json::error_code&) { return true; }
+  bool on_comment_part(boost::json::string_view, boost::json::error_code&) { return true; }
+  bool on_comment(boost::json::string_view, boost::json::error_code&) { return true; }
+
+ private:
+  // The value now beginning is the one at the path.
+  bool here() const { return on_path_.size() == path_.size() && on_path_.back(); }
+  bool open(bool array) {
+    if (on_path_.empty()) object = !array;
+    on_path_.push_back(false);  // no key yet (an array's elements are never on the path)
+    return true;
+  }
+  bool close() {
+    on_path_.pop_back();
+    return true;
+  }
+  bool number(boost::json::string_view s) {
+    if (here()) found = detail::number_text(part_.append(s.data(), s.size()));
+    part_.clear();
+    return true;
+  }
+
+  std::vector<std::string_view> path_;
+  // Per open object or array: its current key is the path's segment at that level, and so are
+  // all the keys leading to it.
+  std::vector<bool> on_path_;
+  std::string part_;  // a key, string or number given in parts
+};
+
+}  // namespace
+
 std::optional<std::string> fact_at(std::string_view facts_json, std::string_view path) {
   boost::json::parse_options po;
   po.max_depth = 512;
+  boost::json::basic_parser<value_at> p(po, path);
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(facts_json, ec, {}, po);
-  if (ec) return std::nullopt;
-  const boost::json::value* at = &v;
-  std::size_t start = 0;
-  while (true) {
-    const auto* obj = at->if_object();
-    if (obj == nullptr) return std::nullopt;
-    std::size_t dot = path.find('.', start);
-    std::string_view key = path.substr(start, dot == std::string_view::npos ? dot : dot - start);
-    auto it = obj->find(key);
-    if (it == obj->end()) return std::nullopt;
-    at = &it->value();
-    if (dot == std::string_view::npos) break;
-    start = dot + 1;
-  }
-  if (const auto* s = at->if_string()) return std::string(s->data(), s->size());
-  if (at->is_null() || at->is_object() || at->is_array()) return std::nullopt;
-  return boost::json::serialize(*at);
+  const std::size_t n = p.write_some(false, facts_json.data(), facts_json.size(), ec);
+  if (ec || !p.handler().object) return std::nullopt;
+  for (char c : facts_json.substr(n))  // nothing but blanks may follow the record
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') return std::nullopt;
+  return std::move(p.handler().found);
 }
 
 namespace {

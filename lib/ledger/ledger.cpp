@@ -331,6 +331,21 @@ std::optional<report> report_from_json(std::string_view text) {
       }
       r.grades.push_back(std::move(g));
     }
+  if (const auto* es = o.if_contains("errors"); es && es->is_array())
+    for (const auto& ev : es->as_array()) {
+      record_error e;
+      if (const auto* eo = ev.if_object()) {
+        auto str = [&](const char* k) -> std::optional<std::string> {
+          const auto* x = eo->if_contains(k);
+          if (x && x->is_string()) return std::string(x->as_string());
+          return std::nullopt;
+        };
+        e.path = str("path");
+        e.rule = str("rule");
+        e.message = str("message").value_or("");
+      }
+      r.errors.push_back(std::move(e));
+    }
   return r;
 }
 

@@ -277,4 +277,10 @@ std::string format_decimal(std::int64_t dec) {
   return out;
 }
 
+std::string number_text(std::string_view lexeme) {
+  if (const checked i = parse_integral(lexeme)) return std::to_string(*i);
+  if (const checked d = parse_decimal(lexeme)) return format_decimal(*d);
+  return std::string(lexeme);
+}
+
 }  // namespace carerules::detail

@@ -58,4 +58,9 @@ checked parse_integral(std::string_view text);
 // Writes a scaled decimal in its shortest exact form: "812", "812.5", "0.333333", "-0.1".
 std::string format_decimal(std::int64_t dec);
 
+// A JSON number's text as the reports write numbers, so that one value gives one text however
+// it was written: "7.50" -> "7.5", "1e2" and "100.0" -> "100". A number outside the int and
+// decimal ranges keeps its text.
+std::string number_text(std::string_view lexeme);
+
 }  // namespace carerules::detail

@@ -177,6 +177,14 @@ def test_reports_made_earlier_record_the_same_findings(ledger, tmp_path):
         path = tmp_path / f"{name}.reports.jsonl"
         path.write_text(reports.stdout, encoding="utf-8")
         run("ledger", "record", "--db", db, "--round", name, "--reports", path, check=0)
+    # A report with errors is recorded, and the exit code says so, as eval's did.
+    bad = facts_file(tmp_path, "bad", [dict(rec("E"), fire={"ok": "yes"})])
+    reports = run("eval", "-r", RULES, bad, "--asof", "2024-01-10", "--format", "jsonl")
+    assert reports.returncode == 1 and json.loads(reports.stdout)["errors"]
+    (tmp_path / "bad.reports.jsonl").write_text(reports.stdout, encoding="utf-8")
+    got = run("ledger", "record", "--db", tmp_path / "e.db", "--round", "E", "--reports",
+              tmp_path / "bad.reports.jsonl", check=1)
+    assert "recorded round E" in got.stdout
     for a, b in (("R1", "R2"), ("R2", "R3")):
         mine, theirs = diff(db, a, b), diff(ledger, a, b)
         for key in ("new", "closed", "still_open", "rebound", "undetermined"):
@@ -547,6 +555,22 @@ def test_what_is_kept_of_the_facts_is_the_record_without_its_lists(tmp_path):
     status = json.loads(run("ledger", "status", "--db", db, "--asof", "2024-01-10", "--by",
                             "head.name", "--format", "json", check=0).stdout)
     assert [g["group"] for g in status["groups"]] == ["王院长"]
+
+
+def test_numbers_group_by_their_value_and_a_responsible_number_reads_as_reports_write_it(tmp_path):
+    # 1.50, 1.5 and 15e-1 are one group and one responsible, `1.5` (not a double's `1.5E0`).
+    db = tmp_path / "n.db"
+    lines = [json.dumps(rec(s, False))[:-1] + ', "g": %s}' % g for s, g in
+             (("A", "1.50"), ("B", "1.5"), ("C", "15e-1"), ("D", "2"))]
+    (tmp_path / "n.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run("ledger", "record", "--db", db, "--round", "R1", "-r", RULES, "--asof", "2024-01-10",
+        tmp_path / "n.jsonl", "--responsible", "g", check=0)
+    status = json.loads(run("ledger", "status", "--db", db, "--asof", "2024-01-10", "--by", "g",
+                            "--format", "json", check=0).stdout)
+    assert [(g["group"], g["open"]) for g in status["groups"]] == [("1.5", 3), ("2", 1)]
+    shown = json.loads(run("ledger", "show", "A", "--db", db, "--format", "json",
+                           check=0).stdout)
+    assert {f["responsible"] for f in shown["findings"]} == {"1.5"}
 
 
 def test_endless_and_oversize_inputs_stop_at_the_limit_and_record_nothing(tmp_path):

@@ -25,6 +25,7 @@
 #include "cli.hpp"
 #include "input.hpp"
 #include "ledger/spill.hpp"
+#include "util/decimal.hpp"
 
 namespace carerules::cli {
 namespace {
@@ -45,7 +46,8 @@ out_format parse_out_format(const parsed_args& a) {
 // What the ledger keeps of a record's facts, read in one pass over its JSON without building
 // it: the record as compact JSON without its lists (residents, equipment: most of a record's
 // bytes; what `--by PATH` groups by is every scalar reached through objects), and the scalar
-// at the `--responsible` path as fact_at gives it. Numbers keep their text.
+// at the `--responsible` path as fact_at gives it. Numbers keep their text in the JSON; the
+// responsible is written as the reports write numbers (1.50 -> 1.5), as fact_at does.
 class kept_facts {
  public:
   static constexpr std::size_t max_object_size = std::size_t(-1);
@@ -121,15 +123,9 @@ class kept_facts {
     if (skip_ == 0) part_.append(s.data(), s.size());
     return true;
   }
-  bool on_int64(std::int64_t v, json::string_view s, json::error_code&) {
-    return number(s, [v] { return std::to_string(v); });
-  }
-  bool on_uint64(std::uint64_t v, json::string_view s, json::error_code&) {
-    return number(s, [v] { return std::to_string(v); });
-  }
-  bool on_double(double v, json::string_view s, json::error_code&) {
-    return number(s, [v] { return json::serialize(json::value(v)); });
-  }
+  bool on_int64(std::int64_t, json::string_view s, json::error_code&) { return number(s); }
+  bool on_uint64(std::uint64_t, json::string_view s, json::error_code&) { return number(s); }
+  bool on_double(double, json::string_view s, json::error_code&) { return number(s); }
   bool on_bool(bool b, json::error_code&) {
     if (skip_ == 0 && value_begins()) {
       text += b ? "true" : "false";
@@ -162,12 +158,11 @@ class kept_facts {
       if (keys_[i] != responsible_[i]) return false;
     return true;
   }
-  template <class Text>
-  bool number(json::string_view last, Text&& as_text) {
+  bool number(json::string_view last) {
     if (skip_ == 0 && value_begins()) {
       part_.append(last.data(), last.size());
       text += part_;
-      if (at_responsible()) responsible = as_text();
+      if (at_responsible()) responsible = carerules::detail::number_text(part_);
     }
     part_.clear();
     return true;
@@ -516,6 +511,7 @@ int record(const parsed_args& a, output& out) {
               ++skipped;
               continue;
             }
+            if (!r->errors.empty()) ++with_errors;  // recorded, and the exit code says so
             if (!r->subject) {
               print_error(where + ": a report without a subject is not recorded");
               ++skipped;

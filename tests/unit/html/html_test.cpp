@@ -35,6 +35,28 @@ TEST(html, fact_at_reads_any_path) {
   EXPECT_FALSE(carerules::fact_at(facts, "nowhere"));
   EXPECT_FALSE(carerules::fact_at("not json", "id"));
   EXPECT_FALSE(carerules::fact_at("[1]", "id"));
+  EXPECT_FALSE(carerules::fact_at(R"({"id": "A"} x)", "id"));
+}
+
+TEST(html, fact_at_writes_numbers_as_reports_do_and_takes_the_last_of_a_key_given_twice) {
+  // One number, one group, however it was written (not the "1.5E0" of a double).
+  for (const char* n : {"1.50", "1.5", "15e-1", "0.15E1"})
+    EXPECT_EQ(carerules::fact_at(std::string(R"({"g": )") + n + "}", "g"), "1.5") << n;
+  EXPECT_EQ(carerules::fact_at(R"({"g": 1e2})", "g"), "100");
+  EXPECT_EQ(carerules::fact_at(R"({"g": -0.5})", "g"), "-0.5");
+  EXPECT_EQ(carerules::fact_at(R"({"g": 123456789012345678901234567890})", "g"),
+            "123456789012345678901234567890");                     // beyond every range: as written
+  EXPECT_EQ(carerules::fact_at(R"({"g": "1.50"})", "g"), "1.50");  // a string as it is
+  // Keys along the path, not beside it or inside lists.
+  const char* facts = R"({"a": {"b": 1, "c": {"b": 2}}, "l": [{"b": 3}], "b": 4,
+                          "a": {"b": "last", "x": [{"a": {"b": 5}}]}})";
+  EXPECT_EQ(carerules::fact_at(facts, "a.b"), "last");
+  EXPECT_EQ(carerules::fact_at(facts, "b"), "4");
+  EXPECT_FALSE(carerules::fact_at(facts, "l.b"));
+  EXPECT_FALSE(carerules::fact_at(facts, "a.c.b"));  // the last `a` has no `c`
+  EXPECT_FALSE(carerules::fact_at(R"({"g": 1, "g": null})", "g"));
+  EXPECT_FALSE(carerules::fact_at(R"({"g": 1, "g": {"h": 2}})", "g"));
+  EXPECT_EQ(carerules::fact_at(R"({"g": {"h": 2}, "g": 3})", "g"), "3");
 }
 
 TEST(html, page_file_stem) {
