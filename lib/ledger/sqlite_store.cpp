@@ -97,12 +97,37 @@ const char* const migrations[] = {
 };
 static_assert(sizeof migrations / sizeof migrations[0] == schema_version);
 
+// An error of the ledger's file: SQLite's words, the file they are about, and what to do
+// where those words do not say it.
+ledger_error failure(sqlite3* db, const std::string& why) {
+  const char* file = sqlite3_db_filename(db, "main");
+  std::string m = "the ledger `" + std::string(file && *file ? file : "(in memory)") + "`: " + why;
+  switch (sqlite3_errcode(db) & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      m += " (another process kept it locked for " + std::to_string(busy_timeout_ms / 1000) +
+           " s; try again when it is done)";
+      break;
+    case SQLITE_READONLY:
+    case SQLITE_CANTOPEN:
+      m += " (the file, or the folder that holds it, cannot be written)";
+      break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      m += " (the file is damaged, or is not a ledger)";
+      break;
+    default:
+      break;
+  }
+  return ledger_error(m);
+}
+
 void run_sql(sqlite3* db, const char* sql) {
   char* err = nullptr;
   if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string why = err ? err : sqlite3_errmsg(db);
     sqlite3_free(err);
-    throw ledger_error("ledger: " + why);
+    throw failure(db, why);
   }
 }
 
@@ -115,7 +140,7 @@ class statement {
  public:
   statement(sqlite3* db, const char* sql) : db_(db) {
     if (sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) != SQLITE_OK)
-      throw ledger_error(std::string("ledger: ") + sqlite3_errmsg(db));
+      throw failure(db, sqlite3_errmsg(db));
   }
   statement(const statement&) = delete;
   statement& operator=(const statement&) = delete;
@@ -158,7 +183,7 @@ class statement {
     int rc = sqlite3_step(s_);
     if (rc == SQLITE_ROW) return true;
     if (rc == SQLITE_DONE) return false;
-    throw ledger_error(std::string("ledger: ") + sqlite3_errmsg(db_));
+    throw failure(db_, sqlite3_errmsg(db_));
   }
   void run() {
     step();
@@ -330,14 +355,35 @@ class sqlite_store final : public store {
   void exec(const char* sql) { run_sql(db_, sql); }
 
   std::int64_t stored_version() {
-    statement v(db_, "SELECT MAX(version) FROM schema_version");
+    statement v(db_, "SELECT MAX(version) FROM schema_version WHERE typeof(version) = 'integer'");
     v.step();
     return v.integer(0);
   }
 
+  // The tables the file has. A file that is not SQLite fails here ("file is not a database").
+  std::set<std::string> tables() {
+    std::set<std::string> names;
+    statement t(db_, "SELECT name FROM sqlite_master WHERE type = 'table'");
+    while (t.step()) names.insert(t.text(0));
+    return names;
+  }
+
+  // A file with tables is a ledger only if one of them is schema_version and it holds a
+  // version; otherwise it is some other database, refused rather than changed.
+  static void check_is_ledger(const std::string& path, const std::set<std::string>& names,
+                              std::int64_t version) {
+    if (names.empty() || (names.size() == 1 && names.count("schema_version"))) return;  // new
+    if (!names.count("schema_version"))
+      throw ledger_error("the file `" + path +
+                         "` is not a carerules ledger: it is an SQLite database with other "
+                         "tables (nothing was changed)");
+    if (version < 1)
+      throw ledger_error("the ledger `" + path +
+                         "` is damaged: its schema_version table holds no version (nothing was "
+                         "changed)");
+  }
+
   void migrate(const std::string& path) {
-    // A file that is not SQLite fails here with SQLite's "file is not a database".
-    exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
     auto check = [&](std::int64_t have) {
       if (have > schema_version)
         throw ledger_error("the ledger `" + path + "` has schema version " + std::to_string(have) +
@@ -345,13 +391,29 @@ class sqlite_store final : public store {
                            std::to_string(schema_version) + "): use a newer carerules");
       return have == schema_version;
     };
-    if (check(stored_version())) return;
-    // The version is read again inside the write transaction: another process may have
-    // migrated the file in between. (No statement is open across BEGIN, so the busy timeout
-    // applies instead of an immediate "database is locked".)
+    // Read first without a lock: a ledger already at this version (the usual case) is not
+    // written to.
+    std::set<std::string> names = tables();
+    if (names.count("schema_version")) {
+      const std::int64_t have = stored_version();
+      check_is_ledger(path, names, have);
+      if (check(have)) return;
+    } else {
+      check_is_ledger(path, names, 0);
+    }
+    // Again inside the write transaction: another process may have created or migrated the
+    // file in between. (No statement is open across BEGIN, so the busy timeout applies
+    // instead of an immediate "database is locked".)
     exec("BEGIN IMMEDIATE");
     try {
+      names = tables();
+      if (!names.count("schema_version")) {
+        check_is_ledger(path, names, 0);
+        exec("CREATE TABLE schema_version (version INTEGER NOT NULL)");
+        names.insert("schema_version");
+      }
       const std::int64_t have = stored_version();
+      check_is_ledger(path, names, have);
       if (!check(have)) {
         for (std::int64_t i = have; i < schema_version; ++i) {
           exec(migrations[static_cast<std::size_t>(i)]);

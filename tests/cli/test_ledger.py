@@ -8,6 +8,7 @@ import json
 import re
 import os
 import pathlib
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -265,6 +266,28 @@ def test_corrupt_and_newer_files_are_refused_clearly(ledger, tmp_path):
     junk.write_bytes(b"this is not a ledger" * 100)
     bad = run("ledger", "status", "--db", junk, check=1)
     assert "carerules: error:" in bad.stderr and "not a database" in bad.stderr
+    assert "junk.db" in bad.stderr  # the message names the file
+    # Another program's SQLite database is refused and left as it was, by readers and writers.
+    other = tmp_path / "other.db"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE x (a)")
+    con.commit()
+    con.close()
+    for args in (("status",), ("record", "--round", "R1", "-r", RULES, "--asof", "2024-01-10",
+                               facts_file(tmp_path, "o", [rec("A", False)]))):
+        refused = run("ledger", *args, "--db", other, check=1)
+        assert "other.db` is not a carerules ledger" in refused.stderr
+    con = sqlite3.connect(other)
+    assert [r[0] for r in con.execute("SELECT name FROM sqlite_master")] == ["x"]
+    con.close()
+    # A ledger whose schema_version lost its row is damaged, not a new ledger to build on.
+    damaged = tmp_path / "damaged.db"
+    shutil.copy(ledger, damaged)
+    con = sqlite3.connect(damaged)
+    con.execute("DELETE FROM schema_version")
+    con.commit()
+    con.close()
+    assert "is damaged" in run("ledger", "status", "--db", damaged, check=1).stderr
     con = sqlite3.connect(ledger)
     con.execute("INSERT INTO schema_version (version) VALUES (99)")
     con.commit()
