@@ -513,8 +513,13 @@ void book::for_each_change(const std::string& from, const std::string& to,
   auto f = pos.find(from), t = pos.find(to);
   if (f == pos.end()) throw ledger_error("no round `" + from + "` in the ledger");
   if (t == pos.end()) throw ledger_error("no round `" + to + "` in the ledger");
-  if (f->second > t->second)
+  if (f->second > t->second) {
+    const std::string& a = rounds[f->second].asof;
+    if (a == rounds[t->second].asof)
+      throw ledger_error("round `" + from + "` comes after round `" + to + "`: both are dated " +
+                         a + ", and rounds of one date are in the order they were recorded");
     throw ledger_error("round `" + from + "` is dated after round `" + to + "`");
+  }
   each_group(*store_, std::nullopt, [&](const std::vector<store::row>& rows) {
     const auto before = walk(rows, pos, rounds, f->second + 1);
     auto after = walk(rows, pos, rounds, t->second + 1);
@@ -533,6 +538,10 @@ void book::for_each_change(const std::string& from, const std::string& to,
         each(open ? change::new_finding : change::closed, std::move(now));
       } else if (was_open && !open) {
         each(change::closed, std::move(now));
+      } else if (was_open && undetermined_now) {
+        // Open at A and B cannot tell, though it closed and came back in between: what B
+        // asks of the inspector is the missing data.
+        each(change::undetermined, std::move(now));
       } else if (open && (was_closed || (now.rebound && w.reopened_at > f->second))) {
         each(change::rebound, std::move(now));
       } else if (open && undetermined_now) {

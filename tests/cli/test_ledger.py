@@ -168,6 +168,27 @@ def test_a_round_recorded_late_takes_its_place_by_date(tmp_path):
     assert "dated after" in bad.stderr
     assert "no round `R9`" in run("ledger", "diff", "--db", db, "--from", "R1", "--to", "R9",
                                   check=1).stderr
+    # Two rounds of one date are in recording order: from the first to the second is a diff,
+    # the other way round is refused with a message that says why.
+    run("ledger", "record", "--db", db, "--round", "R3b", "-r", RULES, "--asof", "2024-07-10",
+        facts_file(tmp_path, "R3b", ROUNDS[2][2]), check=0)
+    assert diff(db, "R3", "R3b")["still_open"]
+    same = run("ledger", "diff", "--db", db, "--from", "R3b", "--to", "R3", check=1)
+    assert "both are dated 2024-07-10" in same.stderr and "order they were recorded" in same.stderr
+
+
+def test_diff_lists_a_finding_open_at_a_and_undetermined_at_b_as_undetermined(tmp_path):
+    # F1 of Q: present in R1, absent in R2 (closed), present in R3 (rebound), not reported in
+    # R4. From R1 to R4 it was open and R4 cannot tell: undetermined, not rebound.
+    db = tmp_path / "q.db"
+    for n, (asof, ok) in enumerate((("2024-01-01", False), ("2024-03-01", True),
+                                    ("2024-05-01", False), ("2024-07-01", None)), 1):
+        run("ledger", "record", "--db", db, "--round", f"R{n}", "-r", RULES, "--asof", asof,
+            facts_file(tmp_path, f"R{n}", [rec("Q", ok)]), check=0)
+    d = diff(db, "R1", "R4")
+    assert pairs(d["undetermined"]) == [("Q", "F1")] and d["rebound"] == []
+    # From R2 (closed) it came back, whatever R4 could tell.
+    assert pairs(diff(db, "R2", "R4")["rebound"]) == [("Q", "F1")]
 
 
 def test_reports_made_earlier_record_the_same_findings(ledger, tmp_path):
