@@ -309,6 +309,13 @@ def test_corrupt_and_newer_files_are_refused_clearly(ledger, tmp_path):
     con.commit()
     con.close()
     assert "is damaged" in run("ledger", "status", "--db", damaged, check=1).stderr
+    # Names that are not UTF-8 would make every later JSON output invalid: refused (usage).
+    for args in ([b"record", b"--round", b"R\xff", b"-r", bytes(RULES), b"--asof", b"2024-01-10",
+                  bytes(facts_file(tmp_path, "u", [rec("A", False)]))],
+                 [b"show", b"A\xff"], [b"diff", b"--from", b"R1", b"--to", b"R\xff"]):
+        p = subprocess.run([BIN.encode(), b"ledger", *args, b"--db", bytes(ledger)],
+                           capture_output=True, timeout=60)
+        assert p.returncode == 2 and b"not valid UTF-8" in p.stderr, p.stderr
     con = sqlite3.connect(ledger)
     con.execute("INSERT INTO schema_version (version) VALUES (99)")
     con.commit()

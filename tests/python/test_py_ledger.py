@@ -87,6 +87,27 @@ def test_same_round_again_and_errors(ledger, tmp_path):
         carerules.Ledger(junk).findings()
 
 
+def test_asof_and_round_are_checked_and_reports_may_come_as_one_text(ledger, tmp_path):
+    for bad in ("2024-02-30", "nope", ""):
+        for call in (ledger.findings, ledger.status, lambda asof: ledger.show("A", asof=asof)):
+            with pytest.raises(ValueError, match="YYYY-MM-DD"):
+                call(asof=bad)
+    with pytest.raises(TypeError):
+        ledger.status(asof=5)
+    assert ledger.status(asof="2024-07-10").loc[0, "closed"] == 2
+    rs = carerules.load(str(RULES))
+    reports = rs.evaluate_many(ROUNDS[0][2], asof=ROUNDS[0][1])
+    with pytest.raises(ValueError, match="round"):
+        ledger.record(reports, round="")
+    # The text of a reports file, as JSON lines or as one JSON array, records what the dicts do.
+    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in reports)
+    for name, text in (("lines", lines), ("array", json.dumps(reports))):
+        other = carerules.Ledger(tmp_path / f"{name}.db")
+        assert other.record(text, round="R1") is True
+        assert other.record(reports, round="R1") is False  # the same content
+        assert len(other.findings(asof="2024-01-10")) == 3
+
+
 def test_python_and_cli_read_one_ledger_alike(ledger):
     cli = subprocess.run([cli_path(), "ledger", "diff", "--db", ledger.path, "--from", "R2",
                           "--to", "R3", "--format", "json"], capture_output=True, check=True)

@@ -26,6 +26,7 @@
 #include "input.hpp"
 #include "ledger/spill.hpp"
 #include "util/decimal.hpp"
+#include "util/utf8.hpp"
 
 namespace carerules::cli {
 namespace {
@@ -888,6 +889,15 @@ int run_ledger(const std::vector<std::string>& args) {
   if (sub != "record" && sub != "status" && sub != "show" && sub != "diff" && sub != "pages")
     throw usage_error("unknown ledger command `" + sub + "` (record, status, show, diff or pages)");
   if (!a.last("db") || a.last("db")->empty()) throw usage_error("missing --db FILE");
+  // Names the ledger stores or looks up, and writes into JSON, CSV and pages: UTF-8 only.
+  for (const char* name : {"round", "from", "to", "by", "responsible", "include-grade"})
+    for (const std::string& v : a.all(name))
+      if (detail::find_invalid_utf8(v) != std::string::npos)
+        throw usage_error(std::string("--") + name + " is not valid UTF-8");
+  if (sub == "show")
+    for (const std::string& v : a.positional)
+      if (detail::find_invalid_utf8(v) != std::string::npos)
+        throw usage_error("the subject is not valid UTF-8");
   const out_format fmt = parse_out_format(a);
   output out(stdout);
   int code = exit_ok;

@@ -36,11 +36,11 @@ def _call(fn, *args):
 
 
 def _date(asof: Any) -> str:
+    """``asof`` checked as ``evaluate`` checks it (ValueError, TypeError); None: today."""
     if asof is None:
         return _datetime.date.today().isoformat()
-    if isinstance(asof, _datetime.date):
-        return asof.isoformat()
-    return str(asof)
+    from . import _asof  # the package's own check (imported here: the package imports us)
+    return _asof(asof)
 
 
 def _frame(rows: list, columns: Sequence[str]):
@@ -57,9 +57,18 @@ class Ledger:
 
     def record(self, reports: Iterable[Any], round: str, asof: Any = None,
                include_grades: Iterable[str] = ()) -> bool:
-        """Records a round from reports (dicts as ``evaluate`` gives them, or their JSON text).
+        """Records a round from reports (dicts as ``evaluate`` gives them, or their JSON text:
+        one str per report, or one str holding them all as JSON lines or as a JSON array).
         ``include_grades``: grade values that make findings, as ``"risk=red"``. Returns False
         when the round was recorded before with the same content (nothing changes)."""
+        if not isinstance(round, str) or not round:
+            raise ValueError(f"round must be a non-empty str, got {round!r}")
+        if isinstance(reports, bytes):
+            reports = reports.decode("utf-8")
+        if isinstance(reports, str):  # the text of a whole file of reports
+            body = reports.lstrip()
+            reports = (_json.loads(body) if body.startswith("[")
+                       else [line for line in reports.splitlines() if line.strip()])
         texts = [r if isinstance(r, str) else _json.dumps(r, ensure_ascii=False) for r in reports]
         picks = []
         for g in include_grades:
