@@ -912,6 +912,13 @@ void evaluator::eval_grade(std::uint32_t i) {
 
 void evaluator::run() {
   for (const auto& d : p_.order) eval_decl(d);
+  // A rectification due date past the calendar is an evaluation error (§12), not a report
+  // that silently lacks its deadline; the hazard's own status stands.
+  for (const hazard_plan& h : p_.hazards)
+    if (h.within_days && !date_in_range(asof_ + *h.within_days))
+      eval_errors_.push_back({"", h.id,
+                              "the rectification due date (asof + " +
+                                  std::to_string(*h.within_days) + " days) is after 9999-12-31"});
 }
 
 std::optional<value> evaluator::eval_root(node_id n, std::string& error) {

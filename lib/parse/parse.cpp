@@ -1207,8 +1207,11 @@ void parser::hazard(ast::ruleset_file& out) {
         token n = expect(tok::integer, "(a number of days) after `within`");
         if (!at_word("day") && !at_word("days")) fail_expected("`days`", "after the number");
         take();
-        if (n.u >= (std::uint64_t{1} << 63)) {
-          error(n, "integer `" + n.text + "` does not fit in 64 bits");
+        // The longest period two dates of the calendar (0001-01-01..9999-12-31) can span.
+        constexpr std::uint64_t max_days = 3'652'058;
+        if (n.u > max_days) {
+          error(n, "`within " + n.text + " days` is longer than the calendar allows (at most " +
+                       std::to_string(max_days) + " days)");
         } else if (!dup && !n.bad) {
           h.within_days = static_cast<std::int64_t>(n.u);
         }

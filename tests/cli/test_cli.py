@@ -383,6 +383,27 @@ def test_eval_csv_keeps_formula_like_subjects_as_text(rules, tmp_path):
     assert [json.loads(l)["subject"] for l in p.out.splitlines()] == hostile
 
 
+def test_a_due_date_past_the_calendar_is_an_error_not_a_missing_date(tmp_path):
+    rules = tmp_path / "due.rules"
+    rules.write_text('ruleset due { title "t" version "1" input { a : bool }\n'
+                     '  hazard H "h" { cite "c" when a rectify deadline within 30 days } }\n',
+                     encoding="utf-8")
+    late = run("eval", "-r", rules, "-", "--asof", "9999-12-15", "--format", "jsonl",
+               input='{"a": true}\n')
+    assert late.returncode == 1
+    r = json.loads(late.out)
+    assert r["hazards"][0]["status"] == "present" and "due" not in r["hazards"][0]["rectify"]
+    assert [e["rule"] for e in r["errors"]] == ["H"] and "9999-12-31" in r["errors"][0]["message"]
+    ok = run("eval", "-r", rules, "-", "--asof", "9999-11-15", "--format", "jsonl",
+             input='{"a": true}\n')
+    assert ok.returncode == 0 and json.loads(ok.out)["hazards"][0]["rectify"]["due"] == "9999-12-15"
+    # A period longer than the calendar does not compile.
+    rules.write_text(rules.read_text(encoding="utf-8").replace("30 days", "3652059 days"),
+                     encoding="utf-8")
+    bad = run("check", rules)
+    assert bad.returncode == 1 and "longer than the calendar allows" in bad.err
+
+
 def test_eval_table_aligned_by_display_width(rules, tmp_path):
     recs = [record("长者之家", "C"), record("ab")]
     facts = write_jsonl(tmp_path / "b.jsonl", recs)
