@@ -24,7 +24,8 @@
  * Out-parameters are set to NULL first, so freeing them is always safe.
  *
  * Errors: every call returns a status; no C++ exception crosses this boundary. A NULL
- * pointer where one is required is CR_USAGE_ERROR. Facts that are not valid JSON are not an
+ * pointer where one is required is CR_USAGE_ERROR; a text given with its length may be NULL
+ * when the length is 0 (empty text). Facts that are not valid JSON are not an
  * error of the call: the record's report says so in its "errors" (status CR_OK), as in the CLI.
  *
  * Thread safety: a cr_ruleset is immutable; any number of threads may evaluate with one
