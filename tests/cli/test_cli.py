@@ -7,6 +7,7 @@ build/bin/carerules under the repository root.
 import csv
 import io
 import json
+import re
 import os
 import pathlib
 import subprocess
@@ -557,7 +558,27 @@ def test_eval_summary(rules, tmp_path):
     assert len(json.loads(p.out)) == 4  # stdout stays JSON
     assert "records" in p.err and "H1" in p.err and "facilities" in p.err
     assert "grade risk" in p.err and "red" in p.err and "blue" in p.err
-    assert "with errors" in p.err
+    assert re.search(r"records with errors +1\n", p.err)
+
+
+def test_eval_summary_with_each_counts_records_and_reports_with_errors(tmp_path):
+    rules = tmp_path / "resident.rules"
+    rules.write_text(RESIDENT_RULES)
+    # F1: one good and two bad residents; F2: residents not a list (one report, its error);
+    # F3: fine.
+    facts = write_jsonl(tmp_path / "b.jsonl", [
+        {"id": "F1", "residents": [{"id": "r1", "ability": 10}, {"id": "r2", "ability": "x"},
+                                   {"id": "r3", "ability": "y"}]},
+        {"id": "F2", "residents": 3},
+        {"id": "F3", "residents": [{"id": "r4", "ability": 20}]},
+    ])
+    p = run("eval", "-r", rules, facts, "--asof", ASOF, "--each", "residents", "--summary",
+            "--format", "jsonl")
+    assert p.returncode == 1
+    rows = dict(re.findall(r"^  (records|records with errors|reports \(--each\)|"
+                           r"reports with errors) +(\d+)$", p.err, re.M))
+    assert rows == {"records": "3", "records with errors": "2", "reports (--each)": "5",
+                    "reports with errors": "3"}
 
 
 def test_eval_record_error_exit_code(rules, tmp_path):

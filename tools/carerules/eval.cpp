@@ -309,13 +309,15 @@ int run_eval(const std::vector<std::string>& args) {
                             if (by && !batch[b].text.empty()) group = fact_at(batch[b].text, *by);
                             groups.add_record(group);
                           }
+                          bool record_errors = false;
                           for (std::size_t i = 0; i < res.reports.size(); ++i) {
                             const report& r = res.reports[i];
                             writer->add(r, render_json ? &res.json[i] : nullptr);
                             if (want_summary) summary.add(r);
                             if (grouped) groups.add(r, group);
-                            if (!r.errors.empty()) code = exit_failed;
+                            if (!r.errors.empty()) code = exit_failed, record_errors = true;
                           }
+                          if (want_summary && record_errors) summary.record_with_errors();
                         }
                         results[k].clear();
                         writer->chunk_done();

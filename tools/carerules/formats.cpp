@@ -407,11 +407,10 @@ std::string batch_summary::render(bool each) const {
   {
     std::vector<std::vector<std::string>> rows;
     rows.push_back({"records", std::to_string(records_)});
+    rows.push_back({"records with errors", std::to_string(records_with_errors_)});
     if (each) {
       rows.push_back({"reports (--each)", std::to_string(reports_)});
       rows.push_back({"reports with errors", std::to_string(with_errors_)});
-    } else {
-      rows.push_back({"records with errors", std::to_string(with_errors_)});
     }
     o += aligned_table(rows, {false, true}, "  ");
   }

@@ -65,6 +65,7 @@ class batch_summary {
 
   explicit batch_summary(const ruleset& rs);
   void add_record() { ++records_; }
+  void record_with_errors() { ++records_with_errors_; }  // one of its reports has errors
   void add(const report& r);
   // The readable table; `each` says reports are per list element, not per record.
   std::string render(bool each) const;
@@ -79,7 +80,7 @@ class batch_summary {
   std::vector<status_counts> hazard_counts_;
   std::vector<std::string> categories_;  // first-declared order
   std::vector<status_counts> category_counts_;
-  std::uint64_t records_ = 0, reports_ = 0, with_errors_ = 0;
+  std::uint64_t records_ = 0, records_with_errors_ = 0, reports_ = 0, with_errors_ = 0;
 };
 
 }  // namespace carerules::cli
