@@ -10,6 +10,7 @@ import json
 import re
 import os
 import pathlib
+import shutil
 import subprocess
 
 import pytest
@@ -734,6 +735,22 @@ def test_json_array_and_jsonl_are_the_same_reports_on_any_thread_count(rules, tm
     summ = run("eval", "-r", rules, path, "--format", "jsonl", "--asof", "2024-06-01",
                "--summary")  # report objects, the library's other writer
     assert summ.stdout == base.stdout
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="needs script(1) for a terminal")
+def test_progress_is_drawn_on_a_terminal_but_not_when_the_output_is_piped(tmp_path):
+    # Standard error on a terminal (script(1) gives one); a batch long enough (over a second)
+    # that progress would be drawn.
+    sample = (ROOT / "examples" / "data" / "institutions.jsonl").read_text(encoding="utf-8")
+    big = tmp_path / "big.jsonl"
+    big.write_text(sample * 200, encoding="utf-8")
+    rules = ROOT / "rulesets" / "institution.rules"
+    base = f"'{BIN}' eval -r '{rules}' '{big}' --threads 1 --format csv"
+    def terminal(command):
+        return subprocess.run(["script", "-qec", command, "/dev/null"], capture_output=True,
+                              timeout=300).stdout
+    assert b"records evaluated" in terminal(base + f" > '{tmp_path / 'out.csv'}'")
+    assert b"records evaluated" not in terminal(base + " | cat > /dev/null")
 
 
 def test_a_pipe_gets_each_report_line_before_the_input_ends(rules):

@@ -1,4 +1,7 @@
 // Argument parsing, the options every command takes, and checked output.
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -180,6 +183,13 @@ void print_error(std::string_view message) {
   line.append(message);
   line += '\n';
   std::fputs(line.c_str(), stderr);
+}
+
+bool progress_wanted() {
+  if (::isatty(STDERR_FILENO) != 1) return false;
+  struct stat st {};
+  if (::fstat(STDOUT_FILENO, &st) != 0) return true;
+  return !S_ISFIFO(st.st_mode) && !S_ISSOCK(st.st_mode);
 }
 
 int finish_output(output& out, int code) {

@@ -100,6 +100,10 @@ bool write_file(const std::filesystem::path& path, const std::string& text, std:
 // "carerules: error: <message>" on standard error.
 void print_error(std::string_view message);
 
+// Whether to draw progress: standard error is a terminal and the output is not piped into
+// another program (a pipe or a socket; a file it is redirected to still gets progress).
+bool progress_wanted();
+
 // Flushes `out`; on failure prints why and returns exit_failed, else `code`.
 int finish_output(output& out, int code);
 

@@ -88,11 +88,11 @@ input_mode decide_mode(const parsed_args& a, input_file& in, std::uint64_t line_
   return mode;
 }
 
-// Progress on standard error, only when it is a terminal, and only once a batch has run
-// for a second; cleared at the end.
+// Progress on standard error, only when it is a terminal and the output is not piped, and
+// only once a batch has run for a second; cleared at the end.
 class progress {
  public:
-  progress() : enabled_(::isatty(STDERR_FILENO) == 1), start_(clock::now()), last_(start_) {}
+  progress() : enabled_(progress_wanted()), start_(clock::now()), last_(start_) {}
   void update(std::uint64_t records) {
     if (!enabled_) return;
     auto now = clock::now();

@@ -31,7 +31,7 @@ std::string lower_ascii(std::string s) {
 
 class page_progress {
  public:
-  page_progress() : enabled_(::isatty(STDERR_FILENO) == 1), last_(clock::now()) {}
+  page_progress() : enabled_(progress_wanted()), last_(clock::now()) {}
   void update(std::uint64_t pages) {
     if (!enabled_) return;
     auto now = clock::now();
