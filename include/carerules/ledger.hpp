@@ -221,12 +221,15 @@ class book {
   void for_each_finding(const std::string& asof, const std::function<void(finding&&)>& each) const;
   // One subject's findings, every round, as of `asof`.
   std::vector<finding> subject(const std::string& subject, const std::string& asof) const;
-  // What changed between two recorded rounds. Throws ledger_error for an unknown round.
-  diff_result diff(const std::string& from, const std::string& to) const;
+  // What changed between two recorded rounds; a finding's status (open or overdue) is judged
+  // as of `asof`, by default the date of round `to`. Throws ledger_error for an unknown round.
+  diff_result diff(const std::string& from, const std::string& to,
+                   const std::optional<std::string>& asof = std::nullopt) const;
   // The same, one finding at a time in subject then item order, without holding them: for
   // ledgers of millions of findings. Throws ledger_error for an unknown round (before `each`).
   void for_each_change(const std::string& from, const std::string& to,
-                       const std::function<void(change, finding&&)>& each) const;
+                       const std::function<void(change, finding&&)>& each,
+                       const std::optional<std::string>& asof = std::nullopt) const;
   // The subject's facts (JSON text) as last recorded, when the round had them.
   std::optional<std::string> facts_of(const std::string& subject) const;
 

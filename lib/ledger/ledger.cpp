@@ -507,7 +507,8 @@ std::vector<finding> book::subject(const std::string& subject, const std::string
 }
 
 void book::for_each_change(const std::string& from, const std::string& to,
-                           const std::function<void(change, finding&&)>& each) const {
+                           const std::function<void(change, finding&&)>& each,
+                           const std::optional<std::string>& asof) const {
   const auto rounds = store_->rounds();
   const auto pos = positions(rounds);
   auto f = pos.find(from), t = pos.find(to);
@@ -525,7 +526,7 @@ void book::for_each_change(const std::string& from, const std::string& to,
     auto after = walk(rows, pos, rounds, t->second + 1);
     for (auto& [key, w] : after) {
       finding& now = w.f;
-      mark_overdue(now, rounds[t->second].asof);
+      mark_overdue(now, asof ? *asof : rounds[t->second].asof);
       auto b = before.find(key);
       const bool was_open = b != before.end() && !b->second.f.closed;
       const bool was_closed = b != before.end() && b->second.f.closed;
@@ -553,15 +554,17 @@ void book::for_each_change(const std::string& from, const std::string& to,
   });
 }
 
-diff_result book::diff(const std::string& from, const std::string& to) const {
+diff_result book::diff(const std::string& from, const std::string& to,
+                       const std::optional<std::string>& asof) const {
   diff_result d;
   d.from = from;
   d.to = to;
   std::vector<finding>* const lists[] = {&d.new_findings, &d.closed, &d.still_open, &d.rebound,
                                          &d.undetermined};  // in the order of `change`
-  for_each_change(from, to, [&](change c, finding&& f) {
-    lists[static_cast<std::size_t>(c)]->push_back(std::move(f));
-  });
+  for_each_change(
+      from, to,
+      [&](change c, finding&& f) { lists[static_cast<std::size_t>(c)]->push_back(std::move(f)); },
+      asof);
   return d;
 }
 

@@ -187,6 +187,11 @@ def test_diff_lists_a_finding_open_at_a_and_undetermined_at_b_as_undetermined(tm
             facts_file(tmp_path, f"R{n}", [rec("Q", ok)]), check=0)
     d = diff(db, "R1", "R4")
     assert pairs(d["undetermined"]) == [("Q", "F1")] and d["rebound"] == []
+    # Its status is judged at R4's date (due 30 days after R3: overdue), or as of --asof.
+    assert d["undetermined"][0]["status"] == "overdue"
+    early = json.loads(run("ledger", "diff", "--db", db, "--from", "R1", "--to", "R4", "--asof",
+                           "2024-05-02", "--format", "json", check=0).stdout)
+    assert early["undetermined"][0]["status"] == "open"
     # From R2 (closed) it came back, whatever R4 could tell.
     assert pairs(diff(db, "R2", "R4")["rebound"]) == [("Q", "F1")]
 

@@ -784,6 +784,9 @@ int pages(const parsed_args& a, output& out) {
 int diff(const parsed_args& a, output& out, out_format fmt) {
   const auto from = a.last("from"), to = a.last("to");
   if (!from || !to) throw usage_error("diff needs --from ROUND and --to ROUND");
+  // Open or overdue as of --asof when given, else as of round `to`'s date.
+  const std::optional<std::string> asof =
+      a.has("asof") ? std::optional<std::string>(resolve_asof(a)) : std::nullopt;
   L::book book = L::book::open(*a.last("db"), false);
   // Each list goes to its own temporary file as the findings come (subject by subject), then
   // the lists are written one after another.
@@ -794,29 +797,32 @@ int diff(const parsed_args& a, output& out, out_format fmt) {
   std::vector<std::size_t> widths(brief_header.size());  // of the table
   for (std::size_t i = 0; i < widths.size(); ++i) widths[i] = display_width(brief_header[i]);
   std::string line;
-  book.for_each_change(*from, *to, [&](L::change c, L::finding&& f) {
-    const auto k = static_cast<std::size_t>(c);
-    line.clear();
-    if (fmt == out_format::json) {
-      if (lists[k].count()) line += ',';
-      line += json::serialize(finding_json(f, false));
-    } else {
-      auto row = finding_row(f);
-      row.insert(row.begin(), names[k]);
-      if (fmt == out_format::csv) {
-        line = csv_line(row);
-      } else {  // the table's cells, one JSON array a line, and the widest of each column
-        const std::vector<std::string> brief = {row[0], row[1], row[2], row[3], row[6], row[7]};
-        json::array cells;
-        for (std::size_t i = 0; i < brief.size(); ++i) {
-          widths[i] = std::max(widths[i], display_width(brief[i]));
-          cells.emplace_back(brief[i]);
+  book.for_each_change(
+      *from, *to,
+      [&](L::change c, L::finding&& f) {
+        const auto k = static_cast<std::size_t>(c);
+        line.clear();
+        if (fmt == out_format::json) {
+          if (lists[k].count()) line += ',';
+          line += json::serialize(finding_json(f, false));
+        } else {
+          auto row = finding_row(f);
+          row.insert(row.begin(), names[k]);
+          if (fmt == out_format::csv) {
+            line = csv_line(row);
+          } else {  // the table's cells, one JSON array a line, and the widest of each column
+            const std::vector<std::string> brief = {row[0], row[1], row[2], row[3], row[6], row[7]};
+            json::array cells;
+            for (std::size_t i = 0; i < brief.size(); ++i) {
+              widths[i] = std::max(widths[i], display_width(brief[i]));
+              cells.emplace_back(brief[i]);
+            }
+            line = json::serialize(cells) + "\n";
+          }
         }
-        line = json::serialize(cells) + "\n";
-      }
-    }
-    lists[k].write(line);
-  });
+        lists[k].write(line);
+      },
+      asof);
   auto copy = [&](L::spill& s) { s.read_back([&](std::string_view piece) { out << piece; }); };
   if (fmt == out_format::json) {
     out << "{\"from\":" << json::serialize(json::value(*from))

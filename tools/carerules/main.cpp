@@ -73,8 +73,9 @@ Commands:
                        open, overdue, closed and rebound findings, per group of the fact at PATH
   show SUBJECT [--asof D]
                        the subject's file: every finding with its rounds
-  diff --from ROUND --to ROUND
-                       new, closed, still open, rebound and now undetermined findings
+  diff --from ROUND --to ROUND [--asof D]
+                       new, closed, still open, rebound and now undetermined findings (open
+                       or overdue as of D, by default the date of the --to round)
   pages --out DIR [--asof D] [--by PATH] [--lang zh|en]
                        HTML: one page per subject with findings (its file) and index.html
                        (the status and every finding not closed), in Chinese by default
