@@ -236,6 +236,29 @@ def test_grade_outcomes_become_findings_when_asked(tmp_path):
     assert "NAME=VALUE" in run("ledger", "record", "--db", db, "--round", "x", "-r", RULES,
                                facts_file(tmp_path, "x", []), "--include-grade", "risk",
                                check=2).stderr
+    # A grade or a value the ruleset does not have would pick nothing: a usage error.
+    x = facts_file(tmp_path, "x", [rec("A")])
+    assert "no grade `riks`" in run("ledger", "record", "--db", db, "--round", "x", "-r", RULES,
+                                    x, "--include-grade", "riks=red", check=2).stderr
+    assert "has no value `purple`" in run("ledger", "record", "--db", db, "--round", "x", "-r",
+                                          RULES, x, "--include-grade", "risk=purple",
+                                          check=2).stderr
+    assert "no round `x`" in run("ledger", "diff", "--db", db, "--from", "x", "--to", "R2",
+                                 check=1).stderr  # nothing was recorded
+
+
+def test_records_with_errors_are_recorded_and_said_so_and_tables_escape_control_characters(
+        tmp_path):
+    db = tmp_path / "e.db"
+    records = [dict(rec("E"), fire={"ok": "yes"}), rec("A\u0001b\nc", False)]
+    p = run("ledger", "record", "--db", db, "--round", "R1", "-r", RULES, "--asof", "2024-01-10",
+            facts_file(tmp_path, "e", records), check=1)
+    assert "recorded round R1" in p.stdout
+    assert "1 record(s) with errors: recorded" in p.stderr
+    # A subject holding control characters stays on its row of a table.
+    for args in (("status", "--by", "id"), ("diff", "--from", "R1", "--to", "R1")):
+        table = run("ledger", *args, "--db", db, "--asof", "2024-01-10", check=0).stdout
+        assert "A\\x01b\\nc" in table and "\x01" not in table
 
 
 def test_two_writers_at_once_lose_nothing(tmp_path):

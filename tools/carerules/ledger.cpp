@@ -289,14 +289,17 @@ void table_line(std::string& out, const std::vector<std::string>& cells,
   out += '\n';
 }
 
-// Columns padded to their widest cell.
+// Columns padded to their widest cell; control characters and bytes that are not UTF-8 shown
+// escaped (`\n`, `\xff`), so that a value from the facts cannot break a row or the terminal.
 std::string table(const std::vector<std::string>& header,
-                  const std::vector<std::vector<std::string>>& rows) {
+                  std::vector<std::vector<std::string>> rows) {
   std::vector<std::size_t> widths(header.size());
   for (std::size_t i = 0; i < header.size(); ++i) widths[i] = display_width(header[i]);
-  for (const auto& r : rows)
-    for (std::size_t i = 0; i < r.size() && i < widths.size(); ++i)
+  for (auto& r : rows)
+    for (std::size_t i = 0; i < r.size() && i < widths.size(); ++i) {
+      r[i] = detail::escape_for_display(r[i]);
       widths[i] = std::max(widths[i], display_width(r[i]));
+    }
   std::string out;
   table_line(out, header, widths);
   for (const auto& r : rows) table_line(out, r, widths);
@@ -429,7 +432,7 @@ int record(const parsed_args& a, output& out) {
   const auto responsible_path = a.last("responsible");
   L::round_info info;
   info.id = *round;
-  std::size_t skipped = 0, with_errors = 0;
+  std::size_t skipped = 0, with_errors = 0;  // not recorded; recorded with errors
   // The ledger is opened first (a bad file is said before any work); subjects go in as they
   // are read, staged outside the ledger's lock, and the round is stored at the end in one
   // transaction.
@@ -512,12 +515,12 @@ int record(const parsed_args& a, output& out) {
               ++skipped;
               continue;
             }
-            if (!r->errors.empty()) ++with_errors;  // recorded, and the exit code says so
             if (!r->subject) {
               print_error(where + ": a report without a subject is not recorded");
               ++skipped;
               continue;
             }
+            if (!r->errors.empty()) ++with_errors;  // recorded, and the exit code says so
             L::round_info& ri = writer->round();
             if (ri.asof.empty()) ri.asof = r->asof;
             if (ri.ruleset.empty()) {
@@ -539,6 +542,20 @@ int record(const parsed_args& a, output& out) {
       return exit_failed;
     }
     const ruleset& rs = compiled.value();
+    for (const auto& p : picks) {  // a grade or value the ruleset does not have picks nothing
+      const auto g = std::find_if(rs.grades().begin(), rs.grades().end(),
+                                  [&](const grade_info& gi) { return gi.name == p.name; });
+      if (g == rs.grades().end())
+        throw usage_error("--include-grade " + p.name + "=" + p.value +
+                          ": the ruleset has no grade `" + p.name + "`");
+      if (p.value != "none" &&
+          std::find(g->values.begin(), g->values.end(), p.value) == g->values.end()) {
+        std::string scale;
+        for (const auto& v : g->values) scale += (scale.empty() ? "" : ", ") + v;
+        throw usage_error("--include-grade " + p.name + "=" + p.value + ": grade `" + p.name +
+                          "` has no value `" + p.value + "` (" + scale + ", none)");
+      }
+    }
     eval_options eo;
     eo.asof = resolve_asof(a);
     info.asof = eo.asof;
@@ -577,10 +594,13 @@ int record(const parsed_args& a, output& out) {
               return path + (part[i].line ? ": line " + std::to_string(part[i].line) : "");
             };
             const decisions& d = decided[slot][i];
-            if (d.errors > 0 || part[i].oversize) ++with_errors;
+            if (d.errors > 0 && d.subject) ++with_errors;  // recorded; the others are skipped
             if (!d.subject) {
               print_error(where() + ": a record without a subject is not recorded" +
-                          (part[i].oversize ? " (over the line_bytes limit)" : ""));
+                          (part[i].oversize ? " (over the line_bytes limit)"
+                           : d.errors > 0   ? " (the record has errors: `carerules eval` shows "
+                                              "them)"
+                                            : ""));
               ++skipped;
             }
             add(where, part[i].line, std::move(prepared[slot][i]));
@@ -600,6 +620,10 @@ int record(const parsed_args& a, output& out) {
       << (changed ? "" : " — recorded before with the same content, nothing changed") << "\n";
   if (skipped)
     print_error(std::to_string(skipped) + " record(s) not recorded (no subject, or given again)");
+  if (with_errors)  // recorded, but the exit code is 1: say why
+    print_error(std::to_string(with_errors) +
+                " record(s) with errors: recorded, their undetermined items deciding nothing "
+                "(`carerules eval` shows the errors)");
   return skipped || with_errors ? exit_failed : exit_ok;
 }
 
@@ -811,7 +835,8 @@ int diff(const parsed_args& a, output& out, out_format fmt) {
           if (fmt == out_format::csv) {
             line = csv_line(row);
           } else {  // the table's cells, one JSON array a line, and the widest of each column
-            const std::vector<std::string> brief = {row[0], row[1], row[2], row[3], row[6], row[7]};
+            std::vector<std::string> brief = {row[0], row[1], row[2], row[3], row[6], row[7]};
+            for (auto& cell : brief) cell = detail::escape_for_display(cell);  // one line each
             json::array cells;
             for (std::size_t i = 0; i < brief.size(); ++i) {
               widths[i] = std::max(widths[i], display_width(brief[i]));
