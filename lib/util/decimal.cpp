@@ -1,5 +1,6 @@
 #include "util/decimal.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <limits>
 
@@ -277,10 +278,39 @@ std::string format_decimal(std::int64_t dec) {
   return out;
 }
 
+namespace {
+
+// Whether the value of a JSON number's text has at most six fractional digits, so that a
+// decimal holds it exactly: its digits without trailing zeros, times ten to the power the
+// exponent and the point give, must not reach below 10^-6.
+bool six_digits_or_fewer(std::string_view t) {
+  const std::size_t e = t.find_first_of("eE");
+  const std::string_view mantissa = t.substr(0, e);
+  long long exponent = 0;  // saturating: only its sign and size up to a few digits matter
+  if (e != std::string_view::npos) {
+    std::size_t i = e + 1;
+    const bool negative = i < t.size() && t[i] == '-';
+    if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+    for (; i < t.size(); ++i)
+      exponent = std::min<long long>(exponent * 10 + (t[i] - '0'), 1'000'000);
+    if (negative) exponent = -exponent;
+  }
+  long long power = exponent;  // of the last digit kept
+  std::size_t end = mantissa.size();
+  const std::size_t dot = mantissa.find('.');
+  if (dot != std::string_view::npos) power -= static_cast<long long>(end - dot - 1);
+  for (; end > 0 && (mantissa[end - 1] == '0' || mantissa[end - 1] == '.'); --end)
+    if (mantissa[end - 1] == '0') ++power;
+  return end == 0 || power >= -6;
+}
+
+}  // namespace
+
 std::string number_text(std::string_view lexeme) {
   if (const checked i = parse_integral(lexeme)) return std::to_string(*i);
-  if (const checked d = parse_decimal(lexeme)) return format_decimal(*d);
-  return std::string(lexeme);
+  if (six_digits_or_fewer(lexeme))
+    if (const checked d = parse_decimal(lexeme)) return format_decimal(*d);
+  return std::string(lexeme);  // more digits than a decimal keeps, or out of range: as written
 }
 
 }  // namespace carerules::detail

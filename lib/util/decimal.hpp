@@ -60,7 +60,8 @@ std::string format_decimal(std::int64_t dec);
 
 // A JSON number's text as the reports write numbers, so that one value gives one text however
 // it was written: "7.50" -> "7.5", "1e2" and "100.0" -> "100". A number outside the int and
-// decimal ranges keeps its text.
+// decimal ranges, or with more than six fractional digits ("1e-7", "0.1234567"), keeps its
+// text: two different numbers never give one text.
 std::string number_text(std::string_view lexeme);
 
 }  // namespace carerules::detail

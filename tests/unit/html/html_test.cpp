@@ -47,6 +47,12 @@ TEST(html, fact_at_writes_numbers_as_reports_do_and_takes_the_last_of_a_key_give
   EXPECT_EQ(carerules::fact_at(R"({"g": 123456789012345678901234567890})", "g"),
             "123456789012345678901234567890");                     // beyond every range: as written
   EXPECT_EQ(carerules::fact_at(R"({"g": "1.50"})", "g"), "1.50");  // a string as it is
+  // More fractional digits than a decimal keeps: as written, so that two numbers never merge.
+  EXPECT_EQ(carerules::fact_at(R"({"g": 1e-7})", "g"), "1e-7");
+  EXPECT_EQ(carerules::fact_at(R"({"g": 0.1234567})", "g"), "0.1234567");
+  EXPECT_EQ(carerules::fact_at(R"({"g": 0.0000010})", "g"), "0.000001");
+  EXPECT_EQ(carerules::fact_at(R"({"g": 1234567e-6})", "g"), "1.234567");
+  EXPECT_EQ(carerules::fact_at(R"({"g": 12345670e-7})", "g"), "1.234567");
   // Keys along the path, not beside it or inside lists.
   const char* facts = R"({"a": {"b": 1, "c": {"b": 2}}, "l": [{"b": 3}], "b": 4,
                           "a": {"b": "last", "x": [{"a": {"b": 5}}]}})";
