@@ -212,6 +212,16 @@ def test_reports_made_earlier_record_the_same_findings(ledger, tmp_path):
     got = run("ledger", "record", "--db", tmp_path / "e.db", "--round", "E", "--reports",
               tmp_path / "bad.reports.jsonl", check=1)
     assert "recorded round E" in got.stdout
+    # Reports of two dates in one round: recorded at the first one's date, with a warning.
+    mixed = tmp_path / "mixed.reports.jsonl"
+    mixed.write_text((tmp_path / "R1.reports.jsonl").read_text(encoding="utf-8") +
+                     (tmp_path / "R2.reports.jsonl").read_text(encoding="utf-8").replace(
+                         '"subject":"', '"subject":"x'),
+                     encoding="utf-8")
+    got = run("ledger", "record", "--db", tmp_path / "m.db", "--round", "M", "--reports", mixed,
+              check=0)
+    assert "recorded round M (2024-01-10)" in got.stdout
+    assert "warning" in got.stderr and "dated 2024-04-10 in a round dated 2024-01-10" in got.stderr
     for a, b in (("R1", "R2"), ("R2", "R3")):
         mine, theirs = diff(db, a, b), diff(ledger, a, b)
         for key in ("new", "closed", "still_open", "rebound", "undetermined"):

@@ -433,6 +433,7 @@ int record(const parsed_args& a, output& out) {
   L::round_info info;
   info.id = *round;
   std::size_t skipped = 0, with_errors = 0;  // not recorded; recorded with errors
+  bool mixed_dates = false;                  // --reports: reports of more than one date
   // The ledger is opened first (a bad file is said before any work); subjects go in as they
   // are read, staged outside the ledger's lock, and the round is stored at the end in one
   // transaction.
@@ -522,7 +523,16 @@ int record(const parsed_args& a, output& out) {
             }
             if (!r->errors.empty()) ++with_errors;  // recorded, and the exit code says so
             L::round_info& ri = writer->round();
-            if (ri.asof.empty()) ri.asof = r->asof;
+            if (ri.asof.empty()) {
+              ri.asof = r->asof;
+            } else if (r->asof != ri.asof && !mixed_dates && !a.has("asof")) {
+              mixed_dates = true;  // said once: the round has one date
+              std::fputs(("carerules: warning: " + where + ": a report dated " + r->asof +
+                          " in a round dated " + ri.asof +
+                          " (the first report's date; give --asof to choose)\n")
+                             .c_str(),
+                         stderr);
+            }
             if (ri.ruleset.empty()) {
               ri.ruleset = r->ruleset.name;
               ri.version = r->ruleset.version;
