@@ -94,6 +94,10 @@ def test_asof_and_round_are_checked_and_reports_may_come_as_one_text(ledger, tmp
                 call(asof=bad)
     with pytest.raises(TypeError):
         ledger.status(asof=5)
+    with pytest.raises(TypeError):
+        ledger.show(None)
+    assert ledger.show("nobody").empty and ledger.show("nobody")["rebound"].dtype == bool
+    assert ledger.findings(asof="2024-07-10")["rebound"].dtype == bool
     assert ledger.status(asof="2024-07-10").loc[0, "closed"] == 2
     rs = carerules.load(str(RULES))
     reports = rs.evaluate_many(ROUNDS[0][2], asof=ROUNDS[0][1])

@@ -45,7 +45,17 @@ def _date(asof: Any) -> str:
 
 def _frame(rows: list, columns: Sequence[str]):
     import pandas as pd
-    return pd.DataFrame(rows, columns=list(columns))
+    frame = pd.DataFrame(rows, columns=list(columns))
+    if "rebound" in frame.columns:  # bool also when there are no rows
+        frame["rebound"] = frame["rebound"].astype(bool)
+    return frame
+
+
+def _name(value: Any, what: str) -> str:
+    """A subject or round name: a str, or an int as its digits (numeric ids)."""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise TypeError(f"{what} must be a str, got {type(value).__name__}")
+    return str(value)
 
 
 class Ledger:
@@ -100,12 +110,13 @@ class Ledger:
 
     def show(self, subject: str, asof: Any = None):
         """The subject's file: each finding with ``history`` (a list of round, asof, status)."""
-        return _frame(_call(self._core.subject, str(subject), _date(asof)), _COLUMNS + ["history"])
+        return _frame(_call(self._core.subject, _name(subject, "subject"), _date(asof)),
+                      _COLUMNS + ["history"])
 
     def diff(self, from_round: str, to_round: str):
         """The findings that changed between two rounds, with a ``change`` column
         (new, closed, still_open, rebound, undetermined)."""
-        d = _call(self._core.diff, str(from_round), str(to_round))
+        d = _call(self._core.diff, _name(from_round, "from_round"), _name(to_round, "to_round"))
         rows = []
         for change in _CHANGES:
             for f in d[change]:
