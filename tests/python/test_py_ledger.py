@@ -59,6 +59,7 @@ def test_the_lists_are_the_supervisors(ledger):
 def test_status_findings_show_and_rounds(ledger):
     s = ledger.status(asof="2024-07-10")
     assert s.to_dict("records") == [{"open": 1, "overdue": 1, "closed": 2, "rebound": 1}]
+    assert s["rebound"].dtype.kind == "i"  # a count
     f = ledger.findings(asof="2024-07-10")
     assert len(f) == 4 and set(f["status"]) == {"open", "overdue", "closed"}
     a = ledger.show("A", asof="2024-07-10")

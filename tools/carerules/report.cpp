@@ -29,9 +29,11 @@ std::string lower_ascii(std::string s) {
   return s;
 }
 
+// Pages written, on standard error when it is a terminal (the output is the folder of pages,
+// so standard output being piped does not matter here).
 class page_progress {
  public:
-  page_progress() : enabled_(progress_wanted()), last_(clock::now()) {}
+  page_progress() : enabled_(::isatty(STDERR_FILENO) == 1), last_(clock::now()) {}
   void update(std::uint64_t pages) {
     if (!enabled_) return;
     auto now = clock::now();

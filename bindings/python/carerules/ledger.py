@@ -43,10 +43,11 @@ def _date(asof: Any) -> str:
     return _asof(asof)
 
 
-def _frame(rows: list, columns: Sequence[str]):
+def _frame(rows: list, columns: Sequence[str], findings: bool = True):
+    """A DataFrame of `rows`; for findings, `rebound` is bool also when there are no rows."""
     import pandas as pd
     frame = pd.DataFrame(rows, columns=list(columns))
-    if "rebound" in frame.columns:  # bool also when there are no rows
+    if findings and "rebound" in frame.columns:
         frame["rebound"] = frame["rebound"].astype(bool)
     return frame
 
@@ -106,7 +107,7 @@ class Ledger:
             "closed": int((f["status"] == "closed").sum()),
             "rebound": int((f["rebound"] & (f["status"] != "closed")).sum()),
         }
-        return _frame([counts], ["open", "overdue", "closed", "rebound"])
+        return _frame([counts], ["open", "overdue", "closed", "rebound"], findings=False)
 
     def show(self, subject: str, asof: Any = None):
         """The subject's file: each finding with ``history`` (a list of round, asof, status)."""
