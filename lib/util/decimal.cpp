@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <limits>
+#include <string>
 
 namespace carerules::detail {
 
@@ -280,37 +281,72 @@ std::string format_decimal(std::int64_t dec) {
 
 namespace {
 
-// Whether the value of a JSON number's text has at most six fractional digits, so that a
-// decimal holds it exactly: its digits without trailing zeros, times ten to the power the
-// exponent and the point give, must not reach below 10^-6.
-bool six_digits_or_fewer(std::string_view t) {
+// A JSON number's value as sign, digits (no leading or trailing zeros) and the power of ten
+// of the last digit: 1.50 is (+, "15", -1), 1E-7 and 0.0000001 are (+, "1", -7). False when
+// the exponent is beyond any sensible size (kept as written then).
+bool split_number(std::string_view t, bool& negative, std::string& digits, long long& power) {
+  negative = !t.empty() && t.front() == '-';
+  if (negative) t.remove_prefix(1);
   const std::size_t e = t.find_first_of("eE");
-  const std::string_view mantissa = t.substr(0, e);
-  long long exponent = 0;  // saturating: only its sign and size up to a few digits matter
+  long long exponent = 0;
   if (e != std::string_view::npos) {
     std::size_t i = e + 1;
-    const bool negative = i < t.size() && t[i] == '-';
+    const bool minus = i < t.size() && t[i] == '-';
     if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
-    for (; i < t.size(); ++i)
-      exponent = std::min<long long>(exponent * 10 + (t[i] - '0'), 1'000'000);
-    if (negative) exponent = -exponent;
+    for (; i < t.size(); ++i) {
+      if (t[i] < '0' || t[i] > '9') return false;
+      exponent = exponent * 10 + (t[i] - '0');
+      if (exponent > 100'000) return false;
+    }
+    if (minus) exponent = -exponent;
   }
-  long long power = exponent;  // of the last digit kept
-  std::size_t end = mantissa.size();
-  const std::size_t dot = mantissa.find('.');
-  if (dot != std::string_view::npos) power -= static_cast<long long>(end - dot - 1);
-  for (; end > 0 && (mantissa[end - 1] == '0' || mantissa[end - 1] == '.'); --end)
-    if (mantissa[end - 1] == '0') ++power;
-  return end == 0 || power >= -6;
+  const std::string_view mantissa = t.substr(0, e);
+  digits.clear();
+  power = exponent;
+  bool fraction = false;
+  for (char c : mantissa) {
+    if (c == '.') {
+      fraction = true;
+    } else {
+      if (c < '0' || c > '9') return false;
+      if (fraction) --power;
+      if (!digits.empty() || c != '0') digits.push_back(c);
+    }
+  }
+  while (!digits.empty() && digits.back() == '0') {
+    digits.pop_back();
+    ++power;
+  }
+  return true;
+}
+
+// The shortest exact text of a number outside what the reports' numbers hold: plain (12345,
+// 0.1234567) or scientific (1e-7, 1e20), whichever is shorter, plain on a tie.
+std::string canonical_number(bool negative, const std::string& digits, long long power) {
+  std::string out = negative ? "-" : "";
+  if (digits.empty()) return "0";
+  const auto n = static_cast<long long>(digits.size());
+  std::string scientific = digits.substr(0, 1);
+  if (n > 1) scientific += "." + digits.substr(1);
+  scientific += "e" + std::to_string(power + n - 1);
+  const long long plain_size = power >= 0 ? n + power : std::max(n, -power) + 1 + (n <= -power);
+  if (plain_size > static_cast<long long>(scientific.size())) return out + scientific;
+  if (power >= 0) return out + digits + std::string(static_cast<std::size_t>(power), '0');
+  if (n > -power) return out + digits.substr(0, n + power) + "." + digits.substr(n + power);
+  return out + "0." + std::string(static_cast<std::size_t>(-power - n), '0') + digits;
 }
 
 }  // namespace
 
 std::string number_text(std::string_view lexeme) {
   if (const checked i = parse_integral(lexeme)) return std::to_string(*i);
-  if (six_digits_or_fewer(lexeme))
+  bool negative = false;
+  std::string digits;
+  long long power = 0;
+  if (!split_number(lexeme, negative, digits, power)) return std::string(lexeme);
+  if (power >= -6)  // at most six fractional digits: a decimal holds it exactly, if in range
     if (const checked d = parse_decimal(lexeme)) return format_decimal(*d);
-  return std::string(lexeme);  // more digits than a decimal keeps, or out of range: as written
+  return canonical_number(negative, digits, power);
 }
 
 }  // namespace carerules::detail

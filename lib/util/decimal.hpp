@@ -60,8 +60,9 @@ std::string format_decimal(std::int64_t dec);
 
 // A JSON number's text as the reports write numbers, so that one value gives one text however
 // it was written: "7.50" -> "7.5", "1e2" and "100.0" -> "100". A number outside the int and
-// decimal ranges, or with more than six fractional digits ("1e-7", "0.1234567"), keeps its
-// text: two different numbers never give one text.
+// decimal ranges, or with more than six fractional digits, gets its shortest exact text
+// ("1E-7" and "0.0000001" -> "1e-7", "1e+20" -> "1e20", "0.1234567" as it is): two different
+// numbers never give one text, and one number always gives the same.
 std::string number_text(std::string_view lexeme);
 
 }  // namespace carerules::detail

@@ -110,3 +110,31 @@ def test_files_list_every_file_with_its_own_identity():
     for f in files:
         path = root / f["file"] if f is not files[0] else root / "institution.rules"
         assert f["digest"] == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest(), f
+
+
+def test_hazards_give_what_every_report_of_a_hazard_says():
+    rs = carerules.load(str(pathlib.Path(__file__).resolve().parents[2] / "rulesets" /
+                            "institution.rules"))
+    report = rs.evaluate({"id": "x"}, asof=ASOF)
+    assert [h["id"] for h in rs.hazards] == [h["id"] for h in report["hazards"]]
+    first = rs.hazards[0]
+    assert set(first) == {"id", "title", "category", "severity", "cite", "action",
+                          "within_days"}
+    assert (first["title"], first["cite"]) == (report["hazards"][0]["title"],
+                                               report["hazards"][0]["cite"])
+
+
+def test_empty_subject_or_each_is_refused_as_the_cli_does(rs):
+    for kw in ({"subject": ""}, {"each": ""}):
+        with pytest.raises(ValueError, match="must not be empty"):
+            rs.evaluate(RECORD, asof=ASOF, **kw)
+        with pytest.raises(ValueError, match="must not be empty"):
+            rs.evaluate_many([RECORD], asof=ASOF, **kw)
+
+
+def test_an_empty_frame_result_has_the_dtypes_rows_would_give(rs):
+    import pandas as pd
+    empty = rs.evaluate_frame(pd.DataFrame({"id": pd.Series([], dtype=object)}), asof=ASOF)
+    full = rs.evaluate_frame(pd.DataFrame({"id": ["a"]}), asof=ASOF)
+    assert empty["subject"].dtype == object and empty["errors"].dtype == "int64"
+    assert pd.concat([full, empty])["errors"].dtype == "int64"

@@ -104,6 +104,8 @@ def test_asof_and_round_are_checked_and_reports_may_come_as_one_text(ledger, tmp
     reports = rs.evaluate_many(ROUNDS[0][2], asof=ROUNDS[0][1])
     with pytest.raises(ValueError, match="round"):
         ledger.record(reports, round="")
+    with pytest.raises(TypeError, match="round"):
+        ledger.record(reports, round=5)
     # The text of a reports file, as JSON lines or as one JSON array, records what the dicts do.
     lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in reports)
     for name, text in (("lines", lines), ("array", json.dumps(reports))):

@@ -228,10 +228,14 @@ def _limits(limits: Any) -> list[tuple[str, str]]:
 
 
 def _opt_str(value: Any, what: str) -> str:
+    """A path option (``subject=``, ``each=``): None for the default, else a non-empty str,
+    as the CLI's ``--subject`` and ``--each`` refuse an empty one."""
     if value is None:
         return ""
     if not isinstance(value, str):
         raise TypeError(f"{what} must be a str or None, got {type(value).__name__}")
+    if not value:
+        raise ValueError(f"{what} must not be empty (None for the default)")
     return value
 
 
@@ -470,6 +474,13 @@ class Ruleset:
         ``label``, ``default``, ``range`` (``[low, high]``) and ``values`` (of an enum) where
         declared. Fields of list records read ``residents[].ability``."""
         return self._core.inputs
+
+    @property
+    def hazards(self) -> list:
+        """The hazards in report order: dicts with ``id``, ``title``, ``category``,
+        ``severity``, ``cite``, ``action`` and ``within_days`` (``None`` where the rule gives
+        none): what every report of the hazard says besides its status."""
+        return self._core.hazards
 
     @property
     def files(self) -> list:

@@ -216,5 +216,15 @@ def typed_frame(pd: Any, frame: Any, hazards: list, grades: list) -> Any:
         if col in frame:
             frame[col] = frame[col].astype(
                 pd.CategoricalDtype(grade_categories(g["values"]), ordered=True))
+    if len(frame) == 0:
+        # No values to type the other columns by: the dtypes rows would give them, so that an
+        # empty result concatenates with others (and matches carerules.dask's meta).
+        for col in frame.columns:
+            if col == "errors":
+                frame[col] = frame[col].astype("int64")
+            elif col.startswith("score."):
+                frame[col] = frame[col].astype("float64")
+            elif not isinstance(frame[col].dtype, pd.CategoricalDtype):
+                frame[col] = frame[col].astype(object)
     return frame
 

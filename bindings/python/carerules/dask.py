@@ -52,8 +52,10 @@ def evaluate(collection: Any, rs: "carerules.Ruleset", **kw: Any) -> Any:
     allowed = _FRAME_ARGS if kind == "frame" else _BAG_ARGS
     unknown = sorted(set(kw) - allowed)
     if unknown:
+        hint = ("; dask shows progress itself (dask.diagnostics.ProgressBar, or the "
+                "distributed dashboard)" if "progress" in unknown else "")
         raise TypeError(f"carerules.dask.evaluate got unexpected argument(s) {unknown} for a "
-                        f"dask {'DataFrame' if kind == 'frame' else 'Bag'}")
+                        f"dask {'DataFrame' if kind == 'frame' else 'Bag'}{hint}")
     if kind == "frame":
         return _evaluate_frame(collection, rs, kw)
     return _evaluate_bag(collection, rs, kw)

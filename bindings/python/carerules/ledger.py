@@ -72,8 +72,12 @@ class Ledger:
         one str per report, or one str holding them all as JSON lines or as a JSON array).
         ``include_grades``: grade values that make findings, as ``"risk=red"``. Returns False
         when the round was recorded before with the same content (nothing changes)."""
-        if not isinstance(round, str) or not round:
-            raise ValueError(f"round must be a non-empty str, got {round!r}")
+        if not isinstance(round, str):
+            raise TypeError(f"round must be a str, got {type(round).__name__}")
+        if not round:
+            raise ValueError("round must not be empty")
+        if isinstance(include_grades, str):  # one pick given alone
+            include_grades = [include_grades]
         if isinstance(reports, bytes):
             reports = reports.decode("utf-8")
         if isinstance(reports, str):  # the text of a whole file of reports

@@ -53,6 +53,14 @@ TEST(html, fact_at_writes_numbers_as_reports_do_and_takes_the_last_of_a_key_give
   EXPECT_EQ(carerules::fact_at(R"({"g": 0.0000010})", "g"), "0.000001");
   EXPECT_EQ(carerules::fact_at(R"({"g": 1234567e-6})", "g"), "1.234567");
   EXPECT_EQ(carerules::fact_at(R"({"g": 12345670e-7})", "g"), "1.234567");
+  // One number, one text, however it is written (the shortest exact form).
+  for (const char* n : {"1e-7", "1E-7", "0.0000001", "10e-8", "1.0e-7"})
+    EXPECT_EQ(carerules::fact_at(std::string(R"({"g": )") + n + "}", "g"), "1e-7") << n;
+  for (const char* n : {"1e20", "1e+20", "1E20", "100000000000000000000", "0.1e21"})
+    EXPECT_EQ(carerules::fact_at(std::string(R"({"g": )") + n + "}", "g"), "1e20") << n;
+  EXPECT_EQ(carerules::fact_at(R"({"g": -2.5e-9})", "g"), "-2.5e-9");
+  EXPECT_EQ(carerules::fact_at(R"({"g": 10000000000000.5})", "g"), "10000000000000.5");
+  EXPECT_EQ(carerules::fact_at(R"({"g": 1e999999})", "g"), "1e999999");  // kept as written
   // Keys along the path, not beside it or inside lists.
   const char* facts = R"({"a": {"b": 1, "c": {"b": 2}}, "l": [{"b": 3}], "b": 4,
                           "a": {"b": "last", "x": [{"a": {"b": 5}}]}})";
