@@ -272,7 +272,8 @@ class page_builder {
     for (const auto& e : r_.errors) {
       o += "<li>";
       if (e.rule) o += "<strong>" + esc(*e.rule) + "</strong> ";
-      if (e.path) o += "<code>" + esc(e.path->empty() ? "/" : *e.path) + "</code> ";
+      // "" points at the whole record (JSON Pointer); "/" would be a member named "".
+      if (e.path && !e.path->empty()) o += "<code>" + esc(*e.path) + "</code> ";
       o += esc(e.message) + "</li>";
     }
     return o + "</ul>\n";

@@ -11,7 +11,15 @@ namespace carerules {
 std::string html_escape(std::string_view s) {
   std::string out;
   out.reserve(s.size() + s.size() / 8);
-  for (char c : s) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char c = s[i];
+    // U+0080..U+009F (C1 control characters) are C2 80..C2 9F in UTF-8.
+    if (c == '\xC2' && i + 1 < s.size() && static_cast<unsigned char>(s[i + 1]) >= 0x80 &&
+        static_cast<unsigned char>(s[i + 1]) <= 0x9F) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+      continue;
+    }
     switch (c) {
       case '&':
         out += "&amp;";

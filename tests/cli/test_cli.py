@@ -790,3 +790,16 @@ def test_csv_rows_are_the_same_from_the_fast_path_and_from_reports(rules, tmp_pa
     empty.write_text("", encoding="utf-8")
     none = run("eval", "-r", rules, empty, "--format", "csv", "--asof", "2024-06-01")
     assert none.stdout.decode("utf-8-sig").splitlines() == [",".join(rows[0])]  # header only
+
+
+@pytest.mark.parametrize("command", [
+    ["eval", "--summary", "--by"], ["eval", "--subject"], ["eval", "--each"],
+    ["report", "--out", "{tmp}/pages", "--by"], ["report", "--out", "{tmp}/pages", "--name"],
+])
+@pytest.mark.parametrize("path", ["", "a..b", ".a", "region.", "a\tb"])
+def test_path_options_that_are_not_dotted_paths_are_usage_errors(command, path, tmp_path):
+    # Before, `--by a..b` put every record in the "not given" group without a word.
+    args = [c.replace("{tmp}", str(tmp_path)) for c in command]
+    p = run(args[0], "-r", ROOT / "rulesets" / "institution.rules",
+            ROOT / "examples" / "data" / "institutions.jsonl", *args[1:], path)
+    assert p.returncode == 2 and "needs a dotted path" in p.err, p.err

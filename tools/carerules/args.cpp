@@ -2,6 +2,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -9,6 +10,7 @@
 
 #include "cli.hpp"
 #include "util/date.hpp"
+#include "util/utf8.hpp"
 
 namespace carerules::cli {
 
@@ -183,6 +185,22 @@ void print_error(std::string_view message) {
   line.append(message);
   line += '\n';
   std::fputs(line.c_str(), stderr);
+}
+
+bool valid_dotted_path(std::string_view p) {
+  if (p.empty() || p.front() == '.' || p.back() == '.' || p.find("..") != std::string_view::npos)
+    return false;
+  return std::none_of(p.begin(), p.end(),
+                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
+}
+
+std::optional<std::string> path_option(const parsed_args& a, std::string_view name) {
+  auto v = a.last(name);
+  if (v && !valid_dotted_path(*v))
+    throw usage_error("--" + std::string(name) +
+                      " needs a dotted path such as region.district, got \"" +
+                      detail::escape_for_display(*v) + "\"");
+  return v;
 }
 
 bool progress_wanted() {

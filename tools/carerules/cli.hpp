@@ -100,6 +100,13 @@ bool write_file(const std::filesystem::path& path, const std::string& text, std:
 // "carerules: error: <message>" on standard error.
 void print_error(std::string_view message);
 
+// Whether `p` is a dotted path of facts (`region.district`): no empty segment, no control
+// characters.
+bool valid_dotted_path(std::string_view p);
+// The value of a path option (--by, --each, --subject, --name, --responsible), nullopt when
+// not given; usage_error when it is not a dotted path.
+std::optional<std::string> path_option(const parsed_args& a, std::string_view name);
+
 // Whether to draw progress: standard error is a terminal and the output is not piped into
 // another program (a pipe or a socket; a file it is redirected to still gets progress).
 bool progress_wanted();

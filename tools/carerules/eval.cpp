@@ -144,23 +144,13 @@ int run_eval(const std::vector<std::string>& args) {
   eval_options eo;
   eo.asof = resolve_asof(a);
   if (auto t = a.last("threads")) eo.threads = parse_threads(*t);
-  if (auto each = a.last("each")) {
-    if (each->empty()) throw usage_error("--each needs a dotted path, e.g. residents");
-    eo.each = *each;
-  }
-  if (auto subject = a.last("subject")) {
-    if (subject->empty()) throw usage_error("--subject needs a dotted path, e.g. facility.code");
-    eo.subject = *subject;
-  }
+  if (auto each = path_option(a, "each")) eo.each = *each;
+  if (auto subject = path_option(a, "subject")) eo.subject = *subject;
   if (auto input = a.last("input"); input && *input != "json" && *input != "jsonl")
     throw usage_error("unknown input format \"" + *input + "\" (json or jsonl)");
   // --by and --summary-format give the summary by group (group_summary); without them
   // --summary prints the batch_summary table as before.
-  std::optional<std::string> by;
-  if (auto b = a.last("by")) {
-    if (b->empty()) throw usage_error("--by needs a dotted path, e.g. region.district");
-    by = *b;
-  }
+  const std::optional<std::string> by = path_option(a, "by");
   std::optional<summary_format> sfmt;
   if (auto f = a.last("summary-format")) {
     if (*f == "table")

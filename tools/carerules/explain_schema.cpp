@@ -34,7 +34,7 @@ int run_explain(const std::vector<std::string>& args) {
     throw usage_error("expected one FACTS argument (a JSON file, or - for standard input)");
   eval_options eo;
   eo.asof = resolve_asof(a);
-  if (auto subject = a.last("subject")) eo.subject = *subject;
+  if (auto subject = path_option(a, "subject")) eo.subject = *subject;
   const std::string& facts_path = a.positional[0];
 
   auto compiled = compile_or_report(*rules, copts);

@@ -429,7 +429,7 @@ int record(const parsed_args& a, output& out) {
   if (reports_path && a.has("responsible"))
     throw usage_error("--responsible reads the facts: record from -r RULES FACTS");
   const auto picks = parse_grade_picks(a);
-  const auto responsible_path = a.last("responsible");
+  const auto responsible_path = path_option(a, "responsible");
   L::round_info info;
   info.id = *round;
   std::size_t skipped = 0, with_errors = 0;  // not recorded; recorded with errors
@@ -639,7 +639,7 @@ int record(const parsed_args& a, output& out) {
 
 int status(const parsed_args& a, output& out, out_format fmt) {
   const std::string asof = resolve_asof(a);
-  const auto by = a.last("by");
+  const auto by = path_option(a, "by");
   L::book book = L::book::open(*a.last("db"), false);
   using counts = L::finding_counts;
   std::map<std::string, counts> groups;
@@ -754,7 +754,7 @@ int pages(const parsed_args& a, output& out) {
   // The findings come subject by subject: each subject's page is written when its findings are
   // all in (one file each; stems made safe, duplicates -2, -3), and each finding goes to the
   // status page, which keeps only counts in memory.
-  const std::string by = a.last("by").value_or("");
+  const std::string by = path_option(a, "by").value_or("");
   L::status_page_writer index(by, asof, language);
   // Every finding also goes to findings.csv beside the pages (a spreadsheet's full list); the
   // status page lists the first of those not closed, so that it stays a page a browser opens.

@@ -58,10 +58,7 @@ class page_progress {
 };
 
 std::string dotted_path(const parsed_args& a, std::string_view option) {
-  auto v = a.last(option);
-  if (!v) return "";
-  if (v->empty()) throw usage_error("--" + std::string(option) + " needs a dotted path");
-  return *v;
+  return path_option(a, option).value_or("");
 }
 
 }  // namespace

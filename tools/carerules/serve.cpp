@@ -375,13 +375,6 @@ std::string percent_decode(std::string_view s, bool plus_is_space, bool& ok) {
   return o;
 }
 
-bool valid_dotted_path(const std::string& p) {
-  if (p.empty() || p.front() == '.' || p.back() == '.' || p.find("..") != std::string::npos)
-    return false;
-  return std::none_of(p.begin(), p.end(),
-                      [](char c) { return static_cast<unsigned char>(c) < 0x20; });
-}
-
 // Whether the text is one JSON object and nothing else (white space aside). Only asked when a
 // body's report has errors, to tell a bad body (400) from facts with faults (a report).
 bool one_json_object(std::string_view text) {

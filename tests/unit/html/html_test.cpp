@@ -19,6 +19,9 @@ TEST(html, escape_makes_markup_text) {
             "a\xEF\xBF\xBD"
             "b\nc");
   EXPECT_EQ(carerules::html_escape("福州"), "福州");
+  // C1 control characters (U+0085 NEL, U+009F) too; U+00A0 and beyond are kept.
+  EXPECT_EQ(carerules::html_escape("\xC2\x85nel\xC2\x9F\xC2\xA0"),
+            "\xEF\xBF\xBDnel\xEF\xBF\xBD\xC2\xA0");
 }
 
 TEST(html, fact_at_reads_any_path) {
