@@ -108,7 +108,9 @@ def test_rulesets_info_schema_and_health(served):
     assert set(listed) == {"institution", "tiny"}
     inst = listed["institution"]
     assert inst["version"] == "1.0" and inst["digest"].startswith("sha256:")
-    assert inst["files"][0]["file"].endswith("institution.rules") and len(inst["files"]) > 1
+    # The top file by its name in the directory, as `file` says: not the server's path.
+    assert inst["files"][0]["file"] == inst["file"] == "institution.rules"
+    assert len(inst["files"]) > 1
     code, _, body = s.request("GET", "/v1/rulesets/institution")
     assert code == 200 and json.loads(body) == inst
     code, _, body = s.request("GET", "/v1/rulesets/tiny/schema")
@@ -534,6 +536,41 @@ def test_pipelined_and_chunked_requests_on_one_connection(served):
     assert r.status == 200 and rep["subject"] == "chunked"
     assert rep["hazards"][0]["status"] == "present"
     c.close()
+
+
+def raw_exchange(port, data, wait=2.0):
+    """Sends raw bytes and returns what comes back until the server closes or goes quiet."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=wait)
+    sock.sendall(data)
+    got = b""
+    try:
+        while chunk := sock.recv(65536):
+            got += chunk
+    except socket.timeout:
+        pass
+    sock.close()
+    return got
+
+
+def test_a_bad_chunked_body_gets_400_and_head_gets_the_head_only(served):
+    s, d = served
+    bad = raw_exchange(s.port, b"POST /v1/rulesets/tiny/evaluate HTTP/1.1\r\nHost: x\r\n"
+                       b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       b"zz\r\n{}\r\n0\r\n\r\n")
+    assert bad.startswith(b"HTTP/1.1 400 ") and b'{"error":"bad request body' in bad
+    # HEAD where GET works: the GET's head (its Content-Length), no body, and the connection
+    # goes on with the next request.
+    both = raw_exchange(s.port, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                        b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    head, rest = both.split(b"\r\n\r\n", 1)
+    assert head.startswith(b"HTTP/1.1 200 ") and b"Content-Length: 16" in head
+    assert rest.startswith(b"HTTP/1.1 200 ") and rest.endswith(b'\r\n\r\n{"status":"ok"}\n')
+    missing = raw_exchange(s.port, b"HEAD /nope HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert missing.startswith(b"HTTP/1.1 404 ") and missing.endswith(b"\r\n\r\n")
+    # A *.rules entry that cannot be read (a dangling link) refuses the reload, not skipped.
+    (d / "gone.rules").symlink_to(d / "nowhere.rules")
+    code, _, body = s.request("POST", "/v1/reload")
+    assert code == 422 and "gone.rules (not a readable file)" in body
 
 
 def test_bytes_that_are_not_utf8_in_a_path_still_get_a_json_answer(served):

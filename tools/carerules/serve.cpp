@@ -143,9 +143,11 @@ struct registry {
 
 json::object info_of(const ruleset& rs, const std::string& file) {
   json::array files;
-  for (const auto& f : rs.files())
-    files.push_back(json::object{
-        {"file", f.file}, {"name", f.name}, {"version", f.version}, {"digest", f.digest}});
+  for (const auto& f : rs.files())  // the top file by its name in the directory, as `file`
+    files.push_back(json::object{{"file", files.empty() ? file : f.file},
+                                 {"name", f.name},
+                                 {"version", f.version},
+                                 {"digest", f.digest}});
   return json::object{{"name", rs.name()},     {"title", rs.title()}, {"version", rs.version()},
                       {"digest", rs.digest()}, {"file", file},        {"files", std::move(files)}};
 }
@@ -162,28 +164,36 @@ load_outcome load_directory(const settings& s) {
   load_outcome out;
   std::vector<fs::path> paths;
   std::error_code ec;
+  std::vector<std::string> failed;
   for (fs::directory_iterator it(s.dir, ec), end; !ec && it != end; it.increment(ec)) {
     std::error_code kind_ec;
-    if (it->path().extension() == ".rules" && it->is_regular_file(kind_ec))
+    if (it->path().extension() != ".rules") continue;
+    if (it->is_regular_file(kind_ec))
       paths.push_back(it->path());
+    else if (!it->is_directory(kind_ec))  // a dangling or looping link, a device: not skipped
+      failed.push_back(it->path().filename().string() + " (not a readable file)");
   }
   if (ec) {
     out.error = "cannot read the rulesets directory `" + s.dir.string() + "`: " + ec.message();
     return out;
   }
-  if (paths.empty()) {
+  if (paths.empty() && failed.empty()) {
     out.error = "no *.rules file in `" + s.dir.string() + "`";
     return out;
   }
   std::sort(paths.begin(), paths.end());
   auto reg = std::make_shared<registry>();
   json::array list;
-  std::vector<std::string> failed;
+  // Diagnostics name files as in the directory (`tiny.rules`), not with the server's path.
+  auto shown = [&](const std::string& file) {
+    const fs::path rel = fs::path(file).lexically_relative(s.dir);
+    return rel.empty() || *rel.begin() == ".." ? file : rel.generic_string();
+  };
   for (const auto& p : paths) {
     compile_result c = compile_file(p.string(), s.copts);
     for (const auto& d : c.diagnostics())
       if (d.severity == "error")
-        out.diagnostics.push_back(json::object{{"file", d.file},
+        out.diagnostics.push_back(json::object{{"file", shown(d.file)},
                                                {"line", d.line},
                                                {"column", d.column},
                                                {"severity", d.severity},
@@ -432,6 +442,7 @@ class session : public std::enable_shared_from_this<session> {
   server& s_;
   clock::time_point started_;
   bool counted_ = false;  // this request is in flight
+  bool head_ = false;     // the request is HEAD: the answer's head only
   std::string route_;
 };
 
@@ -654,6 +665,7 @@ void session::on_head(beast::error_code ec) {
   if (ec == http::error::header_limit)
     return answer(error_reply(431, "the request head is over 64 KiB"), true);
   if (ec) return answer(error_reply(400, "not an HTTP request: " + ec.message()), true);
+  head_ = parser_->get().method() == http::verb::head;
   if (s_.draining()) return answer(error_reply(503, "the service is shutting down"), true);
   if (beast::iequals(parser_->get()[http::field::expect], "100-continue")) {
     static const char go_on[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -701,6 +713,9 @@ void session::on_body(beast::error_code ec) {
     return answer(error_reply(413, "the body is over --max-body " +
                                        std::to_string(s_.cfg().max_body) + " bytes"),
                   true);
+  // A body the parser refused (a bad chunk size, say) is the client's mistake: answered.
+  if (ec && ec.category() == beast::http::make_error_code(http::error::bad_chunk).category())
+    return answer(error_reply(400, "bad request body: " + ec.message()), true);
   if (ec) return shut();  // a timeout has closed the socket already: nothing can be answered
   request req = parser_->release();
   const std::string_view body =
@@ -728,6 +743,12 @@ void session::answer(reply r, bool close) {
   out_->keep_alive(!close);
   out_->body() = std::move(r.body);
   out_->prepare_payload();
+  if (head_) {  // the length the GET would have, and no body (RFC 9110 §9.3.2)
+    const std::size_t length = out_->body().size();
+    out_->body().clear();
+    out_->content_length(length);
+    head_ = false;
+  }
   const unsigned code = r.code;
   stream_.expires_after(s_.cfg().body_timeout);
   http::async_write(stream_, *out_,
@@ -788,7 +809,8 @@ reply server::handle(const request& req, std::string_view body) {
   }
   const auto method = req.method();
   auto only = [&](http::verb allowed, const char* route) -> std::optional<reply> {
-    if (method == allowed) return std::nullopt;
+    if (method == allowed || (allowed == http::verb::get && method == http::verb::head))
+      return std::nullopt;  // HEAD wherever GET works
     reply r = error_reply(
         405, std::string("use ") + std::string(http::to_string(allowed)) + " for " + route);
     r.route = route;
