@@ -573,6 +573,26 @@ def test_a_bad_chunked_body_gets_400_and_head_gets_the_head_only(served):
     assert code == 422 and "gone.rules (not a readable file)" in body
 
 
+def test_a_body_nested_a_million_deep_or_with_bad_utf8_gets_its_report_as_eval_would(served):
+    # A body of one record is checked for being one JSON object when its report has errors;
+    # that check recursed once per level without a bound, and a million levels crashed the
+    # service (stack overflow).
+    s, _ = served
+    deep = b'{"id": "d", "x": ' + b"[" * 1_000_000
+    code, _, body = s.request("POST", "/v1/rulesets/tiny/evaluate?asof=2024-06-01", deep,
+                              {"Content-Type": "application/json"})
+    assert code == 200 and "limit json_depth" in body
+    code, _, body = s.request("POST", "/v1/rulesets/tiny/evaluate?asof=2024-06-01",
+                              b'{"id": "\xff\xfe", "beds": 5}',
+                              {"Content-Type": "application/json"})
+    assert code == 200 and json.loads(body)["errors"][0]["path"] == "/id"
+    assert s.request("GET", "/healthz")[0] == 200  # still serving
+    # Text that is not one object is still a bad body.
+    for bad in (b'{"id": "a"} {"id": "b"}', b'[1, 2]', b'{"id": '):
+        assert s.request("POST", "/v1/rulesets/tiny/evaluate", bad,
+                         {"Content-Type": "application/json"})[0] == 400, bad
+
+
 def test_bytes_that_are_not_utf8_in_a_path_still_get_a_json_answer(served):
     s, _ = served
     sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)

@@ -19,6 +19,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -387,14 +388,55 @@ std::string percent_decode(std::string_view s, bool plus_is_space, bool& ok) {
 
 // Whether the text is one JSON object and nothing else (white space aside). Only asked when a
 // body's report has errors, to tell a bad body (400) from facts with faults (a report).
+// Builds nothing; the parser recurses once per level of nesting, so its depth is bounded as
+// the facts reader bounds it (a body nested a million levels deep crashed the service when
+// a DOM parser was allowed that deep).
+struct syntax_only {
+  static constexpr std::size_t max_object_size = std::size_t(-1);
+  static constexpr std::size_t max_array_size = std::size_t(-1);
+  static constexpr std::size_t max_key_size = std::size_t(-1);
+  static constexpr std::size_t max_string_size = std::size_t(-1);
+  bool object = false, started = false;
+  bool on_document_begin(json::error_code&) { return true; }
+  bool on_document_end(json::error_code&) { return true; }
+  bool on_object_begin(json::error_code&) { return begin(true); }
+  bool on_object_end(std::size_t, json::error_code&) { return true; }
+  bool on_array_begin(json::error_code&) { return begin(false); }
+  bool on_array_end(std::size_t, json::error_code&) { return true; }
+  bool on_key_part(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_key(json::string_view, std::size_t, json::error_code&) { return true; }
+  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return begin(false); }
+  bool on_string(json::string_view, std::size_t, json::error_code&) { return begin(false); }
+  bool on_number_part(json::string_view, json::error_code&) { return begin(false); }
+  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return begin(false); }
+  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return begin(false); }
+  bool on_double(double, json::string_view, json::error_code&) { return begin(false); }
+  bool on_bool(bool, json::error_code&) { return begin(false); }
+  bool on_null(json::error_code&) { return begin(false); }
+  bool on_comment_part(json::string_view, json::error_code&) { return true; }
+  bool on_comment(json::string_view, json::error_code&) { return true; }
+  bool begin(bool is_object) {
+    if (!started) object = is_object;
+    started = true;
+    return true;
+  }
+};
+
 bool one_json_object(std::string_view text) {
   json::parse_options po;
-  po.max_depth = 1u << 20;
-  json::stream_parser p({}, po);
+  po.max_depth = 2'000;
+  po.allow_invalid_utf8 = true;  // a bad string is the record's error, as in `eval`
+  json::basic_parser<syntax_only> p(po);
   json::error_code ec;
-  p.write(text.data(), text.size(), ec);
-  if (!ec) p.finish(ec);
-  return !ec && p.release().is_object();
+  const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
+  if (!ec)  // one value, and nothing but white space after it
+    return p.handler().object &&
+           text.substr(n).find_first_not_of(" \t\r\n") == std::string_view::npos;
+  // Nested too deep, or a lone surrogate escape, inside an object: the record's error too.
+  const bool fault_inside = ec == json::error::too_deep ||
+                            ec == json::error::illegal_leading_surrogate ||
+                            ec == json::error::illegal_trailing_surrogate;
+  return fault_inside && p.handler().object;
 }
 
 // A thread keeps the largest answer buffer it has sent (up to 16 MiB) for the next batch, so
