@@ -587,6 +587,11 @@ def test_a_body_nested_a_million_deep_or_with_bad_utf8_gets_its_report_as_eval_w
                               {"Content-Type": "application/json"})
     assert code == 200 and json.loads(body)["errors"][0]["path"] == "/id"
     assert s.request("GET", "/healthz")[0] == 200  # still serving
+    # application/ndjson (the newer name) is a batch, as application/x-ndjson is.
+    code, _, body = s.request("POST", "/v1/rulesets/tiny/evaluate?asof=2024-06-01",
+                              '{"id": "n1", "beds": 5}\n{"id": "n2", "beds": 500}\n',
+                              {"Content-Type": "application/ndjson"})
+    assert code == 200 and [json.loads(l)["subject"] for l in body.splitlines()] == ["n1", "n2"]
     # Text that is not one object is still a bad body.
     for bad in (b'{"id": "a"} {"id": "b"}', b'[1, 2]', b'{"id": '):
         assert s.request("POST", "/v1/rulesets/tiny/evaluate", bad,

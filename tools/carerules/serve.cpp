@@ -961,8 +961,10 @@ reply server::evaluate(const loaded& l, const request& req, std::string_view bod
   }
   if (eo.asof.empty()) eo.asof = carerules::resolve_asof("");
   const auto type = req[http::field::content_type];
-  const bool lines = beast::iequals(type.substr(0, type.find(';')), "application/x-ndjson") ||
-                     beast::iequals(type.substr(0, type.find(';')), "application/jsonl");
+  const std::string_view media = type.substr(0, type.find(';'));
+  const bool lines = beast::iequals(media, "application/x-ndjson") ||
+                     beast::iequals(media, "application/ndjson") ||
+                     beast::iequals(media, "application/jsonl");
   const std::uint64_t line_bytes = cfg_.copts.limits.line_bytes;
   reply r;
   r.headers.emplace_back("X-Carerules-Digest", l.rs.digest());
