@@ -438,13 +438,20 @@ namespace carerules {
 
 namespace {
 
-// A number as this project writes one in CSV: digits, perhaps a fraction (the sign is checked
-// by the caller).
+// A number as this project writes one: digits, perhaps a fraction, perhaps an exponent
+// (`1e-7`, `1.5e20`, for numbers past the decimal range); the sign is checked by the caller.
 bool plain_number(std::string_view s) {
-  const std::size_t dot = s.find('.');
   const auto digits = [](std::string_view d) {
     return !d.empty() && d.find_first_not_of("0123456789") == std::string_view::npos;
   };
+  const std::size_t e = s.find('e');
+  if (e != std::string_view::npos) {
+    std::string_view exponent = s.substr(e + 1);
+    if (!exponent.empty() && exponent.front() == '-') exponent.remove_prefix(1);
+    if (!digits(exponent)) return false;
+    s = s.substr(0, e);
+  }
+  const std::size_t dot = s.find('.');
   if (dot == std::string_view::npos) return digits(s);
   return digits(s.substr(0, dot)) && digits(s.substr(dot + 1));
 }

@@ -7,6 +7,7 @@
 #include "carerules/html.hpp"
 #include "carerules/ledger.hpp"
 #include "html/style.hpp"
+#include "ledger/packed.hpp"
 #include "ledger/spill.hpp"
 
 namespace carerules::ledger {
@@ -116,8 +117,7 @@ void status_page_writer::add(const finding& f, const std::string* file, const st
        "</td><td class=\"nw\">" + e(f.action.empty() ? "" : action_label(l, f.action)) +
        "</td><td class=\"nw\">" + e(f.due.value_or("")) + "</td><td>" +
        e(f.responsible.value_or("")) + "</td></tr>\n";
-  const std::size_t n = o.size() - 4;
-  for (int i = 0; i < 4; ++i) o[static_cast<std::size_t>(i)] = static_cast<char>(n >> (8 * i));
+  packing::set_u32(o, 0, static_cast<std::uint32_t>(o.size() - 4));
   rows.write(o);
 }
 

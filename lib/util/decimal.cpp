@@ -332,7 +332,10 @@ std::string canonical_number(bool negative, const std::string& digits, long long
   const long long plain_size = power >= 0 ? n + power : std::max(n, -power) + 1 + (n <= -power);
   if (plain_size > static_cast<long long>(scientific.size())) return out + scientific;
   if (power >= 0) return out + digits + std::string(static_cast<std::size_t>(power), '0');
-  if (n > -power) return out + digits.substr(0, n + power) + "." + digits.substr(n + power);
+  if (n > -power) {
+    const auto point = static_cast<std::size_t>(n + power);  // digits before the point
+    return out + digits.substr(0, point) + "." + digits.substr(point);
+  }
   return out + "0." + std::string(static_cast<std::size_t>(-power - n), '0') + digits;
 }
 

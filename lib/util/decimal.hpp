@@ -62,7 +62,8 @@ std::string format_decimal(std::int64_t dec);
 // it was written: "7.50" -> "7.5", "1e2" and "100.0" -> "100". A number outside the int and
 // decimal ranges, or with more than six fractional digits, gets its shortest exact text
 // ("1E-7" and "0.0000001" -> "1e-7", "1e+20" -> "1e20", "0.1234567" as it is): two different
-// numbers never give one text, and one number always gives the same.
+// numbers never give one text, and one number gives one text (but for exponents past 100 000,
+// which keep the text they came with).
 std::string number_text(std::string_view lexeme);
 
 }  // namespace carerules::detail

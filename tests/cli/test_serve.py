@@ -567,6 +567,8 @@ def test_a_bad_chunked_body_gets_400_and_head_gets_the_head_only(served):
     assert rest.startswith(b"HTTP/1.1 200 ") and rest.endswith(b'\r\n\r\n{"status":"ok"}\n')
     missing = raw_exchange(s.port, b"HEAD /nope HTTP/1.1\r\nHost: x\r\n\r\n")
     assert missing.startswith(b"HTTP/1.1 404 ") and missing.endswith(b"\r\n\r\n")
+    post_only = raw_exchange(s.port, b"HEAD /v1/reload HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert post_only.startswith(b"HTTP/1.1 405 ") and post_only.endswith(b"\r\n\r\n")
     # A *.rules entry that cannot be read (a dangling link) refuses the reload, not skipped.
     (d / "gone.rules").symlink_to(d / "nowhere.rules")
     code, _, body = s.request("POST", "/v1/reload")
@@ -586,6 +588,11 @@ def test_a_body_nested_a_million_deep_or_with_bad_utf8_gets_its_report_as_eval_w
                               b'{"id": "\xff\xfe", "beds": 5}',
                               {"Content-Type": "application/json"})
     assert code == 200 and json.loads(body)["errors"][0]["path"] == "/id"
+    # A lone surrogate escape and an exponent past every range: faults of the record too.
+    for fault in (b'{"id": "s", "beds": "\\ud800"}', b'{"id": "e", "beds": 1e99999999999}'):
+        code, _, body = s.request("POST", "/v1/rulesets/tiny/evaluate?asof=2024-06-01", fault,
+                                  {"Content-Type": "application/json"})
+        assert code == 200 and json.loads(body)["errors"][0]["path"] == "/beds", (fault, body)
     assert s.request("GET", "/healthz")[0] == 200  # still serving
     # application/ndjson (the newer name) is a batch, as application/x-ndjson is.
     code, _, body = s.request("POST", "/v1/rulesets/tiny/evaluate?asof=2024-06-01",

@@ -103,6 +103,7 @@ class kept_facts {
       part_.append(s.data(), s.size());
       keys_.back().swap(part_);
       pending_ = true;
+      if (at_responsible()) responsible.reset();  // given again: the last one counts
     }
     part_.clear();
     return true;
@@ -690,7 +691,7 @@ int status(const parsed_args& a, output& out, out_format fmt) {
     if (by) rows.push_back(row("total", total));
     out << "findings as of " << asof
         << " (open past due: overdue; present again after closing: rebound)\n"
-        << table(header, rows);
+        << table(header, std::move(rows));
   }
   return exit_ok;
 }

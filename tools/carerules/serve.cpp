@@ -19,7 +19,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/version.hpp>
 #include <boost/json.hpp>
-#include <boost/json/basic_parser_impl.hpp>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -386,59 +385,6 @@ std::string percent_decode(std::string_view s, bool plus_is_space, bool& ok) {
   return o;
 }
 
-// Whether the text is one JSON object and nothing else (white space aside). Only asked when a
-// body's report has errors, to tell a bad body (400) from facts with faults (a report).
-// Builds nothing; the parser recurses once per level of nesting, so its depth is bounded as
-// the facts reader bounds it (a body nested a million levels deep crashed the service when
-// a DOM parser was allowed that deep).
-struct syntax_only {
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-  bool object = false, started = false;
-  bool on_document_begin(json::error_code&) { return true; }
-  bool on_document_end(json::error_code&) { return true; }
-  bool on_object_begin(json::error_code&) { return begin(true); }
-  bool on_object_end(std::size_t, json::error_code&) { return true; }
-  bool on_array_begin(json::error_code&) { return begin(false); }
-  bool on_array_end(std::size_t, json::error_code&) { return true; }
-  bool on_key_part(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_key(json::string_view, std::size_t, json::error_code&) { return true; }
-  bool on_string_part(json::string_view, std::size_t, json::error_code&) { return begin(false); }
-  bool on_string(json::string_view, std::size_t, json::error_code&) { return begin(false); }
-  bool on_number_part(json::string_view, json::error_code&) { return begin(false); }
-  bool on_int64(std::int64_t, json::string_view, json::error_code&) { return begin(false); }
-  bool on_uint64(std::uint64_t, json::string_view, json::error_code&) { return begin(false); }
-  bool on_double(double, json::string_view, json::error_code&) { return begin(false); }
-  bool on_bool(bool, json::error_code&) { return begin(false); }
-  bool on_null(json::error_code&) { return begin(false); }
-  bool on_comment_part(json::string_view, json::error_code&) { return true; }
-  bool on_comment(json::string_view, json::error_code&) { return true; }
-  bool begin(bool is_object) {
-    if (!started) object = is_object;
-    started = true;
-    return true;
-  }
-};
-
-bool one_json_object(std::string_view text) {
-  json::parse_options po;
-  po.max_depth = 2'000;
-  po.allow_invalid_utf8 = true;  // a bad string is the record's error, as in `eval`
-  json::basic_parser<syntax_only> p(po);
-  json::error_code ec;
-  const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
-  if (!ec)  // one value, and nothing but white space after it
-    return p.handler().object &&
-           text.substr(n).find_first_not_of(" \t\r\n") == std::string_view::npos;
-  // Nested too deep, or a lone surrogate escape, inside an object: the record's error too.
-  const bool fault_inside = ec == json::error::too_deep ||
-                            ec == json::error::illegal_leading_surrogate ||
-                            ec == json::error::illegal_trailing_surrogate;
-  return fault_inside && p.handler().object;
-}
-
 // A thread keeps the largest answer buffer it has sent (up to 16 MiB) for the next batch, so
 // that megabytes of reports are not allocated, faulted in and freed for every request.
 thread_local std::string spare_buffer;
@@ -603,11 +549,14 @@ class server {
   void wait_hup() {
     hup_.async_wait([this](beast::error_code e, int) {
       if (e) return;
-      // Compiled off the control strand, so that connections are still accepted meanwhile.
-      net::post(ioc_, [this] {
-        reply r = reload();
-        std::fprintf(stderr, "carerules serve: SIGHUP: %s", r.body.c_str());
-      });
+      // Compiled off the control strand, so that connections are still accepted meanwhile;
+      // a burst of signals queues one reload, not one per signal (each would hold a thread).
+      if (!reload_queued_.exchange(true))
+        net::post(ioc_, [this] {
+          reload_queued_ = false;
+          reply r = reload();
+          std::fprintf(stderr, "carerules serve: SIGHUP: %s", r.body.c_str());
+        });
       wait_hup();
     });
   }
@@ -671,6 +620,7 @@ class server {
   metrics metrics_;
   std::atomic<int> connections_{0}, in_flight_{0};
   std::atomic<bool> draining_{false};
+  std::atomic<bool> reload_queued_{false};  // a SIGHUP reload is posted and not yet started
 };
 
 session::session(tcp::socket socket, server& s) : stream_(std::move(socket)), s_(s) { s_.opened(); }
@@ -755,8 +705,10 @@ void session::on_body(beast::error_code ec) {
     return answer(error_reply(413, "the body is over --max-body " +
                                        std::to_string(s_.cfg().max_body) + " bytes"),
                   true);
-  // A body the parser refused (a bad chunk size, say) is the client's mistake: answered.
-  if (ec && ec.category() == beast::http::make_error_code(http::error::bad_chunk).category())
+  // A body the parser refused (a bad chunk size, say) is the client's mistake: answered. A
+  // client gone mid-body (partial_message) is not, and counts as 499 as before.
+  if (ec == http::error::bad_chunk || ec == http::error::bad_chunk_extension ||
+      ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length)
     return answer(error_reply(400, "bad request body: " + ec.message()), true);
   if (ec) return shut();  // a timeout has closed the socket already: nothing can be answered
   request req = parser_->release();
@@ -976,7 +928,15 @@ reply server::evaluate(const loaded& l, const request& req, std::string_view bod
     std::vector<batch_record> one(1);
     one[0].text = std::string(body);
     batch_text t = l.rs.evaluate_text(one, eo, line_format::report, ",");
-    if (t.with_errors > 0 && !one_json_object(body))
+    // A report with errors: the body may not be one JSON object at all (not JSON, an array,
+    // two objects), which is a bad request; the library's reading says which, with the same
+    // allowances as for any record (bad UTF-8, lone surrogates, huge exponents, depth).
+    const auto unreadable = [&] {
+      eval_options whole = eo;
+      whole.each.clear();  // with `each`, a missing list is unreadable too: not this question
+      return l.rs.evaluate(body, whole).unreadable;
+    };
+    if (t.with_errors > 0 && unreadable())
       return error_reply(400,
                          "the body is not one JSON object (send several records as "
                          "application/x-ndjson, one per line)");

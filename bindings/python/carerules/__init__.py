@@ -236,6 +236,8 @@ def _opt_str(value: Any, what: str) -> str:
         raise TypeError(f"{what} must be a str or None, got {type(value).__name__}")
     if not value:
         raise ValueError(f"{what} must not be empty (None for the default)")
+    if any(not part for part in value.split(".")) or any(ord(c) < 0x20 for c in value):
+        raise ValueError(f"{what} needs a dotted path such as region.district, got {value!r}")
     return value
 
 

@@ -83,7 +83,8 @@ class Ledger:
         if isinstance(reports, str):  # the text of a whole file of reports
             body = reports.lstrip()
             reports = (_json.loads(body) if body.startswith("[")
-                       else [line for line in reports.splitlines() if line.strip()])
+                       # split on LF only: JSON may carry U+2028 and the like unescaped
+                       else [line for line in reports.split("\n") if line.strip()])
         texts = [r if isinstance(r, str) else _json.dumps(r, ensure_ascii=False) for r in reports]
         picks = []
         for g in include_grades:

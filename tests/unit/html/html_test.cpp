@@ -50,7 +50,8 @@ TEST(html, fact_at_writes_numbers_as_reports_do_and_takes_the_last_of_a_key_give
   EXPECT_EQ(carerules::fact_at(R"({"g": 123456789012345678901234567890})", "g"),
             "123456789012345678901234567890");                     // beyond every range: as written
   EXPECT_EQ(carerules::fact_at(R"({"g": "1.50"})", "g"), "1.50");  // a string as it is
-  // More fractional digits than a decimal keeps: as written, so that two numbers never merge.
+  // More fractional digits than a decimal keeps: the shortest exact text, so that two numbers
+  // never merge.
   EXPECT_EQ(carerules::fact_at(R"({"g": 1e-7})", "g"), "1e-7");
   EXPECT_EQ(carerules::fact_at(R"({"g": 0.1234567})", "g"), "0.1234567");
   EXPECT_EQ(carerules::fact_at(R"({"g": 0.0000010})", "g"), "0.000001");
