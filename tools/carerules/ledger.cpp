@@ -632,9 +632,11 @@ int record(const parsed_args& a, output& out) {
   if (skipped)
     print_error(std::to_string(skipped) + " record(s) not recorded (no subject, or given again)");
   if (with_errors)  // recorded, but the exit code is 1: say why
-    print_error(std::to_string(with_errors) +
+    std::fputs(("carerules: warning: " + std::to_string(with_errors) +
                 " record(s) with errors: recorded, their undetermined items deciding nothing "
-                "(`carerules eval` shows the errors)");
+                "(`carerules eval` shows the errors)\n")
+                   .c_str(),
+               stderr);
   return skipped || with_errors ? exit_failed : exit_ok;
 }
 
