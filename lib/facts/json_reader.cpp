@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "facts/bind.hpp"
+#include "util/json_sax.hpp"
 #include "util/utf8.hpp"
 
 namespace carerules::detail {
@@ -58,13 +59,8 @@ bool is_ascii(std::string_view s) {
 // checked for length and UTF-8 before the sink sees it.
 constexpr std::string_view lone_surrogate_mark = "\xEF\xBF\xBF";  // U+FFFF, see below
 
-class json_handler {
+class json_handler : public sax_sizes_unbounded {
  public:
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-
   json_handler(fact_sink& sink, const bool& stop, std::size_t max_string, bool patched = false)
       : sink_(sink), stop_(stop), max_string_(max_string), patched_(patched) {}
 

@@ -5,6 +5,7 @@
 
 #include "carerules/html.hpp"
 #include "util/decimal.hpp"
+#include "util/json_sax.hpp"
 
 namespace carerules {
 
@@ -51,13 +52,8 @@ namespace {
 // Finds the value at a dotted path in one pass over the JSON, without building it: what it
 // needs of a number is its text, which a parsed document no longer has. A key given twice:
 // the last one counts, as in a parsed document (null, an object or a list there: nothing).
-class value_at {
+class value_at : public detail::sax_sizes_unbounded {
  public:
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-
   explicit value_at(std::string_view path) {
     for (std::size_t start = 0;;) {
       const std::size_t dot = path.find('.', start);

@@ -368,19 +368,24 @@ class sqlite_store final : public store {
     return names;
   }
 
-  // A file with tables is a ledger only if one of them is schema_version and it holds a
-  // version; otherwise it is some other database, refused rather than changed.
-  static void check_is_ledger(const std::string& path, const std::set<std::string>& names,
-                              std::int64_t version) {
-    if (names.empty() || (names.size() == 1 && names.count("schema_version"))) return;  // new
-    if (!names.count("schema_version"))
+  // The version of the ledger in the file: nullopt for a new file (no tables, or only an
+  // empty schema_version). A file with tables is a ledger only if one of them is
+  // schema_version and it holds a version; otherwise it is some other database, or a damaged
+  // ledger, refused rather than changed.
+  std::optional<std::int64_t> ledger_version(const std::string& path) {
+    const std::set<std::string> names = tables();
+    const bool versioned = names.count("schema_version") != 0;
+    const std::int64_t have = versioned ? stored_version() : 0;
+    if (names.empty() || (names.size() == 1 && versioned && have < 1)) return std::nullopt;
+    if (!versioned)
       throw ledger_error("the file `" + path +
                          "` is not a carerules ledger: it is an SQLite database with other "
                          "tables (nothing was changed)");
-    if (version < 1)
+    if (have < 1)
       throw ledger_error("the ledger `" + path +
                          "` is damaged: its schema_version table holds no version (nothing was "
                          "changed)");
+    return have;
   }
 
   void migrate(const std::string& path) {
@@ -393,27 +398,15 @@ class sqlite_store final : public store {
     };
     // Read first without a lock: a ledger already at this version (the usual case) is not
     // written to.
-    std::set<std::string> names = tables();
-    if (names.count("schema_version")) {
-      const std::int64_t have = stored_version();
-      check_is_ledger(path, names, have);
-      if (check(have)) return;
-    } else {
-      check_is_ledger(path, names, 0);
-    }
+    if (const auto v = ledger_version(path); v && check(*v)) return;
     // Again inside the write transaction: another process may have created or migrated the
     // file in between. (No statement is open across BEGIN, so the busy timeout applies
     // instead of an immediate "database is locked".)
     exec("BEGIN IMMEDIATE");
     try {
-      names = tables();
-      if (!names.count("schema_version")) {
-        check_is_ledger(path, names, 0);
-        exec("CREATE TABLE schema_version (version INTEGER NOT NULL)");
-        names.insert("schema_version");
-      }
-      const std::int64_t have = stored_version();
-      check_is_ledger(path, names, have);
+      const auto version = ledger_version(path);
+      if (!version) exec("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)");
+      const std::int64_t have = version.value_or(0);
       if (!check(have)) {
         for (std::int64_t i = have; i < schema_version; ++i) {
           exec(migrations[static_cast<std::size_t>(i)]);

@@ -292,7 +292,6 @@ int run_eval(const std::vector<std::string>& args) {
                         // order.
                         for (std::size_t b = 0; b < results[k].size(); ++b) {
                           const batch_result& res = results[k][b];
-                          if (want_summary) summary.add_record();
                           // --by: the record's group, any path in its facts, declared or not.
                           std::optional<std::string> group;
                           if (grouped) {
@@ -307,7 +306,7 @@ int run_eval(const std::vector<std::string>& args) {
                             if (grouped) groups.add(r, group);
                             if (!r.errors.empty()) code = exit_failed, record_errors = true;
                           }
-                          if (want_summary && record_errors) summary.record_with_errors();
+                          if (want_summary) summary.add_record(record_errors);
                         }
                         results[k].clear();
                         writer->chunk_done();

@@ -64,8 +64,11 @@ class batch_summary {
   };
 
   explicit batch_summary(const ruleset& rs);
-  void add_record() { ++records_; }
-  void record_with_errors() { ++records_with_errors_; }  // one of its reports has errors
+  // A record, after its reports; `with_errors`: one of them has errors.
+  void add_record(bool with_errors) {
+    ++records_;
+    if (with_errors) ++records_with_errors_;
+  }
   void add(const report& r);
   // The readable table; `each` says reports are per list element, not per record.
   std::string render(bool each) const;

@@ -26,6 +26,7 @@
 #include "input.hpp"
 #include "ledger/spill.hpp"
 #include "util/decimal.hpp"
+#include "util/json_sax.hpp"
 #include "util/utf8.hpp"
 
 namespace carerules::cli {
@@ -49,13 +50,8 @@ out_format parse_out_format(const parsed_args& a) {
 // bytes; what `--by PATH` groups by is every scalar reached through objects), and the scalar
 // at the `--responsible` path as fact_at gives it. Numbers keep their text in the JSON; the
 // responsible is written as the reports write numbers (1.50 -> 1.5), as fact_at does.
-class kept_facts {
+class kept_facts : public detail::sax_sizes_unbounded {
  public:
-  static constexpr std::size_t max_object_size = std::size_t(-1);
-  static constexpr std::size_t max_array_size = std::size_t(-1);
-  static constexpr std::size_t max_key_size = std::size_t(-1);
-  static constexpr std::size_t max_string_size = std::size_t(-1);
-
   explicit kept_facts(const std::vector<std::string>& path) : responsible_(path) {}
 
   std::string text;                        // the compact JSON

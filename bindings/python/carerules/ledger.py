@@ -43,12 +43,15 @@ def _date(asof: Any) -> str:
     return _asof(asof)
 
 
-def _frame(rows: list, columns: Sequence[str], findings: bool = True):
-    """A DataFrame of `rows`; for findings, `rebound` is bool also when there are no rows."""
+def _frame(rows: list, columns: Sequence[str]):
     import pandas as pd
-    frame = pd.DataFrame(rows, columns=list(columns))
-    if findings and "rebound" in frame.columns:
-        frame["rebound"] = frame["rebound"].astype(bool)
+    return pd.DataFrame(rows, columns=list(columns))
+
+
+def _findings_frame(rows: list, columns: Sequence[str]):
+    """Findings: `rebound` is bool also when there are no rows."""
+    frame = _frame(rows, columns)
+    frame["rebound"] = frame["rebound"].astype(bool)
     return frame
 
 
@@ -101,7 +104,7 @@ class Ledger:
 
     def findings(self, asof: Any = None):
         """Every finding as of ``asof`` (default today), one row each."""
-        return _frame(_call(self._core.findings, _date(asof)), _COLUMNS)
+        return _findings_frame(_call(self._core.findings, _date(asof)), _COLUMNS)
 
     def status(self, asof: Any = None):
         """How many findings are open, overdue, closed, and open again after a rebound."""
@@ -112,12 +115,12 @@ class Ledger:
             "closed": int((f["status"] == "closed").sum()),
             "rebound": int((f["rebound"] & (f["status"] != "closed")).sum()),
         }
-        return _frame([counts], ["open", "overdue", "closed", "rebound"], findings=False)
+        return _frame([counts], ["open", "overdue", "closed", "rebound"])
 
     def show(self, subject: str, asof: Any = None):
         """The subject's file: each finding with ``history`` (a list of round, asof, status)."""
-        return _frame(_call(self._core.subject, _name(subject, "subject"), _date(asof)),
-                      _COLUMNS + ["history"])
+        return _findings_frame(_call(self._core.subject, _name(subject, "subject"), _date(asof)),
+                               _COLUMNS + ["history"])
 
     def diff(self, from_round: str, to_round: str):
         """The findings that changed between two rounds, with a ``change`` column
@@ -127,4 +130,4 @@ class Ledger:
         for change in _CHANGES:
             for f in d[change]:
                 rows.append({"change": change, **f})
-        return _frame(rows, ["change"] + _COLUMNS)
+        return _findings_frame(rows, ["change"] + _COLUMNS)
