@@ -1045,7 +1045,8 @@ class core_ruleset {
   core_ruleset(cr::ruleset rs, cr::limits limits)
       : rs_(std::move(rs)), limits_(limits), cache_(std::make_shared<string_cache>()) {
     walk_.json_depth = static_cast<std::size_t>(limits_.json_depth);
-    walk_.json_string = static_cast<std::size_t>(limits_.json_string);
+    walk_.json_string = static_cast<std::size_t>(
+        std::min<std::uint64_t>(limits_.json_string, UINT32_MAX));  // a fact's longest string
   }
 
   const cr::ruleset& get() const { return rs_; }

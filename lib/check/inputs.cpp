@@ -34,7 +34,7 @@ bool checker::literal_value(expr_id id, value& out, type_ref& t) {
       t = simple(ty::color);
       return true;
     case expr_kind::lit_none:
-      out = value{vkind::none, 0, {}, nullptr};
+      out = value::of(vkind::none, 0);
       t = simple(ty::none);
       return true;
     case expr_kind::unary:
@@ -92,8 +92,8 @@ bool checker::convert_literal(expr_id id, const field_schema& f, value& out, rec
     return false;
   }
   if (out.kind == vkind::string) {
-    owner.storage.emplace_back(out.s);
-    out.s = owner.storage.back();
+    owner.storage.emplace_back(out.s());
+    out = value::of_string(owner.storage.back());
   }
   return true;
 }
@@ -138,7 +138,7 @@ void checker::add_fields(record_schema& schema, const std::vector<const ast::inp
             }
             if (t.t == ty::string) {
               strings = true;
-              f.enum_strings.emplace_back(val.s);
+              f.enum_strings.emplace_back(val.s());
             } else {
               numbers = true;
               if (t.t == ty::number) all_int = false;
@@ -201,7 +201,7 @@ void checker::add_fields(record_schema& schema, const std::vector<const ast::inp
         if (convert_literal(d->default_value, f, v, schema)) {
           bool ok = true;
           if (!f.enum_strings.empty())
-            ok = std::find(f.enum_strings.begin(), f.enum_strings.end(), v.s) !=
+            ok = std::find(f.enum_strings.begin(), f.enum_strings.end(), v.s()) !=
                  f.enum_strings.end();
           if (!f.enum_numbers.empty()) {
             std::int64_t sc = f.type == scalar_type::int_ ? *int_to_decimal(v.i) : v.i;

@@ -150,13 +150,13 @@ node_id checker::coerce_level_literal(node_id n, const type_ref& from, const typ
     return n;
   }
   const auto& sc = prog_->scales[to.scale];
-  auto it = std::find(sc.begin(), sc.end(), std::string(nd.k.s));
+  auto it = std::find(sc.begin(), sc.end(), std::string(nd.k.s()));
   if (it == sc.end()) {
     diags_.error(where,
-                 "\"" + std::string(nd.k.s) + "\" is not a level of " + type_name(to, *prog_));
+                 "\"" + std::string(nd.k.s()) + "\" is not a level of " + type_name(to, *prog_));
     return n;
   }
-  value v{vkind::level, it - sc.begin(), {}, nullptr};
+  value v = value::of(vkind::level, it - sc.begin());
   return make_const(v, where);
 }
 
@@ -197,8 +197,8 @@ node_id checker::lower(expr_id id, type_ref& t) {
   if (e.kind != expr_kind::unary && e.kind != expr_kind::lit_list && literal_value(id, v, t)) {
     if (v.kind == vkind::string) {
       // Strings of the arena outlive the program only if copied.
-      prog_->schema->storage.emplace_back(v.s);
-      v.s = prog_->schema->storage.back();
+      prog_->schema->storage.emplace_back(v.s());
+      v = value::of_string(prog_->schema->storage.back());
     }
     return make_const(v, e.where);
   }

@@ -67,8 +67,8 @@ void checker::lower_table(std::uint32_t index) {
                                                    type_name(tp.result, *prog_) + ", found " +
                                                    type_name(rt, *prog_));
       if (rv.kind == vkind::string) {
-        prog_->schema->storage.emplace_back(rv.s);
-        rv.s = prog_->schema->storage.back();
+        prog_->schema->storage.emplace_back(rv.s());
+        rv = value::of_string(prog_->schema->storage.back());
       }
       rp.result = rv;
     } else if (row.result != no_expr) {

@@ -170,7 +170,7 @@ void checker::lower_all() {
       lp.otherwise = line.otherwise;
       lp.label_text = line.is_none ? "none" : line.label;
       if (line.is_none) {
-        lp.label = value{vkind::none, 0, {}, nullptr};
+        lp.label = value::of(vkind::none, 0);
       } else if (gd.color_scale) {
         auto it = std::find(std::begin(color_names), std::end(color_names), line.label);
         if (it == std::end(color_names) ||
@@ -190,7 +190,7 @@ void checker::lower_all() {
           diags_.error(line.where,
                        "\"" + line.label + "\" is not a level of grade `" + gd.name + "`");
         } else {
-          lp.label = value{vkind::level, it - sc.begin(), {}, nullptr};
+          lp.label = value::of(vkind::level, it - sc.begin());
         }
       }
       if (!line.otherwise) lp.cond = lower_condition(line.cond);

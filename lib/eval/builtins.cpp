@@ -14,7 +14,7 @@ namespace {
 
 value fn_len(builtin_context& cx, std::span<const value> a) {
   if (a[0].kind == vkind::string)
-    return value::of_int(static_cast<std::int64_t>(count_code_points(a[0].s)));
+    return value::of_int(static_cast<std::int64_t>(count_code_points(a[0].s())));
   return cx.length(a[0]);
 }
 
@@ -57,7 +57,7 @@ value extreme_of(std::span<const value> args, bool is_max) {
   }
   if (extreme) return best;
   if (unsure) return value{};
-  if (!have) return value{vkind::none, 0, {}, nullptr};
+  if (!have) return value::of(vkind::none, 0);
   return best;
 }
 
@@ -91,7 +91,7 @@ value fn_years_between(builtin_context&, std::span<const value> a) {
 value fn_year(builtin_context&, std::span<const value> a) { return value::of_int(year_of(a[0].i)); }
 
 value fn_starts_with(builtin_context&, std::span<const value> a) {
-  return value::of_bool(a[0].s.substr(0, a[1].s.size()) == a[1].s);
+  return value::of_bool(a[0].s().substr(0, a[1].s().size()) == a[1].s());
 }
 
 using A = arg_kind;

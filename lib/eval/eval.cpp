@@ -182,7 +182,7 @@ value evaluator::read_cell(const fact_cell& cell, std::uint32_t input, const bin
 
 value evaluator::read_list(const list_instance& list, std::uint32_t input, const binding* b) {
   if (list.state == fact_state::present) {
-    value v{vkind::list, static_cast<std::int64_t>(input), {}, &list};
+    value v = value::of(vkind::list, static_cast<std::int64_t>(input), &list);
     return v;
   }
   if (cur_) {
@@ -229,8 +229,8 @@ value evaluator::eval(node_id id) {
         if (c.state == fact_state::present) return c.v;
         return unknown();
       }
-      if (b.hazard != none_index) return value{vkind::record, b.hazard, {}, nullptr};
-      return value{vkind::record, 0, {}, b.rec};
+      if (b.hazard != none_index) return value::of(vkind::record, b.hazard);
+      return value::of(vkind::record, 0, b.rec);
     }
     case opcode::var_field: {
       const binding& b = frames_[n.a];
@@ -294,7 +294,7 @@ value evaluator::eval(node_id id) {
       return st.v;
     }
     case opcode::hazards:
-      return value{vkind::list, -1, {}, nullptr};
+      return value::of(vkind::list, -1);
     case opcode::asof:
       return value::of_date(asof_);
     case opcode::unary: {
@@ -339,7 +339,7 @@ value evaluator::eval(node_id id) {
       return boolean(n.sub ? !supplied : supplied);
     }
     case opcode::list_literal:
-      return value{vkind::list, -2, {}, &n};
+      return value::of(vkind::list, -2, &n);
   }
   return unknown();
 }
@@ -356,7 +356,7 @@ std::optional<int> compare_values(const value& a, const value& b) {
     return std::nullopt;
   }
   if (a.kind == vkind::string && b.kind == vkind::string) {
-    int c = a.s.compare(b.s);  // UTF-8 byte order is code point order
+    int c = a.s().compare(b.s());  // UTF-8 byte order is code point order
     return c < 0 ? -1 : (c == 0 ? 0 : 1);
   }
   if (a.kind != b.kind) return std::nullopt;
@@ -884,7 +884,7 @@ void evaluator::eval_grade(std::uint32_t i) {
   cur_ = tracing_ ? &st.tr : nullptr;
   try {
     st.status = outcome::known;
-    st.v = value{vkind::none, 0, {}, nullptr};
+    st.v = value::of(vkind::none, 0);
     for (std::size_t k = 0; k < gp.lines.size(); ++k) {
       const auto& line = gp.lines[k];
       bool hit = line.otherwise;

@@ -46,7 +46,7 @@ void put_scalar(std::string& out, const value& v) {
       out += format_decimal(v.i);
       return;
     case vkind::string:
-      put_string(out, v.s);
+      put_string(out, v.s());
       return;
     case vkind::date:
       out += '"';

@@ -541,6 +541,11 @@ struct binder::impl {
       }
       case scalar_type::string:
         if (in.kind != in_kind::string) return mismatch();
+        if (in.text.size() > max_string_bytes) {  // the readers stop such strings before here
+          message = "a string of " + std::to_string(in.text.size()) + " bytes for `" +
+                    field_path(f) + "` is longer than a fact holds";
+          return false;
+        }
         if (!f.enum_strings.empty() && std::find(f.enum_strings.begin(), f.enum_strings.end(),
                                                  in.text) == f.enum_strings.end()) {
           return mismatch();

@@ -36,20 +36,36 @@ enum class vkind : std::uint8_t {
   record,   // p: the record instance (evaluation-time only)
 };
 
+// 24 bytes: a fact cell is 32, so the cells of a record sit close together. A string keeps
+// its bytes in `p` and its length in `n` (at most `max_string_bytes`: every reader of
+// strings, JSON, Python or the rules' own literals, caps them below that); a list or record
+// keeps its instance in `p`, and a list its input id (or -1, -2: see eval.cpp) in `i`.
 struct value {
   vkind kind = vkind::unknown;
+  std::uint32_t n = 0;  // string: length in bytes
   std::int64_t i = 0;
-  std::string_view s;
   const void* p = nullptr;
 
-  static value of_bool(bool b) { return {vkind::boolean, b ? 1 : 0, {}, nullptr}; }
-  static value of_int(std::int64_t v) { return {vkind::integer, v, {}, nullptr}; }
-  static value of_number(std::int64_t scaled) { return {vkind::number, scaled, {}, nullptr}; }
-  static value of_string(std::string_view v) { return {vkind::string, 0, v, nullptr}; }
-  static value of_date(std::int64_t d) { return {vkind::date, d, {}, nullptr}; }
-  static value of_color(std::int64_t c) { return {vkind::color, c, {}, nullptr}; }
+  static value of_bool(bool b) { return {vkind::boolean, 0, b ? 1 : 0, nullptr}; }
+  static value of_int(std::int64_t v) { return {vkind::integer, 0, v, nullptr}; }
+  static value of_number(std::int64_t scaled) { return {vkind::number, 0, scaled, nullptr}; }
+  static value of_string(std::string_view v) {
+    return {vkind::string, static_cast<std::uint32_t>(v.size()), 0, v.data()};
+  }
+  static value of_date(std::int64_t d) { return {vkind::date, 0, d, nullptr}; }
+  static value of_color(std::int64_t c) { return {vkind::color, 0, c, nullptr}; }
+  static value of(vkind k, std::int64_t i, const void* p = nullptr) { return {k, 0, i, p}; }
   bool known() const { return kind != vkind::unknown; }
+  // The text of a string value (empty for any other kind).
+  std::string_view s() const {
+    return kind == vkind::string ? std::string_view(static_cast<const char*>(p), n)
+                                 : std::string_view();
+  }
 };
+static_assert(sizeof(value) == 24);
+
+// The longest string a value holds (its length is 32 bits).
+inline constexpr std::size_t max_string_bytes = UINT32_MAX;
 
 // ---- schema -------------------------------------------------------------------------------
 
@@ -162,12 +178,16 @@ class text_store {
     if (!blocks_.empty()) ++cur_;
     while (cur_ < blocks_.size() && blocks_[cur_].size < need) ++cur_;
     if (cur_ >= blocks_.size()) {
-      const std::size_t size = std::max<std::size_t>(need, 4096);
+      // The first block is small (a record's strings are usually a few dozen bytes, and
+      // facts bound ahead of time are kept by the thousand); each next one doubles.
+      const std::size_t grown = blocks_.empty() ? first_block : 2 * blocks_.back().size;
+      const std::size_t size = std::max({need, grown, first_block});
       blocks_.push_back({std::make_unique<char[]>(size), size});
       cur_ = blocks_.size() - 1;
     }
     used_ = 0;
   }
+  static constexpr std::size_t first_block = 256;
   std::vector<block> blocks_;
   std::size_t cur_ = 0, used_ = 0;
 };

@@ -62,7 +62,10 @@ constexpr std::string_view lone_surrogate_mark = "\xEF\xBF\xBF";  // U+FFFF, see
 class json_handler : public sax_sizes_unbounded {
  public:
   json_handler(fact_sink& sink, const bool& stop, std::size_t max_string, bool patched = false)
-      : sink_(sink), stop_(stop), max_string_(max_string), patched_(patched) {}
+      : sink_(sink),
+        stop_(stop),
+        max_string_(std::min<std::size_t>(max_string, max_string_bytes)),
+        patched_(patched) {}
 
   bool on_document_begin(json::error_code&) { return true; }
   bool on_document_end(json::error_code&) { return true; }

@@ -22,7 +22,7 @@ json_value scalar_json(const value& v) {
       break;
     case vkind::string:
       j.type = json_value::kind::string;
-      j.s = std::string(v.s);
+      j.s = std::string(v.s());
       break;
     case vkind::date:
       j.type = json_value::kind::string;

@@ -1,7 +1,9 @@
 #include "parse/lexer.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
+#include "facts/facts.hpp"
 #include "util/date.hpp"
 #include "util/decimal.hpp"
 #include "util/utf8.hpp"
@@ -143,7 +145,8 @@ lexer::lexer(std::string_view text, std::uint32_t file, std::size_t identifier_l
     : text_(text),
       file_(file),
       identifier_limit_(identifier_limit),
-      string_limit_(string_limit),
+      // A string value holds at most max_string_bytes, whatever the limit says.
+      string_limit_(std::min<std::size_t>(string_limit, detail::max_string_bytes)),
       diags_(diags) {
   if (text_.size() >= 3 && text_.substr(0, 3) == "\xEF\xBB\xBF") st_.offset = 3;
 }

@@ -45,7 +45,7 @@ inline ref::rvalue from_engine(const carerules::detail::value& v) {
     case vkind::number:
       return ref::rvalue::number_of(v.i);
     case vkind::string:
-      return ref::rvalue::string_of(std::string(v.s));
+      return ref::rvalue::string_of(std::string(v.s()));
     case vkind::date:
       return ref::rvalue::date_of(v.i);
     case vkind::color:

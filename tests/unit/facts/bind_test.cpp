@@ -198,12 +198,12 @@ TEST(Bind, EveryTypePresent) {
   ASSERT_TRUE(r.subject.has_value());
   EXPECT_EQ(*r.subject, "FJ-7");
   const record_instance& root = r.root;
-  EXPECT_EQ(cell(root, "id").v.s, "FJ-7");
+  EXPECT_EQ(cell(root, "id").v.s(), "FJ-7");
   EXPECT_EQ(cell(root, "facility.beds").state, fact_state::present);
   EXPECT_EQ(cell(root, "facility.beds").v.kind, vkind::integer);
   EXPECT_EQ(cell(root, "facility.beds").v.i, 120);
   EXPECT_EQ(cell(root, "facility.building.appraisal").v.kind, vkind::string);
-  EXPECT_EQ(cell(root, "facility.building.appraisal").v.s, "C");
+  EXPECT_EQ(cell(root, "facility.building.appraisal").v.s(), "C");
   EXPECT_EQ(cell(root, "facility.fire.last_drill").v.kind, vkind::date);
   EXPECT_EQ(cell(root, "facility.fire.last_drill").v.i, day("2024-03-05"));
   EXPECT_EQ(cell(root, "facility.kitchen.exists").state, fact_state::present);
@@ -213,12 +213,12 @@ TEST(Bind, EveryTypePresent) {
   EXPECT_EQ(cell(root, "facility.ratio").v.i, 750'000);
   EXPECT_EQ(cell(root, "facility.risk").v.kind, vkind::color);
   EXPECT_EQ(cell(root, "facility.risk").v.i, 2);
-  EXPECT_EQ(cell(root, "facility.name").v.s, "福州 \"东\" 院");
+  EXPECT_EQ(cell(root, "facility.name").v.s(), "福州 \"东\" 院");
   EXPECT_EQ(cell(root, "areas.fire.L").v.i, 500'000);
   const list_instance& codes = list(root, "codes");
   EXPECT_EQ(codes.state, fact_state::present);
   ASSERT_EQ(codes.items.size(), 2u);
-  EXPECT_EQ(codes.items[1].v.s, "F02");
+  EXPECT_EQ(codes.items[1].v.s(), "F02");
   ASSERT_EQ(list(root, "drills").items.size(), 1u);
   EXPECT_EQ(list(root, "drills").items[0].v.i, day("2024-01-01"));
   EXPECT_EQ(list(root, "residents").state, fact_state::absent);
@@ -467,7 +467,7 @@ TEST(Bind, ListsOfRecordsNest) {
   EXPECT_EQ(cell(l.records[2], "ability", rs).state, fact_state::absent);
   const list_instance& m0 = list(l.records[0], "meds", rs);
   ASSERT_EQ(m0.records.size(), 2u);
-  EXPECT_EQ(cell(m0.records[0], "name", ms).v.s, "x");
+  EXPECT_EQ(cell(m0.records[0], "name", ms).v.s(), "x");
   EXPECT_EQ(cell(m0.records[0], "dose", ms).v.i, 500'000);
   EXPECT_EQ(cell(m0.records[1], "dose", ms).state, fact_state::absent);
   EXPECT_EQ(list(l.records[1], "meds", rs).state, fact_state::present);
@@ -493,14 +493,14 @@ TEST(Bind, BadListElements) {
   const list_instance& res = list(r.root, "residents");
   EXPECT_EQ(res.state, fact_state::error);
   ASSERT_EQ(res.records.size(), 5u);  // indices stay aligned
-  EXPECT_EQ(cell(res.records[4], "id", resident_schema()).v.s, "e");
+  EXPECT_EQ(cell(res.records[4], "id", resident_schema()).v.s(), "e");
   const list_instance& codes = list(r.root, "codes");
   EXPECT_EQ(codes.state, fact_state::error);
   ASSERT_EQ(codes.items.size(), 5u);
   EXPECT_EQ(codes.items[0].state, fact_state::present);
   EXPECT_EQ(codes.items[1].state, fact_state::error);
   EXPECT_EQ(codes.items[2].state, fact_state::error);
-  EXPECT_EQ(codes.items[3].v.s, "d");
+  EXPECT_EQ(codes.items[3].v.s(), "d");
   EXPECT_EQ(list(r.root, "drills").state, fact_state::error);
 }
 
@@ -549,7 +549,7 @@ TEST(Bind, DuplicateKeysMakeTheFactAnError) {
   EXPECT_EQ(cell(r.root, "facility.name").state, fact_state::error);
   const record_facts one = bind_text(R"({"facility": {"beds": 1, "beds": 2, "name": "n"}})");
   EXPECT_EQ(cell(one.root, "facility.beds").state, fact_state::error);
-  EXPECT_EQ(cell(one.root, "facility.name").v.s, "n");
+  EXPECT_EQ(cell(one.root, "facility.name").v.s(), "n");
 }
 
 TEST(Bind, ManyKeysInOneObject) {
@@ -731,7 +731,7 @@ TEST(Bind, EscapesInStringsAndKeys) {
   const record_facts r =
       bind_text(R"({"fac\u0069lity": {"na\/me": "x", "name": "a\"b\\c\n\u4e1c"}})");
   EXPECT_EQ(errors_of(r), "");
-  EXPECT_EQ(cell(r.root, "facility.name").v.s, "a\"b\\c\n东");
+  EXPECT_EQ(cell(r.root, "facility.name").v.s(), "a\"b\\c\n东");
 }
 
 TEST(Bind, StringLimit) {
@@ -890,7 +890,7 @@ TEST(Bind, StringsAreStable) {
   const list_instance& codes = list(r.root, "codes");
   ASSERT_EQ(codes.items.size(), 2000u);
   for (int i = 0; i < 2000; i += 199) {
-    EXPECT_EQ(codes.items[static_cast<std::size_t>(i)].v.s,
+    EXPECT_EQ(codes.items[static_cast<std::size_t>(i)].v.s(),
               "code-number-" + std::to_string(i) + "-long-enough-to-allocate");
   }
 }
@@ -1014,8 +1014,8 @@ TEST(BindEach, RecordsAreMovedNotCopied) {
   json += "]}";
   const std::vector<record_facts> r = each(json);
   ASSERT_EQ(r.size(), 300u);
-  EXPECT_EQ(cell(r[299].root, "facility.name").v.s, "a name long enough to allocate 299");
-  EXPECT_EQ(cell(r[0].root, "facility.name").v.s, "a name long enough to allocate 0");
+  EXPECT_EQ(cell(r[299].root, "facility.name").v.s(), "a name long enough to allocate 299");
+  EXPECT_EQ(cell(r[0].root, "facility.name").v.s(), "a name long enough to allocate 0");
 }
 
 }  // namespace
