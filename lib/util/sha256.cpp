@@ -3,6 +3,12 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+#define CARERULES_SHA_NI 1
+#endif
+
 namespace carerules::detail {
 
 namespace {
@@ -26,7 +32,7 @@ sha256::sha256()
     : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
          0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
 
-void sha256::block(const std::uint8_t* p) {
+void sha256_block_portable(std::uint32_t state[8], const std::uint8_t* p) {
   std::uint32_t w[64];
   for (int t = 0; t < 16; ++t) {
     // The message is big-endian regardless of the host.
@@ -39,8 +45,8 @@ void sha256::block(const std::uint8_t* p) {
     const std::uint32_t s1 = rotr(w[t - 2], 17) ^ rotr(w[t - 2], 19) ^ (w[t - 2] >> 10);
     w[t] = w[t - 16] + s0 + w[t - 7] + s1;
   }
-  std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3];
-  std::uint32_t e = h_[4], f = h_[5], g = h_[6], h = h_[7];
+  std::uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
+  std::uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
   for (int t = 0; t < 64; ++t) {
     const std::uint32_t big_s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
     const std::uint32_t ch = (e & f) ^ (~e & g);
@@ -57,14 +63,80 @@ void sha256::block(const std::uint8_t* p) {
     b = a;
     a = t1 + t2;
   }
-  h_[0] += a;
-  h_[1] += b;
-  h_[2] += c;
-  h_[3] += d;
-  h_[4] += e;
-  h_[5] += f;
-  h_[6] += g;
-  h_[7] += h;
+  state[0] += a;
+  state[1] += b;
+  state[2] += c;
+  state[3] += d;
+  state[4] += e;
+  state[5] += f;
+  state[6] += g;
+  state[7] += h;
+}
+
+#ifdef CARERULES_SHA_NI
+// Four rounds at a time with SHA256RNDS2 (two rounds per instruction), the message schedule
+// with SHA256MSG1/MSG2. The instructions keep the state as two registers, ABEF and CDGH.
+__attribute__((target("sha,sse4.1,ssse3"))) void sha256_block_hardware(std::uint32_t state[8],
+                                                                       const std::uint8_t* p) {
+  // The state as DCBA and HGFE (little-endian lanes), rearranged to ABEF and CDGH.
+  const __m128i dcba = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state));
+  const __m128i hgfe = _mm_loadu_si128(reinterpret_cast<const __m128i*>(state + 4));
+  const __m128i cdab = _mm_shuffle_epi32(dcba, 0xB1);
+  const __m128i efgh = _mm_shuffle_epi32(hgfe, 0x1B);
+  __m128i abef = _mm_alignr_epi8(cdab, efgh, 8);
+  __m128i cdgh = _mm_blend_epi16(efgh, cdab, 0xF0);
+  const __m128i abef_in = abef, cdgh_in = cdgh;
+  // Big-endian words to lanes.
+  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+  __m128i w[4];  // the schedule's last 16 words, four to a register, group g in w[g % 4]
+  for (int g = 0; g < 16; ++g) {
+    __m128i& cur = w[g % 4];
+    if (g < 4) {
+      cur = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * g)),
+                             byte_swap);
+    } else {
+      // W[4g..4g+3] from W[4g-16..4g-13] + s0(W[4g-15..4g-12]) + W[4g-7..4g-4], then s1.
+      const __m128i with_s0 = _mm_sha256msg1_epu32(cur, w[(g + 1) % 4]);
+      const __m128i w7 = _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4);
+      cur = _mm_sha256msg2_epu32(_mm_add_epi32(with_s0, w7), w[(g + 3) % 4]);
+    }
+    __m128i k = _mm_add_epi32(
+        cur, _mm_loadu_si128(reinterpret_cast<const __m128i*>(round_constants + 4 * g)));
+    cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);  // rounds 4g, 4g+1: cdgh now holds ABEF
+    k = _mm_shuffle_epi32(k, 0x0E);
+    abef = _mm_sha256rnds2_epu32(abef, cdgh, k);  // rounds 4g+2, 4g+3
+  }
+  abef = _mm_add_epi32(abef, abef_in);
+  cdgh = _mm_add_epi32(cdgh, cdgh_in);
+  // Back to DCBA and HGFE.
+  const __m128i feba = _mm_shuffle_epi32(abef, 0x1B);
+  const __m128i dchg = _mm_shuffle_epi32(cdgh, 0xB1);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state), _mm_blend_epi16(feba, dchg, 0xF0));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(state + 4), _mm_alignr_epi8(dchg, feba, 8));
+}
+
+bool sha256_hardware() {
+  static const bool has = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    const bool ssse3 = c & (1u << 9), sse41 = c & (1u << 19);
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return ssse3 && sse41 && (b & (1u << 29));
+  }();
+  return has;
+}
+#else
+void sha256_block_hardware(std::uint32_t state[8], const std::uint8_t* p) {
+  sha256_block_portable(state, p);
+}
+bool sha256_hardware() { return false; }
+#endif
+
+void sha256::block(const std::uint8_t* p) {
+  if (sha256_hardware())
+    sha256_block_hardware(h_.data(), p);
+  else
+    sha256_block_portable(h_.data(), p);
 }
 
 void sha256::update(std::string_view data) {

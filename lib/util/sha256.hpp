@@ -24,4 +24,10 @@ class sha256 {
   std::uint64_t total_ = 0;
 };
 
+// One 64-byte block into the state, portably, and with the x86 SHA extensions (only where
+// sha256_hardware() says the processor has them). sha256 picks one; both are here for tests.
+void sha256_block_portable(std::uint32_t state[8], const std::uint8_t* block);
+void sha256_block_hardware(std::uint32_t state[8], const std::uint8_t* block);
+bool sha256_hardware();
+
 }  // namespace carerules::detail
