@@ -322,6 +322,7 @@ struct binder::impl {
     std::vector<frame> frames;
     std::vector<context> contexts;
     std::vector<std::unique_ptr<std::string>> keys;
+    std::vector<std::string_view> key_views;
     std::vector<std::uint64_t> key_hashes;
   };
   static scratch& pool() {
@@ -336,6 +337,7 @@ struct binder::impl {
         frames(std::move(pool().frames)),
         contexts(std::move(pool().contexts)),
         keys(std::move(pool().keys)),
+        key_views(std::move(pool().key_views)),
         key_hashes(std::move(pool().key_hashes)) {
     frames.clear();
     contexts.clear();
@@ -348,6 +350,7 @@ struct binder::impl {
     p.frames = std::move(frames);
     p.contexts = std::move(contexts);
     p.keys = std::move(keys);
+    p.key_views = std::move(key_views);
     p.key_hashes = std::move(key_hashes);
   }
   impl(const impl&) = delete;
@@ -358,10 +361,13 @@ struct binder::impl {
   record_facts& out;
   std::vector<frame> frames;
   std::vector<context> contexts;
-  // The key stack; slots are reused. Each key has its own allocation, so the string views a
-  // frame's key set holds stay valid when the stack grows.
+  // The key stack; slots are reused. A key is a view into the source text when it lies there
+  // (set_source), else into its slot's own copy in `keys`: each copy is a separate
+  // allocation, so the views stay valid when the stack grows.
   std::vector<std::unique_ptr<std::string>> keys;
-  std::vector<std::uint64_t> key_hashes;  // key_hash of each slot of `keys`
+  std::vector<std::string_view> key_views;  // the key of each slot
+  std::vector<std::uint64_t> key_hashes;    // key_hash of each slot
+  std::string_view source;                  // the text being parsed, if known
   bool started = false;
   bool dead = false;  // the record is unreadable: events are ignored
 
@@ -374,7 +380,7 @@ struct binder::impl {
         p.push_back('/');
         p += std::to_string(f.index);
       } else if (f.cur_key != npos) {
-        append_pointer_segment(p, *keys[f.cur_key]);
+        append_pointer_segment(p, key_views[f.cur_key]);
       }
     }
     return p;
@@ -398,7 +404,7 @@ struct binder::impl {
     for (std::size_t i = contexts[ctx].root_frame; i < frames.size(); ++i) {
       if (frames[i].is_array || frames[i].cur_key == npos) continue;
       if (!first) p.push_back('.');
-      p += *keys[frames[i].cur_key];
+      p += key_views[frames[i].cur_key];
       first = false;
     }
     return p;
@@ -745,11 +751,11 @@ struct binder::impl {
   }
 
   bool duplicate(frame& f, std::size_t slot) {
-    const std::string& k = *keys[slot];
+    const std::string_view k = key_views[slot];
     if (f.key_set) return f.key_set->count(k) != 0;
     const std::uint64_t h = key_hashes[slot];
     for (std::size_t i = f.key_begin; i < slot; ++i) {
-      if (key_hashes[i] == h && *keys[i] == k) return true;
+      if (key_hashes[i] == h && key_views[i] == k) return true;
     }
     return false;
   }
@@ -758,9 +764,19 @@ struct binder::impl {
     if (dead || frames.empty() || frames.back().is_array) return;
     frame& f = frames.back();
     const std::size_t slot = f.key_begin + f.key_count;
-    while (keys.size() <= slot) keys.push_back(std::make_unique<std::string>());
-    if (key_hashes.size() <= slot) key_hashes.resize(slot + 1);
-    keys[slot]->assign(k);
+    if (key_hashes.size() <= slot) {
+      key_hashes.resize(slot + 1);
+      key_views.resize(slot + 1);
+    }
+    const auto at = reinterpret_cast<std::uintptr_t>(k.data());
+    const auto begin = reinterpret_cast<std::uintptr_t>(source.data());
+    if (at >= begin && at - begin <= source.size() && k.size() <= source.size() - (at - begin)) {
+      key_views[slot] = k;
+    } else {
+      while (keys.size() <= slot) keys.push_back(std::make_unique<std::string>());
+      keys[slot]->assign(k);
+      key_views[slot] = *keys[slot];
+    }
     key_hashes[slot] = key_hash(k);
     f.cur_key = slot;
     f.pending = target{};
@@ -771,7 +787,7 @@ struct binder::impl {
       if (f.node >= 0) {
         const record_schema& s = *contexts[f.ctx].schema;
         const name_node& n = s.nodes[static_cast<std::size_t>(f.node)];
-        if (const std::int64_t child = n.find_child(*keys[slot]); child >= 0) {
+        if (const std::int64_t child = n.find_child(key_views[slot]); child >= 0) {
           const name_node& c = s.nodes[static_cast<std::size_t>(child)];
           if (c.field >= 0) {
             const field_schema& fs = s.fields[static_cast<std::size_t>(c.field)];
@@ -788,18 +804,18 @@ struct binder::impl {
     }
     ++f.key_count;
     if (f.key_set) {
-      f.key_set->insert(*keys[slot]);
+      f.key_set->insert(key_views[slot]);
     } else if (f.key_count > key_set_threshold) {
       f.key_set = std::make_unique<std::unordered_set<std::string_view>>();
       for (std::size_t i = f.key_begin; i <= slot; ++i) {
-        f.key_set->insert(*keys[i]);
+        f.key_set->insert(key_views[i]);
       }
     }
     target t;
     if (f.node >= 0) {
       const record_schema& s = *contexts[f.ctx].schema;
       const name_node& n = s.nodes[static_cast<std::size_t>(f.node)];
-      if (const std::int64_t child = n.find_child(*keys[slot]); child >= 0) {
+      if (const std::int64_t child = n.find_child(key_views[slot]); child >= 0) {
         const name_node& c = s.nodes[static_cast<std::size_t>(child)];
         if (c.field >= 0) {
           t.kind = target::field;
@@ -894,6 +910,7 @@ binder::binder(const record_schema& schema, const bind_options& options, record_
 
 binder::~binder() { delete impl_; }
 
+void binder::set_source(std::string_view text) { impl_->source = text; }
 void binder::begin_object() { impl_->open(false); }
 void binder::key(std::string_view k) { impl_->key(k); }
 void binder::end_object() { impl_->close(); }

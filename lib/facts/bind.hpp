@@ -47,6 +47,9 @@ class binder final : public fact_sink {
   void fault(std::string message) override;
   // Applies defaults to absent facts and checks the top level was an object.
   void finish();
+  // The text being parsed, alive until finish(): keys that lie inside it are kept as views
+  // instead of copies (the JSON reader's unescaped keys).
+  void set_source(std::string_view text);
   // The current JSON pointer ("/facility/beds", "/residents/2/ability").
   std::string pointer() const;
 

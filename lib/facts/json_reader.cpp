@@ -704,6 +704,7 @@ void bind_json(const record_schema& schema, std::string_view json, const bind_op
   for (bool fix_exponents : {false, true}) {
     if (fix_exponents) out = record_facts();
     binder b(schema, options, out);
+    b.set_source(json);
     const std::size_t depth = std::min(limits.json_depth + 1, parser_depth_cap);
     const parse_outcome result =
         parse_into(b, out.unreadable, json, depth, limits.json_string, fix_exponents);

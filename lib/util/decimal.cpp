@@ -234,7 +234,40 @@ int compare_dec_int(std::int64_t dec, std::int64_t i) {
   return lhs < rhs ? -1 : (lhs > rhs ? 1 : 0);
 }
 
+// The common lexeme, [-]digits[.digits] with at most 12 integral and 6 fractional digits:
+// exact in 64 bits with no rounding. Anything else (an exponent, more digits, not a number)
+// is left to exact_number; nullopt means "not this form", not "not a number".
+std::optional<std::int64_t> parse_plain_decimal(std::string_view t) {
+  std::size_t i = 0;
+  const std::size_t n = t.size();
+  const bool negative = n > 0 && t[0] == '-';
+  if (negative) ++i;
+  const std::size_t int_begin = i;
+  std::int64_t whole = 0;
+  for (; i < n && is_ascii_digit(t[i]); ++i) {
+    if (i - int_begin == 12) return std::nullopt;
+    whole = whole * 10 + (t[i] - '0');
+  }
+  if (i == int_begin) return std::nullopt;
+  std::int64_t frac = 0;
+  int frac_digits = 0;
+  if (i < n && t[i] == '.') {
+    ++i;
+    for (; i < n && is_ascii_digit(t[i]); ++i) {
+      if (frac_digits == 6) return std::nullopt;
+      frac = frac * 10 + (t[i] - '0');
+      ++frac_digits;
+    }
+    if (frac_digits == 0) return std::nullopt;
+  }
+  if (i != n) return std::nullopt;
+  for (; frac_digits < 6; ++frac_digits) frac *= 10;
+  const std::int64_t scaled = whole * decimal_scale + frac;
+  return negative ? -scaled : scaled;
+}
+
 checked parse_decimal(std::string_view text) {
+  if (const auto plain = parse_plain_decimal(text)) return *plain;
   exact_number x;
   if (!x.parse(text)) return std::nullopt;
   // The scaled value is D * 10^(exponent + 6).

@@ -6,6 +6,7 @@
 #include <limits>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace carerules::detail {
 namespace {
@@ -407,6 +408,55 @@ TEST(FormatDecimal, RoundTripsThroughParse) {
     SCOPED_TRACE(v);
     EXPECT_EQ(show(parse_decimal(format_decimal(v))), show(v));
   }
+}
+
+// Plain lexemes ([-]digits[.digits], up to 12 and 6 digits) take a short path; the same
+// number with an exponent takes the general one. Both must give the same value for every
+// lexeme, near the short path's edges included.
+TEST(DecimalParse, PlainLexemesAgreeWithTheGeneralPath) {
+  std::vector<std::string> lexemes = {"0",
+                                      "-0",
+                                      "000",
+                                      "0.000000",
+                                      "1",
+                                      "-1",
+                                      "7.5",
+                                      "-7.50",
+                                      "0.1",
+                                      "0.000001",
+                                      "-0.000001",
+                                      "123456789012",
+                                      "-123456789012.999999",
+                                      "999999999999.999999"};
+  std::uint64_t x = 0x2545F4914F6CDD1Dull;
+  auto next = [&x](std::uint64_t bound) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x % bound;
+  };
+  for (int k = 0; k < 5000; ++k) {
+    std::string t = next(2) ? "" : "-";
+    const std::uint64_t whole_digits = 1 + next(13);  // 1..13: one past the short path
+    for (std::uint64_t d = 0; d < whole_digits; ++d) t += static_cast<char>('0' + next(10));
+    if (next(3)) {
+      t += '.';
+      const std::uint64_t frac_digits = 1 + next(8);  // 1..8: past six rounds
+      for (std::uint64_t d = 0; d < frac_digits; ++d) t += static_cast<char>('0' + next(10));
+    }
+    lexemes.push_back(t);
+  }
+  for (const auto& t : lexemes) {
+    SCOPED_TRACE(t);
+    EXPECT_EQ(show(parse_decimal(t)), show(parse_decimal(t + "e0")));
+    EXPECT_EQ(show(parse_decimal(t)), show(parse_decimal(t + "E+0")));
+  }
+  EXPECT_EQ(show(parse_decimal("-123456789012.999999")), "-123456789012999999");
+  EXPECT_EQ(show(parse_decimal("7.5")), "7500000");
+  EXPECT_EQ(show(parse_decimal("1.0000005")), "1000001");  // rounds half away from zero
+  EXPECT_EQ(show(parse_decimal("1.")), "nullopt");
+  EXPECT_EQ(show(parse_decimal("-")), "nullopt");
+  EXPECT_EQ(show(parse_decimal("1.5x")), "nullopt");
 }
 
 }  // namespace
