@@ -182,7 +182,7 @@ value evaluator::read_cell(const fact_cell& cell, std::uint32_t input, const bin
 
 value evaluator::read_list(const list_instance& list, std::uint32_t input, const binding* b) {
   if (list.state == fact_state::present) {
-    value v = value::of(vkind::list, static_cast<std::int64_t>(input), &list);
+    value v = value::list_of(static_cast<std::int32_t>(input), &list);
     return v;
   }
   if (cur_) {
@@ -229,8 +229,8 @@ value evaluator::eval(node_id id) {
         if (c.state == fact_state::present) return c.v;
         return unknown();
       }
-      if (b.hazard != none_index) return value::of(vkind::record, b.hazard);
-      return value::of(vkind::record, 0, b.rec);
+      if (b.hazard != none_index) return value::record_of(b.hazard, nullptr);
+      return value::record_of(0, b.rec);
     }
     case opcode::var_field: {
       const binding& b = frames_[n.a];
@@ -294,7 +294,7 @@ value evaluator::eval(node_id id) {
       return st.v;
     }
     case opcode::hazards:
-      return value::of(vkind::list, -1);
+      return value::list_of(value::hazards_list, nullptr);
     case opcode::asof:
       return value::of_date(asof_);
     case opcode::unary: {
@@ -339,7 +339,7 @@ value evaluator::eval(node_id id) {
       return boolean(n.sub ? !supplied : supplied);
     }
     case opcode::list_literal:
-      return value::of(vkind::list, -2, &n);
+      return value::list_of(value::literal_list, &n);
   }
   return unknown();
 }
@@ -360,6 +360,10 @@ std::optional<int> compare_values(const value& a, const value& b) {
     return c < 0 ? -1 : (c == 0 ? 0 : 1);
   }
   if (a.kind != b.kind) return std::nullopt;
+  if (a.kind == vkind::list || a.kind == vkind::record) {  // by source / hazard index
+    const std::int32_t x = a.source(), y = b.source();
+    return x < y ? -1 : (x == y ? 0 : 1);
+  }
   return a.i < b.i ? -1 : (a.i == b.i ? 0 : 1);
 }
 
@@ -382,8 +386,8 @@ value evaluator::eval_binary(const node& n) {
       if (!b.known()) return unknown();
       if (!a.known()) {
         // Still evaluate a literal list: an error in it is the declaration's error.
-        if (b.i == -2) {
-          const node& ln = *static_cast<const node*>(b.p);
+        if (b.source() == value::literal_list) {
+          const node& ln = *static_cast<const node*>(b.p());
           for (std::uint32_t i = 0; i < ln.nkids; ++i) eval(p_.kid(ln, i));
         }
         return unknown();
@@ -397,14 +401,14 @@ value evaluator::eval_binary(const node& n) {
         auto c = compare_values(a, el);
         if (c && *c == 0) found = true;
       };
-      if (b.i == -2) {
-        const node& ln = *static_cast<const node*>(b.p);
+      if (b.source() == value::literal_list) {
+        const node& ln = *static_cast<const node*>(b.p());
         for (std::uint32_t i = 0; i < ln.nkids && !found; ++i) test(eval(p_.kid(ln, i)));
       } else {
-        const auto& list = *static_cast<const list_instance*>(b.p);
+        const auto& list = *static_cast<const list_instance*>(b.p());
         if (cur_) {
           fact_read r;
-          r.input = static_cast<std::uint32_t>(b.i);
+          r.input = static_cast<std::uint32_t>(b.source());
           r.v = b;
           const node& src = p_.nodes[p_.kid(n, 1)];
           if (src.op == opcode::var_list) {  // a list field of an element: its indices
@@ -534,7 +538,7 @@ value evaluator::eval_call(const node& n) {
 }
 
 value evaluator::length(const value& a) {
-  if (a.i == -1) {  // hazards
+  if (a.source() == value::hazards_list) {
     std::int64_t c = 0;
     for (const auto& h : hazards_) {
       if (h.status == outcome::known && h.v.i == 0) continue;
@@ -546,9 +550,10 @@ value evaluator::length(const value& a) {
     }
     return value::of_int(c);
   }
-  if (a.i == -2) return value::of_int(static_cast<const node*>(a.p)->nkids);
-  const auto& list = *static_cast<const list_instance*>(a.p);
-  const auto& f = *p_.inputs[static_cast<std::size_t>(a.i)].field;
+  if (a.source() == value::literal_list)
+    return value::of_int(static_cast<const node*>(a.p())->nkids);
+  const auto& list = *static_cast<const list_instance*>(a.p());
+  const auto& f = *p_.inputs[static_cast<std::size_t>(a.source())].field;
   return value::of_int(
       static_cast<std::int64_t>(f.of_records ? list.records.size() : list.items.size()));
 }
@@ -660,7 +665,7 @@ value evaluator::eval_aggregate(const node& n) {
   };
 
   bool stopped = false;
-  if (s.i == -1) {  // hazards
+  if (s.source() == value::hazards_list) {
     for (std::uint32_t h = 0; h < hazards_.size() && !stopped; ++h) {
       const auto& st = hazards_[h];
       if (st.status == outcome::known && st.v.i == 0) continue;
@@ -672,8 +677,8 @@ value evaluator::eval_aggregate(const node& n) {
       stopped = visit(certain);
       if (!certain && unsure != was_unsure && cur_) cur_->merge_missing(st.tr);
     }
-  } else if (s.i == -2) {  // a list literal
-    const node& ln = *static_cast<const node*>(s.p);
+  } else if (s.source() == value::literal_list) {
+    const node& ln = *static_cast<const node*>(s.p());
     std::vector<fact_cell> cells(ln.nkids);
     for (std::uint32_t i = 0; i < ln.nkids; ++i) {
       value v = eval(p_.kid(ln, i));
@@ -686,8 +691,8 @@ value evaluator::eval_aggregate(const node& n) {
       stopped = visit(true);
     }
   } else {
-    const auto& list = *static_cast<const list_instance*>(s.p);
-    std::uint32_t input = static_cast<std::uint32_t>(s.i);
+    const auto& list = *static_cast<const list_instance*>(s.p());
+    std::uint32_t input = static_cast<std::uint32_t>(s.source());
     const auto& f = *p_.inputs[input].field;
     // the enclosing element's indices
     std::uint8_t base_depth = 0;
@@ -965,8 +970,8 @@ json_value evaluator::to_json(const value& v) const {
   if (v.kind != vkind::list) return scalar_json(v);
   json_value j;  // a list<T> read whole (by `in`): its elements
   j.type = json_value::kind::array;
-  if (v.p && v.i >= 0) {
-    const auto& list = *static_cast<const list_instance*>(v.p);
+  if (v.p() && v.source() >= 0) {
+    const auto& list = *static_cast<const list_instance*>(v.p());
     for (const auto& c : list.items)
       j.items.push_back(c.state == fact_state::present ? scalar_json(c.v) : json_value{});
   }

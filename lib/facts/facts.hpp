@@ -36,33 +36,50 @@ enum class vkind : std::uint8_t {
   record,   // p: the record instance (evaluation-time only)
 };
 
-// 24 bytes: a fact cell is 32, so the cells of a record sit close together. A string keeps
-// its bytes in `p` and its length in `n` (at most `max_string_bytes`: every reader of
-// strings, JSON, Python or the rules' own literals, caps them below that); a list or record
-// keeps its instance in `p`, and a list its input id (or -1, -2: see eval.cpp) in `i`.
+// 16 bytes, so that the evaluator passes and returns values in registers. `i` holds the
+// number, date, colour or level, or for a string, list or record the address of its bytes or
+// instance (p()). `n` holds a string's length in bytes (at most `max_string_bytes`: every
+// reader of strings, JSON, Python or the rules' own literals, caps them below that), a
+// list's source (source(): an input id, or hazards_list / literal_list) and a record's hazard
+// index (0 for a record element of a list).
 struct value {
   vkind kind = vkind::unknown;
-  std::uint32_t n = 0;  // string: length in bytes
+  std::uint32_t n = 0;
   std::int64_t i = 0;
-  const void* p = nullptr;
 
-  static value of_bool(bool b) { return {vkind::boolean, 0, b ? 1 : 0, nullptr}; }
-  static value of_int(std::int64_t v) { return {vkind::integer, 0, v, nullptr}; }
-  static value of_number(std::int64_t scaled) { return {vkind::number, 0, scaled, nullptr}; }
+  static constexpr std::int32_t hazards_list = -1;  // the `hazards` list
+  static constexpr std::int32_t literal_list = -2;  // p(): the list literal's node
+
+  static value of_bool(bool b) { return {vkind::boolean, 0, b ? 1 : 0}; }
+  static value of_int(std::int64_t v) { return {vkind::integer, 0, v}; }
+  static value of_number(std::int64_t scaled) { return {vkind::number, 0, scaled}; }
   static value of_string(std::string_view v) {
-    return {vkind::string, static_cast<std::uint32_t>(v.size()), 0, v.data()};
+    return {vkind::string, static_cast<std::uint32_t>(v.size()), address(v.data())};
   }
-  static value of_date(std::int64_t d) { return {vkind::date, 0, d, nullptr}; }
-  static value of_color(std::int64_t c) { return {vkind::color, 0, c, nullptr}; }
-  static value of(vkind k, std::int64_t i, const void* p = nullptr) { return {k, 0, i, p}; }
+  static value of_date(std::int64_t d) { return {vkind::date, 0, d}; }
+  static value of_color(std::int64_t c) { return {vkind::color, 0, c}; }
+  static value of(vkind k, std::int64_t i) { return {k, 0, i}; }
+  static value list_of(std::int32_t source, const void* instance) {
+    return {vkind::list, static_cast<std::uint32_t>(source), address(instance)};
+  }
+  static value record_of(std::uint32_t hazard, const void* instance) {
+    return {vkind::record, hazard, address(instance)};
+  }
   bool known() const { return kind != vkind::unknown; }
   // The text of a string value (empty for any other kind).
   std::string_view s() const {
-    return kind == vkind::string ? std::string_view(static_cast<const char*>(p), n)
+    return kind == vkind::string ? std::string_view(static_cast<const char*>(p()), n)
                                  : std::string_view();
   }
+  const void* p() const { return reinterpret_cast<const void*>(static_cast<std::intptr_t>(i)); }
+  std::int32_t source() const { return static_cast<std::int32_t>(n); }
+
+ private:
+  static std::int64_t address(const void* p) {
+    return static_cast<std::int64_t>(reinterpret_cast<std::intptr_t>(p));
+  }
 };
-static_assert(sizeof(value) == 24);
+static_assert(sizeof(value) == 16);
 
 // The longest string a value holds (its length is 32 bits).
 inline constexpr std::size_t max_string_bytes = UINT32_MAX;
