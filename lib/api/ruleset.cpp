@@ -25,7 +25,15 @@ std::vector<std::string> split_path(const std::string& s) {
 }
 
 std::int64_t asof_days(const eval_options& o) {
-  return *parse_date(carerules::resolve_asof(o.asof));
+  if (o.asof.empty()) return *parse_date(carerules::resolve_asof(o.asof));  // today
+  // A caller evaluating record after record passes the same date each time.
+  thread_local std::string last;
+  thread_local std::int64_t last_days = 0;
+  if (o.asof != last) {
+    last_days = *parse_date(carerules::resolve_asof(o.asof));
+    last = o.asof;
+  }
+  return last_days;
 }
 
 bind_options bind_opts(const program& p, const eval_options& o) {

@@ -347,6 +347,10 @@ value evaluator::eval(node_id id) {
 // Equality and ordering of two known values; nullopt when they are not comparable (none
 // against a level in an ordering comparison, which is false rather than unknown).
 std::optional<int> compare_values(const value& a, const value& b) {
+  if (a.kind == b.kind && a.kind >= vkind::boolean && a.kind <= vkind::number) {
+    // Two booleans, ints or numbers (both scaled alike): their integers order them.
+    return a.i < b.i ? -1 : (a.i == b.i ? 0 : 1);
+  }
   if (is_numeric(a) && is_numeric(b)) {
     __int128 x = scaled(a), y = scaled(b);
     return x < y ? -1 : (x == y ? 0 : 1);
