@@ -31,7 +31,7 @@ std::optional<std::string> ruleset::explain(const bound_facts& bound, std::strin
     for (const auto& r : tr.reads())
       out += "  read    " + ev.path_of(r) + " = " + ev.to_json(r.v).to_json() + "\n";
     std::vector<std::pair<int, std::uint32_t>> used;
-    for (const auto& u : tr.uses()) {
+    for (const auto& u : ev.expand_uses(tr)) {
       std::pair<int, std::uint32_t> key{static_cast<int>(u.kind), u.index};
       if (std::find(used.begin(), used.end(), key) != used.end()) continue;
       used.push_back(key);

@@ -149,13 +149,17 @@ bool upper_ge(const ast::expr_arena& A, const bound& a, const bound& b, bool& ok
   return a.closed || !b.closed;
 }
 
-// Does cell a admit every value cell b admits? (false when unsure)
-bool covers(const ast::expr_arena& A, const cell_shape& a, const cell_shape& b) {
+// Does cell a admit every value cell b admits? (false when unsure) Each comparison of two
+// parts spends one unit of `budget`; with none left the answer is "unsure".
+bool covers(const ast::expr_arena& A, const cell_shape& a, const cell_shape& b,
+            std::size_t& budget) {
   if (a.any) return true;
   if (b.any) return false;
   for (const auto& pb : b.parts) {
     bool inside = false;
     for (const auto& pa : a.parts) {
+      if (budget == 0) return false;
+      --budget;
       bool ok = true;
       bool lo = lower_le(A, pa.lo, pb.lo, ok);
       bool hi = upper_ge(A, pa.hi, pb.hi, ok);
@@ -273,8 +277,15 @@ table_row_shape describe_condition(const ast::expr_arena& A, ast::expr_id cond,
   return r;
 }
 
+// Comparing every row with the rows before it is quadratic: a table of a few thousand rows
+// is checked whole, a larger one as far as this many comparisons of cell parts go, and the
+// checker says where it stopped (a ruleset within source_bytes may hold 10^5 rows or more).
+constexpr std::size_t row_check_budget = 8'000'000;
+
 void analyze_table_rows(const ast::expr_arena& A, const ast::table_decl& t,
                         const std::vector<table_row_shape>& rows, ast::diagnostic_sink& diags) {
+  std::size_t budget = row_check_budget;
+  bool stopped = false;
   bool has_catch_all = false;
   std::uint32_t catch_line = 0;
   for (std::size_t j = 0; j < rows.size(); ++j) {
@@ -290,13 +301,20 @@ void analyze_table_rows(const ast::expr_arena& A, const ast::table_decl& t,
       catch_line = r.where.line;
       continue;
     }
-    if (!r.analyzable) continue;
+    if (!r.analyzable || stopped) continue;
     for (std::size_t i = 0; i < j; ++i) {
       const auto& e = rows[i];
       if (!e.analyzable || e.catch_all) continue;
       bool all = true;
       for (std::size_t c = 0; c < r.cells.size() && all; ++c)
-        all = covers(A, e.cells[c], r.cells[c]);
+        all = covers(A, e.cells[c], r.cells[c], budget);
+      if (budget == 0) {
+        stopped = true;
+        diags.warning(r.where, "table `" + t.name + "` has " + std::to_string(rows.size()) +
+                                   " rows: whether a row is implied by an earlier one was "
+                                   "checked up to this row only");
+        break;
+      }
       if (all) {
         diags.warning(r.where, "this row of table `" + t.name +
                                    "` can never be reached: the row at line " +

@@ -80,17 +80,37 @@ void trace::add(std::vector<fact_read>& v, std::vector<std::vector<std::uint32_t
   v.push_back(r);
 }
 
-void trace::add_use(decl_entry d) {
-  for (const auto& u : uses_)
-    if (u.kind == d.kind && u.index == d.index) return;
-  uses_.push_back(d);
+namespace {
+
+std::uint64_t use_key(decl_entry d, use_mode mode) {
+  return static_cast<std::uint64_t>(d.index) << 8 | static_cast<std::uint64_t>(d.kind) << 2 |
+         static_cast<std::uint64_t>(mode);
+}
+
+}  // namespace
+
+void trace::add_use(decl_entry d, use_mode mode) {
+  if (uses_.size() < linear_limit) {
+    for (const auto& u : uses_)
+      if (u.d.kind == d.kind && u.d.index == d.index && u.mode == mode) return;
+    uses_.push_back({d, mode});
+    return;
+  }
+  if (use_keys_.empty()) {  // from here on, a sorted index finds repeats
+    for (const auto& u : uses_) use_keys_.push_back(use_key(u.d, u.mode));
+    std::sort(use_keys_.begin(), use_keys_.end());
+  }
+  const std::uint64_t k = use_key(d, mode);
+  const auto at = std::lower_bound(use_keys_.begin(), use_keys_.end(), k);
+  if (at != use_keys_.end() && *at == k) return;
+  use_keys_.insert(at, k);
+  uses_.push_back({d, mode});
 }
 
 void trace::merge(const trace& other) {
   if (keep_reads_)
     for (const auto& r : other.reads_) add_read(r);
   for (const auto& r : other.missing_) add_missing(r);
-  for (const auto& u : other.uses_) add_use(u);
 }
 
 void trace::merge_missing(const trace& other) {
@@ -103,6 +123,7 @@ void trace::clear() {
   read_keys_.clear();
   missing_keys_.clear();
   uses_.clear();
+  use_keys_.clear();
 }
 
 evaluator::evaluator(const program& p, const record_facts& facts, std::int64_t asof)
@@ -143,6 +164,56 @@ void evaluator::fail(const std::string& message) const { throw eval_fault{messag
 void evaluator::steps_exceeded() const {
   fail("evaluation exceeded the limit of " + std::to_string(p_.limits.steps) +
        " steps (limit `steps`)");
+}
+
+std::vector<decl_entry> evaluator::expand_uses(const trace& t) const {
+  std::vector<decl_entry> out;
+  // Whether a declaration is listed, and whether its own uses were walked, by kind and index.
+  std::vector<std::vector<bool>> listed(4), walked(4);
+  const std::size_t sizes[4] = {lets_.size(), hazards_.size(), score_decls_.size(), grades_.size()};
+  for (std::size_t k = 0; k < 4; ++k) {
+    listed[k].assign(sizes[k], false);
+    walked[k].assign(sizes[k], false);
+  }
+  // Explicit stack (a chain of lets may be thousands long): an entry either lists a
+  // declaration or walks its uses.
+  struct step {
+    decl_entry d;
+    bool walk;
+  };
+  std::vector<step> todo;
+  auto push_uses = [&](const trace& tr) {
+    for (auto it = tr.uses().rbegin(); it != tr.uses().rend(); ++it) {
+      switch (it->mode) {
+        case use_mode::self:
+          todo.push_back({it->d, false});
+          break;
+        case use_mode::self_then_uses:
+          todo.push_back({it->d, true});
+          todo.push_back({it->d, false});
+          break;
+        case use_mode::uses_then_self:
+          todo.push_back({it->d, false});
+          todo.push_back({it->d, true});
+          break;
+      }
+    }
+  };
+  push_uses(t);
+  while (!todo.empty()) {
+    const step s = todo.back();
+    todo.pop_back();
+    const auto k = static_cast<std::size_t>(s.d.kind);
+    if (s.walk) {
+      if (walked[k][s.d.index]) continue;
+      walked[k][s.d.index] = true;
+      push_uses(state(s.d.kind, s.d.index).tr);
+    } else if (!listed[k][s.d.index]) {
+      listed[k][s.d.index] = true;
+      out.push_back(s.d);
+    }
+  }
+  return out;
 }
 
 const decl_state& evaluator::state(decl_kind k, std::uint32_t i) const {
@@ -266,7 +337,7 @@ value evaluator::eval(node_id id) {
       auto k = static_cast<decl_kind>(n.b);
       const decl_state& st = state(k, n.a);
       if (cur_) {
-        cur_->add_use({k, n.a});
+        cur_->add_use({k, n.a}, k == decl_kind::let ? use_mode::self_then_uses : use_mode::self);
         if (k == decl_kind::let)
           cur_->merge(st.tr);
         else
@@ -288,7 +359,7 @@ value evaluator::eval(node_id id) {
       const decl_state& st = hazards_[n.a];
       if (cur_) {
         cur_->merge(st.tr);
-        cur_->add_use({decl_kind::hazard, n.a});
+        cur_->add_use({decl_kind::hazard, n.a}, use_mode::uses_then_self);
       }
       if (st.status != outcome::known) return unknown();
       return st.v;

@@ -30,10 +30,24 @@ struct fact_read {
   value v;
 };
 
-// The facts a declaration read and found missing, and the declarations it used; each entry
-// once, in first-read order. Entries are deduplicated as they arrive, so a trace holds at
-// most one entry per distinct fact however many times nested aggregates read it: memory is
-// bounded by the record, not by the number of evaluation steps.
+// How a declaration was used: what explain lists for it (expand_uses).
+enum class use_mode : std::uint8_t {
+  self,            // the declaration alone (a grade, a score, a hazard's status)
+  self_then_uses,  // a let: it, then what it used
+  uses_then_self,  // present(H): what H used, then H
+};
+
+struct decl_use {
+  decl_entry d;
+  use_mode mode = use_mode::self;
+};
+
+// The facts a declaration read and found missing, and the declarations it used directly;
+// each entry once, in first-read order. Entries are deduplicated as they arrive, so a trace
+// holds at most one entry per distinct fact however many times nested aggregates read it:
+// memory is bounded by the record, not by the number of evaluation steps. Reads and missing
+// facts of the declarations used are merged in (a report's evidence and `missing` show them);
+// the uses are not (a chain of n lets would hold n^2 of them): expand_uses walks them.
 class trace {
  public:
   void add_read(const fact_read& r) {
@@ -43,12 +57,12 @@ class trace {
   // what it read).
   void keep_reads(bool on) { keep_reads_ = on; }
   void add_missing(const fact_read& r) { add(missing_, missing_keys_, r); }
-  void add_use(decl_entry d);
-  void merge(const trace& other);          // reads, missing and uses
+  void add_use(decl_entry d, use_mode mode = use_mode::self);
+  void merge(const trace& other);          // reads and missing
   void merge_missing(const trace& other);  // missing only
   const std::vector<fact_read>& reads() const { return reads_; }
   const std::vector<fact_read>& missing() const { return missing_; }
-  const std::vector<decl_entry>& uses() const { return uses_; }
+  const std::vector<decl_use>& uses() const { return uses_; }  // direct
   // Empties the trace, keeping its memory for the next record.
   void clear();
 
@@ -63,7 +77,8 @@ class trace {
                   const fact_read& r);
   std::vector<fact_read> reads_, missing_;
   std::vector<std::vector<std::uint32_t>> read_keys_, missing_keys_;  // hash buckets
-  std::vector<decl_entry> uses_;
+  std::vector<decl_use> uses_;
+  std::vector<std::uint64_t> use_keys_;  // past linear_limit uses: a sorted index of them
   bool keep_reads_ = true;
 };
 
@@ -135,6 +150,9 @@ class evaluator final : private builtin_context {
   std::size_t error_count() const { return f_->errors.size() + eval_errors_.size(); }
 
   const decl_state& state(decl_kind k, std::uint32_t i) const;
+  // The declarations a trace used, directly or through the lets and hazards it read, each
+  // once, in the order evaluation met them (explain's "uses" lines).
+  std::vector<decl_entry> expand_uses(const trace& t) const;
   const score_state& score(std::uint32_t i) const { return scores_[i]; }
   std::string path_of(const fact_read& r) const;
   // The paths of the facts a trace found missing, sorted by declaration, each once.

@@ -1387,3 +1387,48 @@ def test_line_bytes_bounds_stdin_json_record(w):
     p = w.run("eval", "-r", "t.rules", "-", "--input", "json", "--asof", ASOF, "--limit", "line_bytes=50",
               stdin=('{\n"s": "' + "y" * 100 + '"\n}\n').encode())
     assert p.returncode == 1
+
+
+# ---------------------------------------------------------------- hostile rulesets: no hang
+# A ruleset far inside source_bytes must not hold a record (or its own loading) for minutes.
+# These sizes took minutes before (a chain's uses were copied into every later let, and every
+# table row was compared with every earlier one); the subprocess timeout of W.run is the check.
+
+def test_a_chain_of_twenty_thousand_lets_evaluates_and_explains(w):
+    n = 20000
+    lets = "\n".join(["  let l0 = a"] + [f"  let l{k} = l{k - 1}" for k in range(1, n)])
+    rules = R(f'  input {{ a : int }}\n{lets}\n  hazard H "h" {{ cite "c" when l{n - 1} > 0 }}')
+    rep, p = w.eval(rules, {"a": 1})
+    assert p.returncode == 0, p.err
+    h = rep["hazards"][0]
+    assert h["status"] == "present"
+    assert h["evidence"] == {"a": 1}
+    p = w.run("explain", "-r", "t.rules", "f.json", "--rule", "H", "--asof", ASOF)
+    assert p.returncode == 0, p.err
+    uses = [line.split()[1] for line in p.out.splitlines() if line.startswith("  uses")]
+    # The let the hazard reads, then what each let read in turn, each once.
+    assert uses == [f"l{k}" for k in range(n - 1, -1, -1)]
+
+
+def test_a_table_of_a_hundred_thousand_rows_loads_and_says_where_its_row_check_stopped(w):
+    n = 100_000
+    rows = "\n".join(f"    | {k} | {k} |" for k in range(n))
+    rules = R(f'  table t(x: int) -> int {{\n    | x | => |\n{rows}\n    | - | -1 |\n  }}\n'
+              '  input { x : int }\n  score s { item V "v" (t(x)) }')
+    p = w.check(rules)
+    assert p.returncode == 0, p.err
+    warnings = [m for m in DIAG.finditer(p.out + p.err) if m["sev"] == "warning"]
+    assert any("checked up to this row only" in m["msg"] and "100001 rows" in m["msg"]
+               for m in warnings), p.out + p.err
+    rep, p = w.eval(rules, {"x": n - 1})
+    assert rep["scores"]["s"]["items"][0]["points"] == n - 1
+
+
+def test_a_row_implied_by_an_earlier_row_is_still_found_in_a_small_table(w):
+    rules = R('  table t(x: int) -> int {\n    when x >= 5 => 1\n    when x >= 7 => 2\n'
+              '    otherwise => 0\n  }\n  input { x : int }\n  score s { item V "v" (t(x)) }')
+    p = w.check(rules)
+    warnings = [m for m in DIAG.finditer(p.out + p.err) if m["sev"] == "warning"]
+    assert any(m["line"] == "6" and "can never be reached" in m["msg"] and "line 5" in m["msg"]
+               for m in warnings), p.out + p.err
+    assert not any("checked up to" in m["msg"] for m in warnings)
