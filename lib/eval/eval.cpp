@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <stdexcept>
+#include <unordered_set>
 
 #include "facts/value_json.hpp"
 #include "util/date.hpp"
@@ -107,14 +108,89 @@ void trace::add_use(decl_entry d, use_mode mode) {
   uses_.push_back({d, mode});
 }
 
-void trace::merge(const trace& other) {
-  if (keep_reads_)
-    for (const auto& r : other.reads_) add_read(r);
-  for (const auto& r : other.missing_) add_missing(r);
+void trace::add_ref(const trace& other, bool reads) {
+  if (&other == this) return;
+  // A declaration read again adds nothing it did not add the first time (its reads too, if
+  // they were taken then).
+  auto key = [](const trace* t, bool r) {
+    return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(t)) << 1 | (r ? 1 : 0);
+  };
+  if (refs_.size() < linear_limit) {
+    for (const auto& r : refs_)
+      if (r.other == &other && (r.reads || !reads)) return;
+  } else {
+    if (ref_keys_.empty()) {
+      for (const auto& r : refs_) ref_keys_.push_back(key(r.other, r.reads));
+      std::sort(ref_keys_.begin(), ref_keys_.end());
+    }
+    if (std::binary_search(ref_keys_.begin(), ref_keys_.end(), key(&other, true)) ||
+        (!reads && std::binary_search(ref_keys_.begin(), ref_keys_.end(), key(&other, false))))
+      return;
+    ref_keys_.insert(std::lower_bound(ref_keys_.begin(), ref_keys_.end(), key(&other, reads)),
+                     key(&other, reads));
+  }
+  refs_.push_back({&other, reads, static_cast<std::uint32_t>(reads_.size()),
+                   static_cast<std::uint32_t>(missing_.size())});
+  flat_missing_ok_ = false;
+  if (reads) flat_reads_ok_ = false;
 }
 
-void trace::merge_missing(const trace& other) {
-  for (const auto& r : other.missing_) add_missing(r);
+void trace::absorb_missing(const trace& other) {
+  for (const auto& r : other.missing()) add_missing(r);
+}
+
+// Depth first through the references, each trace walked once (all it holds was added the
+// first time), on a stack of its own: a chain of lets may be thousands long.
+template <bool Reads>
+void trace::flatten(std::vector<fact_read>& out) const {
+  trace acc;  // deduplicates as the entries arrive
+  struct frame {
+    const trace* t;
+    std::size_t direct = 0, next_ref = 0;
+  };
+  std::vector<frame> stack{{this}};
+  std::unordered_set<const trace*> walked{this};
+  while (!stack.empty()) {
+    frame& f = stack.back();
+    const auto& direct = Reads ? f.t->reads_ : f.t->missing_;
+    const auto& refs = f.t->refs_;
+    while (f.next_ref < refs.size() && Reads && !refs[f.next_ref].reads) ++f.next_ref;
+    const std::size_t until =
+        f.next_ref < refs.size() ? (Reads ? refs[f.next_ref].reads_at : refs[f.next_ref].missing_at)
+                                 : direct.size();
+    for (; f.direct < until; ++f.direct) {
+      if (Reads)
+        acc.add(acc.reads_, acc.read_keys_, direct[f.direct]);
+      else
+        acc.add(acc.missing_, acc.missing_keys_, direct[f.direct]);
+    }
+    if (f.next_ref == refs.size()) {
+      stack.pop_back();
+      continue;
+    }
+    const trace* next = refs[f.next_ref++].other;
+    if (!walked.insert(next).second) continue;
+    stack.push_back({next});  // f is not used after this
+  }
+  out = std::move(Reads ? acc.reads_ : acc.missing_);
+}
+
+const std::vector<fact_read>& trace::reads() const {
+  if (refs_.empty()) return reads_;
+  if (!flat_reads_ok_) {
+    flatten<true>(flat_reads_);
+    flat_reads_ok_ = true;
+  }
+  return flat_reads_;
+}
+
+const std::vector<fact_read>& trace::missing() const {
+  if (refs_.empty()) return missing_;
+  if (!flat_missing_ok_) {
+    flatten<false>(flat_missing_);
+    flat_missing_ok_ = true;
+  }
+  return flat_missing_;
 }
 
 void trace::clear() {
@@ -124,6 +200,9 @@ void trace::clear() {
   missing_keys_.clear();
   uses_.clear();
   use_keys_.clear();
+  refs_.clear();
+  ref_keys_.clear();
+  flat_reads_ok_ = flat_missing_ok_ = false;
 }
 
 evaluator::evaluator(const program& p, const record_facts& facts, std::int64_t asof)
@@ -914,7 +993,7 @@ void evaluator::eval_score(std::uint32_t i) {
       auto s = static_cast<std::size_t>(it.section);
       if (open) {
         ss.section_provisional[s] = true;
-        ss.section_traces[s].merge_missing(t);
+        ss.section_traces[s].absorb_missing(t);
       }
       sec_sum[s] += is.points;
     } else {
@@ -922,7 +1001,7 @@ void evaluator::eval_score(std::uint32_t i) {
     }
     if (open) {
       ss.provisional = true;
-      ds.tr.merge_missing(t);
+      ds.tr.absorb_missing(t);
     }
   }
   auto clamp = [](__int128 v, const std::optional<std::int64_t>& mx) {

@@ -45,41 +45,65 @@ struct decl_use {
 // The facts a declaration read and found missing, and the declarations it used directly;
 // each entry once, in first-read order. Entries are deduplicated as they arrive, so a trace
 // holds at most one entry per distinct fact however many times nested aggregates read it:
-// memory is bounded by the record, not by the number of evaluation steps. Reads and missing
-// facts of the declarations used are merged in (a report's evidence and `missing` show them);
-// the uses are not (a chain of n lets would hold n^2 of them): expand_uses walks them.
+// memory is bounded by the record, not by the number of evaluation steps.
+//
+// Reading another declaration merges what that declaration read (a report's evidence and
+// `missing` show the facts read through lets and hazards) by reference: the trace notes where
+// the other one's entries belong, and reads() and missing() walk the references when asked
+// (once; the result is kept until the trace changes). Copying them instead made a chain of n
+// lets hold n^2 entries.
 class trace {
  public:
   void add_read(const fact_read& r) {
-    if (keep_reads_) add(reads_, read_keys_, r);
+    if (keep_reads_) {
+      add(reads_, read_keys_, r);
+      flat_reads_ok_ = false;
+    }
   }
   // A trace that only collects what is missing (a grade's or score's, when nothing will show
   // what it read).
   void keep_reads(bool on) { keep_reads_ = on; }
-  void add_missing(const fact_read& r) { add(missing_, missing_keys_, r); }
+  void add_missing(const fact_read& r) {
+    add(missing_, missing_keys_, r);
+    flat_missing_ok_ = false;
+  }
   void add_use(decl_entry d, use_mode mode = use_mode::self);
-  void merge(const trace& other);          // reads and missing
-  void merge_missing(const trace& other);  // missing only
-  const std::vector<fact_read>& reads() const { return reads_; }
-  const std::vector<fact_read>& missing() const { return missing_; }
+  // What `other` read and found missing (merge), or found missing (merge_missing), belongs
+  // here from now on. `other` must outlive this trace's readers and not change (a
+  // declaration's trace once evaluated); a trace that will not, absorb_missing copies.
+  void merge(const trace& other) { add_ref(other, keep_reads_); }
+  void merge_missing(const trace& other) { add_ref(other, false); }
+  void absorb_missing(const trace& other);
+  // With the merged traces' entries in place, each once.
+  const std::vector<fact_read>& reads() const;
+  const std::vector<fact_read>& missing() const;
   const std::vector<decl_use>& uses() const { return uses_; }  // direct
   // Empties the trace, keeping its memory for the next record.
   void clear();
 
  private:
-  struct key {
-    std::uint64_t hash;
-    std::uint32_t index;  // into the vector
-  };
   // Small traces are scanned; from `linear_limit` entries on, a hash index is kept.
   static constexpr std::size_t linear_limit = 16;
   static void add(std::vector<fact_read>& v, std::vector<std::vector<std::uint32_t>>& index,
                   const fact_read& r);
-  std::vector<fact_read> reads_, missing_;
+  struct ref {
+    const trace* other;
+    bool reads;                // its reads too, not only what it found missing
+    std::uint32_t reads_at;    // its entries go before reads_[reads_at]
+    std::uint32_t missing_at;  // and before missing_[missing_at]
+  };
+  void add_ref(const trace& other, bool reads);
+  template <bool Reads>
+  void flatten(std::vector<fact_read>& out) const;
+  std::vector<fact_read> reads_, missing_;                            // read or found missing here
   std::vector<std::vector<std::uint32_t>> read_keys_, missing_keys_;  // hash buckets
+  std::vector<ref> refs_;
+  std::vector<std::uint64_t> ref_keys_;  // past linear_limit refs: a sorted index of them
   std::vector<decl_use> uses_;
   std::vector<std::uint64_t> use_keys_;  // past linear_limit uses: a sorted index of them
   bool keep_reads_ = true;
+  mutable std::vector<fact_read> flat_reads_, flat_missing_;
+  mutable bool flat_reads_ok_ = false, flat_missing_ok_ = false;
 };
 
 enum class outcome : std::uint8_t { known, unknown, error };

@@ -1432,3 +1432,22 @@ def test_a_row_implied_by_an_earlier_row_is_still_found_in_a_small_table(w):
     assert any(m["line"] == "6" and "can never be reached" in m["msg"] and "line 5" in m["msg"]
                for m in warnings), p.out + p.err
     assert not any("checked up to" in m["msg"] for m in warnings)
+
+
+def test_a_chain_of_lets_each_reading_its_own_fact_shows_every_fact_once(w):
+    # Each let reads the one before and a fact of its own: the hazard's evidence is all of
+    # them, in the order read; with no facts, all of them are missing.
+    n = 20000
+    inputs = "\n".join(f"    x{k} : int" for k in range(n))
+    lets = "\n".join(["  let l0 = x0"] + [f"  let l{k} = l{k - 1} + x{k}" for k in range(1, n)])
+    rules = R(f"  input {{\n{inputs}\n  }}\n{lets}\n"
+              f'  hazard H "h" {{ cite "c" when l{n - 1} > 0 }}')
+    rep, p = w.eval(rules, {f"x{k}": 1 for k in range(n)})
+    assert p.returncode == 0, p.err
+    h = rep["hazards"][0]
+    assert h["status"] == "present"
+    assert list(h["evidence"]) == [f"x{k}" for k in range(n)]
+    rep, p = w.eval(rules, {})
+    h = rep["hazards"][0]
+    assert h["status"] == "undetermined"
+    assert h["missing"] == [f"x{k}" for k in range(n)]
