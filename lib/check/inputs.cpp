@@ -346,7 +346,9 @@ void checker::build_inputs() {
     if (sym.kind == symbol::item || sym.kind == symbol::hazard) continue;
     if (input_roots_.count(name))
       diags_.error(sym.where, "`" + name + "` names both a " + symbol_kind_name(sym.kind) +
-                                  " and the inputs under `" + name + ".`; rename one");
+                                  (input_by_path_.count(name)
+                                       ? " and the input `" + name + "`; rename one"
+                                       : " and the inputs under `" + name + ".`; rename one"));
   }
 }
 

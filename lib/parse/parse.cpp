@@ -164,6 +164,12 @@ class parser {
     if (!context.empty()) m += " " + std::string(context);
     fail(t, m + ", found " + found(t));
   }
+  // In a table row, which is one line: a token on a later line is reported as the end of
+  // the row's line, at the row's last token, not as the token found.
+  [[noreturn]] void fail_in_row(std::string what, std::string_view context, std::uint32_t line) {
+    if (peek().line == line) fail_expected(std::move(what), context);
+    fail(prev_, "expected " + what + " " + std::string(context) + ", found the end of the line");
+  }
   token expect(tok k, std::string_view context = {}) {
     if (peek().kind != k) fail_expected(describe(k), context);
     return take();
@@ -1017,10 +1023,10 @@ void parser::table_header(ast::table_decl& d, const token& bar) {
   std::size_t n = 0;
   bool names_ok = true;
   for (;;) {
-    if (peek().line != line || at(tok::eof)) fail_expected("`=>` and `|`", row_end);
+    if (peek().line != line || at(tok::eof)) fail_in_row("`=>` and `|`", row_end, line);
     if (at(tok::fat_arrow)) {
       token arrow = take();
-      if (peek().line != line || !at(tok::pipe)) fail_expected("`|`", row_end);
+      if (peek().line != line || !at(tok::pipe)) fail_in_row("`|`", row_end, line);
       take();
       if (names_ok && n != d.params.size()) {
         error(arrow, "the header names " + std::to_string(n) + " column" + (n == 1 ? "" : "s") +
@@ -1042,7 +1048,7 @@ void parser::table_header(ast::table_decl& d, const token& bar) {
                             (d.params.size() == 1 ? "" : "s"));
     }
     ++n;
-    if (peek().line != line || !at(tok::pipe)) fail_expected("`|`", row_end);
+    if (peek().line != line || !at(tok::pipe)) fail_in_row("`|`", row_end, line);
     take();
   }
 }
@@ -1056,10 +1062,10 @@ void parser::table_row(ast::table_decl& d, const token& bar) {
   r.where = pos_of(bar);
   bool bare = false;
   for (;;) {
-    if (peek().line != line || at(tok::eof)) fail_expected("a cell", row_end);
+    if (peek().line != line || at(tok::eof)) fail_in_row("a cell", row_end, line);
     if (at(tok::pipe)) fail(peek(), "empty cell: write `-` for any value");
     r.cells.push_back(table_cell(bare, line));
-    if (peek().line != line || !at(tok::pipe)) fail_expected("`|`", row_end);
+    if (peek().line != line || !at(tok::pipe)) fail_in_row("`|`", row_end, line);
     take();
     if (peek().line != line || at(tok::eof)) break;
   }

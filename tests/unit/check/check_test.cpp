@@ -54,6 +54,8 @@ const diag_case cases[] = {
      "error", 3, 8, "already declared"},
     {"name_clashes_with_input_root", "input { facility.beds : int }\nlet facility = 1", "error", 3,
      5, "names both a let and the inputs under `facility.`"},
+    {"name_clashes_with_an_input", "input { s : string }\nlet s = 1", "error", 3, 5,
+     "names both a let and the input `s`; rename one"},
     {"missing_cite_warns", "hazard H1 \"h\" { when true }", "warning", 2, 8, "has no `cite`"},
     {"table_without_catch_all", "table t1(x: int) -> int {\n when x > 1 => 1\n}", "warning", 2, 7,
      "has no catch-all row"},
