@@ -175,23 +175,21 @@ void trace::flatten(std::vector<fact_read>& out) const {
   out = std::move(Reads ? acc.reads_ : acc.missing_);
 }
 
-const std::vector<fact_read>& trace::reads() const {
-  if (refs_.empty()) return reads_;
-  if (!flat_reads_ok_) {
-    flatten<true>(flat_reads_);
-    flat_reads_ok_ = true;
+template <bool Reads>
+const std::vector<fact_read>& trace::flat() const {
+  const auto& direct = Reads ? reads_ : missing_;
+  if (refs_.empty()) return direct;
+  auto& cached = Reads ? flat_reads_ : flat_missing_;
+  bool& ok = Reads ? flat_reads_ok_ : flat_missing_ok_;
+  if (!ok) {
+    flatten<Reads>(cached);
+    ok = true;
   }
-  return flat_reads_;
+  return cached;
 }
 
-const std::vector<fact_read>& trace::missing() const {
-  if (refs_.empty()) return missing_;
-  if (!flat_missing_ok_) {
-    flatten<false>(flat_missing_);
-    flat_missing_ok_ = true;
-  }
-  return flat_missing_;
-}
+const std::vector<fact_read>& trace::reads() const { return flat<true>(); }
+const std::vector<fact_read>& trace::missing() const { return flat<false>(); }
 
 void trace::clear() {
   reads_.clear();

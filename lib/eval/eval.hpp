@@ -95,6 +95,8 @@ class trace {
   void add_ref(const trace& other, bool reads);
   template <bool Reads>
   void flatten(std::vector<fact_read>& out) const;
+  template <bool Reads>
+  const std::vector<fact_read>& flat() const;                         // direct, or walked and kept
   std::vector<fact_read> reads_, missing_;                            // read or found missing here
   std::vector<std::vector<std::uint32_t>> read_keys_, missing_keys_;  // hash buckets
   std::vector<ref> refs_;
