@@ -76,6 +76,11 @@ test_run ruleset::run_tests() const {
           ok = got == "undetermined";
           break;
         case detail::expect_kind::error: {
+          if (ex.item != detail::none_index) {
+            got = to_string(rep.scores[ex.target.index].items[ex.item].status);
+            ok = got == "error";
+            break;
+          }
           got = status_of(ex.target);
           ok = got == "error";
           if (!ok && ex.target.kind == detail::decl_kind::score) {

@@ -398,7 +398,19 @@ void checker::lower_tests() {
                            sym.index};
               break;
             case expect_kind::error:
-              ok = sym.kind != symbol::table && sym.kind != symbol::item;
+              ok = sym.kind != symbol::table;
+              if (sym.kind == symbol::item) {  // an item of some score: find which
+                ok = false;
+                for (std::uint32_t si = 0; si < prog_->scores.size() && !ok; ++si)
+                  for (std::uint32_t ii = 0; ii < prog_->scores[si].items.size(); ++ii)
+                    if (prog_->scores[si].items[ii].id == ex.name) {
+                      ep.target = {decl_kind::score, si};
+                      ep.item = ii;
+                      ok = true;
+                      break;
+                    }
+                break;
+              }
               ep.target = {sym.kind == symbol::hazard  ? decl_kind::hazard
                            : sym.kind == symbol::grade ? decl_kind::grade
                            : sym.kind == symbol::score ? decl_kind::score
@@ -415,7 +427,7 @@ void checker::lower_tests() {
         }
         if (!ok) {
           static const char* wants[] = {
-              "a hazard", "a hazard", "a hazard or a grade", "a hazard, let, score or grade",
+              "a hazard", "a hazard", "a hazard or a grade", "a hazard, item, let, score or grade",
               "a score",  ""};
           const expect_kind want = ep.kind;
           auto accept = [want](symbol::kind_t k) {
@@ -428,7 +440,7 @@ void checker::lower_tests() {
               case expect_kind::provisional:
                 return k == symbol::score;
               default:
-                return k != symbol::table && k != symbol::item;
+                return k != symbol::table;
             }
           };
           diags_.error(ex.name_where, "`" + ex.name + "` is not " +

@@ -207,6 +207,7 @@ struct expect_plan {
   std::uint32_t line = 0;
   std::string text;  // source text after `expect`
   decl_entry target;
+  std::uint32_t item = none_index;  // `expect error ITEM`: the item of score target.index
   node_id e = none_index;
 };
 

@@ -749,6 +749,23 @@ def test_expect_undetermined_grade_error_provisional(w):
     assert p.out.strip().splitlines()[-1] == "1 passed, 0 failed"
 
 
+def test_expect_error_names_an_item_and_says_what_it_got(w):
+    rules = R('  input { z : int }\n'
+              '  score q {\n    item I "i" (10 / z)\n    item J "j" (1)\n  }\n'
+              '  test "i" { asof @2024-06-01 given { "z": 0 } expect error I }\n'
+              '  test "j" { asof @2024-06-01 given { "z": 0 } expect error J }')
+    p = w.test(rules)
+    assert p.returncode == 1
+    lines = p.out.strip().splitlines()
+    assert lines[-1] == "1 passed, 1 failed"
+    assert any(re.search(r't\.rules:\d+: test "j": expect error J — got awarded$', ln)
+               for ln in lines), p.out
+    rules = R('  input { z : int }\n  table t(x: int) -> int { otherwise => 1 }\n'
+              '  test "t" { asof @2024-06-01 given {} expect error t }')
+    p = w.test(rules)
+    assert "`t` is not a hazard, item, let, score or grade" in p.out + p.err
+
+
 def test_expect_unknown_expression_fails(w):
     rules = R('  input { x : int }\n  test "u" { asof @2024-06-01 given {} expect x > 1 or x <= 1 }')
     p = w.test(rules)

@@ -1345,6 +1345,11 @@ bool reference_evaluator::expect_holds(const ast::expect_stmt& e) {
         m.score(s->second);
         return m.score_out[s->second].error;
       }
+      for (std::size_t s = 0; s < m.scores.size(); ++s) {  // an item of some score
+        m.score(s);
+        for (const auto& it : m.score_out[s].items)
+          if (it.id == e.name) return it.status == "error";
+      }
       return false;
     }
     case ast::expect_kind::provisional: {
