@@ -840,6 +840,11 @@ node_id checker::lower_aggregate(const ast::expr& e, type_ref& t) {
   if (names_.count(e.var) || input_roots_.count(e.var))
     type_error(e.where,
                "the variable `" + e.var + "` would hide the declaration or input of that name");
+  else if (std::any_of(vars_.begin(), vars_.end(),
+                       [&](const var_binding& v) { return v.name == e.var; }))
+    type_error(e.where, "the variable `" + e.var +
+                            "` is already bound by an enclosing aggregate; name this one "
+                            "differently");
   std::uint32_t depth = static_cast<std::uint32_t>(vars_.size());
   prog_->max_frame_depth = std::max(prog_->max_frame_depth, depth + 1);
   vars_.push_back({e.var, elem, depth});

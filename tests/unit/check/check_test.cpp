@@ -54,6 +54,10 @@ const diag_case cases[] = {
      "error", 3, 8, "already declared"},
     {"name_clashes_with_input_root", "input { facility.beds : int }\nlet facility = 1", "error", 3,
      5, "names both a let and the inputs under `facility.`"},
+    {"nested_aggregate_rebinds_its_variable",
+     "input { rs : list { w : bool } }\nhazard H \"h\" { cite \"c\" when any(r in rs where "
+     "any(r in rs where r.w)) }",
+     "error", 3, 48, "the variable `r` is already bound by an enclosing aggregate"},
     {"name_clashes_with_an_input", "input { s : string }\nlet s = 1", "error", 3, 5,
      "names both a let and the input `s`; rename one"},
     {"missing_cite_warns", "hazard H1 \"h\" { when true }", "warning", 2, 8, "has no `cite`"},
