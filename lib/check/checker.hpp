@@ -217,6 +217,9 @@ class checker {
   node_id lower_call(const ast::expr& e, type_ref& t);
   node_id lower_aggregate(const ast::expr& e, type_ref& t);
   node_id lower_binary(const ast::expr& e, type_ref& t);
+  // Warns when a string or number constant is compared with an input whose enum cannot hold
+  // it (`appraisal == "Z"` against enum("A", "B")): the comparison has one answer.
+  void check_enum_constant(node_id fact, node_id constant, ast::pos where);
   node_id lower_condition(expr_id id);
   node_id lower_number(expr_id id);
   node_id make(opcode op, ast::pos where, std::vector<node_id> kids = {},

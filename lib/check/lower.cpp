@@ -487,6 +487,40 @@ node_id checker::lower_path(const ast::expr& e, type_ref& t) {
   return error_node(e.where, t);
 }
 
+void checker::check_enum_constant(node_id fact, node_id constant, ast::pos where) {
+  const node& f = prog_->nodes[fact];
+  const node& c = prog_->nodes[constant];
+  if (c.op != opcode::constant) return;
+  std::uint32_t input = none_index;
+  if (f.op == opcode::fact) input = f.a;
+  if (f.op == opcode::var_field) input = f.b;
+  if (input == none_index || input >= prog_->inputs.size() || !prog_->inputs[input].field) return;
+  const field_schema& fs = *prog_->inputs[input].field;
+  auto quoted = [](std::string_view v) { return "\"" + escape_for_display(v) + "\""; };
+  std::string listed;
+  bool holds = true;
+  if (!fs.enum_strings.empty() && c.k.kind == vkind::string) {
+    holds =
+        std::find(fs.enum_strings.begin(), fs.enum_strings.end(), c.k.s()) != fs.enum_strings.end();
+    for (const auto& v : fs.enum_strings) listed += (listed.empty() ? "" : ", ") + quoted(v);
+  } else if (!fs.enum_numbers.empty() &&
+             (c.k.kind == vkind::integer || c.k.kind == vkind::number)) {
+    const auto scaled = c.k.kind == vkind::integer ? int_to_decimal(c.k.i) : checked(c.k.i);
+    holds = scaled && std::find(fs.enum_numbers.begin(), fs.enum_numbers.end(), *scaled) !=
+                          fs.enum_numbers.end();
+    for (const auto v : fs.enum_numbers) listed += (listed.empty() ? "" : ", ") + format_decimal(v);
+  } else {
+    return;
+  }
+  if (!holds)
+    diags_.warning(where, "`" + prog_->inputs[input].rel_path + "` is one of " + listed +
+                              "; it is never " +
+                              (c.k.kind == vkind::string    ? quoted(c.k.s())
+                               : c.k.kind == vkind::integer ? std::to_string(c.k.i)
+                                                            : format_decimal(c.k.i)) +
+                              ", so this comparison always gives the same answer");
+}
+
 node_id checker::lower_binary(const ast::expr& e, type_ref& t) {
   using ast::op;
   type_ref a, b;
@@ -523,6 +557,10 @@ node_id checker::lower_binary(const ast::expr& e, type_ref& t) {
                                 type_name(a, *prog_) + " with " + type_name(b, *prog_));
       }
       t = simple(ty::bool_);
+      if (!ordering && ok) {
+        check_enum_constant(x, y, e.where);
+        check_enum_constant(y, x, e.where);
+      }
       return make(opcode::binary, e.where, {x, y}, none_index, none_index, sub);
     }
     case op::in:
@@ -539,6 +577,10 @@ node_id checker::lower_binary(const ast::expr& e, type_ref& t) {
           !(a.t == ty::level && b.element == ty::string))
         type_error(e.where, "cannot look for a " + type_name(a, *prog_) + " in a list of " +
                                 type_name(simple(b.element), *prog_));
+      if (prog_->nodes[y].op == opcode::list_literal)
+        for (std::uint32_t i = 0; i < prog_->nodes[y].nkids; ++i)
+          check_enum_constant(x, prog_->kid(prog_->nodes[y], i),
+                              prog_->nodes[prog_->kid(prog_->nodes[y], i)].where);
       if (a.t == ty::level && b.element == ty::string) {
         // convert the literal elements to level positions
         const node& ln = prog_->nodes[y];

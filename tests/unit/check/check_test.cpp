@@ -58,6 +58,11 @@ const diag_case cases[] = {
      "input { rs : list { w : bool } }\nhazard H \"h\" { cite \"c\" when any(r in rs where "
      "any(r in rs where r.w)) }",
      "error", 3, 48, "the variable `r` is already bound by an enclosing aggregate"},
+    {"enum_compared_with_a_value_it_cannot_hold",
+     "input { e : enum(\"A\", \"B\") }\nlet x = e == \"Z\"", "warning", 3, 11,
+     "`e` is one of \"A\", \"B\"; it is never \"Z\""},
+    {"enum_searched_for_a_value_it_cannot_hold", "input { n : enum(1, 2.5) }\nlet x = n in [1, 3]",
+     "warning", 3, 18, "`n` is one of 1, 2.5; it is never 3"},
     {"name_clashes_with_an_input", "input { s : string }\nlet s = 1", "error", 3, 5,
      "names both a let and the input `s`; rename one"},
     {"missing_cite_warns", "hazard H1 \"h\" { when true }", "warning", 2, 8, "has no `cite`"},
