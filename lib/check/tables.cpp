@@ -149,10 +149,12 @@ bool upper_ge(const ast::expr_arena& A, const bound& a, const bound& b, bool& ok
   return a.closed || !b.closed;
 }
 
-// Does cell a admit every value cell b admits? (false when unsure) Each comparison of two
-// parts spends one unit of `budget`; with none left the answer is "unsure".
+// Does cell a admit every value cell b admits? (false when unsure) The call and each
+// comparison of two parts spend one unit of `budget`; with none left the answer is "unsure".
 bool covers(const ast::expr_arena& A, const cell_shape& a, const cell_shape& b,
             std::size_t& budget) {
+  if (budget == 0) return false;
+  --budget;
   if (a.any) return true;
   if (b.any) return false;
   for (const auto& pb : b.parts) {
@@ -286,6 +288,12 @@ void analyze_table_rows(const ast::expr_arena& A, const ast::table_decl& t,
                         const std::vector<table_row_shape>& rows, ast::diagnostic_sink& diags) {
   std::size_t budget = row_check_budget;
   bool stopped = false;
+  auto stop_at = [&](const table_row_shape& r) {
+    stopped = true;
+    diags.warning(r.where, "table `" + t.name + "` has " + std::to_string(rows.size()) +
+                               " rows: whether a row is implied by an earlier one was checked "
+                               "up to this row only");
+  };
   bool has_catch_all = false;
   std::uint32_t catch_line = 0;
   for (std::size_t j = 0; j < rows.size(); ++j) {
@@ -304,15 +312,17 @@ void analyze_table_rows(const ast::expr_arena& A, const ast::table_decl& t,
     if (!r.analyzable || stopped) continue;
     for (std::size_t i = 0; i < j; ++i) {
       const auto& e = rows[i];
+      if (budget == 0) {
+        stop_at(r);
+        break;
+      }
+      --budget;  // every pair costs, whatever it holds
       if (!e.analyzable || e.catch_all) continue;
       bool all = true;
       for (std::size_t c = 0; c < r.cells.size() && all; ++c)
         all = covers(A, e.cells[c], r.cells[c], budget);
-      if (budget == 0) {
-        stopped = true;
-        diags.warning(r.where, "table `" + t.name + "` has " + std::to_string(rows.size()) +
-                                   " rows: whether a row is implied by an earlier one was "
-                                   "checked up to this row only");
+      if (!all && budget == 0) {
+        stop_at(r);
         break;
       }
       if (all) {

@@ -97,14 +97,9 @@ void trace::add_use(decl_entry d, use_mode mode) {
     uses_.push_back({d, mode});
     return;
   }
-  if (use_keys_.empty()) {  // from here on, a sorted index finds repeats
-    for (const auto& u : uses_) use_keys_.push_back(use_key(u.d, u.mode));
-    std::sort(use_keys_.begin(), use_keys_.end());
-  }
-  const std::uint64_t k = use_key(d, mode);
-  const auto at = std::lower_bound(use_keys_.begin(), use_keys_.end(), k);
-  if (at != use_keys_.end() && *at == k) return;
-  use_keys_.insert(at, k);
+  if (use_keys_.empty())  // from here on, a set of them finds repeats
+    for (const auto& u : uses_) use_keys_.insert(use_key(u.d, u.mode));
+  if (!use_keys_.insert(use_key(d, mode)).second) return;
   uses_.push_back({d, mode});
 }
 
@@ -119,15 +114,11 @@ void trace::add_ref(const trace& other, bool reads) {
     for (const auto& r : refs_)
       if (r.other == &other && (r.reads || !reads)) return;
   } else {
-    if (ref_keys_.empty()) {
-      for (const auto& r : refs_) ref_keys_.push_back(key(r.other, r.reads));
-      std::sort(ref_keys_.begin(), ref_keys_.end());
-    }
-    if (std::binary_search(ref_keys_.begin(), ref_keys_.end(), key(&other, true)) ||
-        (!reads && std::binary_search(ref_keys_.begin(), ref_keys_.end(), key(&other, false))))
+    if (ref_keys_.empty())
+      for (const auto& r : refs_) ref_keys_.insert(key(r.other, r.reads));
+    if (ref_keys_.count(key(&other, true)) || (!reads && ref_keys_.count(key(&other, false))))
       return;
-    ref_keys_.insert(std::lower_bound(ref_keys_.begin(), ref_keys_.end(), key(&other, reads)),
-                     key(&other, reads));
+    ref_keys_.insert(key(&other, reads));
   }
   refs_.push_back({&other, reads, static_cast<std::uint32_t>(reads_.size()),
                    static_cast<std::uint32_t>(missing_.size())});
@@ -139,17 +130,27 @@ void trace::absorb_missing(const trace& other) {
   for (const auto& r : other.missing()) add_missing(r);
 }
 
+namespace {
+thread_local std::uint64_t flatten_epoch = 0;  // marks a trace as walked by one flatten
+}  // namespace
+
 // Depth first through the references, each trace walked once (all it holds was added the
-// first time), on a stack of its own: a chain of lets may be thousands long.
+// first time), on a stack of its own: a chain of lets may be thousands long. The stack, the
+// marks and the index are kept per thread, so a report's traces allocate nothing once warm.
 template <bool Reads>
 void trace::flatten(std::vector<fact_read>& out) const {
-  trace acc;  // deduplicates as the entries arrive
   struct frame {
     const trace* t;
     std::size_t direct = 0, next_ref = 0;
   };
-  std::vector<frame> stack{{this}};
-  std::unordered_set<const trace*> walked{this};
+  thread_local std::vector<frame> stack;
+  thread_local std::vector<std::vector<std::uint32_t>> index;
+  const std::uint64_t mark = ++flatten_epoch;  // one counter for both walks
+  out.clear();
+  index.clear();
+  stack.clear();
+  stack.push_back({this});
+  walked_ = mark;
   while (!stack.empty()) {
     frame& f = stack.back();
     const auto& direct = Reads ? f.t->reads_ : f.t->missing_;
@@ -158,21 +159,16 @@ void trace::flatten(std::vector<fact_read>& out) const {
     const std::size_t until =
         f.next_ref < refs.size() ? (Reads ? refs[f.next_ref].reads_at : refs[f.next_ref].missing_at)
                                  : direct.size();
-    for (; f.direct < until; ++f.direct) {
-      if (Reads)
-        acc.add(acc.reads_, acc.read_keys_, direct[f.direct]);
-      else
-        acc.add(acc.missing_, acc.missing_keys_, direct[f.direct]);
-    }
+    for (; f.direct < until; ++f.direct) add(out, index, direct[f.direct]);
     if (f.next_ref == refs.size()) {
       stack.pop_back();
       continue;
     }
     const trace* next = refs[f.next_ref++].other;
-    if (!walked.insert(next).second) continue;
+    if (next->walked_ == mark) continue;
+    next->walked_ = mark;
     stack.push_back({next});  // f is not used after this
   }
-  out = std::move(Reads ? acc.reads_ : acc.missing_);
 }
 
 template <bool Reads>

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "carerules/report.hpp"
@@ -51,7 +52,8 @@ struct decl_use {
 // `missing` show the facts read through lets and hazards) by reference: the trace notes where
 // the other one's entries belong, and reads() and missing() walk the references when asked
 // (once; the result is kept until the trace changes). Copying them instead made a chain of n
-// lets hold n^2 entries.
+// lets hold n^2 entries. So reading a trace writes its cache: a trace, like the evaluator that
+// owns it, belongs to one thread at a time, even for const use.
 class trace {
  public:
   void add_read(const fact_read& r) {
@@ -100,12 +102,13 @@ class trace {
   std::vector<fact_read> reads_, missing_;                            // read or found missing here
   std::vector<std::vector<std::uint32_t>> read_keys_, missing_keys_;  // hash buckets
   std::vector<ref> refs_;
-  std::vector<std::uint64_t> ref_keys_;  // past linear_limit refs: a sorted index of them
+  std::unordered_set<std::uint64_t> ref_keys_;  // past linear_limit refs: a set of them
   std::vector<decl_use> uses_;
-  std::vector<std::uint64_t> use_keys_;  // past linear_limit uses: a sorted index of them
+  std::unordered_set<std::uint64_t> use_keys_;  // past linear_limit uses: a set of them
   bool keep_reads_ = true;
   mutable std::vector<fact_read> flat_reads_, flat_missing_;
   mutable bool flat_reads_ok_ = false, flat_missing_ok_ = false;
+  mutable std::uint64_t walked_ = 0;  // flatten's mark
 };
 
 enum class outcome : std::uint8_t { known, unknown, error };

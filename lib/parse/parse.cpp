@@ -165,10 +165,17 @@ class parser {
     fail(t, m + ", found " + found(t));
   }
   // In a table row, which is one line: a token on a later line is reported as the end of
-  // the row's line, at the row's last token, not as the token found.
+  // the row's line, just past the row's last token, not as the token found.
   [[noreturn]] void fail_in_row(std::string what, std::string_view context, std::uint32_t line) {
     if (peek().line == line) fail_expected(std::move(what), context);
-    fail(prev_, "expected " + what + " " + std::string(context) + ", found the end of the line");
+    // Just past the row's last token, where the missing bar belongs.
+    const std::string_view raw =
+        std::string_view(src_.text).substr(prev_.begin, prev_.end - prev_.begin);
+    ast::pos at = pos_of(prev_);
+    at.column += static_cast<std::uint32_t>(detail::count_code_points(raw));
+    diags_.error(at,
+                 "expected " + what + " " + std::string(context) + ", found the end of the line");
+    throw syntax_error{};
   }
   token expect(tok k, std::string_view context = {}) {
     if (peek().kind != k) fail_expected(describe(k), context);

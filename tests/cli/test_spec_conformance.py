@@ -1468,3 +1468,31 @@ def test_a_chain_of_lets_each_reading_its_own_fact_shows_every_fact_once(w):
     h = rep["hazards"][0]
     assert h["status"] == "undetermined"
     assert h["missing"] == [f"x{k}" for k in range(n)]
+
+
+def test_evidence_missing_and_explain_through_lets_agree_record_after_record(w):
+    # Facts read through lets show in evidence, missing and explain, whichever is gathered
+    # first, for every record of a batch (the gathering is kept per thread between records).
+    rules = R('  input { a : int\n b : int\n c : int }\n  let x = a + 1\n  let y = x + b\n'
+              '  hazard H "h" { cite "c" when y > c }\n'
+              '  hazard K "k" { cite "c" when y > 0 }\n'
+              '  grade g : color {\n    red when y > 100 and c > 0\n    blue otherwise\n  }')
+    w.write("t.rules", rules)
+    w.write("f.jsonl", '{"b": 2}\n{"a": 1, "b": 2}\n{"a": 1, "b": 2, "c": 1}\n{"b": 2}\n')
+    p = w.run("eval", "-r", "t.rules", "f.jsonl", "--asof", ASOF, "--format", "jsonl")
+    reps = [json.loads(line) for line in p.out.splitlines()]
+    assert reps[0]["hazards"][0]["missing"] == ["a", "c"]
+    assert reps[0]["hazards"][1]["missing"] == ["a"]
+    reps = reps[1:]
+    h, k = reps[0]["hazards"]
+    assert h["status"] == "undetermined" and h["missing"] == ["c"]
+    assert h["evidence"] == {"a": 1, "b": 2} and k["evidence"] == {"a": 1, "b": 2}
+    assert reps[0]["grades"]["g"]["value"] == "blue"
+    assert reps[1]["hazards"][0]["evidence"] == {"a": 1, "b": 2, "c": 1}
+    h, k = reps[2]["hazards"]
+    assert h["missing"] == ["a", "c"] and k["missing"] == ["a"]
+    w.write("f.json", '{"a": 1, "b": 2}')
+    for rule in ("g", "H", "K"):
+        p = w.run("explain", "-r", "t.rules", "f.json", "--rule", rule, "--asof", ASOF)
+        reads = [line.split()[1] for line in p.out.splitlines() if line.startswith("  read")]
+        assert reads[:2] == ["a", "b"], (rule, p.out)

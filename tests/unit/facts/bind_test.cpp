@@ -563,6 +563,25 @@ TEST(Bind, ManyKeysInOneObject) {
   EXPECT_EQ(*r.subject, "x");
 }
 
+TEST(Bind, EscapedAndPlainSpellingsOfAKeyAreOneKey) {
+  // A plain key is kept as a view of the JSON text, one with an escape as a copy of what the
+  // parser unescaped: the duplicate check sees one key either way, in small objects and past
+  // the size where it keeps a set of the keys.
+  const record_facts r =
+      bind_text(R"({"facility": {"b\u0065ds": 1, "beds": 2}, "k": {"x": 1, "\u0078": 2}})");
+  EXPECT_EQ(errors_of(r),
+            "/facility/beds: duplicate key \"beds\"\n"
+            "/k/x: duplicate key \"x\"");
+  EXPECT_EQ(cell(r.root, "facility.beds").state, fact_state::error);
+  std::string json = "{";
+  for (int i = 0; i < 40; ++i)
+    json += "\"k" + std::to_string(i) + "\": " + std::to_string(i) + ", ";
+  json += R"("\u006b7": 0, "k3\u0039": 1, "id": "x"})";
+  const record_facts big = bind_text(json);
+  EXPECT_EQ(errors_of(big), "/k7: duplicate key \"k7\"\n/k39: duplicate key \"k39\"");
+  EXPECT_EQ(*big.subject, "x");
+}
+
 TEST(Bind, DuplicateDetectionInsideDuplicates) {
   // Keys of a skipped duplicate's subtree are still checked, and their
   // pointers name the duplicate.

@@ -713,12 +713,12 @@ TEST(ParseErrors, Table) {
       {rules("table t(a: int) -> int {\n  | a | => |\n  | 1 | >= 2 |\n}"),
        "6:9: the result cell must be a literal"},
       {rules("table t(a: int) -> int {\n  | a | => |\n  | 1 | 2\n  | 3 | 4 |\n}"),
-       "6:9: expected `|` to end the row on line 6 (a table row is one line), found the end of "
+       "6:10: expected `|` to end the row on line 6 (a table row is one line), found the end of "
        "the line"},
       {rules("table t(a: int) -> int {\n  | a | => |\n  | 1 || 2 |\n}"),
        "6:8: empty cell: write `-` for any value"},
       {rules("table t(a: int) -> int {\n  | a\n  | => |\n}"),
-       "5:5: expected `|` on line 5 (a table header is one line), found the end of the line"},
+       "5:6: expected `|` on line 5 (a table header is one line), found the end of the line"},
       {rules("table t(a: int) -> int {\n  when a > 1 => 1\n  | a | => |\n}"),
        "6:3: a table has either `when` rows or `|` rows, not both"},
       {rules("table t(a: int) -> int {\n  | a | => |\n  | 1..x | 2 |\n}"),
