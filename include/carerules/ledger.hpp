@@ -193,6 +193,12 @@ class book {
       std::string_view subject() const;  // a view into `packed`
     };
     static prepared prepare(const std::vector<observation>& subject);
+    // The same from a record's decisions, as observations_of(rs, d, ...) gives them, without
+    // building them (no string is copied): what `carerules ledger record` does per record.
+    static prepared prepare(const ruleset& rs, const decisions& d, const std::string& asof,
+                            const std::vector<grade_pick>& picks,
+                            std::optional<std::string_view> responsible,
+                            std::optional<std::string_view> facts);
     void add(const prepared& subject);
     // As record() returns; throws as record() throws. Once.
     bool commit();

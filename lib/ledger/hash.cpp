@@ -9,41 +9,61 @@
 namespace carerules::ledger {
 namespace {
 
-void put(detail::sha256& h, std::string_view s) {
+// What is digested, written into one buffer first (a subject's many short strings are then
+// one update of the hash instead of two each).
+void put(std::string& out, std::string_view s) {
   char digits[24];
   const auto end = std::to_chars(digits, digits + sizeof digits, s.size()).ptr;
   *end = ':';
-  h.update(std::string_view(digits, static_cast<std::size_t>(end + 1 - digits)));
-  h.update(s);
+  out.append(digits, static_cast<std::size_t>(end + 1 - digits));
+  out.append(s);
 }
 template <class Optional>
-void put_opt(detail::sha256& h, const Optional& s) {
+void put_opt(std::string& out, const Optional& s) {
   if (s)
-    put(h, std::string_view(*s));
+    put(out, std::string_view(*s));
   else
-    h.update("\x01null");
+    out.append("\x01null");
+}
+void put(detail::sha256& h, std::string_view s) {
+  std::string text;
+  put(text, s);
+  h.update(text);
 }
 
 }  // namespace
+
+void digest_text(std::string& out, std::string_view subject) { put(out, subject); }
+
+void digest_text(std::string& out, const std::vector<observation_view>& in_item_order) {
+  for (const observation_view& o : in_item_order) {
+    put(out, o.item);
+    put(out, o.status);
+    if (o.status != "absent") {
+      put(out, o.title);
+      put(out, o.cite);
+      put(out, o.action);
+      put_opt(out, o.due);
+    }
+    put_opt(out, o.responsible);
+  }
+}
+
+std::array<std::uint8_t, 32> digest_of(std::string_view text) {
+  detail::sha256 h;
+  h.update(text);
+  return h.finish();
+}
 
 std::array<std::uint8_t, 32> subject_digest(std::string_view subject,
                                             std::vector<observation_view>& observations) {
   std::sort(observations.begin(), observations.end(),
             [](const observation_view& a, const observation_view& b) { return a.item < b.item; });
-  detail::sha256 h;
-  if (!observations.empty()) put(h, subject);
-  for (const observation_view& o : observations) {
-    put(h, o.item);
-    put(h, o.status);
-    if (o.status != "absent") {
-      put(h, o.title);
-      put(h, o.cite);
-      put(h, o.action);
-      put_opt(h, o.due);
-    }
-    put_opt(h, o.responsible);
-  }
-  return h.finish();
+  thread_local std::string text;
+  text.clear();
+  if (!observations.empty()) digest_text(text, subject);
+  digest_text(text, observations);
+  return digest_of(text);
 }
 
 std::array<std::uint8_t, 32> subject_digest(const std::vector<const observation*>& observations) {

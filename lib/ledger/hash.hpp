@@ -20,6 +20,12 @@ namespace carerules::ledger {
 std::array<std::uint8_t, 32> subject_digest(std::string_view subject,
                                             std::vector<observation_view>& observations);
 std::array<std::uint8_t, 32> subject_digest(const std::vector<const observation*>& observations);
+// The text subject_digest() hashes, in two parts: the subject's (written when it has any
+// observation), then its observations' (given in item order). So a caller that has the second
+// part already (the same for many subjects) hashes digest_text(subject) + that part.
+void digest_text(std::string& out, std::string_view subject);
+void digest_text(std::string& out, const std::vector<observation_view>& in_item_order);
+std::array<std::uint8_t, 32> digest_of(std::string_view text);
 
 class round_hasher {
  public:

@@ -160,7 +160,30 @@ void add_pick(std::vector<observation>& out, const std::string& subject, const g
     out.push_back(std::move(o));
 }
 
-std::string status_word(hazard_status s) {
+// The hazards' due dates as of `asof` (asof plus each one's days), the same for every record
+// of a batch: worked out once per thread, ruleset and date.
+const std::vector<std::optional<std::string>>& due_dates(const ruleset& rs,
+                                                         const std::string& asof) {
+  struct cached {
+    const ruleset* rs = nullptr;
+    std::string digest, asof;
+    std::vector<std::optional<std::string>> due;
+  };
+  thread_local cached dates;
+  if (dates.rs != &rs || dates.asof != asof || dates.digest != rs.digest()) {
+    dates.rs = &rs;
+    dates.digest = rs.digest();
+    dates.asof = asof;
+    dates.due.clear();
+    const auto day = carerules::parse_date(asof);
+    for (const hazard_info& h : rs.hazards())
+      dates.due.push_back(h.within_days && day ? carerules::format_date(*day + *h.within_days)
+                                               : std::nullopt);
+  }
+  return dates.due;
+}
+
+std::string_view status_word(hazard_status s) {
   return s == hazard_status::present  ? "present"
          : s == hazard_status::absent ? "absent"
                                       : "undetermined";  // an error decides nothing
@@ -177,7 +200,7 @@ std::vector<observation> observations_of(const report& r, const std::vector<grad
     observation o;
     o.subject = *r.subject;
     o.item = h.id;
-    o.status = status_word(h.status);
+    o.status.assign(status_word(h.status));
     o.title = h.title;
     o.cite = h.cite.value_or("");
     o.action = h.rectify.action;
@@ -216,23 +239,7 @@ void observations_of(const ruleset& rs, const decisions& d, const std::string& a
     return;
   }
   const auto& hazards = rs.hazards();
-  // The hazards' due dates are the same for every record of a batch: worked out once.
-  struct due_dates {
-    const ruleset* rs = nullptr;
-    std::string digest, asof;
-    std::vector<std::optional<std::string>> due;
-  };
-  thread_local due_dates dates;
-  if (dates.rs != &rs || dates.asof != asof || dates.digest != rs.digest()) {
-    dates.rs = &rs;
-    dates.digest = rs.digest();
-    dates.asof = asof;
-    dates.due.clear();
-    const auto day = carerules::parse_date(asof);
-    for (const hazard_info& h : hazards)
-      dates.due.push_back(h.within_days && day ? carerules::format_date(*day + *h.within_days)
-                                               : std::nullopt);
-  }
+  const std::vector<std::optional<std::string>>& due = due_dates(rs, asof);
   // Assigned into the observations `out` has (their strings keep their memory), then resized.
   const std::size_t hazard_count = std::min(d.hazards.size(), hazards.size());
   if (out.size() < hazard_count + picks.size()) out.resize(hazard_count + picks.size());
@@ -242,14 +249,14 @@ void observations_of(const ruleset& rs, const decisions& d, const std::string& a
     observation& o = out[n];
     o.subject = *d.subject;
     o.item = h.id;
-    o.status = status_word(d.hazards[n]);
+    o.status.assign(status_word(d.hazards[n]));
     o.title = h.title;
     if (h.cite)
       o.cite = *h.cite;
     else
       o.cite.clear();
     o.action = h.action;
-    o.due = dates.due[n];
+    o.due = due[n];
     o.responsible = responsible;
     if (n == 0)
       o.facts = facts;
@@ -377,10 +384,44 @@ book::round_writer::~round_writer() = default;
 
 namespace {
 
+// prepare() of one subject's observations as views (put in item order), its facts with them.
+book::round_writer::prepared prepare_views(std::string_view name,
+                                           std::optional<std::string_view> facts,
+                                           std::vector<observation_view>& views) {
+  book::round_writer::prepared p;
+  if (views.empty()) return p;
+  p.digest = subject_digest(name, views);  // puts them in item order
+  for (std::size_t i = 1; i < views.size(); ++i)
+    if (views[i].item == views[i - 1].item)
+      throw ledger_error("subject `" + std::string(name) + "` has item `" +
+                         std::string(views[i].item) +
+                         "` twice: a round holds one observation per item");
+  pack(p.packed, name, facts, views.begin(), views.end());
+  // Lengths are kept in 32 bits and bound to SQLite as int.
+  if (p.packed.size() > std::size_t{INT32_MAX} - 64)
+    throw ledger_error("the observations and facts of subject `" + std::string(name) +
+                       "` are over 2 GiB: not recorded");
+  p.items = static_cast<std::uint32_t>(views.size());
+  return p;
+}
+
+// An absent item's title, clause, action and due date are not kept (no finding reads them,
+// and the round's hash leaves them out).
+observation_view view_of(std::string_view item, std::string_view status, std::string_view title,
+                         std::string_view cite, std::string_view action,
+                         std::optional<std::string_view> due,
+                         std::optional<std::string_view> responsible) {
+  if (status == "absent") return {item, status, {}, {}, {}, std::nullopt, responsible};
+  return {item, status, title, cite, action, due, responsible};
+}
+
+std::optional<std::string_view> view(const std::optional<std::string>& s) {
+  return s ? std::optional<std::string_view>(*s) : std::nullopt;
+}
+
 // prepare() of the observations [first, last).
 book::round_writer::prepared prepare_range(const observation* first, const observation* last) {
-  book::round_writer::prepared p;
-  if (first == last) return p;
+  if (first == last) return {};
   const std::string& name = first->subject;
   std::optional<std::string_view> facts;
   thread_local std::vector<observation_view> views;
@@ -390,31 +431,106 @@ book::round_writer::prepared prepare_range(const observation* first, const obser
       throw ledger_error("observations of `" + name + "` and `" + o.subject +
                          "` given as one subject");
     if (o.facts && !facts) facts = *o.facts;
-    // An absent item's title, clause, action and due date are not kept (no finding reads
-    // them, and the round's hash leaves them out).
-    if (o.status == "absent")
-      views.push_back({o.item, o.status, {}, {}, {}, std::nullopt, o.responsible});
-    else
-      views.push_back({o.item, o.status, o.title, o.cite, o.action, o.due, o.responsible});
+    views.push_back(
+        view_of(o.item, o.status, o.title, o.cite, o.action, view(o.due), view(o.responsible)));
   }
-  p.digest = subject_digest(name, views);  // puts them in item order
-  for (std::size_t i = 1; i < views.size(); ++i)
-    if (views[i].item == views[i - 1].item)
-      throw ledger_error("subject `" + name + "` has item `" + std::string(views[i].item) +
-                         "` twice: a round holds one observation per item");
-  pack(p.packed, name, facts, views.begin(), views.end());
-  // Lengths are kept in 32 bits and bound to SQLite as int.
-  if (p.packed.size() > std::size_t{INT32_MAX} - 64)
-    throw ledger_error("the observations and facts of subject `" + name +
-                       "` are over 2 GiB: not recorded");
-  p.items = static_cast<std::uint32_t>(views.size());
-  return p;
+  return prepare_views(name, facts, views);
 }
 
 }  // namespace
 
 book::round_writer::prepared book::round_writer::prepare(const std::vector<observation>& subject) {
   return prepare_range(subject.data(), subject.data() + subject.size());
+}
+
+book::round_writer::prepared book::round_writer::prepare(
+    const ruleset& rs, const decisions& d, const std::string& asof,
+    const std::vector<grade_pick>& picks, std::optional<std::string_view> responsible,
+    std::optional<std::string_view> facts) {
+  if (!d.subject) return {};
+  const auto& hazards = rs.hazards();
+  // Most records have every hazard absent; with no responsible and no picked grade their
+  // observations are the same for all: packed and digested once per thread and ruleset.
+  struct all_absent {
+    const ruleset* rs = nullptr;
+    std::string digest;
+    bool usable = false;      // the ruleset has hazards, each id once
+    std::string items, text;  // pack_items(), digest_text() of the observations
+    std::uint32_t count = 0;
+  };
+  thread_local all_absent absent;
+  if (absent.rs != &rs || absent.digest != rs.digest()) {
+    absent.rs = &rs;
+    absent.digest = rs.digest();
+    std::vector<observation_view> views;
+    for (const hazard_info& h : hazards)
+      views.push_back({h.id, "absent", {}, {}, {}, std::nullopt, std::nullopt});
+    std::sort(views.begin(), views.end(),
+              [](const observation_view& a, const observation_view& b) { return a.item < b.item; });
+    absent.usable = !views.empty() &&
+                    std::adjacent_find(views.begin(), views.end(),
+                                       [](const observation_view& a, const observation_view& b) {
+                                         return a.item == b.item;
+                                       }) == views.end();
+    absent.items.clear();
+    absent.text.clear();
+    pack_items(absent.items, views.begin(), views.end());
+    digest_text(absent.text, views);
+    absent.count = static_cast<std::uint32_t>(views.size());
+  }
+  if (absent.usable && picks.empty() && !responsible && d.hazards.size() == hazards.size() &&
+      std::all_of(d.hazards.begin(), d.hazards.end(),
+                  [](hazard_status h) { return h == hazard_status::absent; })) {
+    const std::string_view name = *d.subject;
+    thread_local std::string text;
+    text.clear();
+    digest_text(text, name);
+    text += absent.text;
+    book::round_writer::prepared p;
+    p.digest = digest_of(text);
+    p.packed.reserve(9 + name.size() + (facts ? facts->size() : 0) + absent.items.size());
+    packing::put(p.packed, name);
+    packing::put_opt(p.packed, facts);
+    p.packed += absent.items;
+    if (p.packed.size() > std::size_t{INT32_MAX} - 64)
+      throw ledger_error("the observations and facts of subject `" + std::string(name) +
+                         "` are over 2 GiB: not recorded");
+    p.items = absent.count;
+    return p;
+  }
+  const std::vector<std::optional<std::string>>& due = due_dates(rs, asof);
+  thread_local std::vector<observation_view> views;
+  views.clear();
+  const std::size_t hazard_count = std::min(d.hazards.size(), hazards.size());
+  for (std::size_t n = 0; n < hazard_count; ++n) {
+    const hazard_info& h = hazards[n];
+    views.push_back(view_of(h.id, status_word(d.hazards[n]), h.title,
+                            h.cite ? std::string_view(*h.cite) : std::string_view(), h.action,
+                            view(due[n]), responsible));
+  }
+  // Picked grades: their item and title are made here (kept until the next record).
+  thread_local std::vector<std::string> pick_text;
+  pick_text.resize(2 * picks.size());
+  const auto& grades = rs.grades();
+  std::size_t k = 0;
+  for (const auto& p : picks) {
+    std::size_t g = 0;
+    while (g < grades.size() && grades[g].name != p.name) ++g;
+    if (g == grades.size() || g >= d.grades.size()) continue;
+    std::string& item = pick_text[k++];
+    item.assign(p.name).append("=").append(p.value);
+    if (std::any_of(views.begin(), views.end(),
+                    [&](const observation_view& v) { return v.item == item; }))
+      continue;  // the same pick twice is one item
+    std::string& title = pick_text[k++];
+    title.assign("grade ").append(p.name).append(" is ").append(p.value);
+    const std::string_view v = d.grades[g];
+    const std::string_view status = v == "error" || v == "undetermined" ? "undetermined"
+                                    : v == p.value                      ? "present"
+                                                                        : "absent";
+    views.push_back(view_of(item, status, title, {}, {}, std::nullopt, responsible));
+  }
+  return prepare_views(*d.subject, facts, views);
 }
 
 std::string_view book::round_writer::prepared::subject() const {

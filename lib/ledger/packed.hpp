@@ -90,7 +90,8 @@ class reader {
 }  // namespace packing
 
 // Appends the packed observations [first, last) to `out`: their count, then each one. This is
-// also how the ledger keeps a subject's observations of a round (`seen.items`).
+// also how the ledger keeps a subject's observations of a round (the end of its row in a block of
+// `seen_blocks`).
 // `It` iterates over `observation`s or `observation_view`s (the same member names).
 template <class It>
 void pack_items(std::string& out, It first, It last) {

@@ -17,9 +17,13 @@
 namespace carerules::ledger {
 namespace {
 
-constexpr int schema_version = 5;
+constexpr int schema_version = 6;
 constexpr int busy_timeout_ms = 30000;
 constexpr std::size_t block_bytes = std::size_t{1} << 20;
+// A stored block of a round's subjects is closed when the next row would take it past this
+// (a row larger than it gets a block of its own): large enough that a round of 100 000 small
+// subjects is a few hundred rows of SQLite, small enough that finding one subject reads little.
+constexpr std::size_t stored_block_bytes = std::size_t{32} << 10;
 
 // Each migration takes the schema from version i to i + 1.
 const char* const migrations[] = {
@@ -94,6 +98,17 @@ const char* const migrations[] = {
     // pack_items() writes them): one row per subject and round instead of one more per item
     // not absent. fold_observations() below moves them and drops `observations`.
     R"(ALTER TABLE seen ADD COLUMN items BLOB;)",
+    // 6: a round's subjects are stored in blocks, in subject order (`rows`: the rows of `seen`
+    // one after another, as seen_row below reads them), a row of SQLite per block instead of
+    // per subject: storing a round was a serial tail of ~2 µs a subject inside SQLite.
+    // fold_seen() moves the rows and drops `seen`.
+    R"(CREATE TABLE seen_blocks (
+         round    TEXT NOT NULL REFERENCES rounds(id),
+         first    TEXT NOT NULL,
+         last     TEXT NOT NULL,
+         subjects INTEGER NOT NULL,
+         rows     BLOB NOT NULL,
+         PRIMARY KEY (round, first));)",
 };
 static_assert(sizeof migrations / sizeof migrations[0] == schema_version);
 
@@ -226,6 +241,116 @@ class statement {
   sqlite3_stmt* s_ = nullptr;
 };
 
+// A subject's row of a round, as a block of `seen_blocks` holds it (and as a round's
+// subjects wait to be stored): its length (4 bytes, not counting these), a byte `full` (the
+// subject had exactly the round's items, so an item of the round it stores nothing for was
+// absent), the responsible (optional string), then pack(): the subject, its facts (optional)
+// and the observations stored for it (pack_items(); for most subjects none).
+struct seen_row {
+  bool full = false;
+  std::optional<std::string_view> responsible, facts;
+  std::string_view subject;
+  std::string_view items;  // as pack_items() wrote them
+  bool has_items() const {
+    return items.size() > 4 && (items[0] | items[1] | items[2] | items[3]) != 0;
+  }
+};
+
+void append_row(std::string& out, bool full, std::optional<std::string_view> responsible,
+                std::string_view subject, std::optional<std::string_view> facts,
+                std::string_view items) {
+  const std::size_t at = out.size();
+  out.append(4, '\0');
+  out.push_back(full ? '\1' : '\0');
+  packing::put_opt(out, responsible);
+  packing::put(out, subject);
+  packing::put_opt(out, facts);
+  out.append(items);
+  packing::set_u32(out, at, static_cast<std::uint32_t>(out.size() - at - 4));
+}
+
+// The row at the start of `rest` (with its length), which then starts past it. False when
+// `rest` does not start with a whole row.
+bool take_row(std::string_view& rest, std::string_view& row) {
+  packing::reader r(rest);
+  const std::uint32_t n = r.u32();
+  if (!r.ok() || r.left() < n) return false;
+  row = rest.substr(0, std::size_t{4} + n);
+  rest.remove_prefix(row.size());
+  return true;
+}
+
+bool parse_row(std::string_view row, seen_row& out) {
+  if (row.size() < 5) return false;
+  out.full = row[4] != '\0';
+  packing::reader r(row.substr(5));
+  out.responsible = r.opt();
+  out.subject = r.str();
+  out.facts = r.opt();
+  if (!r.ok() || r.left() < 4) return false;
+  out.items = row.substr(row.size() - r.left());
+  return true;
+}
+
+ledger_error damaged(const std::string& round) {
+  return ledger_error("ledger: the stored subjects of round `" + round + "` are damaged");
+}
+
+// Writes a round's rows, given in subject order, into blocks of `seen_blocks`.
+class block_writer {
+ public:
+  block_writer(sqlite3* db, std::string round)
+      : insert_(db,
+                "INSERT INTO seen_blocks (round, first, last, subjects, rows) "
+                "VALUES (?, ?, ?, ?, ?)"),
+        round_(std::move(round)) {}
+  void add(std::string_view row, std::string_view subject) {
+    if (!rows_.empty() && rows_.size() + row.size() > stored_block_bytes) flush();
+    if (rows_.empty()) first_.assign(subject);
+    last_.assign(subject);
+    rows_.append(row);
+    ++count_;
+  }
+  void flush() {
+    if (rows_.empty()) return;
+    insert_.run_with(round_, first_, last_, count_, blob{rows_});
+    rows_.clear();
+    count_ = 0;
+  }
+
+ private:
+  statement insert_;
+  std::string round_, first_, last_, rows_;
+  std::int64_t count_ = 0;
+};
+
+// A round's rows in subject order, block after block.
+class round_rows {
+ public:
+  round_rows(sqlite3* db, std::string round)
+      : blocks_(db, "SELECT rows FROM seen_blocks WHERE round = ? ORDER BY first"),
+        round_(std::move(round)) {
+    blocks_.bind(1, round_);
+  }
+  const std::string& round() const { return round_; }
+  // The next row into `out` (its views valid until the next call); false after the last.
+  bool next(seen_row& out) {
+    while (rest_.empty())
+      if (!blocks_.step())
+        return false;
+      else
+        rest_ = blocks_.bytes(0);
+    std::string_view row;
+    if (!take_row(rest_, row) || !parse_row(row, out)) throw damaged(round_);
+    return true;
+  }
+
+ private:
+  statement blocks_;
+  std::string round_;
+  std::string_view rest_;  // of the block last read
+};
+
 class sqlite_store final : public store {
  public:
   sqlite_store(const std::string& path, bool create, std::size_t run_bytes)
@@ -270,8 +395,9 @@ class sqlite_store final : public store {
                     const std::function<void(row&&)>& each) const override {
     // Only the items some round found present (the others make no finding): their stored
     // observations, and an absent one for each round that saw the subject with its full set
-    // of items and stored none for the item. A subject's rounds are read together, a lookup
-    // per round.
+    // of items and stored none for the item. One subject: its row in each round, looked up.
+    // Every subject: the rounds' rows walked side by side in subject order (a merge), so each
+    // block is read once.
     struct item_text {
       std::string title, cite, action;
     };
@@ -280,75 +406,89 @@ class sqlite_store final : public store {
       statement ri(db_, "SELECT round, item, title, cite, action FROM round_items");
       while (ri.step()) items[{ri.text(0), ri.text(1)}] = {ri.text(2), ri.text(3), ri.text(4)};
     }
-    // The subjects with stored observations: only they can have a finding.
-    statement subjects(db_, subject ? "SELECT ?1"
-                                    : "SELECT DISTINCT subject FROM seen WHERE items IS NOT "
-                                      "NULL ORDER BY subject");
-    if (subject) subjects.bind(1, *subject);
-    statement rounds(db_,
-                     "SELECT r.id, s.responsible, s.full, s.items FROM rounds r CROSS JOIN seen "
-                     "s ON s.round = r.id AND s.subject = ?");
+    std::vector<std::string> ids;
+    {
+      statement r(db_, "SELECT id FROM rounds ORDER BY seq");
+      while (r.step()) ids.push_back(r.text(0));
+    }
     struct seen_round {
-      std::string round;
-      std::optional<std::string> responsible;
-      bool full = false;
-      std::vector<observation> stored;
+      const std::string* round;
+      seen_row row;
     };
     std::vector<seen_round> seen;
+    std::vector<observation> stored;  // of one round
     std::vector<observation_view> views;
     std::set<std::string> present;
-    while (subjects.step()) {
-      const std::string name = subjects.text(0);
-      seen.clear();
+    // Gives the observations of the subject whose rows are in `seen`.
+    auto give = [&](std::string_view name) {
       present.clear();
-      rounds.bind(1, name);
-      while (rounds.step()) {
-        seen_round& r = seen.emplace_back();
-        r.round = rounds.text(0);
-        r.responsible = rounds.opt(1);
-        r.full = rounds.integer(2) != 0;
-        views.clear();
-        const std::string_view stored = rounds.bytes(3);  // NULL: none stored
-        if (!stored.empty() && !unpack_items(stored, views))
-          throw ledger_error("ledger: the observations of `" + name + "` in round `" + r.round +
-                             "` are damaged");
-        for (const auto& v : views) {
-          r.stored.push_back(
-              {name, std::string(v.item), std::string(v.status), std::string(v.title),
-               std::string(v.cite), std::string(v.action),
-               v.due ? std::optional<std::string>(*v.due) : std::nullopt,
-               v.responsible ? std::optional<std::string>(*v.responsible) : std::nullopt,
-               std::nullopt});
+      for (const seen_round& r : seen) {
+        if (!r.row.has_items()) continue;
+        if (!unpack_items(r.row.items, views)) throw damaged(*r.round);
+        for (const auto& v : views)
           if (v.status == "present") present.emplace(v.item);
-        }
       }
-      rounds.reset();
+      if (present.empty()) return;
       for (const std::string& item : present)
-        for (seen_round& r : seen) {
-          auto o = std::find_if(r.stored.begin(), r.stored.end(),
-                                [&](const observation& x) { return x.item == item; });
-          if (o != r.stored.end()) {
-            each({r.round, std::move(*o)});
+        for (const seen_round& r : seen) {
+          views.clear();
+          if (r.row.has_items() && !unpack_items(r.row.items, views)) throw damaged(*r.round);
+          auto v = std::find_if(views.begin(), views.end(),
+                                [&](const observation_view& x) { return x.item == item; });
+          if (v != views.end()) {
+            each({*r.round,
+                  {std::string(name), std::string(v->item), std::string(v->status),
+                   std::string(v->title), std::string(v->cite), std::string(v->action),
+                   v->due ? std::optional<std::string>(*v->due) : std::nullopt,
+                   v->responsible ? std::optional<std::string>(*v->responsible) : std::nullopt,
+                   std::nullopt}});
             continue;
           }
-          if (!r.full) continue;
-          const auto text = items.find({r.round, item});
+          if (!r.row.full) continue;
+          const auto text = items.find({*r.round, item});
           if (text == items.end()) continue;  // not an item of that round
-          each({r.round,
-                {name, item, "absent", text->second.title, text->second.cite, text->second.action,
-                 std::nullopt, r.responsible, std::nullopt}});
+          each({*r.round,
+                {std::string(name), item, "absent", text->second.title, text->second.cite,
+                 text->second.action, std::nullopt,
+                 r.row.responsible ? std::optional<std::string>(*r.row.responsible) : std::nullopt,
+                 std::nullopt}});
         }
+    };
+    if (subject) {
+      for (const std::string& id : ids)
+        if (auto found = find(id, *subject)) seen.push_back({&id, *found});
+      give(*subject);
+      return;
+    }
+    std::vector<std::unique_ptr<round_rows>> cursors;
+    std::vector<seen_row> heads(ids.size());
+    std::vector<bool> more(ids.size());
+    for (std::size_t k = 0; k < ids.size(); ++k) {
+      cursors.push_back(std::make_unique<round_rows>(db_, ids[k]));
+      more[k] = cursors[k]->next(heads[k]);
+    }
+    std::string name;
+    while (true) {
+      const seen_row* min = nullptr;
+      for (std::size_t k = 0; k < ids.size(); ++k)
+        if (more[k] && (!min || heads[k].subject < min->subject)) min = &heads[k];
+      if (!min) break;
+      name.assign(min->subject);
+      seen.clear();
+      for (std::size_t k = 0; k < ids.size(); ++k)
+        if (more[k] && heads[k].subject == name) seen.push_back({&ids[k], heads[k]});
+      give(name);
+      for (std::size_t k = 0; k < ids.size(); ++k)
+        if (more[k] && heads[k].subject == name) more[k] = cursors[k]->next(heads[k]);
     }
   }
 
   std::optional<std::string> facts_of(const std::string& subject) const override {
-    statement s(db_,
-                "SELECT s.facts FROM rounds r CROSS JOIN seen s ON s.round = r.id AND "
-                "s.subject = ? WHERE s.facts IS NOT NULL ORDER BY r.asof DESC, r.seq DESC "
-                "LIMIT 1");
-    s.bind(1, subject);
-    if (!s.step()) return std::nullopt;
-    return s.text(0);
+    statement r(db_, "SELECT id FROM rounds ORDER BY asof DESC, seq DESC");
+    while (r.step())
+      if (auto found = find(r.text(0), subject); found && found->facts)
+        return std::string(*found->facts);
+    return std::nullopt;
   }
 
  private:
@@ -412,6 +552,7 @@ class sqlite_store final : public store {
           exec(migrations[static_cast<std::size_t>(i)]);
           if (i + 1 == 3) rehash();
           if (i + 1 == 5) fold_observations();
+          if (i + 1 == 6) fold_seen();
         }
         statement w(db_, "INSERT INTO schema_version (version) VALUES (?)");
         w.bind(1, static_cast<std::int64_t>(schema_version));
@@ -454,6 +595,35 @@ class sqlite_store final : public store {
     }
     flush();
     exec("DROP TABLE observations");
+  }
+
+  // Schema 6: the rows of `seen` go into blocks of `seen_blocks`, round by round.
+  void fold_seen() {
+    statement rows(db_,
+                   "SELECT round, subject, responsible, full, facts, items FROM seen "
+                   "ORDER BY round, subject");
+    std::optional<block_writer> blocks;
+    std::string round, bytes;
+    static constexpr char no_items[4] = {};
+    while (rows.step()) {
+      if (!blocks || rows.text(0) != round) {
+        if (blocks) blocks->flush();
+        round = rows.text(0);
+        blocks.emplace(db_, round);
+      }
+      const std::string subject = rows.text(1);
+      const auto responsible = rows.opt(2);
+      const auto facts = rows.opt(4);
+      const std::string_view items = rows.bytes(5);  // NULL: none stored
+      bytes.clear();
+      append_row(bytes, rows.integer(3) != 0,
+                 responsible ? std::optional<std::string_view>(*responsible) : std::nullopt,
+                 subject, facts ? std::optional<std::string_view>(*facts) : std::nullopt,
+                 items.empty() ? std::string_view(no_items, 4) : items);
+      blocks->add(bytes, subject);
+    }
+    if (blocks) blocks->flush();
+    exec("DROP TABLE seen");
   }
 
   // Each recorded round's hash, computed from what it stored: its explicit rows, and for a
@@ -505,8 +675,47 @@ class sqlite_store final : public store {
     }
   }
 
+  // The row of `subject` in round `round` (a recorded round's id), if that round saw it; its
+  // views are valid until find() reads another block of that round. The block last read of
+  // each round is kept: readers going through subjects in order read each block once.
+  std::optional<seen_row> find(const std::string& round, std::string_view subject) const {
+    cached_block& c = blocks_[round];
+    if (!c.read || subject < c.first || subject > c.last) {
+      if (!find_block_)
+        find_block_ = std::make_unique<statement>(
+            db_,
+            "SELECT first, last, rows FROM seen_blocks WHERE round = ?1 AND first <= ?2 "
+            "ORDER BY first DESC LIMIT 1");
+      statement& q = *find_block_;
+      q.bind_view(1, std::string_view(round));
+      q.bind_view(2, subject);
+      const bool found = q.step();
+      if (found) {
+        c.first = q.text(0);
+        c.last = q.text(1);
+        c.rows.assign(q.bytes(2));
+        c.read = true;
+      }
+      q.reset();
+      if (!found || subject > c.last) return std::nullopt;
+    }
+    std::string_view rest = c.rows, bytes;
+    seen_row out;
+    while (!rest.empty()) {
+      if (!take_row(rest, bytes) || !parse_row(bytes, out)) throw damaged(round);
+      if (out.subject == subject) return out;
+    }
+    return std::nullopt;
+  }
+
+  struct cached_block {
+    bool read = false;
+    std::string first, last, rows;
+  };
   sqlite3* db_ = nullptr;
   std::size_t run_bytes_;
+  mutable std::map<std::string, cached_block, std::less<>> blocks_;  // by round
+  mutable std::unique_ptr<statement> find_block_;
 };
 
 // Subjects wait in memory until commit(); past `run_bytes` they are sorted and set aside in a
@@ -524,6 +733,21 @@ class sqlite_stage final : public store::stage {
   sqlite_stage& operator=(const sqlite_stage&) = delete;
 
   void add(std::string_view packed) override {
+    // Most subjects have every item of the round absent and no responsible: their
+    // observations are the same bytes, and their row stores none of them.
+    if (!absent_items_.empty()) {
+      packing::reader r(packed);
+      const std::string_view subject = r.str();
+      const std::optional<std::string_view> facts = r.opt();
+      if (r.ok() && packed.substr(packed.size() - r.left()) == absent_items_) {
+        std::string& block = room_for(14 + packed.size());
+        const std::size_t at = block.size();
+        static constexpr char no_items[4] = {};
+        append_row(block, true, std::nullopt, subject, facts, std::string_view(no_items, 4));
+        keep(std::string_view(block).substr(at));
+        return;
+      }
+    }
     if (!unpack(packed, subject_))
       throw ledger_error("ledger: a subject's observations are damaged");
     auto& obs = subject_.observations;
@@ -533,10 +757,15 @@ class sqlite_stage final : public store::stage {
     };
     if (!std::is_sorted(obs.begin(), obs.end(), by_item))  // prepare() packs them sorted
       std::sort(obs.begin(), obs.end(), by_item);
-    if (round_items_.empty())  // the first subject's items are the round's
-      for (const auto& o : obs)
+    if (round_items_.empty()) {  // the first subject's items are the round's
+      std::vector<observation_view> absent;
+      for (const auto& o : obs) {
         round_items_.push_back({std::string(o.item), std::string(o.title), std::string(o.cite),
                                 std::string(o.action)});
+        absent.push_back({o.item, "absent", {}, {}, {}, std::nullopt, std::nullopt});
+      }
+      pack_items(absent_items_, absent.begin(), absent.end());
+    }
     // A subject with exactly the round's items stores no absent rows (seen.full implies them).
     const bool full =
         std::equal(obs.begin(), obs.end(), round_items_.begin(), round_items_.end(),
@@ -554,9 +783,7 @@ class sqlite_stage final : public store::stage {
     packing::put_opt(block, responsible);
     pack(block, subject_.subject, subject_.facts, kept_.begin(), kept_.end());
     packing::set_u32(block, at, static_cast<std::uint32_t>(block.size() - at - 4));
-    rows_.push_back(std::string_view(block).substr(at));
-    held_ += block.size() - at;
-    if (held_ >= run_bytes_) set_run_aside();
+    keep(std::string_view(block).substr(at));
   }
 
   outcome commit(const round_info& round, const std::string& hash) override {
@@ -589,23 +816,15 @@ class sqlite_stage final : public store::stage {
   struct round_item {
     std::string item, title, cite, action;
   };
-
+  // A row staged, with its subject and the first 8 bytes of it (prefix()).
   struct staged {
-    bool full = false;
-    std::optional<std::string_view> responsible;
-    std::string_view packed;
+    std::uint64_t prefix;
+    std::string_view subject, row;
   };
-  static staged read_row(std::string_view row) {
-    staged out;
-    out.full = row.size() > 4 && row[4] != '\0';
-    packing::reader r(row.substr(std::min<std::size_t>(5, row.size())));
-    out.responsible = r.opt();
-    out.packed = r.ok() ? row.substr(row.size() - r.left()) : std::string_view();
-    return out;
-  }
+
   static std::string_view subject_of(std::string_view row) {
-    packing::reader r(read_row(row).packed);
-    return r.str();
+    seen_row r;
+    return parse_row(row, r) ? r.subject : std::string_view();
   }
   // A block with room for `n` more bytes. Blocks are reserved once and never grow, so the
   // views of the rows in them stay valid; they are reused after a run is set aside.
@@ -618,16 +837,42 @@ class sqlite_stage final : public store::stage {
     }
     return blocks_[block_];
   }
-  // The rows in memory, sorted by subject.
-  void sort_rows() {
-    std::stable_sort(rows_.begin(), rows_.end(), [](std::string_view a, std::string_view b) {
-      return subject_of(a) < subject_of(b);
-    });
+  // Keeps a row just written into a block, setting the rows aside when they are many.
+  void keep(std::string_view row) {
+    const std::string_view subject = subject_of(row);  // in the block, as the row
+    rows_.push_back({prefix(subject), subject, row});
+    held_ += row.size();
+    if (held_ >= run_bytes_) {
+      set_run_aside();
+    } else if (rows_.size() - sorted_ >= memory_run_rows) {
+      // Sorted here, a run at a time, while the records are still being decided: commit()
+      // only merges them.
+      sort_rows(sorted_);
+      sorted_ends_.push_back(sorted_ = rows_.size());
+    }
+  }
+  // The first 8 bytes of a subject (zeros past its end) as a number that orders as they do.
+  static std::uint64_t prefix(std::string_view s) {
+    std::uint64_t p = 0;
+    for (std::size_t i = 0; i < 8; ++i)
+      p = p << 8 | (i < s.size() ? static_cast<unsigned char>(s[i]) : 0u);
+    return p;
+  }
+  // The rows in memory, sorted by subject (mostly by the prefixes, held in the array, rather
+  // than by the names, scattered over the blocks).
+  static bool before(const staged& a, const staged& b) {
+    return a.prefix != b.prefix ? a.prefix < b.prefix : a.subject < b.subject;
+  }
+  // The rows in memory from `from` on.
+  void sort_rows(std::size_t from) {
+    std::sort(rows_.begin() + static_cast<std::ptrdiff_t>(from), rows_.end(), before);
   }
   void set_run_aside() {
-    sort_rows();
+    sort_rows(0);
+    sorted_ = 0;
+    sorted_ends_.clear();
     runs_.push_back(std::make_unique<spill>());
-    for (const std::string_view row : rows_) runs_.back()->write(row);
+    for (const staged& row : rows_) runs_.back()->write(row.row);
     rows_.clear();
     for (auto& b : blocks_) b.clear();  // keeps their memory
     block_ = 0;
@@ -637,51 +882,57 @@ class sqlite_stage final : public store::stage {
   // Merges the runs and the rows in memory and inserts them in subject order.
   void store_rows(const std::string& round) {
     struct source {
-      spill* run = nullptr;  // or the rows in memory
-      std::string row;       // the run's current row
-      std::size_t next = 0;  // in memory: the next row
-      std::string_view current;
+      spill* run = nullptr;           // or a run of the rows in memory:
+      std::size_t next = 0, end = 0;  // its next row and its end
+      std::string row;                // the run's current row
+      staged current{};               // empty row: none left
     };
-    sort_rows();
-    const std::vector<std::string_view>& memory = rows_;
-    std::vector<source> sources(runs_.size() + 1);
+    if (sorted_ < rows_.size()) {
+      sort_rows(sorted_);
+      sorted_ends_.push_back(sorted_ = rows_.size());
+    }
+    std::vector<source> sources(runs_.size() + sorted_ends_.size());
     auto advance = [&](source& s) {
       if (s.run) {
-        s.current = s.run->read_row(s.row) ? std::string_view(s.row) : std::string_view();
+        const std::string_view row =
+            s.run->read_row(s.row) ? std::string_view(s.row) : std::string_view();
+        const std::string_view subject = subject_of(row);
+        s.current = {prefix(subject), subject, row};
+      } else if (s.next < s.end) {
+        s.current = rows_[s.next++];
       } else {
-        s.current = s.next < memory.size() ? memory[s.next++] : std::string_view();
+        s.current.row = {};
       }
     };
     for (std::size_t i = 0; i < runs_.size(); ++i) {
       sources[i].run = runs_[i].get();
       sources[i].run->rewind();
     }
+    for (std::size_t i = 0; i < sorted_ends_.size(); ++i) {
+      sources[runs_.size() + i].next = i ? sorted_ends_[i - 1] : 0;
+      sources[runs_.size() + i].end = sorted_ends_[i];
+    }
     for (auto& s : sources) advance(s);
-    statement seen(db_,
-                   "INSERT INTO seen (round, subject, responsible, full, facts, items) "
-                   "VALUES (?, ?, ?, ?, ?, ?)");
+    block_writer blocks(db_, round);
     std::string last;
     bool any = false;
+    seen_row row;
     while (true) {
       source* min = nullptr;
       for (auto& s : sources)
-        if (!s.current.empty() && (!min || subject_of(s.current) < subject_of(min->current)))
-          min = &s;
+        if (!s.current.row.empty() && (!min || before(s.current, min->current))) min = &s;
       if (!min) break;
-      const staged row = read_row(min->current);
-      if (!unpack(row.packed, subject_)) throw ledger_error("ledger: a staged subject is damaged");
-      const std::string_view subject = subject_.subject;
-      const bool full = row.full;
-      const std::optional<std::string_view> responsible = row.responsible;
-      if (any && subject == last)
+      if (!parse_row(min->current.row, row))
+        throw ledger_error("ledger: a staged subject is damaged");
+      if (any && row.subject == last)
         throw ledger_error("subject `" + last + "` is given more than once in round `" + round +
                            "`: a round holds one report per subject");
-      seen.run_with(round, subject, responsible, std::int64_t{full ? 1 : 0}, subject_.facts,
-                    blob{subject_.observations.empty() ? std::string_view() : subject_.items});
-      last.assign(subject);
+      blocks.add(min->current.row, row.subject);
+      last.assign(row.subject);
       any = true;
       advance(*min);
     }
+    blocks.flush();
   }
 
   sqlite3* db_;
@@ -690,10 +941,16 @@ class sqlite_stage final : public store::stage {
   unpacked subject_;   // the subject being added or stored (reused)
   std::vector<observation_view> kept_;
   std::vector<round_item> round_items_;  // sorted by item
+  std::string absent_items_;             // pack_items() of every round item absent, no responsible
   std::vector<std::string> blocks_;      // the rows not set aside, one after another
   std::size_t block_ = 0;                // the block being filled
-  std::vector<std::string_view> rows_;   // each row in the blocks
-  std::size_t held_ = 0;                 // the rows' bytes
+  std::vector<staged> rows_;             // each row in the blocks, and its subject
+  // Rows in memory are sorted a run of this many at a time; rows_ up to sorted_ are, in runs
+  // ending at sorted_ends_.
+  static constexpr std::size_t memory_run_rows = 16384;
+  std::size_t sorted_ = 0;
+  std::vector<std::size_t> sorted_ends_;
+  std::size_t held_ = 0;  // the rows' bytes
   std::vector<std::unique_ptr<spill>> runs_;
 };
 

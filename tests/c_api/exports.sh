@@ -11,7 +11,9 @@ bad=$(echo "$symbols" | grep -vE '^(cr_[a-z_]+|carerules::.*|typeinfo (name )?fo
 detail=$(echo "$symbols" | grep 'carerules::detail' || true)
 for need in cr_abi_version cr_compile_file cr_evaluate cr_evaluate_batch cr_string_free \
             'carerules::compile_file(' 'carerules::ruleset::evaluate('; do
-  echo "$symbols" | grep -qF "$need" || { echo "missing export: $need"; exit 1; }
+  # (a here-string: `echo | grep -q` fails now and then under pipefail, echo getting SIGPIPE
+  # when grep stops at the first match)
+  grep -qF "$need" <<<"$symbols" || { echo "missing export: $need"; exit 1; }
 done
 if [ -n "$bad$detail" ]; then
   echo "unexpected exports:"; echo "$bad"; echo "$detail"; exit 1

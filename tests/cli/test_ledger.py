@@ -283,7 +283,7 @@ def test_two_writers_at_once_lose_nothing(tmp_path):
         assert p.wait(timeout=120) == 0, p.stderr.read()
     con = sqlite3.connect(db)
     assert con.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] == 2
-    assert con.execute("SELECT COUNT(*) FROM seen").fetchone()[0] == 2 * 3000  # every subject
+    assert len(seen_rows(con)) == 2 * 3000  # every subject
     # S0's fire is bad in both rounds: its file has both.
     s0 = json.loads(run("ledger", "show", "--db", db, "S0", "--asof", "2024-12-31", "--format",
                         "json", check=0).stdout)
@@ -305,10 +305,9 @@ def test_a_killed_writer_leaves_the_previous_state(tmp_path):
         p.wait()
         con = sqlite3.connect(db)
         rounds = [r[0] for r in con.execute("SELECT id FROM rounds ORDER BY id")]
-        seen = con.execute("SELECT COUNT(*) FROM seen WHERE round = 'BIG'").fetchone()[0]
-        present = sum(o[1] == "present" for (blob,) in con.execute(
-            "SELECT items FROM seen WHERE round = 'BIG' AND items IS NOT NULL")
-            for o in unpack_items(blob))
+        big = seen_rows(con, "BIG")
+        seen = len(big)
+        present = sum(o[1] == "present" for row in big if row[5] for o in unpack_items(row[5]))
         con.close()
         # All or nothing: either the round is there whole (60 000 subjects, each with its fire
         # finding), or the ledger is as before.
@@ -477,31 +476,75 @@ def test_pages_are_each_institutions_file_and_the_status_with_every_value_escape
     assert run("ledger", "pages", "--db", db).returncode == 2  # --out is required
 
 
-# What this carerules writes, taken back to the layout of an earlier schema.
+# What this carerules writes, read back as docs/ledger.md describes it, and taken back to the
+# layout of an earlier schema.
+class Packed:
+    """Reads the ledger's packed bytes: a string is its length in 4 bytes, little-endian, then
+    its bytes; an optional string has a byte 0 (none) or 1 before it."""
+
+    def __init__(self, blob, at=0):
+        self.blob, self.at = blob, at
+
+    def u32(self):
+        self.at += 4
+        return int.from_bytes(self.blob[self.at - 4:self.at], "little")
+
+    def text(self):
+        n = self.u32()
+        self.at += n
+        return self.blob[self.at - n:self.at].decode("utf-8")
+
+    def opt(self):
+        self.at += 1
+        return self.text() if self.blob[self.at - 1] else None
+
+
+def seen_rows(con, round=None):
+    """Each subject of each round (of `round` only when given) as `seen_blocks` keeps them:
+    (round, subject, responsible, full, facts, items), items None when none are stored.
+    A block's rows are one after another: the row's length (4 bytes), full (a byte),
+    responsible (optional), subject, facts (optional), then the items."""
+    query = "SELECT round, first, last, subjects, rows FROM seen_blocks"
+    blocks = con.execute(query + (" WHERE round = ?" if round else "") + " ORDER BY round, first",
+                         (round,) if round else ()).fetchall()
+    out = []
+    for rnd, first, last, count, blob in blocks:
+        r, rows = Packed(blob), []
+        while r.at < len(blob):
+            end = r.at + 4 + r.u32()
+            r.at += 1
+            full = blob[r.at - 1] != 0
+            responsible, subject, facts = r.opt(), r.text(), r.opt()
+            items = bytes(blob[r.at:end])
+            r.at = end
+            rows.append((rnd, subject, responsible, int(full), facts,
+                         items if items != bytes(4) else None))
+        assert r.at == len(blob) and len(rows) == count
+        assert (rows[0][1], rows[-1][1]) == (first, last)
+        assert [row[1] for row in rows] == sorted(row[1] for row in rows)
+        out += rows
+    return out
+
+
+def to_schema_5(con):
+    rows = seen_rows(con)
+    con.executescript("""
+        CREATE TABLE seen (round TEXT NOT NULL REFERENCES rounds(id), subject TEXT NOT NULL,
+                           responsible TEXT, full INTEGER NOT NULL, facts TEXT, items BLOB,
+                           PRIMARY KEY (round, subject)) WITHOUT ROWID;""")
+    con.executemany("INSERT INTO seen VALUES (?, ?, ?, ?, ?, ?)", rows)
+    con.executescript("""
+        DROP TABLE seen_blocks;
+        DELETE FROM schema_version; INSERT INTO schema_version (version) VALUES (5);""")
+
+
 def unpack_items(blob):
-    """A subject's observations as `seen.items` keeps them: a count, then per observation
-    item, status, title, cite, action, due and responsible (a string: its length in 4 bytes,
-    little-endian, then its bytes; due and responsible: a byte 0 or 1 first)."""
-    at = 0
-
-    def u32():
-        nonlocal at
-        at += 4
-        return int.from_bytes(blob[at - 4:at], "little")
-
-    def text():
-        nonlocal at
-        n = u32()
-        at += n
-        return blob[at - n:at].decode("utf-8")
-
-    def opt():
-        nonlocal at
-        at += 1
-        return text() if blob[at - 1] else None
-
-    out = [(text(), text(), text(), text(), text(), opt(), opt()) for _ in range(u32())]
-    assert at == len(blob)
+    """A subject's observations as the ledger keeps them: a count, then per observation item,
+    status, title, cite, action, due (optional) and responsible (optional)."""
+    r = Packed(blob)
+    out = [(r.text(), r.text(), r.text(), r.text(), r.text(), r.opt(), r.opt())
+           for _ in range(r.u32())]
+    assert r.at == len(blob)
     return out
 
 
@@ -554,11 +597,12 @@ TO_SCHEMA_1 = """
 """
 
 
-@pytest.mark.parametrize("schema", [1, 2, 3, 4])
+@pytest.mark.parametrize("schema", [1, 2, 3, 4, 5])
 def test_an_older_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path, schema):
     # Schema 1 stored every item of every round, absent ones included; schema 2 kept facts in
     # a table of their own and hashed rounds whole; schema 3 kept `seen` in subject order;
-    # schema 4 kept a row per observation not absent.
+    # schema 4 kept a row per observation not absent; schema 5 a row of `seen` per subject and
+    # round.
     # Make such a file from the first two rounds, then let this carerules migrate it and
     # record the third round.
     old = tmp_path / "old.db"
@@ -566,7 +610,11 @@ def test_an_older_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path, sc
         run("ledger", "record", "--db", old, "--round", name, "-r", RULES,
             facts_file(tmp_path, name, records), "--asof", asof, check=0)
     con = sqlite3.connect(old)
-    to_schema_4(con)
+    to_schema_5(con)
+    if schema == 5:
+        assert con.execute("SELECT COUNT(*) FROM seen").fetchone()[0] == 8  # 4 subjects x 2
+    if schema <= 4:
+        to_schema_4(con)
     if schema <= 3:
         con.executescript(TO_SCHEMA_3 + (TO_SCHEMA_2 if schema <= 2 else "") +
                           (TO_SCHEMA_1 if schema == 1 else ""))
@@ -582,12 +630,10 @@ def test_an_older_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path, sc
     run("ledger", "record", "--db", old, "--round", name, "-r", RULES,
         facts_file(tmp_path, name, records), "--asof", asof, check=0)
     con = sqlite3.connect(old)
-    assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 5
-    assert con.execute("SELECT COUNT(*) FROM seen WHERE facts IS NOT NULL").fetchone()[0] == 12
-    assert con.execute("SELECT COUNT(*) FROM sqlite_master WHERE name = 'observations'") \
-        .fetchone()[0] == 0
-    assert "PRIMARY KEY (round, subject)" in \
-        con.execute("SELECT sql FROM sqlite_master WHERE name = 'seen'").fetchone()[0]
+    assert con.execute("SELECT MAX(version) FROM schema_version").fetchone()[0] == 6
+    assert sum(r[4] is not None for r in seen_rows(con)) == 12  # facts of 4 subjects x 3 rounds
+    assert con.execute("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('observations', "
+                       "'seen')").fetchone()[0] == 0
     con.close()
     for args in (["status", "--asof", "2024-07-10", "--by", "region.district"],
                  ["diff", "--from", "R1", "--to", "R3"], ["diff", "--from", "R2", "--to", "R3"],
@@ -633,8 +679,7 @@ def test_what_is_kept_of_the_facts_is_the_record_without_its_lists(tmp_path):
     run("ledger", "record", "--db", db, "--round", "R1", "-r", RULES, "--asof", "2024-01-10",
         tmp_path / "R1.jsonl", "--responsible", "head.name", check=0)
     con = sqlite3.connect(db)
-    (kept,) = con.execute("SELECT facts FROM seen WHERE subject = 'A'").fetchone()
-    (responsible,) = con.execute("SELECT responsible FROM seen WHERE subject = 'A'").fetchone()
+    [(_, _, responsible, _, kept, _)] = [r for r in seen_rows(con) if r[1] == "A"]
     con.close()
     assert '"ratio":1.50' in kept and '"big":12345678901234567890' in kept  # as written
     expect = {k: v for k, v in r.items() if k != "staff"}

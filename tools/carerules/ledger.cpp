@@ -52,7 +52,19 @@ out_format parse_out_format(const parsed_args& a) {
 // responsible is written as the reports write numbers (1.50 -> 1.5), as fact_at does.
 class kept_facts : public detail::sax_sizes_unbounded {
  public:
-  explicit kept_facts(const std::vector<std::string>& path) : responsible_(path) {}
+  explicit kept_facts(std::vector<std::string> path) : responsible_(std::move(path)) {}
+  const std::vector<std::string>& path() const { return responsible_; }
+  // Ready for another document (the memory it holds is kept).
+  void reset() {
+    text.clear();
+    responsible.reset();
+    object = false;
+    keys_.clear();
+    first_.clear();
+    part_.clear();
+    skip_ = 0;
+    pending_ = false;
+  }
 
   std::string text;                        // the compact JSON
   std::optional<std::string> responsible;  // the value at the responsible path
@@ -167,7 +179,7 @@ class kept_facts : public detail::sax_sizes_unbounded {
   }
   void put_string(std::string_view s) { append_json_string(text, s); }
 
-  const std::vector<std::string>& responsible_;
+  std::vector<std::string> responsible_;
   std::vector<std::string> keys_;  // the key of the current value at each open object
   std::vector<bool> first_;        // no member written yet, per open object
   std::string part_;               // a key, string or number given in parts
@@ -176,20 +188,27 @@ class kept_facts : public detail::sax_sizes_unbounded {
 };
 
 // The facts the ledger keeps of one record, and its responsible (nullopt for text that is not
-// a JSON object).
+// a JSON object): views valid until the next keep_facts() on this thread, which reuses the
+// parser and its memory record after record.
 struct kept {
-  std::optional<std::string> facts, responsible;
+  std::optional<std::string_view> facts, responsible;
 };
 kept keep_facts(std::string_view text, const std::vector<std::string>& responsible_path) {
-  json::parse_options po;
-  po.max_depth = 1024;
-  json::basic_parser<kept_facts> p(po, responsible_path);
+  thread_local std::optional<json::basic_parser<kept_facts>> parser;
+  if (!parser || parser->handler().path() != responsible_path) {
+    json::parse_options po;
+    po.max_depth = 1024;
+    parser.emplace(po, responsible_path);
+  }
+  json::basic_parser<kept_facts>& p = *parser;
+  p.reset();
+  p.handler().reset();
   json::error_code ec;
   const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
   kept k;
   if (ec || !p.handler().object || !blank_line(text.substr(n))) return k;
-  k.facts = std::move(p.handler().text);
-  k.responsible = std::move(p.handler().responsible);
+  k.facts = p.handler().text;
+  if (p.handler().responsible) k.responsible = *p.handler().responsible;
   return k;
 }
 
@@ -589,10 +608,9 @@ int record(const parsed_args& a, output& out) {
             decisions& d = decided[slot][i];
             d = rs.decide(part[i].text, eo);
             if (!d.subject) return;
-            kept k = keep_facts(part[i].text, responsible_keys);
-            thread_local std::vector<L::observation> observed;  // reused record after record
-            L::observations_of(rs, d, eo.asof, picks, k.responsible, k.facts, observed);
-            prepared[slot][i] = L::book::round_writer::prepare(observed);
+            const kept k = keep_facts(part[i].text, responsible_keys);
+            prepared[slot][i] =
+                L::book::round_writer::prepare(rs, d, eo.asof, picks, k.responsible, k.facts);
           });
         },
         [&](const std::vector<batch_record>& part, int slot) {

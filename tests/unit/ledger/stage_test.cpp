@@ -65,11 +65,12 @@ std::vector<std::string> rows_of(const store& s) {
   return out;
 }
 
-std::vector<std::string> record_shuffled(std::size_t run_bytes, std::string* hash = nullptr) {
+std::vector<std::string> record_shuffled(std::size_t run_bytes, std::string* hash = nullptr,
+                                         int subjects = 500) {
   temp_db db;
   auto s = open_sqlite(db.path.string(), true, run_bytes);
-  std::vector<int> order(500);
-  for (int i = 0; i < 500; ++i) order[static_cast<std::size_t>(i)] = i;
+  std::vector<int> order(static_cast<std::size_t>(subjects));
+  for (int i = 0; i < subjects; ++i) order[static_cast<std::size_t>(i)] = i;
   std::shuffle(order.begin(), order.end(), std::mt19937(7));
   auto stage = s->begin_round();
   round_hasher hasher;
@@ -85,24 +86,37 @@ std::vector<std::string> record_shuffled(std::size_t run_bytes, std::string* has
   return rows_of(*s);
 }
 
-TEST(LedgerStage, SortedRunsSetAsideGiveTheSameRowsAsOneRunInMemory) {
+// Records `subjects` shuffled twice, with runs set aside past `run_bytes` or not, and checks
+// that both give every subject's rows, the same, in subject order, under the same hash.
+std::vector<std::string> same_either_way(std::size_t run_bytes, int subjects) {
   std::string hash_memory, hash_runs;
-  const auto memory = record_shuffled(default_run_bytes, &hash_memory);
-  const auto runs = record_shuffled(512, &hash_runs);  // a run every few subjects
+  const auto memory = record_shuffled(default_run_bytes, &hash_memory, subjects);
+  const auto runs = record_shuffled(run_bytes, &hash_runs, subjects);
   EXPECT_EQ(hash_memory, hash_runs);
   // One row per subject with a present item: all but those of the seventh subjects whose
   // present item would have been the one they lack.
   std::size_t with_finding = 0;
-  for (int i = 0; i < 500; ++i) with_finding += !(i % 7 == 0 && i % 3 == 2);
-  ASSERT_EQ(memory.size(), with_finding);
+  for (int i = 0; i < subjects; ++i) with_finding += !(i % 7 == 0 && i % 3 == 2);
+  EXPECT_EQ(memory.size(), with_finding);
   EXPECT_EQ(memory, runs);
   EXPECT_TRUE(std::is_sorted(memory.begin(), memory.end(), [](const auto& a, const auto& b) {
     auto key = [](const std::string& row) { return row.substr(3, row.find(' ', 3) - 3); };
     return key(a) < key(b);
   }));
-  EXPECT_NE(std::find(memory.begin(), memory.end(),
-                      "R1 S1 F1 present title of F1 2024-04-10 director of S1"),
-            memory.end());
+  return memory;
+}
+
+TEST(LedgerStage, SortedRunsSetAsideGiveTheSameRowsAsOneRunInMemory) {
+  const auto rows = same_either_way(512, 500);  // a run every few subjects
+  EXPECT_NE(
+      std::find(rows.begin(), rows.end(), "R1 S1 F1 present title of F1 2024-04-10 director of S1"),
+      rows.end());
+}
+
+// Past 16 384 subjects the rows in memory are sorted a run at a time as they come; the runs
+// are merged with those set aside in files (here one every ~20 000 subjects).
+TEST(LedgerStage, RunsSortedInMemoryMergeWithRunsSetAside) {
+  same_either_way(std::size_t{3} << 20, 40000);
 }
 
 TEST(LedgerStage, ASubjectGivenTwiceIsRefusedAcrossRuns) {
@@ -122,6 +136,66 @@ TEST(LedgerStage, ASubjectGivenTwiceIsRefusedAcrossRuns) {
   }
   stage.reset();
   EXPECT_TRUE(s->rounds().empty());  // nothing of the round was kept
+}
+
+// A round is stored in blocks of subjects: every subject is found in its block, whether the
+// readers walk all subjects (status, diff) or look one up (show, facts for --by), including a
+// subject a later round did not see though a block of that round spans its name.
+TEST(LedgerStage, SubjectsInManyBlocksAreEachFoundWithTheirOwnRows) {
+  temp_db db;
+  auto s = open_sqlite(db.path.string(), true, default_run_bytes);
+  const std::string filler(200, 'x');  // 3 000 subjects with their facts: several blocks
+  auto record = [&](const round_info& r, int skip_every) {
+    auto stage = s->begin_round();
+    round_hasher hasher;
+    for (int i = 0; i < 3000; ++i) {
+      if (skip_every && i % skip_every == 0) continue;
+      auto subject = subject_observations(i);
+      subject.front().facts = R"({"id":"S)" + std::to_string(i) + R"(","round":")" + r.id +
+                              R"(","f":")" + filler + "\"}";
+      const auto p = book::round_writer::prepare(subject);
+      hasher.add(p.digest);
+      stage->add(p.packed);
+    }
+    ASSERT_EQ(stage->commit(r, hasher.finish(r)), store::stage::outcome::recorded);
+  };
+  record({"R1", "2024-01-10", "demo", "1", "d"}, 0);
+  record({"R2", "2024-02-10", "demo", "1", "d"}, 5);  // S0, S5, S10, ... not seen in R2
+  const auto all = rows_of(*s);
+  std::vector<std::string> one_by_one;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string name = "S" + std::to_string(i);
+    s->observations(name, [&](store::row&& r) {
+      one_by_one.push_back(r.round + " " + r.obs.subject + " " + r.obs.item + " " + r.obs.status +
+                           " " + r.obs.title + " " + r.obs.due.value_or("-") + " " +
+                           r.obs.responsible.value_or("-"));
+    });
+    const auto facts = s->facts_of(name);
+    ASSERT_TRUE(facts) << name;
+    const std::string latest = i % 5 == 0 ? "R1" : "R2";
+    EXPECT_NE(facts->find(R"("id":")" + name + R"(","round":")" + latest + "\""), std::string::npos)
+        << name << " " << *facts;
+  }
+  std::sort(one_by_one.begin(), one_by_one.end());
+  auto sorted_all = all;
+  std::sort(sorted_all.begin(), sorted_all.end());
+  EXPECT_EQ(one_by_one, sorted_all);
+  // S10 was seen in R1 only: its present item has one row; S11 in both.
+  EXPECT_EQ(
+      std::count_if(all.begin(), all.end(),
+                    [](const std::string& r) { return r.find(" S10 ") != std::string::npos; }),
+      1);
+  EXPECT_EQ(
+      std::count_if(all.begin(), all.end(),
+                    [](const std::string& r) { return r.find(" S11 ") != std::string::npos; }),
+      2);
+  // Names before, between and after the stored ones.
+  for (const char* name : {"A", "S", "S1x", "S9999", "T"}) {
+    EXPECT_FALSE(s->facts_of(name)) << name;
+    bool any = false;
+    s->observations(std::string(name), [&](store::row&&) { any = true; });
+    EXPECT_FALSE(any) << name;
+  }
 }
 
 TEST(LedgerPacked, RoundTripsAndRefusesDamage) {
