@@ -22,8 +22,10 @@ constexpr int busy_timeout_ms = 30000;
 constexpr std::size_t block_bytes = std::size_t{1} << 20;
 // A stored block of a round's subjects is closed when the next row would take it past this
 // (a row larger than it gets a block of its own): large enough that a round of 100 000 small
-// subjects is a few hundred rows of SQLite, small enough that finding one subject reads little.
-constexpr std::size_t stored_block_bytes = std::size_t{32} << 10;
+// subjects is a few hundred rows of SQLite, small enough that finding one subject reads little,
+// and two blocks fit in one of a new ledger's 64 KiB pages (SQLite keeps up to 65 501 bytes of
+// a row in its page).
+constexpr std::size_t stored_block_bytes = std::size_t{31} << 10;
 
 // Each migration takes the schema from version i to i + 1.
 const char* const migrations[] = {
@@ -365,6 +367,10 @@ class sqlite_store final : public store {
     sqlite3_busy_timeout(db_, busy_timeout_ms);
     try {
       exec("PRAGMA foreign_keys = ON");
+      // For a new file only (an existing one keeps its own): 64 KiB pages hold a block of
+      // subjects (stored_block_bytes) in one page instead of a chain of nine, so a round is
+      // written and read in a sixteenth of the calls.
+      sqlite3_exec(db_, "PRAGMA page_size = 65536", nullptr, nullptr, nullptr);
       // WAL fails on a read-only file; the version check below says why then.
       sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
       // In WAL mode NORMAL keeps the file consistent through any crash (a killed writer
@@ -398,41 +404,47 @@ class sqlite_store final : public store {
     // of items and stored none for the item. One subject: its row in each round, looked up.
     // Every subject: the rounds' rows walked side by side in subject order (a merge), so each
     // block is read once.
-    struct item_text {
-      std::string title, cite, action;
-    };
-    std::map<std::pair<std::string, std::string>, item_text> items;  // (round, item)
-    {
-      statement ri(db_, "SELECT round, item, title, cite, action FROM round_items");
-      while (ri.step()) items[{ri.text(0), ri.text(1)}] = {ri.text(2), ri.text(3), ri.text(4)};
-    }
     std::vector<std::string> ids;
     {
       statement r(db_, "SELECT id FROM rounds ORDER BY seq");
       while (r.step()) ids.push_back(r.text(0));
     }
+    struct item_text {
+      std::string title, cite, action;
+    };
+    std::vector<std::map<std::string, item_text, std::less<>>> items(ids.size());  // by round
+    {
+      std::map<std::string, std::size_t, std::less<>> at;  // a round's position in ids
+      for (std::size_t k = 0; k < ids.size(); ++k) at[ids[k]] = k;
+      statement ri(db_, "SELECT round, item, title, cite, action FROM round_items");
+      while (ri.step())
+        if (auto k = at.find(ri.text(0)); k != at.end())
+          items[k->second][ri.text(1)] = {ri.text(2), ri.text(3), ri.text(4)};
+    }
     struct seen_round {
-      const std::string* round;
+      std::size_t at;  // in ids
       seen_row row;
+      const std::string* round;
     };
     std::vector<seen_round> seen;
-    std::vector<observation> stored;  // of one round
-    std::vector<observation_view> views;
     std::set<std::string> present;
     // Gives the observations of the subject whose rows are in `seen`.
+    std::vector<std::vector<observation_view>> stored_views;  // per round of `seen`
     auto give = [&](std::string_view name) {
       present.clear();
-      for (const seen_round& r : seen) {
-        if (!r.row.has_items()) continue;
-        if (!unpack_items(r.row.items, views)) throw damaged(*r.round);
-        for (const auto& v : views)
+      if (stored_views.size() < seen.size()) stored_views.resize(seen.size());
+      for (std::size_t k = 0; k < seen.size(); ++k) {
+        const seen_round& r = seen[k];
+        stored_views[k].clear();
+        if (r.row.has_items() && !unpack_items(r.row.items, stored_views[k]))
+          throw damaged(*r.round);
+        for (const auto& v : stored_views[k])
           if (v.status == "present") present.emplace(v.item);
       }
-      if (present.empty()) return;
       for (const std::string& item : present)
-        for (const seen_round& r : seen) {
-          views.clear();
-          if (r.row.has_items() && !unpack_items(r.row.items, views)) throw damaged(*r.round);
+        for (std::size_t k = 0; k < seen.size(); ++k) {
+          const seen_round& r = seen[k];
+          const auto& views = stored_views[k];
           auto v = std::find_if(views.begin(), views.end(),
                                 [&](const observation_view& x) { return x.item == item; });
           if (v != views.end()) {
@@ -445,8 +457,8 @@ class sqlite_store final : public store {
             continue;
           }
           if (!r.row.full) continue;
-          const auto text = items.find({*r.round, item});
-          if (text == items.end()) continue;  // not an item of that round
+          const auto text = items[r.at].find(item);
+          if (text == items[r.at].end()) continue;  // not an item of that round
           each({*r.round,
                 {std::string(name), item, "absent", text->second.title, text->second.cite,
                  text->second.action, std::nullopt,
@@ -455,8 +467,8 @@ class sqlite_store final : public store {
         }
     };
     if (subject) {
-      for (const std::string& id : ids)
-        if (auto found = find(id, *subject)) seen.push_back({&id, *found});
+      for (std::size_t k = 0; k < ids.size(); ++k)
+        if (auto found = find(ids[k], *subject)) seen.push_back({k, *found, &ids[k]});
       give(*subject);
       return;
     }
@@ -476,7 +488,7 @@ class sqlite_store final : public store {
       name.assign(min->subject);
       seen.clear();
       for (std::size_t k = 0; k < ids.size(); ++k)
-        if (more[k] && heads[k].subject == name) seen.push_back({&ids[k], heads[k]});
+        if (more[k] && heads[k].subject == name) seen.push_back({k, heads[k], &ids[k]});
       give(name);
       for (std::size_t k = 0; k < ids.size(); ++k)
         if (more[k] && heads[k].subject == name) more[k] = cursors[k]->next(heads[k]);
@@ -894,10 +906,14 @@ class sqlite_stage final : public store::stage {
     std::vector<source> sources(runs_.size() + sorted_ends_.size());
     auto advance = [&](source& s) {
       if (s.run) {
-        const std::string_view row =
-            s.run->read_row(s.row) ? std::string_view(s.row) : std::string_view();
-        const std::string_view subject = subject_of(row);
-        s.current = {prefix(subject), subject, row};
+        seen_row r;
+        if (!s.run->read_row(s.row)) {
+          s.current.row = {};
+        } else if (!parse_row(s.row, r)) {
+          throw ledger_error("ledger: a staged subject is damaged");
+        } else {
+          s.current = {prefix(r.subject), r.subject, s.row};
+        }
       } else if (s.next < s.end) {
         s.current = rows_[s.next++];
       } else {
@@ -916,19 +932,17 @@ class sqlite_stage final : public store::stage {
     block_writer blocks(db_, round);
     std::string last;
     bool any = false;
-    seen_row row;
     while (true) {
       source* min = nullptr;
       for (auto& s : sources)
         if (!s.current.row.empty() && (!min || before(s.current, min->current))) min = &s;
       if (!min) break;
-      if (!parse_row(min->current.row, row))
-        throw ledger_error("ledger: a staged subject is damaged");
-      if (any && row.subject == last)
+      const std::string_view subject = min->current.subject;
+      if (any && subject == last)
         throw ledger_error("subject `" + last + "` is given more than once in round `" + round +
                            "`: a round holds one report per subject");
-      blocks.add(min->current.row, row.subject);
-      last.assign(row.subject);
+      blocks.add(min->current.row, subject);
+      last.assign(subject);
       any = true;
       advance(*min);
     }

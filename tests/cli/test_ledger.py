@@ -284,6 +284,8 @@ def test_two_writers_at_once_lose_nothing(tmp_path):
     con = sqlite3.connect(db)
     assert con.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] == 2
     assert len(seen_rows(con)) == 2 * 3000  # every subject
+    # A new ledger's pages hold a block of subjects each (docs/ledger.md).
+    assert con.execute("PRAGMA page_size").fetchone()[0] == 65536
     # S0's fire is bad in both rounds: its file has both.
     s0 = json.loads(run("ledger", "show", "--db", db, "S0", "--asof", "2024-12-31", "--format",
                         "json", check=0).stdout)
