@@ -171,14 +171,15 @@ const std::vector<std::optional<std::string>>& due_dates(const ruleset& rs,
   };
   thread_local cached dates;
   if (dates.rs != &rs || dates.asof != asof || dates.digest != rs.digest()) {
-    dates.rs = &rs;
-    dates.digest = rs.digest();
-    dates.asof = asof;
+    dates.rs = nullptr;  // the key is set last: a throw on the way leaves no half-made entry
     dates.due.clear();
     const auto day = carerules::parse_date(asof);
     for (const hazard_info& h : rs.hazards())
       dates.due.push_back(h.within_days && day ? carerules::format_date(*day + *h.within_days)
                                                : std::nullopt);
+    dates.digest = rs.digest();
+    dates.asof = asof;
+    dates.rs = &rs;
   }
   return dates.due;
 }
@@ -460,8 +461,7 @@ book::round_writer::prepared book::round_writer::prepare(
   };
   thread_local all_absent absent;
   if (absent.rs != &rs || absent.digest != rs.digest()) {
-    absent.rs = &rs;
-    absent.digest = rs.digest();
+    absent.rs = nullptr;  // the key is set last: a throw on the way leaves no half-made entry
     std::vector<observation_view> views;
     for (const hazard_info& h : hazards)
       views.push_back({h.id, "absent", {}, {}, {}, std::nullopt, std::nullopt});
@@ -477,6 +477,8 @@ book::round_writer::prepared book::round_writer::prepare(
     pack_items(absent.items, views.begin(), views.end());
     digest_text(absent.text, views);
     absent.count = static_cast<std::uint32_t>(views.size());
+    absent.digest = rs.digest();
+    absent.rs = &rs;
   }
   if (absent.usable && picks.empty() && !responsible && d.hazards.size() == hazards.size() &&
       std::all_of(d.hazards.begin(), d.hazards.end(),

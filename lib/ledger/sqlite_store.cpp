@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 
@@ -384,7 +385,10 @@ class sqlite_store final : public store {
       throw;
     }
   }
-  ~sqlite_store() override { sqlite3_close(db_); }
+  ~sqlite_store() override {
+    find_block_.reset();  // SQLite closes no connection with a statement still open
+    sqlite3_close(db_);
+  }
   sqlite_store(const sqlite_store&) = delete;
   sqlite_store& operator=(const sqlite_store&) = delete;
 
@@ -467,8 +471,9 @@ class sqlite_store final : public store {
         }
     };
     if (subject) {
+      std::vector<std::string> rows(ids.size());  // each round's row of the subject
       for (std::size_t k = 0; k < ids.size(); ++k)
-        if (auto found = find(ids[k], *subject)) seen.push_back({k, *found, &ids[k]});
+        if (auto found = find(ids[k], *subject, rows[k])) seen.push_back({k, *found, &ids[k]});
       give(*subject);
       return;
     }
@@ -497,8 +502,9 @@ class sqlite_store final : public store {
 
   std::optional<std::string> facts_of(const std::string& subject) const override {
     statement r(db_, "SELECT id FROM rounds ORDER BY asof DESC, seq DESC");
+    std::string bytes;
     while (r.step())
-      if (auto found = find(r.text(0), subject); found && found->facts)
+      if (auto found = find(r.text(0), subject, bytes); found && found->facts)
         return std::string(*found->facts);
     return std::nullopt;
   }
@@ -687,10 +693,13 @@ class sqlite_store final : public store {
     }
   }
 
-  // The row of `subject` in round `round` (a recorded round's id), if that round saw it; its
-  // views are valid until find() reads another block of that round. The block last read of
-  // each round is kept: readers going through subjects in order read each block once.
-  std::optional<seen_row> find(const std::string& round, std::string_view subject) const {
+  // The row of `subject` in round `round` (a recorded round's id), if that round saw it, copied
+  // into `copy` (which the row's views then point into). The block last read of each round is
+  // kept: readers going through subjects in order read each block once. Const readers may be
+  // called from several threads: the kept blocks and the statement are theirs one at a time.
+  std::optional<seen_row> find(const std::string& round, std::string_view subject,
+                               std::string& copy) const {
+    std::lock_guard lock(find_mutex_);
     cached_block& c = blocks_[round];
     if (!c.read || subject < c.first || subject > c.last) {
       if (!find_block_)
@@ -715,7 +724,11 @@ class sqlite_store final : public store {
     seen_row out;
     while (!rest.empty()) {
       if (!take_row(rest, bytes) || !parse_row(bytes, out)) throw damaged(round);
-      if (out.subject == subject) return out;
+      if (out.subject == subject) {
+        copy.assign(bytes);
+        parse_row(copy, out);
+        return out;
+      }
     }
     return std::nullopt;
   }
@@ -726,15 +739,17 @@ class sqlite_store final : public store {
   };
   sqlite3* db_ = nullptr;
   std::size_t run_bytes_;
-  mutable std::map<std::string, cached_block, std::less<>> blocks_;  // by round
-  mutable std::unique_ptr<statement> find_block_;
+  mutable std::mutex find_mutex_;
+  mutable std::map<std::string, cached_block, std::less<>> blocks_;  // by round, for find()
+  mutable std::unique_ptr<statement> find_block_;                    // find()'s query
 };
 
 // Subjects wait in memory until commit(); past `run_bytes` they are sorted and set aside in a
 // temporary file (a run), so memory stays bounded however large the round. commit() merges
-// the runs and stores the subjects in subject order, so that the round's rows of `seen`
-// (keyed by round, then subject) go into one place of its b-tree, in one transaction: the only time
-// the ledger is locked, so that other processes go on recording while this one decides its records.
+// the runs and stores the subjects in subject order, so that the round's blocks of
+// `seen_blocks` (keyed by round, then first subject) go into one place of its b-tree, in one
+// transaction: the only time the ledger is locked, so that other processes go on recording while
+// this one decides its records.
 class sqlite_stage final : public store::stage {
  public:
   explicit sqlite_stage(sqlite3* db, std::size_t run_bytes) : db_(db), run_bytes_(run_bytes) {}
@@ -778,7 +793,8 @@ class sqlite_stage final : public store::stage {
       }
       pack_items(absent_items_, absent.begin(), absent.end());
     }
-    // A subject with exactly the round's items stores no absent rows (seen.full implies them).
+    // A subject with exactly the round's items stores no absent observations (`full` in its row
+    // implies them).
     const bool full =
         std::equal(obs.begin(), obs.end(), round_items_.begin(), round_items_.end(),
                    [](const observation_view& o, const round_item& i) { return o.item == i.item; });

@@ -691,6 +691,10 @@ def test_what_is_kept_of_the_facts_is_the_record_without_its_lists(tmp_path):
     status = json.loads(run("ledger", "status", "--db", db, "--asof", "2024-01-10", "--by",
                             "head.name", "--format", "json", check=0).stdout)
     assert [g["group"] for g in status["groups"]] == ["王院长"]
+    # Looking a subject up (`show`, the facts for --by) closes the ledger on the way out: SQLite
+    # removes its -wal and -shm files when the last connection closes.
+    run("ledger", "show", "--db", db, "A", "--asof", "2024-01-10", check=0)
+    assert not any(pathlib.Path(str(db) + end).exists() for end in ("-wal", "-shm"))
 
 
 def test_numbers_group_by_their_value_and_a_responsible_number_reads_as_reports_write_it(tmp_path):

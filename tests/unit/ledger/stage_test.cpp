@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "carerules/ledger.hpp"
@@ -196,6 +197,54 @@ TEST(LedgerStage, SubjectsInManyBlocksAreEachFoundWithTheirOwnRows) {
     s->observations(std::string(name), [&](store::row&&) { any = true; });
     EXPECT_FALSE(any) << name;
   }
+}
+
+// A book's readers are const and may be called from several threads at once: `show` and the
+// facts for --by share a cache of blocks (one block per round), which they take in turn.
+TEST(threads, LedgerReadersShareOneBook) {
+  temp_db db;
+  {
+    book b = book::open(db.path.string());
+    for (const char* round : {"R1", "R2"}) {
+      std::vector<observation> all;
+      for (int i = 0; i < 3000; ++i) {
+        auto subject = subject_observations(i + (round[1] == '2' ? 1 : 0));
+        for (auto& o : subject) o.subject = "S" + std::to_string(i);
+        subject.front().facts = R"({"id":"S)" + std::to_string(i) + R"(","round":")" + round +
+                                R"(","pad":")" + std::string(100, 'p') + "\"}";
+        all.insert(all.end(), subject.begin(), subject.end());
+      }
+      ASSERT_TRUE(
+          b.record({round, round[1] == '1' ? "2024-01-10" : "2024-02-10", "demo", "1", "d"}, all));
+    }
+  }
+  const book b = book::open(db.path.string(), false);
+  auto answer = [&](int i) {
+    const std::string name = "S" + std::to_string(i);
+    std::string out = b.facts_of(name).value_or("-");
+    for (const finding& f : b.subject(name, "2024-12-31"))
+      out += " " + f.item + ":" + f.status + ":" + f.opened + ":" + f.closed.value_or("-");
+    return out;
+  };
+  std::vector<std::string> serial;
+  for (int i = 0; i < 3000; ++i) serial.push_back(answer(i));
+  EXPECT_NE(serial[7].find(R"("round":"R2")"), std::string::npos) << serial[7];
+  std::vector<std::thread> threads;
+  std::vector<int> wrong(3, 0);
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&, t] {
+      for (int k = 0; k < 3000; ++k) {
+        const int i = (k * (t + 1) * 7) % 3000;  // each thread in its own order
+        try {
+          if (answer(i) != serial[static_cast<std::size_t>(i)])
+            ++wrong[static_cast<std::size_t>(t)];
+        } catch (const std::exception&) {
+          ++wrong[static_cast<std::size_t>(t)];
+        }
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(wrong, std::vector<int>(3, 0));
 }
 
 TEST(LedgerPacked, RoundTripsAndRefusesDamage) {
