@@ -4,6 +4,10 @@ record` (the peers' style of record: 8 hazards each, about 15 % with a hazard pr
 times `status` and `diff` over the result.
 
     /usr/bin/python3 bench/ledger_bench.py [--records 100000] [--rounds 3] [--bin build/bin/carerules]
+
+With --bundle N it records instead N institutions with their residents from
+examples/data/generate.py (about 7.4 KB each) against the shipped rulesets/institution.rules,
+one round, three times, each next to `eval --format jsonl` on the same file.
 """
 
 import argparse
@@ -33,7 +37,11 @@ def main():
                     help="instead of the drift of a campaign, each hazard present with this "
                          "probability in every round (0.6 over 200 000 institutions and two "
                          "rounds makes about 1.3 million findings)")
+    ap.add_argument("--bundle", type=int, default=None, metavar="N",
+                    help="record N generated institutions against the shipped bundle instead")
     args = ap.parse_args()
+    if args.bundle:
+        return bundle(args)
     hazards = "\n".join(f'  hazard H{k} "hazard {k}" {{ cite "clause {k}" when "H{k}" in h '
                         f'rectify deadline within 30 days }}' for k in range(8))
     rng = random.Random(1)
@@ -82,6 +90,30 @@ def main():
                 extra = f" ({sum(total.values()) - total['rebound']:,} findings)"
             print(f"{what}: {dt:.2f} s{extra}")
         print(f"ledger file: {db.stat().st_size / 2**20:.1f} MiB")
+
+
+def bundle(args):
+    rules = ROOT / "rulesets" / "institution.rules"
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        facts = tmp / "bundle.jsonl"
+        subprocess.run(["/usr/bin/python3", str(ROOT / "examples" / "data" / "generate.py"),
+                        "--count", str(args.bundle), "--out", str(facts)], check=True)
+        print(f"{args.bundle} institutions with residents "
+              f"({facts.stat().st_size / args.bundle / 1024:.1f} KiB each), {os.cpu_count()} cores")
+        for k in range(3):
+            db = tmp / f"b{k}.db"
+            t = time.perf_counter()
+            subprocess.run([args.bin, "ledger", "record", "--db", str(db), "--round", "R1", "-r",
+                            str(rules), str(facts), "--asof", "2024-06-01"],
+                           capture_output=True)  # exit 1: some generated records have errors
+            dt = time.perf_counter() - t
+            t = time.perf_counter()
+            subprocess.run([args.bin, "eval", "-r", str(rules), str(facts), "--asof", "2024-06-01",
+                            "--format", "jsonl"], stdout=subprocess.DEVNULL)
+            ev = time.perf_counter() - t
+            print(f"record: {dt:.2f} s, {args.bundle / dt:,.0f} reports/s; eval --format jsonl "
+                  f"{ev:.2f} s; record/eval time {dt / ev:.2f}")
 
 
 if __name__ == "__main__":

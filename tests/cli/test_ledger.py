@@ -652,6 +652,20 @@ def test_an_older_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path, sc
     assert "recorded already with other content" in other.stderr
 
 
+def test_a_damaged_block_of_subjects_is_an_error_naming_its_round(ledger, tmp_path):
+    # Bytes of a stored block cut short (a disk or a hand gone wrong): the readers that reach it
+    # say which round is damaged and exit 1, without a crash.
+    db = tmp_path / "cut.db"
+    shutil.copy(ledger, db)
+    con = sqlite3.connect(db)
+    con.execute("UPDATE seen_blocks SET rows = substr(rows, 1, 30) WHERE round = 'R2'")
+    con.commit()
+    con.close()
+    for args in (["status"], ["diff", "--from", "R1", "--to", "R3"], ["show", "A"]):
+        p = run("ledger", *args, "--db", db, "--asof", "2024-07-10", check=1)
+        assert "the stored subjects of round `R2` are damaged" in p.stderr, args
+
+
 def test_a_subject_given_twice_in_a_round_is_refused_by_line_and_the_rest_recorded(tmp_path):
     db = tmp_path / "twice.db"
     records = [rec("A", False), rec("B"), rec("A", True), rec("C", False)]
