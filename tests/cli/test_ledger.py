@@ -56,6 +56,16 @@ ROUNDS = [
 ROUNDS[0][2][2]["region"]["district"] = "湖里区"
 
 
+def changed_copy(ledger, path, sql):
+    """A copy of the ledger at `path`, changed behind carerules' back by `sql`."""
+    shutil.copy(ledger, path)
+    con = sqlite3.connect(path)
+    con.execute(sql)
+    con.commit()
+    con.close()
+    return path
+
+
 def facts_file(tmp_path, name, records):
     p = tmp_path / f"{name}.jsonl"
     p.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
@@ -341,12 +351,7 @@ def test_corrupt_and_newer_files_are_refused_clearly(ledger, tmp_path):
     assert [r[0] for r in con.execute("SELECT name FROM sqlite_master")] == ["x"]
     con.close()
     # A ledger whose schema_version lost its row is damaged, not a new ledger to build on.
-    damaged = tmp_path / "damaged.db"
-    shutil.copy(ledger, damaged)
-    con = sqlite3.connect(damaged)
-    con.execute("DELETE FROM schema_version")
-    con.commit()
-    con.close()
+    damaged = changed_copy(ledger, tmp_path / "damaged.db", "DELETE FROM schema_version")
     assert "is damaged" in run("ledger", "status", "--db", damaged, check=1).stderr
     # Names that are not UTF-8 would make every later JSON output invalid: refused (usage).
     for args in ([b"record", b"--round", b"R\xff", b"-r", bytes(RULES), b"--asof", b"2024-01-10",
@@ -655,12 +660,8 @@ def test_an_older_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path, sc
 def test_a_damaged_block_of_subjects_is_an_error_naming_its_round(ledger, tmp_path):
     # Bytes of a stored block cut short (a disk or a hand gone wrong): the readers that reach it
     # say which round is damaged and exit 1, without a crash.
-    db = tmp_path / "cut.db"
-    shutil.copy(ledger, db)
-    con = sqlite3.connect(db)
-    con.execute("UPDATE seen_blocks SET rows = substr(rows, 1, 30) WHERE round = 'R2'")
-    con.commit()
-    con.close()
+    db = changed_copy(ledger, tmp_path / "cut.db",
+                      "UPDATE seen_blocks SET rows = substr(rows, 1, 30) WHERE round = 'R2'")
     for args in (["status"], ["diff", "--from", "R1", "--to", "R3"], ["show", "A"]):
         p = run("ledger", *args, "--db", db, "--asof", "2024-07-10", check=1)
         assert "the stored subjects of round `R2` are damaged" in p.stderr, args
