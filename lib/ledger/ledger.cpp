@@ -128,36 +128,27 @@ void mark_overdue(finding& f, const std::string& asof) {
 
 namespace {
 
-// The observation of a picked grade whose value is `value` ("undetermined" when it could not
-// be decided) into `o`: present when it is the picked value, absent otherwise. False when
-// `out` has the pick already (the same pick twice is one item).
-bool pick_observation(observation& o, const std::vector<observation>& out, std::size_t n,
-                      const std::string& subject, const grade_pick& p, std::string_view value,
-                      const std::optional<std::string>& responsible,
-                      const std::optional<std::string>& facts) {
-  o.item.assign(p.name).append("=").append(p.value);
-  for (std::size_t i = 0; i < n; ++i)
-    if (out[i].item == o.item) return false;
-  o.subject = subject;
-  o.status = value == "undetermined" ? "undetermined" : value == p.value ? "present" : "absent";
-  o.title.assign("grade ").append(p.name).append(" is ").append(p.value);
-  o.cite.clear();
-  o.action.clear();
-  o.due.reset();
-  o.responsible = responsible;
-  if (n == 0)
-    o.facts = facts;
-  else
-    o.facts.reset();
-  return true;
+// A picked grade as an item: `name=value`, titled "grade name is value"; present when the
+// grade's value is the picked one, undetermined when the value is "undetermined" (the grade
+// could not be decided), absent otherwise.
+void pick_texts(const grade_pick& p, std::string& item, std::string& title) {
+  item.assign(p.name).append("=").append(p.value);
+  title.assign("grade ").append(p.name).append(" is ").append(p.value);
+}
+std::string_view pick_status(const grade_pick& p, std::string_view value) {
+  return value == "undetermined" ? "undetermined" : value == p.value ? "present" : "absent";
 }
 
 void add_pick(std::vector<observation>& out, const std::string& subject, const grade_pick& p,
-              std::string_view value, const std::optional<std::string>& responsible,
-              const std::optional<std::string>& facts) {
+              std::string_view value, const std::optional<std::string>& responsible) {
   observation o;
-  if (pick_observation(o, out, out.size(), subject, p, value, responsible, facts))
-    out.push_back(std::move(o));
+  pick_texts(p, o.item, o.title);
+  for (const observation& x : out)
+    if (x.item == o.item) return;  // the same pick twice is one item
+  o.subject = subject;
+  o.status.assign(pick_status(p, value));
+  o.responsible = responsible;
+  out.push_back(std::move(o));
 }
 
 // The hazards' due dates as of `asof` (asof plus each one's days), the same for every record
@@ -190,6 +181,48 @@ std::string_view status_word(hazard_status s) {
                                       : "undetermined";  // an error decides nothing
 }
 
+std::optional<std::string_view> view(const std::optional<std::string>& s) {
+  return s ? std::optional<std::string_view>(*s) : std::nullopt;
+}
+
+// A record's observations, from its decisions, as views into the ruleset, the thread's due
+// dates and picked grades' texts: valid until the next call on this thread.
+const std::vector<observation_view>& decided_views(const ruleset& rs, const decisions& d,
+                                                   const std::string& asof,
+                                                   const std::vector<grade_pick>& picks,
+                                                   std::optional<std::string_view> responsible) {
+  thread_local std::vector<observation_view> views;
+  thread_local std::vector<std::string> pick_text;  // item, title, item, title, ...
+  views.clear();
+  const auto& hazards = rs.hazards();
+  const std::vector<std::optional<std::string>>& due = due_dates(rs, asof);
+  const std::size_t hazard_count = std::min(d.hazards.size(), hazards.size());
+  for (std::size_t n = 0; n < hazard_count; ++n) {
+    const hazard_info& h = hazards[n];
+    views.push_back({h.id, status_word(d.hazards[n]), h.title,
+                     h.cite ? std::string_view(*h.cite) : std::string_view(), h.action,
+                     view(due[n]), responsible});
+  }
+  pick_text.resize(2 * picks.size());  // not to move while views point into it
+  const auto& grades = rs.grades();
+  std::size_t k = 0;
+  for (const auto& p : picks) {
+    std::size_t g = 0;
+    while (g < grades.size() && grades[g].name != p.name) ++g;
+    if (g == grades.size() || g >= d.grades.size()) continue;
+    std::string& item = pick_text[k];
+    std::string& title = pick_text[k + 1];
+    pick_texts(p, item, title);
+    if (std::any_of(views.begin(), views.end(),
+                    [&](const observation_view& v) { return v.item == item; }))
+      continue;  // the same pick twice is one item
+    k += 2;
+    const std::string_view value = d.grades[g] == "error" ? "undetermined" : d.grades[g];
+    views.push_back({item, pick_status(p, value), title, {}, {}, std::nullopt, responsible});
+  }
+  return views;
+}
+
 }  // namespace
 
 std::vector<observation> observations_of(const report& r, const std::vector<grade_pick>& picks,
@@ -207,7 +240,6 @@ std::vector<observation> observations_of(const report& r, const std::vector<grad
     o.action = h.rectify.action;
     o.due = h.rectify.due;
     o.responsible = responsible;
-    if (out.empty()) o.facts = facts;  // once per subject
     out.push_back(std::move(o));
   }
   for (const auto& p : picks) {
@@ -216,8 +248,9 @@ std::vector<observation> observations_of(const report& r, const std::vector<grad
     if (g == r.grades.end()) continue;
     const bool unsure =
         g->outcome == grade_outcome::undetermined || g->outcome == grade_outcome::error;
-    add_pick(out, *r.subject, p, unsure ? "undetermined" : g->value(), responsible, facts);
+    add_pick(out, *r.subject, p, unsure ? "undetermined" : g->value(), responsible);
   }
+  if (!out.empty()) out.front().facts = facts;  // once per subject
   return out;
 }
 
@@ -239,42 +272,29 @@ void observations_of(const ruleset& rs, const decisions& d, const std::string& a
     out.clear();
     return;
   }
-  const auto& hazards = rs.hazards();
-  const std::vector<std::optional<std::string>>& due = due_dates(rs, asof);
+  const auto& views = decided_views(rs, d, asof, picks, view(responsible));
   // Assigned into the observations `out` has (their strings keep their memory), then resized.
-  const std::size_t hazard_count = std::min(d.hazards.size(), hazards.size());
-  if (out.size() < hazard_count + picks.size()) out.resize(hazard_count + picks.size());
-  std::size_t n = 0;
-  for (; n < hazard_count; ++n) {
-    const hazard_info& h = hazards[n];
+  if (out.size() < views.size()) out.resize(views.size());
+  for (std::size_t n = 0; n < views.size(); ++n) {
+    const observation_view& v = views[n];
     observation& o = out[n];
     o.subject = *d.subject;
-    o.item = h.id;
-    o.status.assign(status_word(d.hazards[n]));
-    o.title = h.title;
-    if (h.cite)
-      o.cite = *h.cite;
+    o.item = v.item;
+    o.status = v.status;
+    o.title = v.title;
+    o.cite = v.cite;
+    o.action = v.action;
+    if (v.due)
+      o.due = *v.due;
     else
-      o.cite.clear();
-    o.action = h.action;
-    o.due = due[n];
+      o.due.reset();
     o.responsible = responsible;
     if (n == 0)
       o.facts = facts;
     else
       o.facts.reset();
   }
-  const auto& grades = rs.grades();
-  for (const auto& p : picks) {
-    std::size_t g = 0;
-    while (g < grades.size() && grades[g].name != p.name) ++g;
-    if (g == grades.size() || g >= d.grades.size()) continue;
-    const std::string_view v = d.grades[g];
-    if (pick_observation(out[n], out, n, *d.subject, p, v == "error" ? "undetermined" : v,
-                         responsible, facts))
-      ++n;
-  }
-  out.resize(n);
+  out.resize(views.size());
 }
 
 std::optional<report> report_from_json(std::string_view text) {
@@ -385,12 +405,24 @@ book::round_writer::~round_writer() = default;
 
 namespace {
 
+// Packed observations and facts of subject `name` over 2 GiB are refused: lengths are kept in
+// 32 bits and bound to SQLite as int.
+void check_size(std::string_view name, const std::string& packed) {
+  if (packed.size() > std::size_t{INT32_MAX} - 64)
+    throw ledger_error("the observations and facts of subject `" + std::string(name) +
+                       "` are over 2 GiB: not recorded");
+}
+
 // prepare() of one subject's observations as views (put in item order), its facts with them.
+// An absent item's title, clause, action and due date are not kept (no finding reads them,
+// and the round's hash leaves them out).
 book::round_writer::prepared prepare_views(std::string_view name,
                                            std::optional<std::string_view> facts,
                                            std::vector<observation_view>& views) {
   book::round_writer::prepared p;
   if (views.empty()) return p;
+  for (observation_view& v : views)
+    if (v.status == "absent") v = {v.item, v.status, {}, {}, {}, std::nullopt, v.responsible};
   p.digest = subject_digest(name, views);  // puts them in item order
   for (std::size_t i = 1; i < views.size(); ++i)
     if (views[i].item == views[i - 1].item)
@@ -398,26 +430,9 @@ book::round_writer::prepared prepare_views(std::string_view name,
                          std::string(views[i].item) +
                          "` twice: a round holds one observation per item");
   pack(p.packed, name, facts, views.begin(), views.end());
-  // Lengths are kept in 32 bits and bound to SQLite as int.
-  if (p.packed.size() > std::size_t{INT32_MAX} - 64)
-    throw ledger_error("the observations and facts of subject `" + std::string(name) +
-                       "` are over 2 GiB: not recorded");
+  check_size(name, p.packed);
   p.items = static_cast<std::uint32_t>(views.size());
   return p;
-}
-
-// An absent item's title, clause, action and due date are not kept (no finding reads them,
-// and the round's hash leaves them out).
-observation_view view_of(std::string_view item, std::string_view status, std::string_view title,
-                         std::string_view cite, std::string_view action,
-                         std::optional<std::string_view> due,
-                         std::optional<std::string_view> responsible) {
-  if (status == "absent") return {item, status, {}, {}, {}, std::nullopt, responsible};
-  return {item, status, title, cite, action, due, responsible};
-}
-
-std::optional<std::string_view> view(const std::optional<std::string>& s) {
-  return s ? std::optional<std::string_view>(*s) : std::nullopt;
 }
 
 // prepare() of the observations [first, last).
@@ -433,7 +448,7 @@ book::round_writer::prepared prepare_range(const observation* first, const obser
                          "` given as one subject");
     if (o.facts && !facts) facts = *o.facts;
     views.push_back(
-        view_of(o.item, o.status, o.title, o.cite, o.action, view(o.due), view(o.responsible)));
+        {o.item, o.status, o.title, o.cite, o.action, view(o.due), view(o.responsible)});
   }
   return prepare_views(name, facts, views);
 }
@@ -494,44 +509,12 @@ book::round_writer::prepared book::round_writer::prepare(
     packing::put(p.packed, name);
     packing::put_opt(p.packed, facts);
     p.packed += absent.items;
-    if (p.packed.size() > std::size_t{INT32_MAX} - 64)
-      throw ledger_error("the observations and facts of subject `" + std::string(name) +
-                         "` are over 2 GiB: not recorded");
+    check_size(name, p.packed);
     p.items = absent.count;
     return p;
   }
-  const std::vector<std::optional<std::string>>& due = due_dates(rs, asof);
   thread_local std::vector<observation_view> views;
-  views.clear();
-  const std::size_t hazard_count = std::min(d.hazards.size(), hazards.size());
-  for (std::size_t n = 0; n < hazard_count; ++n) {
-    const hazard_info& h = hazards[n];
-    views.push_back(view_of(h.id, status_word(d.hazards[n]), h.title,
-                            h.cite ? std::string_view(*h.cite) : std::string_view(), h.action,
-                            view(due[n]), responsible));
-  }
-  // Picked grades: their item and title are made here (kept until the next record).
-  thread_local std::vector<std::string> pick_text;
-  pick_text.resize(2 * picks.size());
-  const auto& grades = rs.grades();
-  std::size_t k = 0;
-  for (const auto& p : picks) {
-    std::size_t g = 0;
-    while (g < grades.size() && grades[g].name != p.name) ++g;
-    if (g == grades.size() || g >= d.grades.size()) continue;
-    std::string& item = pick_text[k++];
-    item.assign(p.name).append("=").append(p.value);
-    if (std::any_of(views.begin(), views.end(),
-                    [&](const observation_view& v) { return v.item == item; }))
-      continue;  // the same pick twice is one item
-    std::string& title = pick_text[k++];
-    title.assign("grade ").append(p.name).append(" is ").append(p.value);
-    const std::string_view v = d.grades[g];
-    const std::string_view status = v == "error" || v == "undetermined" ? "undetermined"
-                                    : v == p.value                      ? "present"
-                                                                        : "absent";
-    views.push_back(view_of(item, status, title, {}, {}, std::nullopt, responsible));
-  }
+  views = decided_views(rs, d, asof, picks, responsible);
   return prepare_views(*d.subject, facts, views);
 }
 
