@@ -23,9 +23,7 @@ constexpr int busy_timeout_ms = 30000;
 constexpr std::size_t block_bytes = std::size_t{1} << 20;
 // A stored block of a round's subjects is closed when the next row would take it past this
 // (a row larger than it gets a block of its own): large enough that a round of 100 000 small
-// subjects is a few hundred rows of SQLite, small enough that finding one subject reads little,
-// and two blocks fit in one of a new ledger's 64 KiB pages (SQLite keeps up to 65 501 bytes of
-// a row in its page).
+// subjects is a few hundred rows of SQLite, small enough that finding one subject reads little.
 constexpr std::size_t stored_block_bytes = std::size_t{31} << 10;
 
 // Each migration takes the schema from version i to i + 1.
@@ -295,8 +293,28 @@ bool parse_row(std::string_view row, seen_row& out) {
   return true;
 }
 
-ledger_error damaged(const std::string& round) {
-  return ledger_error("ledger: the stored subjects of round `" + round + "` are damaged");
+ledger_error damaged(sqlite3* db, const std::string& round) {
+  const char* file = sqlite3_db_filename(db, "main");
+  return ledger_error("the ledger `" + std::string(file && *file ? file : "(in memory)") +
+                      "`: the stored subjects of round `" + round +
+                      "` are damaged (the file was changed by something other than carerules)");
+}
+
+// Checks a block as stored: its rows whole, in order, `count` of them, from `first` to
+// `last`. Throws damaged() otherwise.
+void check_block(sqlite3* db, const std::string& round, std::string_view rows,
+                 std::string_view first, std::string_view last, std::int64_t count) {
+  std::string_view row, previous;
+  seen_row r;
+  std::int64_t n = 0;
+  while (!rows.empty()) {
+    if (!take_row(rows, row) || !parse_row(row, r) || (n > 0 && !(previous < r.subject)) ||
+        (n == 0 && r.subject != first))
+      throw damaged(db, round);
+    previous = r.subject;
+    ++n;
+  }
+  if (n != count || n == 0 || previous != last) throw damaged(db, round);
 }
 
 // Writes a round's rows, given in subject order, into blocks of `seen_blocks`.
@@ -331,24 +349,29 @@ class block_writer {
 class round_rows {
  public:
   round_rows(sqlite3* db, std::string round)
-      : blocks_(db, "SELECT rows FROM seen_blocks WHERE round = ? ORDER BY first"),
+      : db_(db),
+        blocks_(db,
+                "SELECT first, last, subjects, rows FROM seen_blocks WHERE round = ? ORDER BY "
+                "first"),
         round_(std::move(round)) {
     blocks_.bind(1, round_);
   }
   const std::string& round() const { return round_; }
   // The next row into `out` (its views valid until the next call); false after the last.
   bool next(seen_row& out) {
-    while (rest_.empty())
-      if (!blocks_.step())
-        return false;
-      else
-        rest_ = blocks_.bytes(0);
+    while (rest_.empty()) {
+      if (!blocks_.step()) return false;
+      rest_ = blocks_.bytes(3);
+      check_block(db_, round_, rest_, blocks_.bytes(0), blocks_.bytes(1), blocks_.integer(2));
+    }
     std::string_view row;
-    if (!take_row(rest_, row) || !parse_row(row, out)) throw damaged(round_);
+    take_row(rest_, row);
+    parse_row(row, out);  // (checked above)
     return true;
   }
 
  private:
+  sqlite3* db_;
   statement blocks_;
   std::string round_;
   std::string_view rest_;  // of the block last read
@@ -368,10 +391,10 @@ class sqlite_store final : public store {
     sqlite3_busy_timeout(db_, busy_timeout_ms);
     try {
       exec("PRAGMA foreign_keys = ON");
-      // For a new file only (an existing one keeps its own): 64 KiB pages hold a block of
-      // subjects (stored_block_bytes) in one page instead of a chain of nine, so a round is
-      // written and read in a sixteenth of the calls.
-      sqlite3_exec(db_, "PRAGMA page_size = 65536", nullptr, nullptr, nullptr);
+      // For a new file only (an existing one keeps its own): 16 KiB pages, so that a block of
+      // subjects is a chain of two pages rather than eight, while a subject larger than a
+      // block wastes at most one page's end.
+      sqlite3_exec(db_, "PRAGMA page_size = 16384", nullptr, nullptr, nullptr);
       // WAL fails on a read-only file; the version check below says why then.
       sqlite3_exec(db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
       // In WAL mode NORMAL keeps the file consistent through any crash (a killed writer
@@ -441,7 +464,7 @@ class sqlite_store final : public store {
         const seen_round& r = seen[k];
         stored_views[k].clear();
         if (r.row.has_items() && !unpack_items(r.row.items, stored_views[k]))
-          throw damaged(*r.round);
+          throw damaged(db_, *r.round);
         for (const auto& v : stored_views[k])
           if (v.status == "present") present.emplace(v.item);
       }
@@ -700,21 +723,26 @@ class sqlite_store final : public store {
   std::optional<seen_row> find(const std::string& round, std::string_view subject,
                                std::string& copy) const {
     std::lock_guard lock(find_mutex_);
+    if (blocks_.size() >= 256 && !blocks_.count(round)) blocks_.clear();  // memory stays small
     cached_block& c = blocks_[round];
     if (!c.read || subject < c.first || subject > c.last) {
       if (!find_block_)
         find_block_ = std::make_unique<statement>(
             db_,
-            "SELECT first, last, rows FROM seen_blocks WHERE round = ?1 AND first <= ?2 "
-            "ORDER BY first DESC LIMIT 1");
+            "SELECT first, last, subjects, rows FROM seen_blocks WHERE round = ?1 AND "
+            "first <= ?2 ORDER BY first DESC LIMIT 1");
       statement& q = *find_block_;
       q.bind_view(1, std::string_view(round));
       q.bind_view(2, subject);
       const bool found = q.step();
       if (found) {
+        c.read = false;
         c.first = q.text(0);
         c.last = q.text(1);
-        c.rows.assign(q.bytes(2));
+        c.rows.assign(q.bytes(3));
+        const std::int64_t count = q.integer(2);
+        q.reset();
+        check_block(db_, round, c.rows, c.first, c.last, count);
         c.read = true;
       }
       q.reset();
@@ -723,7 +751,7 @@ class sqlite_store final : public store {
     std::string_view rest = c.rows, bytes;
     seen_row out;
     while (!rest.empty()) {
-      if (!take_row(rest, bytes) || !parse_row(bytes, out)) throw damaged(round);
+      if (!take_row(rest, bytes) || !parse_row(bytes, out)) throw damaged(db_, round);
       if (out.subject == subject) {
         copy.assign(bytes);
         parse_row(copy, out);

@@ -294,8 +294,8 @@ def test_two_writers_at_once_lose_nothing(tmp_path):
     con = sqlite3.connect(db)
     assert con.execute("SELECT COUNT(*) FROM rounds").fetchone()[0] == 2
     assert len(seen_rows(con)) == 2 * 3000  # every subject
-    # A new ledger's pages hold a block of subjects each (docs/ledger.md).
-    assert con.execute("PRAGMA page_size").fetchone()[0] == 65536
+    # A new ledger's pages are 16 KiB (docs/ledger.md).
+    assert con.execute("PRAGMA page_size").fetchone()[0] == 16384
     # S0's fire is bad in both rounds: its file has both.
     s0 = json.loads(run("ledger", "show", "--db", db, "S0", "--asof", "2024-12-31", "--format",
                         "json", check=0).stdout)
@@ -660,11 +660,20 @@ def test_an_older_file_is_migrated_and_gives_the_same_lists(ledger, tmp_path, sc
 def test_a_damaged_block_of_subjects_is_an_error_naming_its_round(ledger, tmp_path):
     # Bytes of a stored block cut short (a disk or a hand gone wrong): the readers that reach it
     # say which round is damaged and exit 1, without a crash.
-    db = changed_copy(ledger, tmp_path / "cut.db",
-                      "UPDATE seen_blocks SET rows = substr(rows, 1, 30) WHERE round = 'R2'")
-    for args in (["status"], ["diff", "--from", "R1", "--to", "R3"], ["show", "A"]):
-        p = run("ledger", *args, "--db", db, "--asof", "2024-07-10", check=1)
-        assert "the stored subjects of round `R2` are damaged" in p.stderr, args
+    every = (["status"], ["diff", "--from", "R1", "--to", "R3"], ["show", "A"])
+    for n, (change, readers) in enumerate([
+            ("UPDATE seen_blocks SET rows = substr(rows, 1, 30) WHERE round = 'R2'", every),
+            ("UPDATE seen_blocks SET rows = substr(rows, 1, length(rows) - 1) "
+             "WHERE round = 'R2'", every),
+            ("UPDATE seen_blocks SET subjects = subjects + 1 WHERE round = 'R2'", every),
+            # Not its first subject: a lookup of A no longer finds that block at all (the round
+            # looks as if it had not seen A); the walks see the block and refuse it.
+            ("UPDATE seen_blocks SET first = 'ZZZ' WHERE round = 'R2'", every[:2])]):
+        db = changed_copy(ledger, tmp_path / f"cut{n}.db", change)
+        for args in readers:
+            p = run("ledger", *args, "--db", db, "--asof", "2024-07-10", check=1)
+            assert f"cut{n}.db`: the stored subjects of round `R2` are damaged" in p.stderr, \
+                (change, args, p.stderr)
 
 
 def test_a_subject_given_twice_in_a_round_is_refused_by_line_and_the_rest_recorded(tmp_path):
