@@ -186,11 +186,12 @@ std::optional<std::string_view> view(const std::optional<std::string>& s) {
 }
 
 // A record's observations, from its decisions, as views into the ruleset, the thread's due
-// dates and picked grades' texts: valid until the next call on this thread.
-const std::vector<observation_view>& decided_views(const ruleset& rs, const decisions& d,
-                                                   const std::string& asof,
-                                                   const std::vector<grade_pick>& picks,
-                                                   std::optional<std::string_view> responsible) {
+// dates and picked grades' texts: valid until the next call on this thread (which the caller
+// may change them for: prepare_views() puts them in order).
+std::vector<observation_view>& decided_views(const ruleset& rs, const decisions& d,
+                                             const std::string& asof,
+                                             const std::vector<grade_pick>& picks,
+                                             std::optional<std::string_view> responsible) {
   thread_local std::vector<observation_view> views;
   thread_local std::vector<std::string> pick_text;  // item, title, item, title, ...
   views.clear();
@@ -513,9 +514,7 @@ book::round_writer::prepared book::round_writer::prepare(
     p.items = absent.count;
     return p;
   }
-  thread_local std::vector<observation_view> views;
-  views = decided_views(rs, d, asof, picks, responsible);
-  return prepare_views(*d.subject, facts, views);
+  return prepare_views(*d.subject, facts, decided_views(rs, d, asof, picks, responsible));
 }
 
 std::string_view book::round_writer::prepared::subject() const {

@@ -115,9 +115,13 @@ static_assert(sizeof migrations / sizeof migrations[0] == schema_version);
 
 // An error of the ledger's file: SQLite's words, the file they are about, and what to do
 // where those words do not say it.
-ledger_error failure(sqlite3* db, const std::string& why) {
+std::string ledger_named(sqlite3* db) {
   const char* file = sqlite3_db_filename(db, "main");
-  std::string m = "the ledger `" + std::string(file && *file ? file : "(in memory)") + "`: " + why;
+  return "the ledger `" + std::string(file && *file ? file : "(in memory)") + "`";
+}
+
+ledger_error failure(sqlite3* db, const std::string& why) {
+  std::string m = ledger_named(db) + ": " + why;
   switch (sqlite3_errcode(db) & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
@@ -294,9 +298,7 @@ bool parse_row(std::string_view row, seen_row& out) {
 }
 
 ledger_error damaged(sqlite3* db, const std::string& round) {
-  const char* file = sqlite3_db_filename(db, "main");
-  return ledger_error("the ledger `" + std::string(file && *file ? file : "(in memory)") +
-                      "`: the stored subjects of round `" + round +
+  return ledger_error(ledger_named(db) + ": the stored subjects of round `" + round +
                       "` are damaged (the file was changed by something other than carerules)");
 }
 
