@@ -24,4 +24,9 @@ bind_options bind_opts(const program& p, const eval_options& o);
 // declarations.
 report evaluate_facts(const program& p, const record_facts& facts, std::int64_t asof);
 
+// ruleset::decide() on JSON text, with the parse's events also given to `observer` (see
+// bind_json; `observed` says whether it saw the whole text).
+decisions decide_observing(const ruleset& rs, std::string_view facts_json,
+                           const eval_options& options, fact_sink& observer, bool& observed);
+
 }  // namespace carerules::detail

@@ -4,6 +4,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "api/access.hpp"
 #include "api/evaluate.hpp"
 #include "carerules/ruleset.hpp"
 #include "eval/eval.hpp"
@@ -189,6 +190,19 @@ std::string ruleset::evaluate_json(const bound_facts& facts, const eval_options&
 decisions ruleset::decide(const bound_facts& facts, const eval_options& options) const {
   return detail::decide_facts(*program_, program_, *facts.facts_, detail::asof_days(options));
 }
+
+namespace detail {
+
+decisions decide_observing(const ruleset& rs, std::string_view facts_json,
+                           const eval_options& options, fact_sink& observer, bool& observed) {
+  const auto& prog = access::shared_program_of(rs);
+  const std::int64_t asof = asof_days(options);
+  record_facts& facts = scratch_facts();
+  bind_json(*prog->schema, facts_json, bind_opts(*prog, options), facts, &observer, observed);
+  return decide_facts(*prog, prog, facts, asof);
+}
+
+}  // namespace detail
 
 decisions ruleset::decide(std::string_view facts_json, const eval_options& options) const {
   std::int64_t asof = detail::asof_days(options);

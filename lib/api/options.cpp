@@ -66,7 +66,9 @@ std::string resolve_asof(std::string_view asof) {
 }
 
 unsigned thread_count(unsigned requested, std::size_t work) {
-  unsigned n = requested == 0 ? std::thread::hardware_concurrency() : requested;
+  // The cores, asked once: the C library reads them from /sys on every call.
+  static const unsigned cores = std::thread::hardware_concurrency();
+  unsigned n = requested == 0 ? cores : requested;
   n = std::min(n, 256u);
   n = static_cast<unsigned>(std::min<std::size_t>(n, work));
   return std::max(n, 1u);

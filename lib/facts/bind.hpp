@@ -68,6 +68,13 @@ record_facts facts_not_read(const record_schema& schema, std::string pointer, st
 
 void bind_json(const record_schema& schema, std::string_view json, const bind_options& options,
                record_facts& out);
+// The same, with every event of the parse also given to `observer` (a caller that keeps
+// something of the text gets it in the same pass). `observed` is true afterwards when the
+// observer saw the whole text, read as it is: no fault (invalid UTF-8, a string over the
+// limit), nothing patched (a lone surrogate, an exponent out of range), no byte order mark,
+// no syntax error. Otherwise what it saw is partial, and the caller reads the text its own way.
+void bind_json(const record_schema& schema, std::string_view json, const bind_options& options,
+               record_facts& out, fact_sink* observer, bool& observed);
 
 // `--each PATH`: one record per element of the list at `each_path` (dotted), each bound with
 // only the element's fields at the top level. When the text is unreadable or PATH is not a

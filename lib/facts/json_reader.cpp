@@ -389,12 +389,70 @@ std::string patch_exponents(std::string_view text,
   return patched;
 }
 
+// Gives every event to the binder and to an observer (bind_json's caller), and notes whether
+// any was a fault (the observer then saw less than the text holds).
+class tee_sink final : public fact_sink {
+ public:
+  tee_sink(fact_sink& binder, fact_sink& observer) : a_(binder), b_(observer) {}
+  bool faulted = false;
+  void begin_object() override {
+    a_.begin_object();
+    b_.begin_object();
+  }
+  void key(std::string_view k) override {
+    a_.key(k);
+    b_.key(k);
+  }
+  void end_object() override {
+    a_.end_object();
+    b_.end_object();
+  }
+  void begin_array() override {
+    a_.begin_array();
+    b_.begin_array();
+  }
+  void end_array() override {
+    a_.end_array();
+    b_.end_array();
+  }
+  void string_value(std::string_view v) override {
+    a_.string_value(v);
+    b_.string_value(v);
+  }
+  void number_value(std::string_view lexeme) override {
+    a_.number_value(lexeme);
+    b_.number_value(lexeme);
+  }
+  void bool_value(bool v) override {
+    a_.bool_value(v);
+    b_.bool_value(v);
+  }
+  void null_value() override {
+    a_.null_value();
+    b_.null_value();
+  }
+  void date_value(std::int64_t days) override {
+    a_.date_value(days);
+    b_.date_value(days);
+  }
+  void fault(std::string message) override {
+    faulted = true;
+    a_.fault(std::move(message));
+  }
+
+ private:
+  fact_sink& a_;
+  fact_sink& b_;
+};
+
 // With `fix_exponents`, numbers with an exponent the parser cannot hold are patched first
 // (patch_exponents); callers ask for it after an attempt failed with `exponent_overflow`,
-// since the pre-scan costs a pass over the text.
+// since the pre-scan costs a pass over the text. With an `observer`, the events of a text read
+// as it is (nothing patched) also go to it; `observed` says whether it saw the whole text
+// without a fault.
 parse_outcome parse_into(fact_sink& sink, const bool& stop, std::string_view text,
-                         std::size_t max_depth, std::size_t max_string,
-                         bool fix_exponents = false) {
+                         std::size_t max_depth, std::size_t max_string, bool fix_exponents = false,
+                         fact_sink* observer = nullptr, bool* observed = nullptr) {
   json::parse_options opts;
   opts.max_depth = max_depth;
   opts.allow_invalid_utf8 = true;
@@ -406,14 +464,20 @@ parse_outcome parse_into(fact_sink& sink, const bool& stop, std::string_view tex
     renumbered = patch_exponents(text, exponents);
     text = renumbered;
   }
-  json::basic_parser<json_handler> parser(opts, sink, stop, max_string, patched.has_value());
+  std::optional<tee_sink> tee;
+  if (observer && !patched && !fix_exponents) tee.emplace(sink, *observer);
+  json::basic_parser<json_handler> parser(opts, tee ? static_cast<fact_sink&>(*tee) : sink, stop,
+                                          max_string, patched.has_value());
   parser.handler().exponents_ = std::move(exponents);
   json::error_code ec;
   std::size_t n = parser.write_some(false, text.data(), text.size(), ec);
   parse_outcome result;
   if (!ec) {
     while (n < text.size() && is_json_space(text[n])) ++n;
-    if (n == text.size()) return result;
+    if (n == text.size()) {
+      if (observed) *observed = tee && !tee->faulted;
+      return result;
+    }
     result.ok = false;
     result.where = location(text, n);
     result.message = "invalid JSON at " + result.where.text() + ": extra data";
@@ -691,12 +755,20 @@ class each_router final : public fact_sink {
 
 void bind_json(const record_schema& schema, std::string_view json, const bind_options& options,
                record_facts& out) {
+  bool observed = false;
+  bind_json(schema, json, options, out, nullptr, observed);
+}
+
+void bind_json(const record_schema& schema, std::string_view json, const bind_options& options,
+               record_facts& out, fact_sink* observer, bool& observed) {
+  observed = false;
   const fact_limits& limits = options.limits;
   if (json.size() > limits.line_bytes) {
     out = facts_not_read(schema, "",
                          limit_message("record", json.size(), "line_bytes", limits.line_bytes));
     return;
   }
+  if (skip_bom(json).size() != json.size()) observer = nullptr;  // a text a parser would refuse
   json = skip_bom(json);
   std::string ptr;
   std::string message;
@@ -706,8 +778,8 @@ void bind_json(const record_schema& schema, std::string_view json, const bind_op
     binder b(schema, options, out);
     b.set_source(json);
     const std::size_t depth = std::min(limits.json_depth + 1, parser_depth_cap);
-    const parse_outcome result =
-        parse_into(b, out.unreadable, json, depth, limits.json_string, fix_exponents);
+    const parse_outcome result = parse_into(b, out.unreadable, json, depth, limits.json_string,
+                                            fix_exponents, observer, &observed);
     if (result.ok) {
       b.finish();
       return;

@@ -76,11 +76,19 @@ std::array<std::uint8_t, 32> subject_digest(const std::vector<const observation*
 }
 
 void round_hasher::add(const std::array<std::uint8_t, 32>& subject) {
-  unsigned carry = 0;
-  for (std::size_t i = 32; i-- > 0;) {
-    const unsigned s = sum_[i] + subject[i] + carry;
-    sum_[i] = static_cast<std::uint8_t>(s);
-    carry = s >> 8;
+  // Big-endian 256-bit numbers added as four 64-bit limbs, the last limb first.
+  auto limb = [](const std::uint8_t* p) {
+    std::uint64_t v = 0;
+    for (int k = 0; k < 8; ++k) v = v << 8 | p[k];
+    return v;
+  };
+  std::uint64_t carry = 0;
+  for (std::size_t i = 32; i > 0; i -= 8) {
+    const std::uint64_t a = limb(sum_.data() + i - 8), b = limb(subject.data() + i - 8);
+    const std::uint64_t s = a + b;
+    const std::uint64_t t = s + carry;
+    carry = (s < a) | (t < s);
+    for (std::size_t k = 0; k < 8; ++k) sum_[i - 1 - k] = static_cast<std::uint8_t>(t >> (8 * k));
   }
   ++subjects_;
 }

@@ -801,7 +801,7 @@ class sqlite_stage final : public store::stage {
         const std::size_t at = block.size();
         static constexpr char no_items[4] = {};
         append_row(block, true, std::nullopt, subject, facts, std::string_view(no_items, 4));
-        keep(std::string_view(block).substr(at));
+        keep(std::string_view(block).substr(at), std::nullopt, subject.size());
         return;
       }
     }
@@ -841,7 +841,7 @@ class sqlite_stage final : public store::stage {
     packing::put_opt(block, responsible);
     pack(block, subject_.subject, subject_.facts, kept_.begin(), kept_.end());
     packing::set_u32(block, at, static_cast<std::uint32_t>(block.size() - at - 4));
-    keep(std::string_view(block).substr(at));
+    keep(std::string_view(block).substr(at), responsible, subject_.subject.size());
   }
 
   outcome commit(const round_info& round, const std::string& hash) override {
@@ -880,10 +880,6 @@ class sqlite_stage final : public store::stage {
     std::string_view subject, row;
   };
 
-  static std::string_view subject_of(std::string_view row) {
-    seen_row r;
-    return parse_row(row, r) ? r.subject : std::string_view();
-  }
   // A block with room for `n` more bytes. Blocks are reserved once and never grow, so the
   // views of the rows in them stay valid; they are reused after a run is set aside.
   std::string& room_for(std::size_t n) {
@@ -895,9 +891,13 @@ class sqlite_stage final : public store::stage {
     }
     return blocks_[block_];
   }
-  // Keeps a row just written into a block, setting the rows aside when they are many.
-  void keep(std::string_view row) {
-    const std::string_view subject = subject_of(row);  // in the block, as the row
+  // Keeps a row just written into a block (with that responsible and a subject of that size),
+  // setting the rows aside when they are many.
+  void keep(std::string_view row, std::optional<std::string_view> responsible,
+            std::size_t subject_size) {
+    // The subject in the block, as the row: past the row's length, `full` and the responsible.
+    const std::size_t subject_at = 5 + (responsible ? 5 + responsible->size() : 1) + 4;
+    const std::string_view subject = row.substr(subject_at, subject_size);
     rows_.push_back({prefix(subject), subject, row});
     held_ += row.size();
     if (held_ >= run_bytes_) {

@@ -47,7 +47,7 @@ class store {
 
 // The SQLite store at `path` (created when `create`). A round's subjects are held in memory
 // up to `run_bytes`, then set aside sorted in a temporary file. Throws ledger_error.
-constexpr std::size_t default_run_bytes = std::size_t{64} << 20;
+constexpr std::size_t default_run_bytes = std::size_t{128} << 20;
 std::unique_ptr<store> open_sqlite(const std::string& path, bool create,
                                    std::size_t run_bytes = default_run_bytes);
 

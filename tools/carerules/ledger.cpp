@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <boost/json/basic_parser_impl.hpp>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -24,9 +23,8 @@
 #include "carerules/ruleset.hpp"
 #include "cli.hpp"
 #include "input.hpp"
+#include "kept_facts.hpp"
 #include "ledger/spill.hpp"
-#include "util/decimal.hpp"
-#include "util/json_sax.hpp"
 #include "util/utf8.hpp"
 
 namespace carerules::cli {
@@ -43,173 +41,6 @@ out_format parse_out_format(const parsed_args& a) {
   if (f == "csv") return out_format::csv;
   if (f == "json") return out_format::json;
   throw usage_error("unknown format \"" + f + "\" (table, csv or json)");
-}
-
-// What the ledger keeps of a record's facts, read in one pass over its JSON without building
-// it: the record as compact JSON without its lists (residents, equipment: most of a record's
-// bytes; what `--by PATH` groups by is every scalar reached through objects), and the scalar
-// at the `--responsible` path as fact_at gives it. Numbers keep their text in the JSON; the
-// responsible is written as the reports write numbers (1.50 -> 1.5), as fact_at does.
-class kept_facts : public detail::sax_sizes_unbounded {
- public:
-  explicit kept_facts(std::vector<std::string> path) : responsible_(std::move(path)) {}
-  const std::vector<std::string>& path() const { return responsible_; }
-  // Ready for another document (the memory it holds is kept).
-  void reset() {
-    text.clear();
-    responsible.reset();
-    object = false;
-    keys_.clear();
-    first_.clear();
-    part_.clear();
-    skip_ = 0;
-    pending_ = false;
-  }
-
-  std::string text;                        // the compact JSON
-  std::optional<std::string> responsible;  // the value at the responsible path
-  bool object = false;                     // the document was an object
-
-  bool on_document_begin(json::error_code&) { return true; }
-  bool on_document_end(json::error_code&) { return true; }
-  bool on_object_begin(json::error_code&) {
-    if (skip_ > 0 || !value_begins()) {
-      ++skip_;
-      return true;
-    }
-    if (keys_.empty()) object = true;
-    text += '{';
-    keys_.emplace_back();
-    first_.push_back(true);
-    return true;
-  }
-  bool on_object_end(std::size_t, json::error_code&) {
-    if (skip_ > 0) {
-      --skip_;
-      return true;
-    }
-    text += '}';
-    keys_.pop_back();
-    first_.pop_back();
-    return true;
-  }
-  bool on_array_begin(json::error_code&) {
-    ++skip_;  // a list and all it holds are left out, its key with it
-    pending_ = false;
-    return true;
-  }
-  bool on_array_end(std::size_t, json::error_code&) {
-    --skip_;
-    return true;
-  }
-  bool on_key_part(json::string_view s, std::size_t, json::error_code&) {
-    if (skip_ == 0) part_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_key(json::string_view s, std::size_t, json::error_code&) {
-    if (skip_ == 0) {
-      part_.append(s.data(), s.size());
-      keys_.back().swap(part_);
-      pending_ = true;
-      if (at_responsible()) responsible.reset();  // given again: the last one counts
-    }
-    part_.clear();
-    return true;
-  }
-  bool on_string_part(json::string_view s, std::size_t, json::error_code&) {
-    if (skip_ == 0) part_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_string(json::string_view s, std::size_t, json::error_code&) {
-    if (skip_ == 0 && value_begins()) {
-      part_.append(s.data(), s.size());
-      put_string(part_);
-      if (at_responsible()) responsible = part_;
-    }
-    part_.clear();
-    return true;
-  }
-  bool on_number_part(json::string_view s, json::error_code&) {
-    if (skip_ == 0) part_.append(s.data(), s.size());
-    return true;
-  }
-  bool on_int64(std::int64_t, json::string_view s, json::error_code&) { return number(s); }
-  bool on_uint64(std::uint64_t, json::string_view s, json::error_code&) { return number(s); }
-  bool on_double(double, json::string_view s, json::error_code&) { return number(s); }
-  bool on_bool(bool b, json::error_code&) {
-    if (skip_ == 0 && value_begins()) {
-      text += b ? "true" : "false";
-      if (at_responsible()) responsible = b ? "true" : "false";
-    }
-    return true;
-  }
-  bool on_null(json::error_code&) {
-    if (skip_ == 0 && value_begins()) text += "null";
-    return true;
-  }
-  bool on_comment_part(json::string_view, json::error_code&) { return true; }
-  bool on_comment(json::string_view, json::error_code&) { return true; }
-
- private:
-  // A value outside any list starts: writes its key (a top-level scalar is not kept).
-  bool value_begins() {
-    if (keys_.empty()) return first_.empty() && !object && text.empty();  // the document itself
-    if (!pending_) return false;
-    pending_ = false;
-    if (!first_.back()) text += ',';
-    first_.back() = false;
-    put_string(keys_.back());
-    text += ':';
-    return true;
-  }
-  bool at_responsible() const {
-    if (responsible_.empty() || keys_.size() != responsible_.size()) return false;
-    for (std::size_t i = 0; i < keys_.size(); ++i)
-      if (keys_[i] != responsible_[i]) return false;
-    return true;
-  }
-  bool number(json::string_view last) {
-    if (skip_ == 0 && value_begins()) {
-      part_.append(last.data(), last.size());
-      text += part_;
-      if (at_responsible()) responsible = carerules::detail::number_text(part_);
-    }
-    part_.clear();
-    return true;
-  }
-  void put_string(std::string_view s) { append_json_string(text, s); }
-
-  std::vector<std::string> responsible_;
-  std::vector<std::string> keys_;  // the key of the current value at each open object
-  std::vector<bool> first_;        // no member written yet, per open object
-  std::string part_;               // a key, string or number given in parts
-  std::size_t skip_ = 0;           // depth inside a left-out list
-  bool pending_ = false;           // a key was read; its value has not begun
-};
-
-// The facts the ledger keeps of one record, and its responsible (nullopt for text that is not
-// a JSON object): views valid until the next keep_facts() on this thread, which reuses the
-// parser and its memory record after record.
-struct kept {
-  std::optional<std::string_view> facts, responsible;
-};
-kept keep_facts(std::string_view text, const std::vector<std::string>& responsible_path) {
-  thread_local std::optional<json::basic_parser<kept_facts>> parser;
-  if (!parser || parser->handler().path() != responsible_path) {
-    json::parse_options po;
-    po.max_depth = 1024;
-    parser.emplace(po, responsible_path);
-  }
-  json::basic_parser<kept_facts>& p = *parser;
-  p.reset();
-  p.handler().reset();
-  json::error_code ec;
-  const std::size_t n = p.write_some(false, text.data(), text.size(), ec);
-  kept k;
-  if (ec || !p.handler().object || !blank_line(text.substr(n))) return k;
-  k.facts = p.handler().text;
-  if (p.handler().responsible) k.responsible = *p.handler().responsible;
-  return k;
 }
 
 std::vector<L::grade_pick> parse_grade_picks(const parsed_args& a) {
@@ -325,47 +156,61 @@ std::string table(const std::vector<std::string>& header,
 // ---- the subcommands ---------------------------------------------------------------------------
 
 // The subjects of a round so far and the line each came on, so that a subject given again is
-// refused by line. Open addressing on the names' hashes, the names in one buffer: nothing is
-// allocated per subject.
+// refused by line. Open addressing over 8-byte slots (a part of the name's hash and the number of
+// its entry), the entries and names appended in order: nothing is allocated per subject, and a
+// probe touches one small slot (the table of a million subjects is 16 MiB).
 class subject_lines {
  public:
-  // The line `subject` came on before (0 when it came without one), or nullopt after noting
-  // that it comes on `line`.
-  std::optional<std::uint64_t> first(std::string_view subject, std::uint64_t line) {
-    if ((count_ + 1) * 4 > slots_.size() * 3) grow();
-    const std::uint64_t h = std::hash<std::string_view>{}(subject);
+  static std::uint64_t hash(std::string_view subject) {
+    return std::hash<std::string_view>{}(subject);
+  }
+  // Makes room for `more` subjects, then starts loading the slots of those with these hashes
+  // (the table is far larger than a cache: a chunk's subjects are looked up together).
+  void expect(std::size_t more, const std::vector<std::uint64_t>& hashes) {
+    while ((entries_.size() + more) * 4 > slots_.size() * 3) grow();
+    for (const std::uint64_t h : hashes) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+  }
+  // The line `subject` (whose hash() is `h`) came on before (0 when it came without one), or
+  // nullopt after noting that it comes on `line`.
+  std::optional<std::uint64_t> first(std::string_view subject, std::uint64_t h,
+                                     std::uint64_t line) {
+    if ((entries_.size() + 1) * 4 > slots_.size() * 3) grow();
+    const auto tag = static_cast<std::uint32_t>(h >> 32);
     for (std::size_t i = h & (slots_.size() - 1);; i = (i + 1) & (slots_.size() - 1)) {
       slot& s = slots_[i];
-      if (!s.used) {
-        s = {h, names_.size(), subject.size(), line, true};
+      if (s.entry == 0) {
+        s = {tag, static_cast<std::uint32_t>(entries_.size() + 1)};
+        entries_.push_back({h, names_.size(), subject.size(), line});
         names_.append(subject);
-        ++count_;
         return std::nullopt;
       }
-      if (s.hash == h && std::string_view(names_).substr(s.at, s.size) == subject) return s.line;
+      if (s.tag != tag) continue;
+      const entry& e = entries_[s.entry - 1];
+      if (e.hash == h && std::string_view(names_).substr(e.at, e.size) == subject) return e.line;
     }
   }
 
  private:
   struct slot {
-    std::uint64_t hash = 0, at = 0;
-    std::size_t size = 0;
-    std::uint64_t line = 0;
-    bool used = false;
+    std::uint32_t tag = 0, entry = 0;  // entry: 1 + its index, 0 for a free slot
+  };
+  struct entry {
+    std::uint64_t hash, at, size, line;
   };
   void grow() {
-    std::vector<slot> old(std::max<std::size_t>(1024, slots_.size() * 2));
-    old.swap(slots_);
-    for (const slot& s : old) {
-      if (!s.used) continue;
-      std::size_t i = s.hash & (slots_.size() - 1);
-      while (slots_[i].used) i = (i + 1) & (slots_.size() - 1);
-      slots_[i] = s;
+    if (entries_.size() >= UINT32_MAX - 1)
+      throw L::ledger_error("a round of more than 4 294 967 294 subjects");
+    slots_.assign(std::max<std::size_t>(1024, slots_.size() * 2), slot{});
+    for (std::size_t k = 0; k < entries_.size(); ++k) {
+      std::size_t i = entries_[k].hash & (slots_.size() - 1);
+      while (slots_[i].entry != 0) i = (i + 1) & (slots_.size() - 1);
+      slots_[i] = {static_cast<std::uint32_t>(entries_[k].hash >> 32),
+                   static_cast<std::uint32_t>(k + 1)};
     }
   }
   std::vector<slot> slots_;
+  std::vector<entry> entries_;
   std::string names_;
-  std::size_t count_ = 0;
 };
 
 // Adds batches of prepared subjects to a round on a thread of its own, so that the store's work
@@ -459,10 +304,18 @@ int record(const parsed_args& a, output& out) {
   std::vector<L::book::round_writer::prepared> batch;  // for the adder
   // A subject given twice in one round: the later record is refused, named with both lines.
   subject_lines first_line;
-  auto add = [&](const auto& where, std::uint64_t line,
+  std::vector<std::uint64_t> hashes;  // of a chunk's subjects, for first_line
+  auto expect = [&](const std::vector<L::book::round_writer::prepared>& chunk) {
+    hashes.assign(chunk.size(), 0);
+    for (std::size_t i = 0; i < chunk.size(); ++i)
+      if (chunk[i].items) hashes[i] = subject_lines::hash(chunk[i].subject());
+    first_line.expect(chunk.size(), hashes);
+  };
+  // The i-th prepared subject of the chunk given to expect() last.
+  auto add = [&](const auto& where, std::uint64_t line, std::size_t i,
                  L::book::round_writer::prepared&& prepared) {
     if (prepared.items == 0) return;
-    if (const auto before = first_line.first(prepared.subject(), line)) {
+    if (const auto before = first_line.first(prepared.subject(), hashes[i], line)) {
       print_error(where() + ": subject " + std::string(prepared.subject()) + " is given again" +
                   (*before ? " (first on line " + std::to_string(*before) + ")" : "") +
                   "; a round holds one report per subject: not recorded");
@@ -518,6 +371,7 @@ int record(const parsed_args& a, output& out) {
           });
         },
         [&](const std::vector<batch_record>& part, int slot) {
+          expect(prepared[slot]);
           for (std::size_t i = 0; i < part.size(); ++i) {
             const std::string where = *reports_path + ": line " + std::to_string(part[i].line);
             const auto& r = reports[slot][i];
@@ -554,7 +408,7 @@ int record(const parsed_args& a, output& out) {
               ri.version = r->ruleset.version;
               ri.digest = r->ruleset.digest;
             }
-            add([&] { return where; }, part[i].line, std::move(prepared[slot][i]));
+            add([&] { return where; }, part[i].line, i, std::move(prepared[slot][i]));
           }
           reports[slot].clear();
         });
@@ -593,8 +447,8 @@ int record(const parsed_args& a, output& out) {
     const std::string path = a.positional[0];
     const bool one = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
     // Each record is decided (no report is built: the hazards' titles, clauses and actions
-    // are the ruleset's) and what the ledger keeps of its facts is read in one more pass over
-    // its text, on the workers.
+    // are the ruleset's), and what the ledger keeps of its facts is taken from the same parse
+    // of its text (a text that parse could not give whole is read again), on the workers.
     const std::vector<std::string> responsible_keys =
         responsible_path ? detail::split_path(*responsible_path) : std::vector<std::string>{};
     std::vector<decisions> decided[2];
@@ -606,14 +460,21 @@ int record(const parsed_args& a, output& out) {
           parallel_for(part.size(), eo.threads, [&](std::size_t i) {
             if (part[i].oversize) return;  // unreadable: no subject
             decisions& d = decided[slot][i];
-            d = rs.decide(part[i].text, eo);
+            thread_local std::optional<facts_keeper> keeper;
+            if (!keeper || keeper->responsible_path() != responsible_keys)
+              keeper.emplace(responsible_keys);
+            keeper->reset();
+            bool observed = false;
+            d = detail::decide_observing(rs, part[i].text, eo, *keeper, observed);
             if (!d.subject) return;
-            const kept k = keep_facts(part[i].text, responsible_keys);
+            const kept k =
+                observed ? keeper->result() : keep_facts_parsed(part[i].text, responsible_keys);
             prepared[slot][i] =
                 L::book::round_writer::prepare(rs, d, eo.asof, picks, k.responsible, k.facts);
           });
         },
         [&](const std::vector<batch_record>& part, int slot) {
+          expect(prepared[slot]);
           for (std::size_t i = 0; i < part.size(); ++i) {
             auto where = [&] {
               return path + (part[i].line ? ": line " + std::to_string(part[i].line) : "");
@@ -628,7 +489,7 @@ int record(const parsed_args& a, output& out) {
                                             : ""));
               ++skipped;
             }
-            add(where, part[i].line, std::move(prepared[slot][i]));
+            add(where, part[i].line, i, std::move(prepared[slot][i]));
           }
         });
   }
@@ -960,9 +821,9 @@ int run_ledger(const std::vector<std::string>& args) {
   output out(stdout);
   int code = exit_ok;
   try {
-    if (sub == "record")
+    if (sub == "record") {
       code = record(a, out);
-    else if (sub == "status")
+    } else if (sub == "status")
       code = status(a, out, fmt);
     else if (sub == "show")
       code = show(a, out, fmt);

@@ -314,5 +314,52 @@ TEST(LedgerHash, SubjectDigestKeepsItsFormat) {
   EXPECT_EQ(book::round_writer::prepare(subject).digest, subject_digest(ptrs));
 }
 
+// The round's hash sums its subjects' digests modulo 2^256 (big-endian numbers): checked against
+// the sum done byte by byte, with carries running through whole limbs and past the top.
+TEST(LedgerHash, RoundHashSumsDigestsModulo2To256) {
+  using digest = std::array<std::uint8_t, 32>;
+  auto byte_sum = [](digest& sum, const digest& d) {
+    unsigned carry = 0;
+    for (std::size_t i = 32; i-- > 0;) {
+      const unsigned s = sum[i] + d[i] + carry;
+      sum[i] = static_cast<std::uint8_t>(s);
+      carry = s >> 8;
+    }
+  };
+  digest ones;
+  ones.fill(0xff);
+  digest one{};
+  one[31] = 1;
+  digest low_limb{};  // carries out of the last limb only
+  for (std::size_t i = 24; i < 32; ++i) low_limb[i] = 0xff;
+  std::vector<digest> digests{ones, one, low_limb, one, ones, ones};
+  std::uint32_t state = 12345;
+  for (int k = 0; k < 200; ++k) {
+    digest d;
+    for (auto& b : d) {
+      state = state * 1103515245u + 12345u;
+      b = static_cast<std::uint8_t>(state >> 16);
+    }
+    digests.push_back(d);
+  }
+  round_hasher hasher;
+  digest expected{};
+  for (const digest& d : digests) {
+    hasher.add(d);
+    byte_sum(expected, d);
+  }
+  round_info r;
+  r.asof = "2024-03-01";
+  r.ruleset = "rs";
+  r.version = "1";
+  r.digest = "d";
+  detail::sha256 h;
+  for (const std::string& part :
+       {r.asof, r.ruleset, r.version, r.digest, std::to_string(digests.size())})
+    h.update(std::to_string(part.size()) + ":" + part);
+  h.update(std::string_view(reinterpret_cast<const char*>(expected.data()), expected.size()));
+  EXPECT_EQ(hasher.finish(r), "2:" + h.hex_finish());
+}
+
 }  // namespace
 }  // namespace carerules::ledger
