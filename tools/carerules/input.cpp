@@ -321,15 +321,15 @@ std::string for_each_chunk(
   std::vector<batch_record> chunks[2];
   std::optional<chunk_runner> runner;  // when pipelined
   if (how.pipelined) runner.emplace();
-  int running_slot = -1;
-  auto finish = [&] {
-    if (running_slot < 0) return;
+  int running_slot = -1;  // the chunk whose work was started last and is not delivered yet
+  // Waits for that chunk's work (a worker's exception reaches the caller here).
+  auto wait = [&] {
     const int slot = running_slot;
     running_slot = -1;
-    if (runner) runner->wait();  // a worker's exception reaches the caller here
-    deliver(chunks[slot], slot);
+    if (runner) runner->wait();
+    return slot;
   };
-  int slot = 0;
+  int slot = 0;  // the slot read into next: never the running one
   line_reader::line l;
   bool more = true;
   while (more && !stop()) {
@@ -347,17 +347,28 @@ std::string for_each_chunk(
         break;
       }
     }
-    finish();  // the chunk before this one
-    if (chunk.empty() || stop()) continue;
-    if (runner)
-      runner->start([&work, &chunk, slot] { work(chunk, slot); });
-    else
-      work(chunk, slot);
-    running_slot = slot;
-    if (!runner || cut_short) finish();
+    // The chunk before this one is delivered while this one's work runs.
+    const int before = running_slot >= 0 ? wait() : -1;
+    const bool go = !chunk.empty() && !stop();
+    if (go) {
+      if (runner)
+        runner->start([&work, &chunk, slot] { work(chunk, slot); });
+      else
+        work(chunk, slot);
+      running_slot = slot;
+    }
+    if (before >= 0) deliver(chunks[before], before);
+    if (!go) continue;
+    if (!runner || cut_short) {
+      const int now = wait();
+      deliver(chunks[now], now);
+    }
     slot ^= 1;
   }
-  finish();
+  if (running_slot >= 0) {
+    const int last = wait();
+    if (!stop()) deliver(chunks[last], last);  // (an output that failed takes no more)
+  }
   return reader.error();
 }
 

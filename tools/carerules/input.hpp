@@ -98,12 +98,12 @@ bool is_complete_json_value(const std::string& text);
 // Records read from JSON lines in chunks and handed over in input order: each chunk (at most
 // `records` records or `bytes` bytes, fewer when a pipe has nothing more ready) goes to `work`,
 // then to `deliver` on this thread. When `pipelined`, `work` runs on another thread while the
-// next chunk is read (a chunk is delivered before the next one's `work` starts); the two
-// chunks in flight are told apart by their slot (0 or 1), so that each can keep its results
-// in its own buffers. A chunk cut short because the input has nothing ready is delivered before
-// reading on, so that a program at the other end of a pipe gets its answers. Blank lines are
-// skipped. Reading ends early when `stop()` says so (an output that failed). Returns the
-// reader's error, empty when the input was read to its end.
+// next chunk is read and while the chunk before it is delivered (at most two chunks are held:
+// one in `work`, one read or delivered); the two are told apart by their slot (0 or 1), so
+// that each can keep its results in its own buffers. A chunk cut short because the input has
+// nothing ready is delivered before reading on, so that a program at the other end of a pipe
+// gets its answers. Blank lines are skipped. Reading ends early when `stop()` says so (an
+// output that failed). Returns the reader's error, empty when the input was read to its end.
 struct chunked_input {
   std::size_t records = 512;
   std::size_t bytes = 32u << 20;
