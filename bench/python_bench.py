@@ -15,7 +15,7 @@ The last column compares each row with the CLI at the same thread count. Convert
 objects is cheap when "evaluate_many(dicts)" is close to "evaluate_many(json text)" (which
 parses JSON in C++, as the CLI does).
 
-Two more sections (--sections sample,dask,pandas; all three by default):
+Three more sections (--sections sample,dask,pandas,ledger; the first three by default):
   dask     --dask-rows (1 000 000) generated residents through the capability ruleset
            (rulesets/capability/gbt42195.rules): evaluate_frame in this process, then
            carerules.dask.evaluate on a distributed.LocalCluster of 1 and 2 worker processes
@@ -25,6 +25,9 @@ Two more sections (--sections sample,dask,pandas; all three by default):
            of rulesets/risk/four_color.rules (LEC and risk-matrix bands per area, the worst
            area; without its import of the hazard standard): evaluate_frame against the same
            logic written by hand as vectorised pandas/numpy, with both answers checked equal.
+  ledger   the sample's reports recorded as a round of a new ledger: Ledger.record of the
+           report dicts evaluate_many gave and of their JSON text, next to evaluate_many
+           itself and `carerules ledger record --reports` on the same text.
 """
 
 import argparse
@@ -248,6 +251,39 @@ def pandas_section(args, rows):
     rows.append(("vectorised pandas by hand", "four-colour", n, rate, None))
 
 
+def ledger_section(args):
+    rs = carerules.load(args.rules)
+    with open(args.data, encoding="utf-8") as f:
+        sample = [json.loads(line) for line in f if line.strip()]
+    # each copy of the sample under its own names: a round holds one report per subject
+    dicts = [{**d, "id": f"{d['id']}-{k}"} for k in range(args.repeat) for d in sample]
+    n = len(dicts)
+    reports = rs.evaluate_many(dicts, asof=args.asof)
+    texts = [json.dumps(r, ensure_ascii=False) for r in reports]
+    cli = find_cli(args.cli)
+    print(f"\nledger: a round of {n} reports into a new ledger; best of {args.rounds}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = pathlib.Path(tmp)
+        runs = iter(range(10**6))
+
+        def fresh():
+            return tmp / f"l{next(runs)}.db"
+
+        rows = [("evaluate_many(dicts)", lambda: rs.evaluate_many(dicts, asof=args.asof)),
+                ("Ledger.record(report dicts)",
+                 lambda: carerules.Ledger(fresh()).record(reports, round="R1")),
+                ("Ledger.record(JSON texts)",
+                 lambda: carerules.Ledger(fresh()).record(texts, round="R1"))]
+        if cli:
+            path = tmp / "reports.jsonl"
+            path.write_text("".join(t + "\n" for t in texts), encoding="utf-8")
+            rows.append(("cli ledger record --reports", lambda: subprocess.run(
+                [cli, "ledger", "record", "--db", str(fresh()), "--round", "R1", "--reports",
+                 str(path)], capture_output=True)))
+        for label, fn in rows:
+            print(f"  {label:<30} {n / best_of(args.rounds, fn):11,.0f} records/s")
+
+
 def print_data_rows(rows):
     if not rows:
         return
@@ -282,6 +318,8 @@ def main(argv=None):
     sections = set(args.sections.split(","))
     if "sample" in sections:
         sample_section(args)
+    if "ledger" in sections:
+        ledger_section(args)
     data_rows = []
     if "pandas" in sections:
         pandas_section(args, data_rows)

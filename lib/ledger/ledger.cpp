@@ -12,6 +12,7 @@
 #include "carerules/facts.hpp"
 #include "carerules/ruleset.hpp"
 #include "ledger/hash.hpp"
+#include "ledger/report_fields.hpp"
 #include "ledger/store.hpp"
 
 namespace carerules::ledger {
@@ -298,84 +299,39 @@ void observations_of(const ruleset& rs, const decisions& d, const std::string& a
   out.resize(views.size());
 }
 
+namespace {
+
+// A value of a Boost.JSON document, for report_from().
+struct json_node {
+  const json::value* v;
+  bool is_object() const { return v->is_object(); }
+  bool is_array() const { return v->is_array(); }
+  std::optional<std::string_view> string() const {
+    if (!v->is_string()) return std::nullopt;
+    return std::string_view(v->get_string());
+  }
+  std::optional<json_node> member(const char* key) const {
+    const json::value* m = v->as_object().if_contains(key);
+    if (!m) return std::nullopt;
+    return json_node{m};
+  }
+  template <class F>
+  void for_each_element(F f) const {
+    for (const json::value& e : v->get_array()) f(json_node{&e});
+  }
+  template <class F>
+  void for_each_member(F f) const {
+    for (const auto& m : v->get_object()) f(std::string_view(m.key()), json_node{&m.value()});
+  }
+};
+
+}  // namespace
+
 std::optional<report> report_from_json(std::string_view text) {
   json::error_code ec;
   json::value v = json::parse(text, ec);
   if (ec || !v.is_object()) return std::nullopt;
-  report r;
-  const auto& o = v.as_object();
-  if (const auto* s = o.if_contains("subject"); s && s->is_string())
-    r.subject = std::string(s->as_string());
-  if (const auto* a = o.if_contains("asof"); a && a->is_string()) r.asof = a->as_string();
-  if (const auto* rs = o.if_contains("ruleset"); rs && rs->is_object()) {
-    auto str = [&](const char* k) {
-      const auto* x = rs->as_object().if_contains(k);
-      return x && x->is_string() ? std::string(x->as_string()) : std::string();
-    };
-    r.ruleset.name = str("name");
-    r.ruleset.version = str("version");
-    r.ruleset.digest = str("digest");
-  }
-  if (const auto* hs = o.if_contains("hazards"); hs && hs->is_array())
-    for (const auto& hv : hs->as_array()) {
-      if (!hv.is_object()) continue;
-      const auto& h = hv.as_object();
-      auto str = [&](const char* k) -> std::optional<std::string> {
-        const auto* x = h.if_contains(k);
-        if (x && x->is_string()) return std::string(x->as_string());
-        return std::nullopt;
-      };
-      hazard_result hr;
-      hr.id = str("id").value_or("");
-      hr.title = str("title").value_or("");
-      hr.cite = str("cite");
-      const std::string st = str("status").value_or("");
-      hr.status = st == "present"  ? hazard_status::present
-                  : st == "absent" ? hazard_status::absent
-                                   : hazard_status::undetermined;
-      if (const auto* rect = h.if_contains("rectify"); rect && rect->is_object()) {
-        const auto& ro = rect->as_object();
-        if (const auto* a = ro.if_contains("action"); a && a->is_string())
-          hr.rectify.action = a->as_string();
-        if (const auto* d = ro.if_contains("due"); d && d->is_string())
-          hr.rectify.due = std::string(d->as_string());
-      }
-      r.hazards.push_back(std::move(hr));
-    }
-  if (const auto* gs = o.if_contains("grades"); gs && gs->is_object())
-    for (const auto& [name, gv] : gs->as_object()) {
-      grade_result g;
-      g.name = name;
-      const auto* val = gv.is_object() ? gv.as_object().if_contains("value") : nullptr;
-      const std::string value = val && val->is_string() ? std::string(val->as_string()) : "";
-      if (value == "undetermined")
-        g.outcome = grade_outcome::undetermined;
-      else if (value == "error")
-        g.outcome = grade_outcome::error;
-      else if (value == "none")
-        g.outcome = grade_outcome::none;
-      else {
-        g.outcome = grade_outcome::label;
-        g.label = value;
-      }
-      r.grades.push_back(std::move(g));
-    }
-  if (const auto* es = o.if_contains("errors"); es && es->is_array())
-    for (const auto& ev : es->as_array()) {
-      record_error e;
-      if (const auto* eo = ev.if_object()) {
-        auto str = [&](const char* k) -> std::optional<std::string> {
-          const auto* x = eo->if_contains(k);
-          if (x && x->is_string()) return std::string(x->as_string());
-          return std::nullopt;
-        };
-        e.path = str("path");
-        e.rule = str("rule");
-        e.message = str("message").value_or("");
-      }
-      r.errors.push_back(std::move(e));
-    }
-  return r;
+  return report_from(json_node{&v});
 }
 
 void finding_counts::add(const finding& f) {

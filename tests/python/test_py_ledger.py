@@ -131,3 +131,52 @@ def test_a_grade_picked_twice_is_one_item(tmp_path):
     assert led.record(reports, round="R1", include_grades=["risk=red", "risk=red"]) is True
     f = led.findings(asof="2024-01-10")
     assert sorted(f.loc[f["item"] == "risk=red", "subject"]) == ["A", "D"]
+
+
+def test_dicts_are_read_as_their_json_text_is(tmp_path):
+    """Reports given as dicts are read in place (no JSON written for them) and give the round
+    their JSON text gives: same findings, same hash. Lists may be tuples, as json.dumps
+    writes them; members the ledger does not read are not looked at; a grade dict with a key
+    that is not a str is read through json.dumps (which writes the key as a str)."""
+    rs = carerules.load(str(RULES))
+    reports = rs.evaluate_many(ROUNDS[0][2], asof=ROUNDS[0][1])
+    tuples = [{**r, "hazards": tuple(r["hazards"]), "notes": {1, 2}} for r in reports]
+    int_keys = [{**r, "grades": {**r["grades"], 7: {"value": "none"}}} for r in reports]
+    texts = [json.dumps(r, ensure_ascii=False) for r in reports]
+    int_texts = [json.dumps(r, ensure_ascii=False) for r in int_keys]
+    for name, dicts, same in (("tuples", tuples, texts), ("int_keys", int_keys, int_texts)):
+        a = carerules.Ledger(tmp_path / f"{name}-dicts.db")
+        b = carerules.Ledger(tmp_path / f"{name}-texts.db")
+        assert a.record(dicts, round="R1", include_grades=["risk=red"]) is True
+        assert b.record(same, round="R1", include_grades=["risk=red"]) is True
+        assert a.record(same, round="R1", include_grades=["risk=red"]) is False  # same content
+        fa, fb = a.findings(asof="2024-01-10"), b.findings(asof="2024-01-10")
+        assert fa.to_dict("records") == fb.to_dict("records") and len(fa) == 5
+    # The grade read through json.dumps is there: picking it makes findings of every subject.
+    c = carerules.Ledger(tmp_path / "pick7.db")
+    assert c.record(int_keys, round="R1", include_grades=["7=none"]) is True
+    assert len(c.findings(asof="2024-01-10").query("item == '7=none'")) == len(reports)
+    # What is not text in a dict reads as missing, as in JSON: a subject that is a number.
+    with pytest.raises(ValueError, match=r"reports\[0\] has no subject"):
+        c.record([{**reports[0], "subject": 5}], round="R2")
+    # A str that is not text (a lone surrogate) is refused, and nothing is recorded.
+    with pytest.raises(UnicodeError):
+        c.record([{**reports[0], "subject": "A\ud800"}], round="R3")
+    assert list(c.rounds()["round"]) == ["R1"]
+
+
+def test_the_first_bad_report_is_the_one_named(tmp_path):
+    """Reports are read on every core, but what is wrong is said of the first bad one, in the
+    order given, and nothing is recorded."""
+    rs = carerules.load(str(RULES))
+    good = rs.evaluate_many(ROUNDS[0][2], asof=ROUNDS[0][1])
+    twice = {**good[0], "hazards": good[0]["hazards"] * 2}  # one item given twice
+    nobody = {**good[1], "subject": None}
+    led = carerules.Ledger(tmp_path / "bad.db")
+    with pytest.raises(carerules.LedgerError, match="twice|more than once"):
+        led.record(good[2:] + [twice, nobody], round="R1")
+    with pytest.raises(ValueError, match=r"reports\[2\] has no subject"):
+        led.record(good[2:] + [nobody, twice], round="R1")
+    with pytest.raises(ValueError, match=r"reports\[1\] is not a report"):
+        led.record([json.dumps(good[0]), "[1, 2]", nobody], round="R1")
+    assert led.rounds().empty

@@ -88,14 +88,16 @@ class Ledger:
             reports = (_json.loads(body) if body.startswith("[")
                        # split on LF only: JSON may carry U+2028 and the like unescaped
                        else [line for line in reports.split("\n") if line.strip()])
-        texts = [r if isinstance(r, str) else _json.dumps(r, ensure_ascii=False) for r in reports]
+        # dicts and texts go as they are (the extension reads both); anything else as its JSON
+        items = [r if isinstance(r, (str, dict)) else _json.dumps(r, ensure_ascii=False)
+                 for r in reports]
         picks = []
         for g in include_grades:
             name, sep, value = str(g).partition("=")
             if not sep or not name or not value:
                 raise ValueError(f"include_grades takes NAME=VALUE, e.g. risk=red, got {g!r}")
             picks.append((name, value))
-        return _call(self._core.record, texts, str(round), "" if asof is None else _date(asof),
+        return _call(self._core.record, items, str(round), "" if asof is None else _date(asof),
                      picks)
 
     def rounds(self):
