@@ -25,8 +25,11 @@ bind_options bind_opts(const program& p, const eval_options& o);
 report evaluate_facts(const program& p, const record_facts& facts, std::int64_t asof);
 
 // ruleset::decide() on JSON text, with the parse's events also given to `observer` (see
-// bind_json; `observed` says whether it saw the whole text).
+// bind_json; `observed` says whether it saw the whole text). Not observed when the ruleset's
+// parse may nest deeper than `max_depth` (json_depth + 1 past it): an observer that stands
+// for a parser of that depth would see texts its parser refuses.
 decisions decide_observing(const ruleset& rs, std::string_view facts_json,
-                           const eval_options& options, fact_sink& observer, bool& observed);
+                           const eval_options& options, fact_sink& observer, std::size_t max_depth,
+                           bool& observed);
 
 }  // namespace carerules::detail

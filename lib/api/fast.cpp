@@ -194,11 +194,14 @@ decisions ruleset::decide(const bound_facts& facts, const eval_options& options)
 namespace detail {
 
 decisions decide_observing(const ruleset& rs, std::string_view facts_json,
-                           const eval_options& options, fact_sink& observer, bool& observed) {
+                           const eval_options& options, fact_sink& observer, std::size_t max_depth,
+                           bool& observed) {
   const auto& prog = access::shared_program_of(rs);
   const std::int64_t asof = asof_days(options);
   record_facts& facts = scratch_facts();
-  bind_json(*prog->schema, facts_json, bind_opts(*prog, options), facts, &observer, observed);
+  const bind_options bo = bind_opts(*prog, options);
+  const bool deeper = bo.limits.json_depth >= max_depth;  // its parse allows json_depth + 1
+  bind_json(*prog->schema, facts_json, bo, facts, deeper ? nullptr : &observer, observed);
   return decide_facts(*prog, prog, facts, asof);
 }
 

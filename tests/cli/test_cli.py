@@ -12,6 +12,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import threading
 
 import pytest
 
@@ -764,6 +765,28 @@ def test_a_pipe_gets_each_report_line_before_the_input_ends(rules):
             line = p.stdout.readline()
             assert json.loads(line)["subject"] == str(i)
     finally:
+        p.stdin.close()
+        assert p.wait(timeout=30) == 0
+
+
+@pytest.mark.parametrize("burst", [511, 512, 1024, 1500])
+def test_a_pipe_gets_a_burst_of_records_answered_before_it_sends_more(rules, burst):
+    # A co-process that sends a burst (a chunk's worth, 512, among them) and waits for all its
+    # answers before sending the next: a full chunk with nothing more ready goes out at once.
+    p = subprocess.Popen([BIN, "eval", "-r", str(rules), "-", "--format", "decisions",
+                          "--asof", "2024-06-01", "--threads", "2"], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True, encoding="utf-8")
+    timer = threading.Timer(60, p.kill)  # a stall fails the test instead of hanging it
+    timer.start()
+    try:
+        for round_ in range(2):
+            p.stdin.write("".join(json.dumps(record(round_ * burst + i)) + "\n"
+                                  for i in range(burst)))
+            p.stdin.flush()
+            got = [json.loads(p.stdout.readline())["subject"] for _ in range(burst)]
+            assert got == [str(round_ * burst + i) for i in range(burst)]
+    finally:
+        timer.cancel()
         p.stdin.close()
         assert p.wait(timeout=30) == 0
 

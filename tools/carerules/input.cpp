@@ -322,7 +322,9 @@ std::string for_each_chunk(
   std::optional<chunk_runner> runner;  // when pipelined
   if (how.pipelined) runner.emplace();
   int running_slot = -1;  // the chunk whose work was started last and is not delivered yet
-  // Waits for that chunk's work (a worker's exception reaches the caller here).
+  // Waits for that chunk's work (a worker's exception reaches the caller here; when a delivery
+  // throws while a chunk is in work, the caller gets the delivery's exception and the work's,
+  // if it throws too, is dropped when the runner stops).
   auto wait = [&] {
     const int slot = running_slot;
     running_slot = -1;
@@ -341,7 +343,12 @@ std::string for_each_chunk(
       if (!l.too_long && blank_line(l.text)) continue;
       bytes += l.text.size();
       chunk.push_back(record_of(std::move(l)));
-      if (chunk.size() >= how.records || bytes >= how.bytes) break;
+      if (chunk.size() >= how.records || bytes >= how.bytes) {
+        // Full, with nothing more ready: a producer may be waiting for these answers before
+        // it writes more, so the chunk goes out at once, as one cut short.
+        cut_short = reader.would_block();
+        break;
+      }
       if (reader.would_block()) {
         cut_short = true;
         break;
@@ -361,6 +368,7 @@ std::string for_each_chunk(
     if (!go) continue;
     if (!runner || cut_short) {
       const int now = wait();
+      if (stop()) break;  // that delivery failed the output: it takes no more
       deliver(chunks[now], now);
     }
     slot ^= 1;

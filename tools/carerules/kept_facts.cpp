@@ -171,7 +171,7 @@ kept keep_facts_parsed(std::string_view text, const std::vector<std::string>& re
   thread_local std::optional<json::basic_parser<keeper_events>> parser;
   if (!parser || parser->handler().keeper.responsible_path() != responsible_path) {
     json::parse_options po;
-    po.max_depth = 1024;
+    po.max_depth = kept_facts_depth;
     parser.emplace(po, responsible_path);
   }
   json::basic_parser<keeper_events>& p = *parser;

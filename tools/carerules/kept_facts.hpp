@@ -58,6 +58,11 @@ class facts_keeper final : public fact_sink {
   bool pending_ = false;                    // a key was read; its value has not begun
 };
 
+// The nesting keep_facts_parsed() reads: a record nested deeper keeps no facts. A parse that
+// allows more (a ruleset's json_depth of this or more) is not observed for the facts kept
+// (decide_observing's max_depth), since it would keep them for a record this refuses.
+constexpr std::size_t kept_facts_depth = 1024;
+
 // The same from the text alone, through Boost.JSON's parser: for a record whose parse for its
 // decisions could not be observed whole (see bind_json). Views valid until the next call on
 // this thread.

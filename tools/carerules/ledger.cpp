@@ -465,7 +465,7 @@ int record(const parsed_args& a, output& out) {
               keeper.emplace(responsible_keys);
             keeper->reset();
             bool observed = false;
-            d = detail::decide_observing(rs, part[i].text, eo, *keeper, observed);
+            d = detail::decide_observing(rs, part[i].text, eo, *keeper, kept_facts_depth, observed);
             if (!d.subject) return;
             const kept k =
                 observed ? keeper->result() : keep_facts_parsed(part[i].text, responsible_keys);

@@ -34,12 +34,13 @@ answer of(const kept& k) {
 
 class LedgerKeptFacts : public ::testing::Test {
  protected:
-  void SetUp() override {
-    auto compiled = compile_source(R"(ruleset kept {
+  static constexpr const char* rules = R"(ruleset kept {
   title "kept" version "1"
   input { id : string  d : string  staff.director : string  l : list<string> }
   hazard H "h" { cite "c" when d == "x" rectify deadline within 30 days }
-})");
+})";
+  void SetUp() override {
+    auto compiled = compile_source(rules);
     ASSERT_TRUE(compiled.ok()) << compiled.rendered();
     rs_.emplace(std::move(compiled).value());
   }
@@ -48,7 +49,7 @@ class LedgerKeptFacts : public ::testing::Test {
   bool agrees(const std::string& text, const std::vector<std::string>& path) {
     facts_keeper keeper(path);
     bool observed = true;
-    (void)detail::decide_observing(*rs_, text, eval_options{}, keeper, observed);
+    (void)detail::decide_observing(*rs_, text, eval_options{}, keeper, kept_facts_depth, observed);
     const answer parsed = of(keep_facts_parsed(text, path));
     if (observed) EXPECT_EQ(of(keeper.result()), parsed) << text;
     return observed;
@@ -78,11 +79,13 @@ TEST_F(LedgerKeptFacts, PlainRecordsAreKeptFromTheParseThatDecidesThem) {
   EXPECT_TRUE(agrees(plain[3], {}));
   facts_keeper keeper(director);
   bool observed = false;
-  (void)detail::decide_observing(*rs_, plain[3], eval_options{}, keeper, observed);
+  (void)detail::decide_observing(*rs_, plain[3], eval_options{}, keeper, kept_facts_depth,
+                                 observed);
   ASSERT_TRUE(observed);
   EXPECT_EQ(of(keeper.result()), (answer{R"({"staff":{"director":"王芳","night":1}})", "王芳"}));
   keeper.reset();
-  (void)detail::decide_observing(*rs_, plain[4], eval_options{}, keeper, observed);
+  (void)detail::decide_observing(*rs_, plain[4], eval_options{}, keeper, kept_facts_depth,
+                                 observed);
   ASSERT_TRUE(observed);
   EXPECT_EQ(of(keeper.result()).responsible, "42.5");  // as the reports write numbers
 }
@@ -110,6 +113,62 @@ TEST_F(LedgerKeptFacts, WhatTheParseCannotGiveWholeIsReadAgain) {
   deep += "1" + std::string(201, '}');
   EXPECT_FALSE(agrees(deep, path));
   EXPECT_TRUE(of(keep_facts_parsed(deep, path)).facts);  // (the parser keeps them)
+}
+
+// What is kept, spelled out (the two ways share the keeper, so these hold it to its output).
+TEST_F(LedgerKeptFacts, WhatIsKeptIsTheRecordWithoutItsLists) {
+  struct kept_case {
+    const char* text;
+    std::vector<std::string> path;
+    std::optional<std::string> facts, responsible;
+  };
+  const std::vector<kept_case> cases = {
+      {R"({"id":"S1","l":["a"],"beds":37})", {"beds"}, R"({"id":"S1","beds":37})", "37"},
+      {R"({ "a" : { "b" : [ {"c":1} ] , "d" : null } , "e" : -1.50 })",
+       {"e"},
+       R"({"a":{"d":null},"e":-1.50})",
+       "-1.5"},
+      {R"({"k":"caf\u00e9 \"x\"\n","t":true})",
+       {"t"},
+       "{\"k\":\"caf\xc3\xa9 \\\"x\\\"\\n\",\"t\":true}",
+       "true"},
+      {R"({"a":1,"a":{"b":2}})", {"a"}, R"({"a":1,"a":{"b":2}})", std::nullopt},
+      {R"({"a":{"b":"x"},"a":{"b":[]}})", {"a", "b"}, R"({"a":{"b":"x"},"a":{}})", std::nullopt},
+      {R"({"l":[],"m":[[1],{"x":[2]}]})", {}, "{}", std::nullopt},
+      {R"({"x":{}})", {"x"}, R"({"x":{}})", std::nullopt},
+      {R"([{"id":"S1"}])", {}, std::nullopt, std::nullopt},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(of(keep_facts_parsed(c.text, c.path)), (answer{c.facts, c.responsible})) << c.text;
+    EXPECT_EQ(agrees(c.text, c.path), c.facts.has_value()) << c.text;
+  }
+}
+
+// A ruleset whose parse may nest deeper than the parser of the facts kept is not observed: a
+// record nested past 1 024 keeps no facts, as when they were read by a parse of their own.
+TEST_F(LedgerKeptFacts, ARulesetThatReadsDeeperIsNotObserved) {
+  compile_options deep;
+  deep.limits.json_depth = 1100;
+  auto compiled = compile_source(rules, deep);
+  ASSERT_TRUE(compiled.ok()) << compiled.rendered();
+  std::string text = "{\"id\":\"D\",\"d\":\"alice\",\"x\":";
+  text += std::string(1024, '[') + std::string(1024, ']') + "}";
+  facts_keeper keeper({"d"});
+  bool observed = true;
+  const decisions d = detail::decide_observing(compiled.value(), text, eval_options{}, keeper,
+                                               kept_facts_depth, observed);
+  EXPECT_TRUE(d.subject);  // the ruleset reads it
+  EXPECT_FALSE(observed);
+  EXPECT_EQ(of(keep_facts_parsed(text, {"d"})), answer{});  // so nothing is kept, as before
+  std::string shallow = "{\"id\":\"D\",\"d\":\"alice\",\"x\":[[]]}";
+  keeper.reset();
+  (void)detail::decide_observing(compiled.value(), shallow, eval_options{}, keeper,
+                                 kept_facts_depth, observed);
+  EXPECT_FALSE(observed);  // (by the ruleset's limit, whatever the record)
+  keeper.reset();
+  (void)detail::decide_observing(*rs_, shallow, eval_options{}, keeper, kept_facts_depth, observed);
+  EXPECT_TRUE(observed);
+  EXPECT_EQ(of(keeper.result()), (answer{R"({"id":"D","d":"alice"})", "alice"}));
 }
 
 // Generated records, and the same cut short or with one byte changed: wherever the parse was
