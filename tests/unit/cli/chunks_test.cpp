@@ -1,0 +1,145 @@
+// The CLI's chunked reading (for_each_chunk): records delivered in input order with the work of
+// the next chunk overlapping, at most two chunks held, a worker's exception reaching the caller,
+// a failed output taking no more, and a pipe's bursts answered without waiting for more input.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "input.hpp"
+
+namespace carerules::cli {
+namespace {
+
+// A temporary file holding `n` JSON lines {"n":0} ... (and a blank line now and then).
+std::FILE* lines_file(int n) {
+  std::FILE* f = std::tmpfile();
+  for (int i = 0; i < n; ++i) {
+    std::fprintf(f, "{\"n\":%d}\n", i);
+    if (i % 97 == 0) std::fputs("\n", f);
+  }
+  std::rewind(f);
+  return f;
+}
+
+int number(const batch_record& r) { return std::stoi(r.text.substr(5)); }
+
+TEST(CliChunks, DeliveredInOrderEachWithItsOwnResultsOneChunkInWorkAtATime) {
+  for (const bool pipelined : {false, true}) {
+    std::FILE* f = lines_file(2500);
+    chunked_input how;
+    how.records = 100;
+    how.pipelined = pipelined;
+    std::vector<int> seen;
+    std::vector<int> results[2];
+    std::atomic<int> in_work{0}, most_held{0};
+    const std::string error = for_each_chunk(
+        f, 1 << 20, how,
+        [&](const std::vector<batch_record>& chunk, int slot) {
+          const int held = ++in_work;
+          most_held = std::max(most_held.load(), held);
+          results[slot].clear();
+          for (const auto& r : chunk) results[slot].push_back(number(r));
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+          --in_work;
+        },
+        [&](const std::vector<batch_record>& chunk, int slot) {
+          ASSERT_EQ(results[slot].size(), chunk.size());
+          for (std::size_t i = 0; i < chunk.size(); ++i) {
+            EXPECT_EQ(results[slot][i], number(chunk[i]));  // this chunk's own results
+            seen.push_back(results[slot][i]);
+          }
+        },
+        [] { return false; });
+    std::fclose(f);
+    EXPECT_TRUE(error.empty()) << error;
+    ASSERT_EQ(seen.size(), 2500u) << pipelined;
+    for (int i = 0; i < 2500; ++i) ASSERT_EQ(seen[static_cast<std::size_t>(i)], i);
+    EXPECT_EQ(most_held.load(), 1);  // one chunk in work at a time
+  }
+}
+
+TEST(CliChunks, AWorkersExceptionReachesTheCaller) {
+  std::FILE* f = lines_file(1000);
+  chunked_input how;
+  how.records = 100;
+  how.pipelined = true;
+  int delivered = 0;
+  EXPECT_THROW(for_each_chunk(
+                   f, 1 << 20, how,
+                   [&](const std::vector<batch_record>& chunk, int) {
+                     if (number(chunk.front()) == 300) throw std::runtime_error("bad chunk");
+                   },
+                   [&](const std::vector<batch_record>& chunk, int) { delivered += chunk.size(); },
+                   [] { return false; }),
+               std::runtime_error);
+  std::fclose(f);
+  EXPECT_EQ(delivered, 300);  // the chunks before it, and none after
+}
+
+TEST(CliChunks, AFailedOutputTakesNoMore) {
+  std::FILE* f = lines_file(1000);
+  chunked_input how;
+  how.records = 100;
+  how.pipelined = true;
+  int delivered = 0, deliveries = 0;
+  for_each_chunk(
+      f, 1 << 20, how, [](const std::vector<batch_record>&, int) {},
+      [&](const std::vector<batch_record>& chunk, int) {
+        delivered += chunk.size();
+        ++deliveries;
+      },
+      [&] { return deliveries >= 2; });  // the output fails after its second chunk
+  std::fclose(f);
+  EXPECT_EQ(delivered, 200);
+}
+
+// A producer writes bursts into a pipe and waits for each burst's answers before the next:
+// every burst comes back whole though the pipe stays open (a full chunk among them).
+TEST(CliChunks, APipesBurstIsAnsweredBeforeMoreInput) {
+  for (const int burst : {99, 100, 250}) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    std::FILE* in = ::fdopen(fds[0], "r");
+    std::atomic<int> answered{0};
+    std::atomic<bool> stalled{false};
+    std::thread producer([&, w = fds[1]] {
+      for (int round = 0; round < 3; ++round) {
+        std::string text;
+        for (int i = 0; i < burst; ++i)
+          text += "{\"n\":" + std::to_string(round * burst + i) + "}\n";
+        ASSERT_EQ(::write(w, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+        while (answered < (round + 1) * burst) {
+          if (std::chrono::steady_clock::now() > until) {
+            stalled = true;
+            break;
+          }
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+        if (stalled) break;
+      }
+      ::close(w);
+    });
+    chunked_input how;
+    how.records = 100;
+    how.pipelined = true;
+    for_each_chunk(
+        in, 1 << 20, how, [](const std::vector<batch_record>&, int) {},
+        [&](const std::vector<batch_record>& chunk, int) { answered += chunk.size(); },
+        [] { return false; });
+    producer.join();
+    std::fclose(in);
+    EXPECT_FALSE(stalled) << "a burst of " << burst << " waited for more input";
+    EXPECT_EQ(answered.load(), 3 * burst);
+  }
+}
+
+}  // namespace
+}  // namespace carerules::cli
