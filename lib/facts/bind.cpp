@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "facts/convert.hpp"
 #include "util/date.hpp"
 #include "util/decimal.hpp"
 #include "util/utf8.hpp"
@@ -94,16 +95,6 @@ bool lexeme_is_integral(std::string_view s) {
   if (last_nonzero == std::string::npos) return true;  // zero
   return static_cast<std::int64_t>(last_nonzero) < point + exponent;
 }
-
-// What a fact event carried, for checks and messages.
-enum class in_kind : std::uint8_t { string, number, boolean, date, object, array };
-
-struct input {
-  in_kind kind;
-  std::string_view text;  // string: the string; number: the lexeme
-  bool b = false;
-  std::int64_t days = 0;
-};
 
 const char* kind_name(in_kind k) {
   switch (k) {
@@ -197,8 +188,95 @@ std::int64_t color_index(std::string_view s) {
   return -1;
 }
 
-// Empties an instance for binding, keeping the memory of its lists (facts reused for one
-// record after another allocate little once they have seen the largest).
+// Every declared fact below trie node `node` reads as an error (its object
+// was of the wrong type), so no default stands in for it.
+void mark_below(const record_schema& s, record_instance& r, std::uint32_t node) {
+  for (const auto& child : s.nodes[node].children) {
+    const name_node& n = s.nodes[child.second];
+    if (n.field < 0) {
+      mark_below(s, r, child.second);
+      continue;
+    }
+    const field_schema& f = s.fields[static_cast<std::size_t>(n.field)];
+    if (f.is_list) {
+      r.lists[f.slot].state = fact_state::error;
+    } else {
+      r.cells[f.slot] = fact_cell{fact_state::error, {}};
+    }
+  }
+}
+
+}  // namespace
+
+conversion convert_scalar(const field_schema& f, const input& in, value& v, text_store& strings) {
+  std::int64_t scaled = 0;  // numeric enums compare scaled decimals
+  bool numeric = false;
+  value out;
+  switch (f.type) {
+    case scalar_type::bool_:
+      if (in.kind != in_kind::boolean) return conversion::mismatch;
+      out = value::of_bool(in.b);
+      break;
+    case scalar_type::int_: {
+      if (in.kind != in_kind::number) return conversion::mismatch;
+      checked i = in.has_small ? checked(in.small) : parse_integral(in.text);
+      if (!i) return lexeme_is_integral(in.text) ? conversion::outside_int : conversion::mismatch;
+      if (f.has_range && (*i < f.range_low || *i > f.range_high)) return conversion::mismatch;
+      if (!f.enum_numbers.empty()) {
+        checked d = int_to_decimal(*i);
+        if (!d) return conversion::mismatch;
+        scaled = *d;
+        numeric = true;
+      }
+      out = value::of_int(*i);
+      break;
+    }
+    case scalar_type::number: {
+      if (in.kind != in_kind::number) return conversion::mismatch;
+      checked d = in.has_small ? checked(in.small * decimal_scale) : parse_decimal(in.text);
+      if (!d) return conversion::outside_number;
+      if (f.has_range && (*d < f.range_low || *d > f.range_high)) return conversion::mismatch;
+      scaled = *d;
+      numeric = true;
+      out = value::of_number(*d);
+      break;
+    }
+    case scalar_type::string:
+      if (in.kind != in_kind::string) return conversion::mismatch;
+      // The readers stop such strings before here.
+      if (in.text.size() > max_string_bytes) return conversion::too_long;
+      if (!f.enum_strings.empty() &&
+          std::find(f.enum_strings.begin(), f.enum_strings.end(), in.text) == f.enum_strings.end())
+        return conversion::mismatch;
+      break;
+    case scalar_type::date: {
+      std::optional<std::int64_t> d;
+      if (in.kind == in_kind::string) {
+        d = parse_date(in.text);
+      } else if (in.kind == in_kind::date && date_in_range(in.days)) {
+        d = in.days;
+      }
+      if (!d) return conversion::mismatch;
+      if (f.has_range && (*d < f.range_low || *d > f.range_high)) return conversion::mismatch;
+      out = value::of_date(*d);
+      break;
+    }
+    case scalar_type::color: {
+      const std::int64_t c = in.kind == in_kind::string ? color_index(in.text) : -1;
+      if (c < 0) return conversion::mismatch;
+      out = value::of_color(c);
+      break;
+    }
+  }
+  if (numeric && !f.enum_numbers.empty() &&
+      std::find(f.enum_numbers.begin(), f.enum_numbers.end(), scaled) == f.enum_numbers.end())
+    return conversion::mismatch;
+  // A string is copied only once it is known to bind.
+  v = f.type == scalar_type::string ? value::of_string(strings.add(in.text)) : out;
+  return conversion::ok;
+}
+
+// Facts reused for one record after another allocate little once they have seen the largest.
 void reset_instance(record_instance& r, const record_schema& s) {
   r.cells.assign(s.scalar_count, fact_cell{});
   r.lists.resize(s.list_count);
@@ -227,26 +305,6 @@ void apply_defaults(const record_schema& s, record_instance& r) {
     }
   }
 }
-
-// Every declared fact below trie node `node` reads as an error (its object
-// was of the wrong type), so no default stands in for it.
-void mark_below(const record_schema& s, record_instance& r, std::uint32_t node) {
-  for (const auto& child : s.nodes[node].children) {
-    const name_node& n = s.nodes[child.second];
-    if (n.field < 0) {
-      mark_below(s, r, child.second);
-      continue;
-    }
-    const field_schema& f = s.fields[static_cast<std::size_t>(n.field)];
-    if (f.is_list) {
-      r.lists[f.slot].state = fact_state::error;
-    } else {
-      r.cells[f.slot] = fact_cell{fact_state::error, {}};
-    }
-  }
-}
-
-}  // namespace
 
 void append_pointer_segment(std::string& out, std::string_view segment) {
   out.push_back('/');
@@ -508,82 +566,21 @@ struct binder::impl {
                 (element ? "[]" : "") + "`, got " + describe(in) + note;
       return false;
     };
-    std::int64_t scaled = 0;  // numeric enums compare scaled decimals
-    bool numeric = false;
-    switch (f.type) {
-      case scalar_type::bool_:
-        if (in.kind != in_kind::boolean) return mismatch();
-        v = value::of_bool(in.b);
-        break;
-      case scalar_type::int_: {
-        if (in.kind != in_kind::number) return mismatch();
-        checked i = parse_integral(in.text);
-        if (!i) {
-          return lexeme_is_integral(in.text) ? mismatch(" (outside the int range)") : mismatch();
-        }
-        if (f.has_range && (*i < f.range_low || *i > f.range_high)) {
-          return mismatch();
-        }
-        if (!f.enum_numbers.empty()) {
-          checked d = int_to_decimal(*i);
-          if (!d) return mismatch();
-          scaled = *d;
-          numeric = true;
-        }
-        v = value::of_int(*i);
-        break;
-      }
-      case scalar_type::number: {
-        if (in.kind != in_kind::number) return mismatch();
-        checked d = parse_decimal(in.text);
-        if (!d) return mismatch(" (outside the number range)");
-        if (f.has_range && (*d < f.range_low || *d > f.range_high)) {
-          return mismatch();
-        }
-        scaled = *d;
-        numeric = true;
-        v = value::of_number(*d);
-        break;
-      }
-      case scalar_type::string:
-        if (in.kind != in_kind::string) return mismatch();
-        if (in.text.size() > max_string_bytes) {  // the readers stop such strings before here
-          message = "a string of " + std::to_string(in.text.size()) + " bytes for `" +
-                    field_path(f) + "` is longer than a fact holds";
-          return false;
-        }
-        if (!f.enum_strings.empty() && std::find(f.enum_strings.begin(), f.enum_strings.end(),
-                                                 in.text) == f.enum_strings.end()) {
-          return mismatch();
-        }
-        v = value::of_string(out.strings.add(in.text));
-        break;
-      case scalar_type::date: {
-        std::optional<std::int64_t> d;
-        if (in.kind == in_kind::string) {
-          d = parse_date(in.text);
-        } else if (in.kind == in_kind::date && date_in_range(in.days)) {
-          d = in.days;
-        }
-        if (!d) return mismatch();
-        if (f.has_range && (*d < f.range_low || *d > f.range_high)) {
-          return mismatch();
-        }
-        v = value::of_date(*d);
-        break;
-      }
-      case scalar_type::color: {
-        const std::int64_t c = in.kind == in_kind::string ? color_index(in.text) : -1;
-        if (c < 0) return mismatch();
-        v = value::of_color(c);
-        break;
-      }
+    switch (convert_scalar(f, in, v, out.strings)) {
+      case conversion::ok:
+        return true;
+      case conversion::mismatch:
+        return mismatch();
+      case conversion::outside_int:
+        return mismatch(" (outside the int range)");
+      case conversion::outside_number:
+        return mismatch(" (outside the number range)");
+      case conversion::too_long:
+        message = "a string of " + std::to_string(in.text.size()) + " bytes for `" + field_path(f) +
+                  "` is longer than a fact holds";
+        return false;
     }
-    if (numeric && !f.enum_numbers.empty() &&
-        std::find(f.enum_numbers.begin(), f.enum_numbers.end(), scaled) == f.enum_numbers.end()) {
-      return mismatch();
-    }
-    return true;
+    return mismatch();
   }
 
   // A scalar value (not null) at the current position.

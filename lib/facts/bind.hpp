@@ -76,6 +76,18 @@ void bind_json(const record_schema& schema, std::string_view json, const bind_op
 void bind_json(const record_schema& schema, std::string_view json, const bind_options& options,
                record_facts& out, fact_sink* observer, bool& observed);
 
+// bind_json's fast path (plain_reader.cpp): binds a text that binds without a fault and
+// returns true; on any other text returns false, and `out` must be cleared before the text is
+// read again by bind_json's event binder. `json` has no byte order mark and is within
+// line_bytes.
+bool bind_plain_json(const record_schema& schema, std::string_view json,
+                     const bind_options& options, record_facts& out);
+
+// bind_json without its fast path: every text is read by Boost.JSON and the event binder
+// (the plain reader's tests compare the two).
+void bind_json_by_events(const record_schema& schema, std::string_view json,
+                         const bind_options& options, record_facts& out);
+
 // `--each PATH`: one record per element of the list at `each_path` (dotted), each bound with
 // only the element's fields at the top level. When the text is unreadable or PATH is not a
 // list, returns one unreadable record whose errors say why (pointer of PATH).

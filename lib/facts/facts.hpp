@@ -111,26 +111,69 @@ struct field_schema {
 // either leads to another node or ends at a field.
 struct name_node {
   std::unordered_map<std::string, std::uint32_t> children;  // key -> node index
-  // The same children in declaration order: a few keys are found faster by a scan than by
-  // hashing (the binder looks up every key of every record).
+  // The same children in declaration order, each with its key's head (head_of): a few dozen
+  // keys are found faster by comparing heads than by hashing (the binders look up every key
+  // of every record), and a key's position here names it for the duplicate check.
   std::vector<std::pair<std::string, std::uint32_t>> ordered;
+  struct key_head {
+    std::uint64_t head;  // head_of(key)
+    std::uint64_t tail;  // a longer key's last eight bytes (0 for up to eight)
+    std::size_t size;    // the key's length
+  };
+  std::vector<key_head> heads;  // parallel to `ordered`
   int field = -1;  // index into record_schema::fields when this key is a declared input
+
+  // The first eight bytes of a key (fewer, zero-filled, for a shorter one).
+  static std::uint64_t head_of(std::string_view key) {
+    std::uint64_t h = 0;
+    if (key.size() >= 8) {
+      std::memcpy(&h, key.data(), 8);
+    } else {
+      // Byte by byte: a short copy then an 8-byte load would stall on store forwarding.
+      for (std::size_t i = 0; i < key.size(); ++i)
+        h |= static_cast<std::uint64_t>(static_cast<unsigned char>(key[i])) << (8 * i);
+    }
+    return h;
+  }
 
   void add_child(const std::string& key, std::uint32_t node) {
     children.emplace(key, node);
     ordered.emplace_back(key, node);
+    heads.push_back({head_of(key), tail_of(key), key.size()});
+  }
+  static std::uint64_t tail_of(std::string_view key) {
+    std::uint64_t t = 0;
+    if (key.size() > 8) std::memcpy(&t, key.data() + key.size() - 8, 8);
+    return t;
+  }
+  // Whether the child at `i` is under `key` (with its head_of and tail_of).
+  bool is_at(std::size_t i, std::string_view key, std::uint64_t head, std::uint64_t tail) const {
+    const key_head& h = heads[i];
+    if (h.head != head || h.size != key.size() || h.tail != tail) return false;
+    // Up to sixteen bytes, head and tail cover the key.
+    return key.size() <= 16 ||
+           std::memcmp(ordered[i].first.data() + 8, key.data() + 8, key.size() - 16) == 0;
+  }
+  // The position in `ordered` of the child under `key`, or -1; `guess` is tried first (keys
+  // usually come in the order they were declared).
+  std::int64_t position_of(std::string_view key, std::uint64_t head, std::size_t guess = 0) const {
+    const std::uint64_t tail = tail_of(key);
+    if (guess < heads.size() && is_at(guess, key, head, tail))
+      return static_cast<std::int64_t>(guess);
+    for (std::size_t i = 0; i < heads.size(); ++i)
+      if (is_at(i, key, head, tail)) return static_cast<std::int64_t>(i);
+    return -1;
   }
   // The child node under `key`, or -1.
   std::int64_t find_child(std::string_view key) const {
     if (ordered.size() <= scan_limit) {
-      for (const auto& [k, n] : ordered)
-        if (k.size() == key.size() && k == key) return n;
-      return -1;
+      const std::int64_t at = position_of(key, head_of(key));
+      return at < 0 ? -1 : static_cast<std::int64_t>(ordered[static_cast<std::size_t>(at)].second);
     }
     auto it = children.find(std::string(key));
     return it == children.end() ? -1 : static_cast<std::int64_t>(it->second);
   }
-  static constexpr std::size_t scan_limit = 12;
+  static constexpr std::size_t scan_limit = 64;
 };
 
 struct record_schema {

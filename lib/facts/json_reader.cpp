@@ -759,8 +759,10 @@ void bind_json(const record_schema& schema, std::string_view json, const bind_op
   bind_json(schema, json, options, out, nullptr, observed);
 }
 
-void bind_json(const record_schema& schema, std::string_view json, const bind_options& options,
-               record_facts& out, fact_sink* observer, bool& observed) {
+namespace {
+
+void bind_json_text(const record_schema& schema, std::string_view json, const bind_options& options,
+                    record_facts& out, fact_sink* observer, bool& observed, bool plain_first) {
   observed = false;
   const fact_limits& limits = options.limits;
   if (json.size() > limits.line_bytes) {
@@ -770,6 +772,18 @@ void bind_json(const record_schema& schema, std::string_view json, const bind_op
   }
   if (skip_bom(json).size() != json.size()) observer = nullptr;  // a text a parser would refuse
   json = skip_bom(json);
+  // Most records are plain: read straight into the slots. An observer then gets the text's
+  // events from a parse of their own (the event binder's work costs more than that parse).
+  if (plain_first && bind_plain_json(schema, json, options, out)) {
+    if (observer) {
+      const bool never = false;
+      observed = parse_into(*observer, never, json,
+                            std::min(limits.json_depth + 1, parser_depth_cap), limits.json_string)
+                     .ok;
+    }
+    return;
+  }
+  out.clear();
   std::string ptr;
   std::string message;
   text_position where;
@@ -815,6 +829,19 @@ void bind_json(const record_schema& schema, std::string_view json, const bind_op
   out = unreadable(schema, std::move(ptr), std::move(message));
   out.syntax_line = where.line;
   out.syntax_column = where.column;
+}
+
+}  // namespace
+
+void bind_json(const record_schema& schema, std::string_view json, const bind_options& options,
+               record_facts& out, fact_sink* observer, bool& observed) {
+  bind_json_text(schema, json, options, out, observer, observed, true);
+}
+
+void bind_json_by_events(const record_schema& schema, std::string_view json,
+                         const bind_options& options, record_facts& out) {
+  bool observed = false;
+  bind_json_text(schema, json, options, out, nullptr, observed, false);
 }
 
 std::vector<record_facts> bind_json_each(const record_schema& schema, std::string_view json,

@@ -5,6 +5,11 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "api/access.hpp"
+#include "api/evaluate.hpp"
+#include "facts/bind.hpp"
+#include "plan/plan.hpp"
+
 namespace {
 const char* rules = R"(
 ruleset fuzz {
@@ -27,6 +32,30 @@ ruleset fuzz {
   grade gr : color { red when present(H1) orange when f >= orange blue otherwise }
 }
 )";
+// Two bindings hold the same facts.
+bool same(const carerules::detail::record_instance& a,
+          const carerules::detail::record_instance& b) {
+  using namespace carerules::detail;
+  if (a.cells.size() != b.cells.size() || a.lists.size() != b.lists.size()) return false;
+  auto same_cell = [](const fact_cell& x, const fact_cell& y) {
+    if (x.state != y.state || x.v.kind != y.v.kind) return false;
+    return x.v.kind == vkind::string ? x.v.s() == y.v.s() : x.v.i == y.v.i;
+  };
+  for (std::size_t i = 0; i < a.cells.size(); ++i)
+    if (!same_cell(a.cells[i], b.cells[i])) return false;
+  for (std::size_t i = 0; i < a.lists.size(); ++i) {
+    const list_instance &x = a.lists[i], &y = b.lists[i];
+    if (x.state != y.state || x.records.size() != y.records.size() ||
+        x.items.size() != y.items.size())
+      return false;
+    for (std::size_t k = 0; k < x.records.size(); ++k)
+      if (!same(x.records[k], y.records[k])) return false;
+    for (std::size_t k = 0; k < x.items.size(); ++k)
+      if (!same_cell(x.items[k], y.items[k])) return false;
+  }
+  return true;
+}
+
 const carerules::ruleset& rs() {
   static auto c = carerules::compile_source(rules);
   if (!c.ok()) std::abort();
@@ -52,5 +81,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     joined += e.to_json();
   }
   if (rs().evaluate_text({{std::string(text), 0, 0, false}}, each).text != joined) std::abort();
+  // The plain reader (bind_json's fast path) takes only texts that bind without a fault, and
+  // binds them as Boost.JSON and the event binder do.
+  using namespace carerules::detail;
+  const program& p = access::program_of(rs());
+  const bind_options bo = bind_opts(p, o);
+  record_facts plain;
+  if (size <= bo.limits.line_bytes && (size < 3 || text.substr(0, 3) != "\xEF\xBB\xBF") &&
+      bind_plain_json(*p.schema, text, bo, plain)) {
+    record_facts events;
+    bind_json_by_events(*p.schema, text, bo, events);
+    if (events.unreadable || !events.errors.empty() || events.subject != plain.subject ||
+        !same(events.root, plain.root))
+      std::abort();
+  }
   return 0;
 }

@@ -1,0 +1,487 @@
+// The plain reader: bind_json's fast path for the records that make up nearly every batch.
+//
+// A record is plain when its text binds without a fault: JSON as it is usually written (no
+// escapes in keys or in the strings that bind, no exponents, no lone surrogates), no
+// duplicate keys, every declared fact of its declared type, no limit reached. Such a text is
+// read here in one pass, straight into the facts' slots: no events, no key stack, no JSON
+// pointer kept on the way. Anything else — every text the event binder would say something
+// about, and a few it would not (an escaped key, a large undeclared object) — makes the
+// reader give up at once, and bind_json reads the text again with Boost.JSON and the event
+// binder (bind.cpp), which says where and what.
+//
+// So the reader never has to be right about a fault: it only has to give up on anything it
+// is not sure binds cleanly, and on what it accepts give the facts the event binder gives.
+// Values convert through convert_scalar, which the event binder uses too; the differential
+// tests (tests/unit/facts/plain_reader_test.cpp) compare the two readers on generated,
+// shipped and damaged records.
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "facts/bind.hpp"
+#include "facts/convert.hpp"
+#include "util/decimal.hpp"
+#include "util/utf8.hpp"
+
+namespace carerules::detail {
+namespace {
+
+// Nesting the reader follows itself (deeper records go to the event binder, which has no
+// native recursion).
+constexpr std::size_t plain_depth_cap = 48;
+// Undeclared keys of one object checked for duplicates by a scan; an object with more goes
+// to the event binder.
+constexpr std::size_t plain_other_keys = 32;
+// The longest number lexeme read here.
+constexpr std::size_t plain_number_bytes = 40;
+
+constexpr std::uint64_t ones = 0x0101010101010101ull;
+constexpr std::uint64_t highs = 0x8080808080808080ull;
+
+// Whether any of the eight bytes of `w` is zero (may also flag a byte above a zero one: a
+// filter, not a count).
+constexpr std::uint64_t has_zero_byte(std::uint64_t w) { return (w - ones) & ~w & highs; }
+
+// The bytes of `w` that need a closer look inside a string: a quote, a backslash, a control
+// character or a byte of a multi-byte sequence. Each flag is the byte's high bit; the lowest
+// one flagged is exact (higher ones may be false), so it says where to look.
+constexpr std::uint64_t special_in(std::uint64_t w) {
+  const std::uint64_t control = (w - 0x20 * ones) & ~w & highs;
+  return has_zero_byte(w ^ ('"' * ones)) | has_zero_byte(w ^ ('\\' * ones)) | control | (w & highs);
+}
+
+// From `p` to the first byte in [p, end) that needs a closer look (or to `end`).
+inline const char* next_special(const char* p, const char* end) {
+  while (end - p >= 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p, 8);
+    if (const std::uint64_t m = special_in(w)) return p + (__builtin_ctzll(m) >> 3);
+    p += 8;
+  }
+  while (p != end) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return p;
+    ++p;
+  }
+  return p;
+}
+
+std::uint64_t key_hash(std::string_view k) {
+  std::uint64_t tail = 0;
+  if (k.size() > 8) std::memcpy(&tail, k.data() + k.size() - 8, 8);
+  return (name_node::head_of(k) * 0x9E3779B97F4A7C15ull) ^
+         (tail + k.size()) * 0xC2B2AE3D27D4EB4Full;
+}
+
+class plain_reader {
+ public:
+  plain_reader(std::string_view text, const bind_options& options, record_facts& out,
+               std::vector<std::pair<std::uint64_t, std::string_view>>& others)
+      : p_(text.data()),
+        end_(text.data() + text.size()),
+        options_(options),
+        out_(out),
+        others_(others),
+        max_string_(std::min<std::size_t>(options.limits.json_string, max_string_bytes)),
+        max_depth_(std::min(options.limits.json_depth, plain_depth_cap)) {}
+
+  bool record(const record_schema& schema) {
+    space();
+    if (p_ == end_ || *p_ != '{') return false;
+    reset_instance(out_.root, schema);
+    const int subject_level = options_.subject_path.empty() ? -1 : 0;
+    if (!object(&schema, schema.nodes.empty() ? -1 : 0, &out_.root, subject_level, 1)) return false;
+    space();
+    if (p_ != end_) return false;
+    apply_defaults(schema, out_.root);
+    return true;
+  }
+
+ private:
+  void space() {
+    // One comparison for the usual case, text without white space.
+    while (p_ != end_ && static_cast<unsigned char>(*p_) <= ' ' &&
+           (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
+      ++p_;
+  }
+
+  // After the opening quote: a string with no escape, of valid UTF-8 and within the limit.
+  bool plain_string(std::string_view& s) {
+    const char* const begin = p_;
+    const char* p = begin;
+    bool ascii = true;
+    for (;;) {
+      p = next_special(p, end_);
+      if (p == end_) return false;
+      const auto c = static_cast<unsigned char>(*p);
+      if (c == '"') break;
+      if (c < 0x80) return false;  // a backslash or a control character
+      ascii = false;
+      ++p;
+    }
+    s = std::string_view(begin, static_cast<std::size_t>(p - begin));
+    p_ = p + 1;
+    if (s.size() > max_string_) return false;
+    return ascii || find_invalid_utf8(s) == std::string_view::npos;
+  }
+
+  static bool is_hex(char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+  }
+
+  // After the opening quote: a string no fact takes. Escapes are allowed but for surrogates
+  // (which may be lone); the text must be valid UTF-8 and within the limit.
+  bool skip_string() {
+    const char* begin = p_;
+    bool ascii = true;
+    for (;;) {
+      p_ = next_special(p_, end_);
+      if (p_ == end_) return false;
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') break;
+      if (c < 0x20) return false;
+      if (c == '\\') {
+        if (end_ - p_ < 2) return false;
+        switch (p_[1]) {
+          case '"':
+          case '\\':
+          case '/':
+          case 'b':
+          case 'f':
+          case 'n':
+          case 'r':
+          case 't':
+            p_ += 2;
+            continue;
+          case 'u':
+            if (end_ - p_ < 6 || !is_hex(p_[2]) || !is_hex(p_[3]) || !is_hex(p_[4]) ||
+                !is_hex(p_[5]))
+              return false;
+            if ((p_[2] == 'd' || p_[2] == 'D') &&
+                ((p_[3] >= '8' && p_[3] <= '9') || (p_[3] >= 'a' && p_[3] <= 'f') ||
+                 (p_[3] >= 'A' && p_[3] <= 'F')))
+              return false;  // a surrogate
+            p_ += 6;
+            continue;
+          default:
+            return false;
+        }
+      }
+      ascii = ascii && c < 0x80;
+      ++p_;
+    }
+    // The raw text is no shorter than the string it stands for, and an escape stands for
+    // valid UTF-8: a raw text within the limit and valid is a string within it and valid.
+    const std::string_view raw(begin, static_cast<std::size_t>(p_ - begin));
+    ++p_;
+    if (raw.size() > max_string_) return false;
+    return ascii || find_invalid_utf8(raw) == std::string_view::npos;
+  }
+
+  // A number: -?(0|[1-9][0-9]*)(.[0-9]+)? and, when `exponent_allowed`, ([eE][+-]?[0-9]+)?;
+  // a plain integer of at most twelve digits is also worked out (input::small).
+  bool number(input& in, bool exponent_allowed = false) {
+    const char* begin = p_;
+    const bool negative = p_ != end_ && *p_ == '-';
+    if (negative) ++p_;
+    if (p_ == end_) return false;
+    std::int64_t small = 0;
+    const char* digits = p_;
+    if (*p_ == '0') {
+      ++p_;
+    } else if (*p_ >= '1' && *p_ <= '9') {
+      for (; p_ != end_ && *p_ >= '0' && *p_ <= '9'; ++p_) small = small * 10 + (*p_ - '0');
+    } else {
+      return false;
+    }
+    in.has_small = p_ - digits <= 12;
+    if (p_ != end_ && *p_ == '.') {
+      in.has_small = false;
+      const char* fraction = ++p_;
+      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      if (p_ == fraction) return false;
+    }
+    if (p_ != end_ && (*p_ == 'e' || *p_ == 'E')) {
+      // A number no fact takes may have one (however large, the event binder reads it
+      // without a fault); one a fact takes goes to the event binder.
+      if (!exponent_allowed) return false;
+      in.has_small = false;
+      if (++p_ != end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      const char* digits_e = p_;
+      while (p_ != end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+      if (p_ == digits_e) return false;
+    }
+    in.kind = in_kind::number;
+    in.text = std::string_view(begin, static_cast<std::size_t>(p_ - begin));
+    if (in.has_small) in.small = negative ? -small : small;
+    return in.text.size() <= plain_number_bytes;
+  }
+
+  bool literal(std::string_view word) {
+    if (static_cast<std::size_t>(end_ - p_) < word.size() ||
+        std::memcmp(p_, word.data(), word.size()) != 0)
+      return false;
+    p_ += word.size();
+    return true;
+  }
+
+  // A scalar (not null) for field `f`: converted into `cell` or an item of `items`.
+  bool scalar(const field_schema& f, fact_cell* cell, std::vector<fact_cell>* items, bool subject) {
+    input in{in_kind::string, {}};
+    switch (*p_) {
+      case '"':
+        ++p_;
+        if (!plain_string(in.text)) return false;
+        break;
+      case 't':
+      case 'f':
+        if (subject) return false;
+        in.kind = in_kind::boolean;
+        in.b = *p_ == 't';
+        if (!literal(in.b ? "true" : "false")) return false;
+        break;
+      default:
+        if (!number(in)) return false;
+        break;
+    }
+    value v;
+    if (convert_scalar(f, in, v, out_.strings) != conversion::ok) return false;
+    if (cell) {
+      *cell = fact_cell{fact_state::present, v};
+    } else {
+      items->push_back(fact_cell{fact_state::present, v});
+    }
+    if (subject) take_subject(in);
+    return true;
+  }
+
+  void take_subject(const input& in) {
+    if (in.kind == in_kind::string) {
+      out_.subject = std::string(in.text);
+    } else {
+      out_.subject = number_text(in.text);
+    }
+  }
+
+  // A value no fact takes, but the subject perhaps.
+  bool subject_only(bool subject) {
+    input in{in_kind::string, {}};
+    if (*p_ == '"') {
+      ++p_;
+      if (!plain_string(in.text)) return false;
+    } else if (!number(in)) {
+      return false;
+    }
+    if (subject) take_subject(in);
+    return true;
+  }
+
+  // Any value, read for its syntax alone.
+  bool skip_value(std::size_t depth) {
+    if (p_ == end_) return false;
+    switch (*p_) {
+      case '{':
+        return object(nullptr, -1, nullptr, -1, depth + 1);
+      case '[':
+        return skip_array(depth + 1);
+      case '"':
+        ++p_;
+        return skip_string();
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default: {
+        input in{in_kind::number, {}};
+        return number(in, true);
+      }
+    }
+  }
+
+  // Closes a container after an element: true with `more` when a comma follows.
+  bool next(char close, bool& more) {
+    space();
+    if (p_ == end_) return false;
+    if (*p_ == ',') {
+      ++p_;
+      space();
+      more = true;
+      return true;
+    }
+    more = false;
+    if (*p_ != close) return false;
+    ++p_;
+    return true;
+  }
+
+  bool skip_array(std::size_t depth) {
+    if (depth > max_depth_) return false;
+    ++p_;
+    space();
+    if (p_ != end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    for (bool more = true; more;) {
+      if (!skip_value(depth) || !next(']', more)) return false;
+    }
+    return true;
+  }
+
+  // The elements of a declared list.
+  bool list(const field_schema& f, list_instance& l, std::size_t depth) {
+    if (depth > max_depth_) return false;
+    ++p_;
+    space();
+    l.state = fact_state::present;
+    if (p_ != end_ && *p_ == ']') {
+      ++p_;
+      return true;
+    }
+    std::size_t count = 0;
+    for (bool more = true; more;) {
+      if (count++ >= options_.limits.list || p_ == end_) return false;
+      if (f.of_records) {
+        if (*p_ != '{') return false;
+        record_instance& r = l.records.emplace_back();
+        const record_schema* element = f.element.get();
+        if (element) reset_instance(r, *element);
+        const int node = element && !element->nodes.empty() ? 0 : -1;
+        if (!object(element, node, &r, -1, depth + 1)) return false;
+      } else {
+        if (*p_ == '{' || *p_ == '[' || *p_ == 'n') return false;
+        if (!scalar(f, nullptr, &l.items, false)) return false;
+      }
+      if (!next(']', more)) return false;
+    }
+    return true;
+  }
+
+  // A key outside the declared names: false when the object had it already (a duplicate) or
+  // has too many to scan.
+  bool other_key(std::string_view key, std::size_t first) {
+    const std::uint64_t h = key_hash(key);
+    if (others_.size() - first >= plain_other_keys) return false;
+    for (std::size_t i = first; i < others_.size(); ++i)
+      if (others_[i].first == h && others_[i].second == key) return false;
+    others_.emplace_back(h, key);
+    return true;
+  }
+
+  // An object at trie node `node` of `schema` (-1: not declared) filling `rec`;
+  // `subject_level` segments of the subject path lead here (-1: none).
+  bool object(const record_schema* schema, std::int64_t node, record_instance* rec,
+              int subject_level, std::size_t depth) {
+    if (depth > max_depth_) return false;
+    ++p_;
+    space();
+    if (p_ != end_ && *p_ == '}') {
+      ++p_;
+      return true;
+    }
+    const name_node* n = node >= 0 ? &schema->nodes[static_cast<std::size_t>(node)] : nullptr;
+    if (n && n->ordered.size() > 64) return false;
+    const std::size_t first_other = others_.size();
+    std::uint64_t seen = 0;  // declared keys met, by position
+    std::size_t guess = 0;   // the position the next key likely has
+    const auto& path = options_.subject_path;
+    for (bool more = true; more;) {
+      if (p_ == end_ || *p_ != '"') return false;
+      ++p_;
+      std::string_view key;
+      if (!plain_string(key)) return false;
+      space();
+      if (p_ == end_ || *p_ != ':') return false;
+      ++p_;
+      space();
+      if (p_ == end_) return false;
+
+      const field_schema* f = nullptr;
+      std::int64_t child = -1;
+      const std::int64_t at = n ? n->position_of(key, name_node::head_of(key), guess) : -1;
+      if (at >= 0) {
+        guess = static_cast<std::size_t>(at) + 1;
+        const std::uint64_t bit = std::uint64_t{1} << at;
+        if (seen & bit) return false;
+        seen |= bit;
+        const std::uint32_t c = n->ordered[static_cast<std::size_t>(at)].second;
+        const name_node& cn = schema->nodes[c];
+        if (cn.field >= 0) {
+          f = &schema->fields[static_cast<std::size_t>(cn.field)];
+        } else {
+          child = c;
+        }
+      } else if (!other_key(key, first_other)) {
+        return false;
+      }
+      bool subject = false;
+      int below = -1;
+      if (subject_level >= 0 && static_cast<std::size_t>(subject_level) < path.size() &&
+          path[static_cast<std::size_t>(subject_level)] == key) {
+        if (static_cast<std::size_t>(subject_level) + 1 == path.size()) {
+          subject = true;
+        } else {
+          below = subject_level + 1;
+        }
+      }
+
+      const char c = *p_;
+      if (c == 'n') {  // null: nothing is bound, and nothing is wrong
+        if (!literal("null")) return false;
+      } else if (c == '{') {
+        if (subject || f) return false;
+        if (!object(child >= 0 ? schema : nullptr, child, child >= 0 ? rec : nullptr, below,
+                    depth + 1))
+          return false;
+      } else if (c == '[') {
+        if (subject || child >= 0) return false;
+        if (f) {
+          if (!f->is_list || !list(*f, rec->lists[f->slot], depth + 1)) return false;
+        } else if (!skip_array(depth + 1)) {
+          return false;
+        }
+      } else if (child >= 0) {
+        return false;  // a scalar where an object is declared
+      } else if (f) {
+        if (f->is_list || !scalar(*f, &rec->cells[f->slot], nullptr, subject)) return false;
+      } else if (subject) {
+        if (!subject_only(true)) return false;
+      } else if (c == '"') {
+        ++p_;
+        if (!skip_string()) return false;
+      } else if (!skip_value(depth)) {
+        return false;
+      }
+      if (!next('}', more)) return false;
+    }
+    others_.resize(first_other);
+    return true;
+  }
+
+  const char* p_;
+  const char* end_;
+  const bind_options& options_;
+  record_facts& out_;
+  std::vector<std::pair<std::uint64_t, std::string_view>>& others_;
+  std::size_t max_string_;
+  std::size_t max_depth_;
+};
+
+}  // namespace
+
+bool bind_plain_json(const record_schema& schema, std::string_view json,
+                     const bind_options& options, record_facts& out) {
+  thread_local std::vector<std::pair<std::uint64_t, std::string_view>> others;
+  others.clear();
+  plain_reader reader(json, options, out, others);
+  return reader.record(schema);
+}
+
+}  // namespace carerules::detail
