@@ -193,9 +193,11 @@ void trace::clear() {
   read_keys_.clear();
   missing_keys_.clear();
   uses_.clear();
-  use_keys_.clear();
   refs_.clear();
-  ref_keys_.clear();
+  // A hash set's clear() wipes all its buckets, even when it holds nothing (as it does when
+  // decisions alone are traced: nothing).
+  if (!use_keys_.empty()) use_keys_.clear();
+  if (!ref_keys_.empty()) ref_keys_.clear();
   flat_reads_ok_ = flat_missing_ok_ = false;
 }
 
@@ -634,8 +636,16 @@ value evaluator::eval_binary(const node& n) {
         return value::of_int(*r);
       }
       __int128 x = scaled(a), y = scaled(b);
-      __int128 prod = x * y;  // |x|,|y| < 2^63 * 10^6 ... may overflow for int*int promoted; guard
-      if ((x != 0 && (prod / x != y))) fail("number overflow in `*`");
+      __int128 prod;
+      if (__builtin_mul_overflow(x, y, &prod)) fail("number overflow in `*`");
+      if (prod >= INT64_MIN && prod <= INT64_MAX) {  // the usual case: 64-bit division
+        const auto p64 = static_cast<std::int64_t>(prod);
+        std::int64_t q = p64 / decimal_scale;
+        const std::int64_t rem = p64 % decimal_scale;
+        if (rem * 2 >= decimal_scale) ++q;
+        if (rem * 2 <= -decimal_scale) --q;
+        return value::of_number(q);
+      }
       __int128 q = prod / decimal_scale, rem = prod % decimal_scale;
       if (rem * 2 >= decimal_scale) ++q;
       if (rem * 2 <= -decimal_scale) --q;
