@@ -18,7 +18,9 @@ std::vector<std::string> split_path(const std::string& s);
 // The evaluation date as a day number (see carerules::resolve_asof).
 std::int64_t asof_days(const eval_options& o);
 
-bind_options bind_opts(const program& p, const eval_options& o);
+// The binding options for `o` (the ruleset's limits, the subject path), valid on this thread
+// until the next call.
+const bind_options& bind_opts(const program& p, const eval_options& o);
 
 // The report of bound facts; an unreadable record's report says so and lists no
 // declarations.

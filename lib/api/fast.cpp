@@ -199,7 +199,7 @@ decisions decide_observing(const ruleset& rs, std::string_view facts_json,
   const auto& prog = access::shared_program_of(rs);
   const std::int64_t asof = asof_days(options);
   record_facts& facts = scratch_facts();
-  const bind_options bo = bind_opts(*prog, options);
+  const bind_options& bo = bind_opts(*prog, options);
   const bool deeper = bo.limits.json_depth >= max_depth;  // its parse allows json_depth + 1
   bind_json(*prog->schema, facts_json, bo, facts, deeper ? nullptr : &observer, observed);
   return decide_facts(*prog, prog, facts, asof);

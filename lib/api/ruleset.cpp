@@ -36,13 +36,19 @@ std::int64_t asof_days(const eval_options& o) {
   return last_days;
 }
 
-bind_options bind_opts(const program& p, const eval_options& o) {
-  bind_options b;
+const bind_options& bind_opts(const program& p, const eval_options& o) {
+  // Kept per thread, like the date above: a record bound after another with the same options
+  // reuses them (the subject path is split, and allocated, only when it changes).
+  thread_local bind_options b;
+  thread_local std::string subject;  // what b.subject_path was split from ("": the default)
   b.limits.json_depth = p.limits.json_depth;
   b.limits.json_string = p.limits.json_string;
   b.limits.list = p.limits.list;
   b.limits.line_bytes = p.limits.line_bytes;
-  if (!o.subject.empty()) b.subject_path = split_path(o.subject);
+  if (o.subject != subject) {
+    b.subject_path = o.subject.empty() ? bind_options{}.subject_path : split_path(o.subject);
+    subject = o.subject;
+  }
   return b;
 }
 
