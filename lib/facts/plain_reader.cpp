@@ -195,7 +195,8 @@ class plain_reader {
     if (*p_ == '0') {
       ++p_;
     } else if (*p_ >= '1' && *p_ <= '9') {
-      for (; p_ != end_ && *p_ >= '0' && *p_ <= '9'; ++p_) small = small * 10 + (*p_ - '0');
+      for (; p_ != end_ && *p_ >= '0' && *p_ <= '9'; ++p_)
+        if (p_ - digits < 12) small = small * 10 + (*p_ - '0');  // past twelve: not used
     } else {
       return false;
     }
