@@ -172,6 +172,10 @@ class ruleset {
   // Decisions only: nothing is traced (no evidence, no missing lists) and no report is built.
   decisions decide(const bound_facts& facts, const eval_options& options = {}) const;
   decisions decide(std::string_view facts_json, const eval_options& options = {}) const;
+  // The same into `out`, reusing its memory: a caller deciding record after record with one
+  // `decisions` allocates nothing for the answers once it has held one.
+  void decide(const bound_facts& facts, const eval_options& options, decisions& out) const;
+  void decide(std::string_view facts_json, const eval_options& options, decisions& out) const;
 
   // A batch written as text on options.threads threads: each record's output (a report's
   // JSON, or its decisions line) in input order, joined by `separator`; records as in

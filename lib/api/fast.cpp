@@ -117,14 +117,16 @@ class record_writer {
   std::string_view separator_;
 };
 
-decisions decide_facts(const program& p, const std::shared_ptr<const program>& shared,
-                       const record_facts& facts, std::int64_t asof) {
-  decisions d;
+void decide_facts(const program& p, const std::shared_ptr<const program>& shared,
+                  const record_facts& facts, std::int64_t asof, decisions& d) {
   d.subject = facts.subject;
   d.unreadable = facts.unreadable;
+  d.hazards.clear();
+  d.grades.clear();
+  d.errors = 0;
   if (facts.unreadable) {
     d.errors = facts.errors.size();
-    return d;
+    return;
   }
   evaluator& ev = worker_evaluator(shared, facts, asof);
   ev.set_tracing(false);
@@ -151,6 +153,12 @@ decisions decide_facts(const program& p, const std::shared_ptr<const program>& s
     d.grades.push_back(v);
   }
   d.errors = ev.error_count();
+}
+
+decisions decide_facts(const program& p, const std::shared_ptr<const program>& shared,
+                       const record_facts& facts, std::int64_t asof) {
+  decisions d;
+  decide_facts(p, shared, facts, asof, d);
   return d;
 }
 
@@ -191,6 +199,10 @@ decisions ruleset::decide(const bound_facts& facts, const eval_options& options)
   return detail::decide_facts(*program_, program_, *facts.facts_, detail::asof_days(options));
 }
 
+void ruleset::decide(const bound_facts& facts, const eval_options& options, decisions& out) const {
+  detail::decide_facts(*program_, program_, *facts.facts_, detail::asof_days(options), out);
+}
+
 namespace detail {
 
 decisions decide_observing(const ruleset& rs, std::string_view facts_json,
@@ -208,10 +220,17 @@ decisions decide_observing(const ruleset& rs, std::string_view facts_json,
 }  // namespace detail
 
 decisions ruleset::decide(std::string_view facts_json, const eval_options& options) const {
+  decisions d;
+  decide(facts_json, options, d);
+  return d;
+}
+
+void ruleset::decide(std::string_view facts_json, const eval_options& options,
+                     decisions& out) const {
   std::int64_t asof = detail::asof_days(options);
   detail::record_facts& facts = detail::scratch_facts();
   detail::bind_json(*program_->schema, facts_json, detail::bind_opts(*program_, options), facts);
-  return detail::decide_facts(*program_, program_, facts, asof);
+  detail::decide_facts(*program_, program_, facts, asof, out);
 }
 
 batch_text ruleset::evaluate_text(const std::vector<batch_record>& records,

@@ -473,6 +473,21 @@ std::shared_ptr<program> checker::run() {
   order_declarations();
   lower_tests();
   if (diags_.has_errors()) return nullptr;
+  for (node& n : prog_->nodes) {
+    switch (n.op) {
+      case opcode::fact:
+      case opcode::fact_list:
+      case opcode::exists:
+        n.slot = prog_->inputs[n.a].field->slot;
+        break;
+      case opcode::var_field:
+      case opcode::var_list:
+        n.slot = prog_->inputs[n.b].field->slot;
+        break;
+      default:
+        break;
+    }
+  }
   for (const auto& h : prog_->hazards)
     prog_->hazard_infos.push_back({h.id, h.title, h.category, h.major ? "major" : "general", h.cite,
                                    h.advice, h.action, h.within_days});

@@ -308,7 +308,7 @@ const decl_state& evaluator::state(decl_kind k, std::uint32_t i) const {
 // ---- facts ----------------------------------------------------------------------------------
 
 value evaluator::read_cell(const fact_cell& cell, std::uint32_t input, const binding* b) {
-  const bool known = cell.state == fact_state::present || cell.state == fact_state::defaulted;
+  const bool known = known_cell(cell);
   if (cur_) {  // traced: the read (or the miss) with where it was
     fact_read r;
     r.input = input;
@@ -361,13 +361,12 @@ value evaluator::eval(node_id id) {
     case opcode::constant:
       return n.k;
     case opcode::fact: {
-      const auto& f = *p_.inputs[n.a].field;
-      return read_cell(f_->root.cells[f.slot], n.a, nullptr);
+      const fact_cell& c = f_->root.cells[n.slot];
+      if (!cur_) return known_cell(c) ? c.v : unknown();
+      return read_cell(c, n.a, nullptr);
     }
-    case opcode::fact_list: {
-      const auto& f = *p_.inputs[n.a].field;
-      return read_list(f_->root.lists[f.slot], n.a, nullptr);
-    }
+    case opcode::fact_list:
+      return read_list(f_->root.lists[n.slot], n.a, nullptr);
     case opcode::var: {
       const binding& b = frames_[n.a];
       if (b.cell) {  // a scalar element: traced when the aggregate bound it
@@ -380,13 +379,13 @@ value evaluator::eval(node_id id) {
     }
     case opcode::var_field: {
       const binding& b = frames_[n.a];
-      const auto& f = *p_.inputs[n.b].field;
-      return read_cell(b.rec->cells[f.slot], n.b, &b);
+      const fact_cell& c = b.rec->cells[n.slot];
+      if (!cur_) return known_cell(c) ? c.v : unknown();
+      return read_cell(c, n.b, &b);
     }
     case opcode::var_list: {
       const binding& b = frames_[n.a];
-      const auto& f = *p_.inputs[n.b].field;
-      return read_list(b.rec->lists[f.slot], n.b, &b);
+      return read_list(b.rec->lists[n.slot], n.b, &b);
     }
     case opcode::hazard_field: {
       const binding& b = frames_[n.a];
@@ -479,9 +478,9 @@ value evaluator::eval(node_id id) {
       const auto& f = *p_.inputs[n.a].field;
       const record_instance& rec = n.b == none_index ? f_->root : *frames_[n.b].rec;
       if (f.is_list)
-        supplied = rec.lists[f.slot].state == fact_state::present;
+        supplied = rec.lists[n.slot].state == fact_state::present;
       else
-        supplied = rec.cells[f.slot].state == fact_state::present;
+        supplied = rec.cells[n.slot].state == fact_state::present;
       return boolean(n.sub ? !supplied : supplied);
     }
     case opcode::list_literal:
@@ -517,19 +516,32 @@ std::optional<int> compare_values(const value& a, const value& b) {
   return a.i < b.i ? -1 : (a.i == b.i ? 0 : 1);
 }
 
+namespace {
+
+// compare_values for two known values, with the common case inline: two values of one kind
+// ordered by their integer (booleans, ints, numbers, dates, colours, levels).
+inline std::optional<int> compare_known(const value& a, const value& b) {
+  if (a.kind == b.kind && ((a.kind >= vkind::boolean && a.kind <= vkind::number) ||
+                           (a.kind >= vkind::date && a.kind <= vkind::level)))
+    return a.i < b.i ? -1 : (a.i == b.i ? 0 : 1);
+  return compare_values(a, b);
+}
+
+}  // namespace
+
 value evaluator::eval_binary(const node& n) {
   auto o = static_cast<ast::op>(n.sub);
   if (o == ast::op::and_ || o == ast::op::or_) {
     bool is_and = o == ast::op::and_;
-    value a = eval(p_.kid(n, 0));
+    value a = operand(p_.kid(n, 0));
     if (a.known() && (a.i != 0) != is_and) return boolean(!is_and);  // false and / true or
-    value b = eval(p_.kid(n, 1));
+    value b = operand(p_.kid(n, 1));
     if (b.known() && (b.i != 0) != is_and) return boolean(!is_and);
     if (a.known() && b.known()) return boolean(is_and);
     return unknown();
   }
-  value a = eval(p_.kid(n, 0));
-  value b = eval(p_.kid(n, 1));
+  value a = operand(p_.kid(n, 0));
+  value b = operand(p_.kid(n, 1));
   switch (o) {
     case ast::op::in:
     case ast::op::not_in: {
@@ -585,7 +597,7 @@ value evaluator::eval_binary(const node& n) {
   switch (o) {
     case ast::op::eq:
     case ast::op::ne: {
-      auto c = compare_values(a, b);
+      auto c = compare_known(a, b);
       bool eq = c && *c == 0;
       return boolean(o == ast::op::eq ? eq : !eq);
     }
@@ -595,7 +607,7 @@ value evaluator::eval_binary(const node& n) {
     case ast::op::ge: {
       // An ordering comparison with `none` is false, even against `none` (§12).
       if (a.kind == vkind::none || b.kind == vkind::none) return boolean(false);
-      auto c = compare_values(a, b);
+      auto c = compare_known(a, b);
       if (!c) return boolean(false);
       switch (o) {
         case ast::op::lt:

@@ -199,10 +199,35 @@ class evaluator final : private builtin_context {
   };
 
   value eval(node_id id);
+  // eval(id), with the leaves most operands are (a constant, a table's parameter, a fact read
+  // untraced) read in place: the same step counted and nesting checked, without the dispatch.
+  value operand(node_id id) {
+    const node& k = p_.nodes[id];
+    if (nesting_ < max_nesting) {
+      switch (k.op) {
+        case opcode::constant:
+          step();
+          return k.k;
+        case opcode::param:
+          step();
+          return params_[params_base_ + k.a];
+        case opcode::fact:
+          if (cur_) break;
+          step();
+          return known_cell(f_->root.cells[k.slot]) ? f_->root.cells[k.slot].v : value{};
+        default:
+          break;
+      }
+    }
+    return eval(id);
+  }
   value eval_binary(const node& n);
   value eval_call(const node& n);
   value eval_aggregate(const node& n);
   value eval_table(const node& n);
+  static bool known_cell(const fact_cell& c) {
+    return c.state == fact_state::present || c.state == fact_state::defaulted;
+  }
   value read_cell(const fact_cell& cell, std::uint32_t input, const binding* b);
   value read_list(const list_instance& list, std::uint32_t input, const binding* b);
   void eval_decl(const decl_entry& d);

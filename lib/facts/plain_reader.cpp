@@ -110,6 +110,19 @@ class plain_reader {
       ++p_;
   }
 
+  // Steps over `c`, with white space before it: whether it was there. Compact text (no white
+  // space) costs one comparison.
+  bool step_over(char c) {
+    if (p_ != end_ && *p_ == c) {
+      ++p_;
+      return true;
+    }
+    space();
+    if (p_ == end_ || *p_ != c) return false;
+    ++p_;
+    return true;
+  }
+
   // After the opening quote: a string with no escape, of valid UTF-8 and within the limit.
   bool plain_string(std::string_view& s) {
     const char* const begin = p_;
@@ -245,6 +258,15 @@ class plain_reader {
         in.kind = in_kind::boolean;
         in.b = *p_ == 't';
         if (!literal(in.b ? "true" : "false")) return false;
+        if (f.type == scalar_type::bool_) {  // what convert_scalar gives a bool, without the call
+          const fact_cell c{fact_state::present, value::of_bool(in.b)};
+          if (cell) {
+            *cell = c;
+          } else {
+            items->push_back(c);
+          }
+          return true;
+        }
         break;
       default:
         if (!number(in)) return false;
@@ -308,8 +330,11 @@ class plain_reader {
 
   // Closes a container after an element: true with `more` when a comma follows.
   bool next(char close, bool& more) {
-    space();
     if (p_ == end_) return false;
+    if (*p_ != ',' && *p_ != close) {
+      space();
+      if (p_ == end_) return false;
+    }
     if (*p_ == ',') {
       ++p_;
       space();
@@ -365,6 +390,27 @@ class plain_reader {
     return true;
   }
 
+  // Whether the text at p_ (after a key's opening quote) is the key of `n`'s child at `guess`
+  // with its closing quote: then its position, else -1. Declared keys hold no quote, backslash
+  // or control character and are valid UTF-8, so such a key needs no scan; the common case,
+  // records keeping the declared order, costs a compare or two of eight bytes.
+  std::int64_t expected_key(const name_node& n, std::size_t guess) const {
+    if (guess >= n.heads.size() || end_ - p_ < 24) return -1;
+    const name_node::key_head& h = n.heads[guess];
+    const std::size_t size = h.size;
+    if (size > 16 || size > max_string_ || p_[size] != '"') return -1;
+    std::uint64_t head;
+    std::memcpy(&head, p_, 8);
+    if (size < 8) head &= (std::uint64_t{1} << (8 * size)) - 1;
+    if (head != h.head) return -1;
+    if (size > 8) {
+      std::uint64_t tail;
+      std::memcpy(&tail, p_ + size - 8, 8);
+      if (tail != h.tail) return -1;
+    }
+    return static_cast<std::int64_t>(guess);
+  }
+
   // A key outside the declared names: false when the object had it already (a duplicate) or
   // has too many to scan.
   bool other_key(std::string_view key, std::size_t first) {
@@ -397,16 +443,20 @@ class plain_reader {
       if (p_ == end_ || *p_ != '"') return false;
       ++p_;
       std::string_view key;
-      if (!plain_string(key)) return false;
-      space();
-      if (p_ == end_ || *p_ != ':') return false;
-      ++p_;
+      std::int64_t at = n ? expected_key(*n, guess) : -1;
+      if (at >= 0) {
+        key = std::string_view(p_, n->heads[static_cast<std::size_t>(at)].size);
+        p_ += key.size() + 1;
+      } else {
+        if (!plain_string(key)) return false;
+        if (n) at = n->position_of(key, name_node::head_of(key), guess);
+      }
+      if (!step_over(':')) return false;
       space();
       if (p_ == end_) return false;
 
       const field_schema* f = nullptr;
       std::int64_t child = -1;
-      const std::int64_t at = n ? n->position_of(key, name_node::head_of(key), guess) : -1;
       if (at >= 0) {
         guess = static_cast<std::size_t>(at) + 1;
         const std::uint64_t bit = std::uint64_t{1} << at;
@@ -425,6 +475,7 @@ class plain_reader {
       bool subject = false;
       int below = -1;
       if (subject_level >= 0 && static_cast<std::size_t>(subject_level) < path.size() &&
+          path[static_cast<std::size_t>(subject_level)].size() == key.size() &&
           path[static_cast<std::size_t>(subject_level)] == key) {
         if (static_cast<std::size_t>(subject_level) + 1 == path.size()) {
           subject = true;

@@ -105,6 +105,9 @@ struct node {
   std::uint32_t b = none_index;
   std::uint32_t kids = 0;  // first child index in program::kids
   std::uint32_t nkids = 0;
+  // fact, fact_list, var_field, var_list, exists: the input's slot in its record instance
+  // (its field's `slot`), set once the program is checked, so a read needs no field lookup.
+  std::uint32_t slot = none_index;
   value k;  // constant
   ast::pos where;
 };

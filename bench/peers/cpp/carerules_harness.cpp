@@ -46,18 +46,24 @@ int main(int argc, char** argv) {
     peers::result_line(lines, *d.subject, hz, colour);
   };
   const auto text = peers::read_lines(a.records);
+  // One answer reused from record to record, as a caller deciding a stream would.
+  carerules::decisions d;
   if (mode == "eval") {
     std::vector<carerules::bound_facts> bound;
     bound.reserve(text.size());
     for (const auto& t : text) bound.push_back(rs.bind_json(t, eo));
     peers::run(
         "carerules (C++ API, decide)", a, bound.size(),
-        [&](std::size_t i) { line_of(rs.decide(bound[i], eo)); }, lines);
+        [&](std::size_t i) {
+          rs.decide(bound[i], eo, d);
+          line_of(d);
+        },
+        lines);
   } else if (mode == "e2e") {
     peers::run(
         "carerules (C++ API, decide)", a, text.size(),
         [&](std::size_t i) {
-          const carerules::decisions d = rs.decide(text[i], eo);
+          rs.decide(text[i], eo, d);
           line_of(d);
           // The answer a service returns: {"id","hazards":[...],"colour"}.
           answers += "{\"id\":";

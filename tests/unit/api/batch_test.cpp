@@ -396,6 +396,9 @@ TEST(batch, facts_bound_one_record_after_another_on_a_thread_keep_nothing_of_the
       R"({"id": "I", "name": "北院"})",
   };
   const carerules::eval_options o{.asof = "2024-06-01"};
+  // One answer object decided into again and again (text and bound facts, readable and
+  // not) holds each time what a fresh answer holds: nothing of the record before.
+  carerules::decisions into;
   for (int round = 0; round < 3; ++round) {
     for (const char* r : records) {
       EXPECT_EQ(rs.evaluate_json(r, o), rs.evaluate(r, o).to_json()) << r;
@@ -405,6 +408,17 @@ TEST(batch, facts_bound_one_record_after_another_on_a_thread_keep_nothing_of_the
       EXPECT_EQ(reused.hazards, fresh.hazards) << r;
       EXPECT_EQ(reused.grades, fresh.grades) << r;
       EXPECT_EQ(reused.errors, fresh.errors) << r;
+      for (int bound = 0; bound < 2; ++bound) {
+        if (bound)
+          rs.decide(rs.bind_json(r, o), o, into);
+        else
+          rs.decide(r, o, into);
+        EXPECT_EQ(into.subject, fresh.subject) << r;
+        EXPECT_EQ(into.hazards, fresh.hazards) << r;
+        EXPECT_EQ(into.grades, fresh.grades) << r;
+        EXPECT_EQ(into.errors, fresh.errors) << r;
+        EXPECT_EQ(into.unreadable, fresh.unreadable) << r;
+      }
     }
   }
   // And in a batch, where one worker binds a run of records one after another.
