@@ -1192,6 +1192,21 @@ class core_ruleset {
             opts));
       }
       hooks.bound();
+      if (!details) {
+        // The columns are the decisions and the scores: nothing traced, no report built.
+        std::vector<cr::decisions> decided(n);
+        {
+          py::gil_scoped_release release;
+          cr::parallel_for(n, opts.threads, [&](std::size_t i) {
+            rs_.decide(bound[i], opts, decided[i]);
+            bound[i] = cr::bound_facts();
+          });
+        }
+        append_decided_columns(decided, cols);
+        hooks.done(first + n, rows);
+        if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+        continue;
+      }
       std::vector<cr::report> reports(n);
       {
         py::gil_scoped_release release;
@@ -1573,6 +1588,47 @@ class core_ruleset {
                         new_str(error_line(r.errors[i])));
       }
       append(cols[col].ptr(), messages.release().ptr());
+    }
+  }
+
+  // The columns of columns() from decisions: what append_columns takes from reports when no
+  // details are asked for.
+  void append_decided_columns(const std::vector<cr::decisions>& decided,
+                              std::vector<py::object>& cols) {
+    using column_kind = cr::report_column::kind;
+    string_cache& c = *cache_;
+    // Where each score's cells start in decisions::scores.
+    std::vector<std::size_t> score_at;
+    for (std::size_t i = 0, at = 0; i < rs_.scores().size(); ++i) {
+      score_at.push_back(at);
+      at += 1 + rs_.scores()[i].sections.size();
+    }
+    auto number = [](std::int64_t scaled) {
+      return json_to_py(scaled % cr::json_value::decimal_scale == 0
+                            ? cr::json_value::of_int(scaled / cr::json_value::decimal_scale)
+                            : cr::json_value::of_decimal(scaled));
+    };
+    for (const cr::decisions& d : decided) {
+      for (std::size_t col = 0; col < columns_.size(); ++col) {
+        const cr::report_column& rc = columns_[col];
+        PyObject* v = nullptr;
+        if (rc.what == column_kind::subject) {
+          v = d.subject ? new_str(*d.subject) : new_none();
+        } else if (rc.what == column_kind::errors) {
+          v = PyLong_FromSize_t(d.errors);
+        } else if (d.unreadable) {
+          v = new_none();
+        } else if (rc.what == column_kind::hazard) {
+          v = c.get(cr::to_string(d.hazards[rc.index]));
+        } else if (rc.what == column_kind::score) {
+          v = number(d.scores[score_at[rc.index]]);
+        } else if (rc.what == column_kind::section) {
+          v = number(d.scores[score_at[rc.index] + 1 + rc.section]);
+        } else {
+          v = c.get(d.grades[rc.index]);
+        }
+        append(cols[col].ptr(), v);
+      }
     }
   }
 

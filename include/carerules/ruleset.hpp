@@ -110,6 +110,10 @@ struct decisions {
   // Each grade's value as the report writes it (a label, "none", "undetermined", "error"),
   // in ruleset::grades() order; the views live as long as the ruleset.
   std::vector<std::string_view> grades;
+  // Each score's total, then each of its sections' values, in ruleset::scores() order (the
+  // order of columns()), scaled by 10^6 as json_value::decimal holds them; empty when
+  // unreadable.
+  std::vector<std::int64_t> scores;
   std::size_t errors = 0;  // the record's errors
   bool unreadable = false;
 };

@@ -123,6 +123,7 @@ void decide_facts(const program& p, const std::shared_ptr<const program>& shared
   d.unreadable = facts.unreadable;
   d.hazards.clear();
   d.grades.clear();
+  d.scores.clear();
   d.errors = 0;
   if (facts.unreadable) {
     d.errors = facts.errors.size();
@@ -151,6 +152,12 @@ void decide_facts(const program& p, const std::shared_ptr<const program>& shared
       v = line.is_none ? std::string_view("none") : std::string_view(line.label_text);
     }
     d.grades.push_back(v);
+  }
+  for (std::size_t i = 0; i < p.scores.size(); ++i) {
+    const score_state& ss = ev.score(static_cast<std::uint32_t>(i));
+    d.scores.push_back(ss.total);
+    for (std::size_t k = 0; k < p.scores[i].sections.size(); ++k)
+      d.scores.push_back(ss.sections[k]);
   }
   d.errors = ev.error_count();
 }

@@ -377,6 +377,10 @@ TEST(batch, facts_bound_one_record_after_another_on_a_thread_keep_nothing_of_the
     hazard H1 "h" { cite "c" when name == "东院" or beds > 100 }
     hazard H2 "old" { cite "c" when any(r in residents where r.age > 90 and r.who != "") }
     hazard H3 "tag" { cite "c" when "fire" in tags }
+    score q max 10 {
+      section size max 6 { item S1 "beds" 2.5 when beds > 50  item S2 "many" 3 when beds > 100 }
+      section people max 4 { item P1 "old" (count(r in residents where r.age > 90)) when true }
+    }
     grade g : color { red when present(H1) or present(H2) blue otherwise }
   })");
   ASSERT_TRUE(c.ok()) << c.rendered();
@@ -418,6 +422,19 @@ TEST(batch, facts_bound_one_record_after_another_on_a_thread_keep_nothing_of_the
         EXPECT_EQ(into.grades, fresh.grades) << r;
         EXPECT_EQ(into.errors, fresh.errors) << r;
         EXPECT_EQ(into.unreadable, fresh.unreadable) << r;
+        // The scores: each total, then its sections, as the report gives them.
+        const carerules::report rep = rs.evaluate(r, o);
+        std::vector<std::int64_t> want;
+        auto scaled = [](const carerules::json_value& v) {
+          return v.type == carerules::json_value::kind::integer
+                     ? v.i * carerules::json_value::decimal_scale
+                     : v.i;
+        };
+        for (const auto& sc : rep.scores) {
+          want.push_back(scaled(sc.total));
+          for (const auto& [name, v] : sc.sections) want.push_back(scaled(v));
+        }
+        EXPECT_EQ(into.scores, want) << r;
       }
     }
   }
