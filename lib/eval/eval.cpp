@@ -216,11 +216,14 @@ void evaluator::reset(const record_facts& facts, std::int64_t asof) {
   asof_ = asof;
   steps_ = 0;
   nesting_ = 0;
+  // Traces are written only by a run with tracing on: after one without, they are empty.
+  const bool clear_traces = traced_;
+  traced_ = false;
   for (auto* states : {&lets_, &hazards_, &grades_, &score_decls_})
     for (auto& st : *states) {
       st.status = outcome::unknown;
       st.v = value{};
-      st.tr.clear();
+      if (clear_traces) st.tr.clear();
       st.error.clear();
       st.matched_line = -1;
     }
@@ -353,9 +356,8 @@ value evaluator::eval(node_id id) {
     std::uint32_t& n;
     ~nest_guard() { --n; }
   } nest{++nesting_};
-  if (nesting_ > max_nesting)
-    fail("evaluation nests deeper than " + std::to_string(max_nesting) +
-         " levels (tables calling tables)");
+  if (nesting_ > max_nesting) [[unlikely]]
+    nesting_exceeded();
   const node& n = p_.nodes[id];
   switch (n.op) {
     case opcode::constant:
@@ -365,6 +367,62 @@ value evaluator::eval(node_id id) {
       if (!cur_) return known_cell(c) ? c.v : unknown();
       return read_cell(c, n.a, nullptr);
     }
+    case opcode::var_field: {
+      const binding& b = frames_[n.a];
+      const fact_cell& c = b.rec->cells[n.slot];
+      if (!cur_) return known_cell(c) ? c.v : unknown();
+      return read_cell(c, n.b, &b);
+    }
+    case opcode::param:
+      return params_[params_base_ + n.a];
+    case opcode::decl: {
+      auto k = static_cast<decl_kind>(n.b);
+      const decl_state& st = state(k, n.a);
+      if (cur_) {
+        cur_->add_use({k, n.a}, k == decl_kind::let ? use_mode::self_then_uses : use_mode::self);
+        if (k == decl_kind::let)
+          cur_->merge(st.tr);
+        else
+          cur_->merge_missing(st.tr);
+      }
+      return st.status == outcome::known ? st.v : unknown();
+    }
+    case opcode::present: {
+      const decl_state& st = hazards_[n.a];
+      if (cur_) {
+        cur_->merge(st.tr);
+        cur_->add_use({decl_kind::hazard, n.a}, use_mode::uses_then_self);
+      }
+      if (st.status != outcome::known) return unknown();
+      return st.v;
+    }
+    case opcode::binary:
+      return eval_binary(n);
+    case opcode::coalesce: {
+      value a = eval(p_.kid(n, 0));
+      if (a.known()) return a;
+      return eval(p_.kid(n, 1));
+    }
+    case opcode::if_else: {
+      value c = eval(p_.kid(n, 0));
+      if (!c.known()) return unknown();
+      return eval(p_.kid(n, c.i ? 1 : 2));
+    }
+    case opcode::call:
+      return eval_call(n);
+    case opcode::table_call:
+      return eval_table(n);
+    case opcode::aggregate:
+      return eval_aggregate(n);
+    default:
+      return eval_other(n);
+  }
+}
+
+// The operations met less often, out of eval() so that its frame stays small (eval is the
+// recursion every expression goes through).
+value evaluator::eval_other(const node& n) {
+  switch (n.op) {
     case opcode::fact_list:
       return read_list(f_->root.lists[n.slot], n.a, nullptr);
     case opcode::var: {
@@ -376,12 +434,6 @@ value evaluator::eval(node_id id) {
       }
       if (b.hazard != none_index) return value::record_of(b.hazard, nullptr);
       return value::record_of(0, b.rec);
-    }
-    case opcode::var_field: {
-      const binding& b = frames_[n.a];
-      const fact_cell& c = b.rec->cells[n.slot];
-      if (!cur_) return known_cell(c) ? c.v : unknown();
-      return read_cell(c, n.b, &b);
     }
     case opcode::var_list: {
       const binding& b = frames_[n.a];
@@ -405,20 +457,6 @@ value evaluator::eval(node_id id) {
         }
       }
     }
-    case opcode::param:
-      return params_[params_base_ + n.a];
-    case opcode::decl: {
-      auto k = static_cast<decl_kind>(n.b);
-      const decl_state& st = state(k, n.a);
-      if (cur_) {
-        cur_->add_use({k, n.a}, k == decl_kind::let ? use_mode::self_then_uses : use_mode::self);
-        if (k == decl_kind::let)
-          cur_->merge(st.tr);
-        else
-          cur_->merge_missing(st.tr);
-      }
-      return st.status == outcome::known ? st.v : unknown();
-    }
     case opcode::section: {
       const score_state& s = scores_[n.a];
       if (cur_) {
@@ -428,15 +466,6 @@ value evaluator::eval(node_id id) {
       if (score_decls_[n.a].status == outcome::error || s.section_provisional[n.b])
         return unknown();
       return value::of_number(s.sections[n.b]);
-    }
-    case opcode::present: {
-      const decl_state& st = hazards_[n.a];
-      if (cur_) {
-        cur_->merge(st.tr);
-        cur_->add_use({decl_kind::hazard, n.a}, use_mode::uses_then_self);
-      }
-      if (st.status != outcome::known) return unknown();
-      return st.v;
     }
     case opcode::hazards:
       return value::list_of(value::hazards_list, nullptr);
@@ -455,24 +484,6 @@ value evaluator::eval(node_id id) {
       if (!r) fail("number overflow in `-`");
       return value::of_number(*r);
     }
-    case opcode::binary:
-      return eval_binary(n);
-    case opcode::coalesce: {
-      value a = eval(p_.kid(n, 0));
-      if (a.known()) return a;
-      return eval(p_.kid(n, 1));
-    }
-    case opcode::if_else: {
-      value c = eval(p_.kid(n, 0));
-      if (!c.known()) return unknown();
-      return eval(p_.kid(n, c.i ? 1 : 2));
-    }
-    case opcode::call:
-      return eval_call(n);
-    case opcode::table_call:
-      return eval_table(n);
-    case opcode::aggregate:
-      return eval_aggregate(n);
     case opcode::exists: {
       bool supplied;
       const auto& f = *p_.inputs[n.a].field;
@@ -485,8 +496,15 @@ value evaluator::eval(node_id id) {
     }
     case opcode::list_literal:
       return value::list_of(value::literal_list, &n);
+    default:
+      break;
   }
   return unknown();
+}
+
+void evaluator::nesting_exceeded() const {
+  fail("evaluation nests deeper than " + std::to_string(max_nesting) +
+       " levels (tables calling tables)");
 }
 
 // Equality and ordering of two known values; nullopt when they are not comparable (none
@@ -1086,6 +1104,7 @@ void evaluator::eval_grade(std::uint32_t i) {
 }
 
 void evaluator::run() {
+  traced_ = traced_ || tracing_;
   for (const auto& d : p_.order) eval_decl(d);
   // A rectification due date past the calendar is an evaluation error (§12), not a report
   // that silently lacks its deadline; the hazard's own status stands.

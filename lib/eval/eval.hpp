@@ -201,7 +201,7 @@ class evaluator final : private builtin_context {
   value eval(node_id id);
   // eval(id), with the leaves most operands are (a constant, a table's parameter, a fact read
   // untraced) read in place: the same step counted and nesting checked, without the dispatch.
-  value operand(node_id id) {
+  [[gnu::always_inline]] value operand(node_id id) {
     const node& k = p_.nodes[id];
     if (nesting_ < max_nesting) {
       switch (k.op) {
@@ -221,6 +221,7 @@ class evaluator final : private builtin_context {
     }
     return eval(id);
   }
+  [[gnu::noinline]] value eval_other(const node& n);
   value eval_binary(const node& n);
   value eval_call(const node& n);
   value eval_aggregate(const node& n);
@@ -239,6 +240,7 @@ class evaluator final : private builtin_context {
       steps_exceeded();
   }
   [[noreturn, gnu::cold]] void steps_exceeded() const;
+  [[noreturn, gnu::cold]] void nesting_exceeded() const;
   // builtin_context (plan/builtins.hpp)
   std::int64_t asof() const override { return asof_; }
   value length(const value& list) override;
@@ -256,6 +258,7 @@ class evaluator final : private builtin_context {
   std::size_t params_base_ = 0;  // where the innermost call's arguments start
   trace* cur_ = nullptr;
   bool tracing_ = true;
+  bool traced_ = false;  // a run since the last reset traced into the declarations' traces
   bool evidence_only_ = false;
   std::vector<record_error> eval_errors_;
 };
