@@ -1,8 +1,9 @@
 // The plain reader: bind_json's fast path for the records that make up nearly every batch.
 //
 // A record is plain when its text binds without a fault: JSON as it is usually written (no
-// escapes in keys or in the strings that bind, no exponents, no lone surrogates), no
-// duplicate keys, every declared fact of its declared type, no limit reached. Such a text is
+// escapes in keys or in the strings that bind, no exponents in the numbers that bind, no
+// surrogate escapes), no duplicate keys, every declared fact of its declared type, no limit
+// reached. Such a text is
 // read here in one pass, straight into the facts' slots: no events, no key stack, no JSON
 // pointer kept on the way. Anything else — every text the event binder would say something
 // about, and a few it would not (an escaped key, a large undeclared object) — makes the
