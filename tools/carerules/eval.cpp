@@ -25,7 +25,13 @@
 namespace carerules::cli {
 namespace {
 
+// One thread reads, evaluates and writes a chunk at a time: 512 records (about a quarter of
+// a megabyte of text for small records) stay in cache between reading and evaluating. With
+// more threads the next chunk is read while the last is evaluated, and each chunk costs a
+// hand-over to the workers and a wait for the slowest: 2 048 records make that cost small
+// (2 threads against 1: 1.67x in place of 1.46x on the peers' workload).
 constexpr std::size_t chunk_records = 512;
+constexpr std::size_t chunk_records_pipelined = 2048;
 constexpr std::size_t chunk_bytes = 32u << 20;
 
 format parse_format(const std::string& s) {
@@ -201,9 +207,9 @@ int run_eval(const std::vector<std::string>& args) {
   // for_each_chunk): `work` evaluates a batch into its slot (0 or 1) on the workers,
   // `deliver` writes a slot out on this thread, in input order. False when the input failed.
   chunked_input how;
-  how.records = chunk_records;
   how.bytes = chunk_bytes;
   how.pipelined = thread_count(eo.threads, 1u << 20) > 1;
+  how.records = how.pipelined ? chunk_records_pipelined : chunk_records;
   auto for_each_batch =
       [&](const std::function<void(const std::vector<batch_record>&, int)>& work,
           const std::function<void(const std::vector<batch_record>&, int)>& deliver) {
