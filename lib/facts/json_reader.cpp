@@ -35,6 +35,12 @@ namespace json = boost::json;
 // this depth it stops with `too_deep` whatever json_depth says.
 constexpr std::size_t parser_depth_cap = 2'000;
 
+// The nesting Boost.JSON's parser is allowed: one past json_depth (the binder says what is
+// too deep), at most parser_depth_cap; json_depth may be as large as a limit can be set.
+std::size_t parser_depth(const fact_limits& limits) {
+  return limits.json_depth >= parser_depth_cap ? parser_depth_cap : limits.json_depth + 1;
+}
+
 std::string limit_message(const char* what, std::size_t size, const char* name, std::size_t limit) {
   return std::string(what) + " of " + std::to_string(size) + " bytes exceeds the limit " + name +
          " (" + std::to_string(limit) + ")";
@@ -777,9 +783,7 @@ void bind_json_text(const record_schema& schema, std::string_view json, const bi
   if (plain_first && bind_plain_json(schema, json, options, out)) {
     if (observer) {
       const bool never = false;
-      observed = parse_into(*observer, never, json,
-                            std::min(limits.json_depth + 1, parser_depth_cap), limits.json_string)
-                     .ok;
+      observed = parse_into(*observer, never, json, parser_depth(limits), limits.json_string).ok;
     }
     return;
   }
@@ -791,7 +795,7 @@ void bind_json_text(const record_schema& schema, std::string_view json, const bi
     if (fix_exponents) out = record_facts();
     binder b(schema, options, out);
     b.set_source(json);
-    const std::size_t depth = std::min(limits.json_depth + 1, parser_depth_cap);
+    const std::size_t depth = parser_depth(limits);
     const parse_outcome result = parse_into(b, out.unreadable, json, depth, limits.json_string,
                                             fix_exponents, observer, &observed);
     if (result.ok) {

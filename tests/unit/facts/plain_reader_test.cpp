@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <string>
@@ -417,6 +418,25 @@ TEST(PlainReader, LimitsAreLeftToTheEventBinder) {
         R"({"a":{"b":1}})", R"({"a":{"b":{"c":1}}})", R"({"abcde":1})"})
     check(s, o, text, t);
   EXPECT_EQ(t.plain, 4u);  // the first, third, fifth... within the limits
+}
+
+TEST(PlainReader, AJsonDepthAsLargeAsALimitCanBeSetIsNoLimit) {
+  // json_depth + 1 (the nesting the event binder's parser allows) wrapped to 0 at the largest
+  // value, and every record read by the event binder was then "nested too deep".
+  const auto compiled = compile_source(R"(ruleset t {
+  title "t" version "1"
+  input { s : string }
+  hazard H "h" { cite "c" when s == "x" }
+})");
+  ASSERT_TRUE(compiled.ok()) << compiled.rendered();
+  const program& p = access::program_of(compiled.value());
+  bind_options o = bind_opts(p, eval_options{});
+  o.limits.json_depth = std::numeric_limits<std::size_t>::max();
+  tally t;
+  for (const char* text : {"{}", R"({"s":"x"})", R"({"s":"\u0078"})", R"({"a":{"b":[[]]}})"})
+    check(*p.schema, o, text, t);
+  EXPECT_EQ(t.faulty, 0u);
+  EXPECT_EQ(t.plain, 3u);  // all but the escaped string
 }
 
 }  // namespace
