@@ -237,11 +237,14 @@ class plain_reader {
     return in.text.size() <= plain_number_bytes;
   }
 
-  bool literal(std::string_view word) {
-    if (static_cast<std::size_t>(end_ - p_) < word.size() ||
-        std::memcmp(p_, word.data(), word.size()) != 0)
+  // `true`, `false` or `null` at p_ (N: the word's length with its terminating zero, known
+  // when compiling, so the comparison needs no call).
+  template <std::size_t N>
+  bool literal(const char (&word)[N]) {
+    constexpr std::size_t size = N - 1;
+    if (static_cast<std::size_t>(end_ - p_) < size || std::memcmp(p_, word, size) != 0)
       return false;
-    p_ += word.size();
+    p_ += size;
     return true;
   }
 
@@ -258,7 +261,7 @@ class plain_reader {
         if (subject) return false;
         in.kind = in_kind::boolean;
         in.b = *p_ == 't';
-        if (!literal(in.b ? "true" : "false")) return false;
+        if (!(in.b ? literal("true") : literal("false"))) return false;
         if (f.type == scalar_type::bool_) {  // what convert_scalar gives a bool, without the call
           const fact_cell c{fact_state::present, value::of_bool(in.b)};
           if (cell) {
