@@ -310,21 +310,19 @@ const decl_state& evaluator::state(decl_kind k, std::uint32_t i) const {
 
 // ---- facts ----------------------------------------------------------------------------------
 
-value evaluator::read_cell(const fact_cell& cell, std::uint32_t input, const binding* b) {
+value evaluator::read_cell_traced(const fact_cell& cell, std::uint32_t input, const binding* b) {
   const bool known = known_cell(cell);
-  if (cur_) {  // traced: the read (or the miss) with where it was
-    fact_read r;
-    r.input = input;
-    if (b) {
-      r.depth = b->depth;
-      r.idx = b->idx;
-    }
-    if (known) {
-      r.v = cell.v;
-      cur_->add_read(r);
-    } else {
-      cur_->add_missing(r);
-    }
+  fact_read r;
+  r.input = input;
+  if (b) {
+    r.depth = b->depth;
+    r.idx = b->idx;
+  }
+  if (known) {
+    r.v = cell.v;
+    cur_->add_read(r);
+  } else {
+    cur_->add_missing(r);
   }
   return known ? cell.v : unknown();
 }
@@ -362,16 +360,11 @@ value evaluator::eval(node_id id) {
   switch (n.op) {
     case opcode::constant:
       return n.k;
-    case opcode::fact: {
-      const fact_cell& c = f_->root.cells[n.slot];
-      if (!cur_) return known_cell(c) ? c.v : unknown();
-      return read_cell(c, n.a, nullptr);
-    }
+    case opcode::fact:
+      return read_cell(f_->root.cells[n.slot], n.a, nullptr);
     case opcode::var_field: {
       const binding& b = frames_[n.a];
-      const fact_cell& c = b.rec->cells[n.slot];
-      if (!cur_) return known_cell(c) ? c.v : unknown();
-      return read_cell(c, n.b, &b);
+      return read_cell(b.rec->cells[n.slot], n.b, &b);
     }
     case opcode::param:
       return params_[params_base_ + n.a];
@@ -507,13 +500,10 @@ void evaluator::nesting_exceeded() const {
        " levels (tables calling tables)");
 }
 
-// Equality and ordering of two known values; nullopt when they are not comparable (none
-// against a level in an ordering comparison, which is false rather than unknown).
-std::optional<int> compare_values(const value& a, const value& b) {
-  if (a.kind == b.kind && a.kind >= vkind::boolean && a.kind <= vkind::number) {
-    // Two booleans, ints or numbers (both scaled alike): their integers order them.
-    return a.i < b.i ? -1 : (a.i == b.i ? 0 : 1);
-  }
+// The pairs compare_values does not order inline (two values of one ordered kind are); nullopt
+// when they are not comparable (none against a level in an ordering comparison, which is
+// false rather than unknown).
+std::optional<int> compare_other_values(const value& a, const value& b) {
   if (is_numeric(a) && is_numeric(b)) {
     __int128 x = scaled(a), y = scaled(b);
     return x < y ? -1 : (x == y ? 0 : 1);
@@ -533,19 +523,6 @@ std::optional<int> compare_values(const value& a, const value& b) {
   }
   return a.i < b.i ? -1 : (a.i == b.i ? 0 : 1);
 }
-
-namespace {
-
-// compare_values for two known values, with the common case inline: two values of one kind
-// ordered by their integer (booleans, ints, numbers, dates, colours, levels).
-inline std::optional<int> compare_known(const value& a, const value& b) {
-  if (a.kind == b.kind && ((a.kind >= vkind::boolean && a.kind <= vkind::number) ||
-                           (a.kind >= vkind::date && a.kind <= vkind::level)))
-    return a.i < b.i ? -1 : (a.i == b.i ? 0 : 1);
-  return compare_values(a, b);
-}
-
-}  // namespace
 
 value evaluator::eval_binary(const node& n) {
   auto o = static_cast<ast::op>(n.sub);
@@ -615,7 +592,7 @@ value evaluator::eval_binary(const node& n) {
   switch (o) {
     case ast::op::eq:
     case ast::op::ne: {
-      auto c = compare_known(a, b);
+      auto c = compare_values(a, b);
       bool eq = c && *c == 0;
       return boolean(o == ast::op::eq ? eq : !eq);
     }
@@ -625,7 +602,7 @@ value evaluator::eval_binary(const node& n) {
     case ast::op::ge: {
       // An ordering comparison with `none` is false, even against `none` (§12).
       if (a.kind == vkind::none || b.kind == vkind::none) return boolean(false);
-      auto c = compare_known(a, b);
+      auto c = compare_values(a, b);
       if (!c) return boolean(false);
       switch (o) {
         case ast::op::lt:

@@ -135,8 +135,18 @@ struct score_state {
   std::vector<item_state> items;
 };
 
-// Equality and ordering of two known values; nullopt when they are not comparable.
-std::optional<int> compare_values(const value& a, const value& b);
+// compare_values for the pairs it does not order inline: mixed kinds, strings, none, lists.
+std::optional<int> compare_other_values(const value& a, const value& b);
+
+// Equality and ordering of two known values; nullopt when they are not comparable. Two
+// values of one kind ordered by their integer (booleans, ints, numbers, dates, colours,
+// levels) compare inline: most comparisons the rules make.
+inline std::optional<int> compare_values(const value& a, const value& b) {
+  if (a.kind == b.kind && ((a.kind >= vkind::boolean && a.kind <= vkind::number) ||
+                           (a.kind >= vkind::date && a.kind <= vkind::level)))
+    return a.i < b.i ? -1 : (a.i == b.i ? 0 : 1);
+  return compare_other_values(a, b);
+}
 
 // The constant parts of the program's reports (eval/write.cpp); compile calls it once the
 // digest is known.
@@ -199,8 +209,8 @@ class evaluator final : private builtin_context {
   };
 
   value eval(node_id id);
-  // eval(id), with the leaves most operands are (a constant, a table's parameter, a fact read
-  // untraced) read in place: the same step counted and nesting checked, without the dispatch.
+  // eval(id), with the leaves most operands are (a constant, a table's parameter, a fact) read
+  // in place: the same step counted and nesting checked, without the dispatch.
   [[gnu::always_inline]] value operand(node_id id) {
     const node& k = p_.nodes[id];
     if (nesting_ < max_nesting) {
@@ -212,9 +222,8 @@ class evaluator final : private builtin_context {
           step();
           return params_[params_base_ + k.a];
         case opcode::fact:
-          if (cur_) break;
           step();
-          return known_cell(f_->root.cells[k.slot]) ? f_->root.cells[k.slot].v : value{};
+          return read_cell(f_->root.cells[k.slot], k.a, nullptr);
         default:
           break;
       }
@@ -229,7 +238,14 @@ class evaluator final : private builtin_context {
   static bool known_cell(const fact_cell& c) {
     return c.state == fact_state::present || c.state == fact_state::defaulted;
   }
-  value read_cell(const fact_cell& cell, std::uint32_t input, const binding* b);
+  // A fact's value (unknown when absent or in error); traced, the read or the miss is noted
+  // with where it was (read_cell_traced).
+  value read_cell(const fact_cell& cell, std::uint32_t input, const binding* b) {
+    if (cur_) return read_cell_traced(cell, input, b);
+    return known_cell(cell) ? cell.v : value{};
+  }
+  [[gnu::noinline]] value read_cell_traced(const fact_cell& cell, std::uint32_t input,
+                                           const binding* b);
   value read_list(const list_instance& list, std::uint32_t input, const binding* b);
   void eval_decl(const decl_entry& d);
   void eval_score(std::uint32_t i);

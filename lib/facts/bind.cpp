@@ -424,8 +424,10 @@ struct binder::impl {
   // allocation, so the views stay valid when the stack grows.
   std::vector<std::unique_ptr<std::string>> keys;
   std::vector<std::string_view> key_views;  // the key of each slot
-  std::vector<std::uint64_t> key_hashes;    // key_hash of each slot
-  std::string_view source;                  // the text being parsed, if known
+  // name_node::key_hash of each slot: the duplicate scan compares these (a contiguous vector)
+  // and looks at the strings only when two hashes agree.
+  std::vector<std::uint64_t> key_hashes;
+  std::string_view source;  // the text being parsed, if known
   bool started = false;
   bool dead = false;  // the record is unreadable: events are ignored
 
@@ -730,23 +732,6 @@ struct binder::impl {
     value_done();
   }
 
-  // A key's hash, kept by slot beside the key stack: the duplicate scan compares these (a
-  // contiguous vector) and looks at the strings only when two hashes agree.
-  // O(1): the length and the first and last eight bytes; equal hashes are then compared.
-  static std::uint64_t key_hash(std::string_view k) {
-    std::uint64_t head = 0, tail = 0;
-    const std::size_t n = k.size();
-    if (n >= 8) {
-      std::memcpy(&head, k.data(), 8);
-      std::memcpy(&tail, k.data() + n - 8, 8);
-    } else {
-      // Byte by byte: a short memcpy then an 8-byte load would stall on store forwarding.
-      for (std::size_t i = 0; i < n; ++i)
-        head |= static_cast<std::uint64_t>(static_cast<unsigned char>(k[i])) << (8 * i);
-    }
-    return (head * 0x9E3779B97F4A7C15ull) ^ (tail + n) * 0xC2B2AE3D27D4EB4Full;
-  }
-
   bool duplicate(frame& f, std::size_t slot) {
     const std::string_view k = key_views[slot];
     if (f.key_set) return f.key_set->count(k) != 0;
@@ -774,7 +759,7 @@ struct binder::impl {
       keys[slot]->assign(k);
       key_views[slot] = *keys[slot];
     }
-    key_hashes[slot] = key_hash(k);
+    key_hashes[slot] = name_node::key_hash(k);
     f.cur_key = slot;
     f.pending = target{};
     if (duplicate(f, slot)) {

@@ -146,6 +146,12 @@ struct name_node {
     if (key.size() > 8) std::memcpy(&t, key.data() + key.size() - 8, 8);
     return t;
   }
+  // Any key's hash, in constant time from its length, head and tail: the binders' duplicate
+  // checks compare hashes first and the strings only when two agree.
+  static std::uint64_t key_hash(std::string_view key) {
+    return (head_of(key) * 0x9E3779B97F4A7C15ull) ^
+           (tail_of(key) + key.size()) * 0xC2B2AE3D27D4EB4Full;
+  }
   // Whether the child at `i` is under `key` (with its head_of and tail_of).
   bool is_at(std::size_t i, std::string_view key, std::uint64_t head, std::uint64_t tail) const {
     const key_head& h = heads[i];

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "facts/bind.hpp"
+#include "facts/json_text.hpp"
 #include "util/json_sax.hpp"
 #include "util/utf8.hpp"
 
@@ -261,10 +262,6 @@ text_position location(std::string_view text, std::size_t offset) {
   return {static_cast<std::uint32_t>(line), static_cast<std::uint32_t>(column)};
 }
 
-bool is_hex(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 // Whether basic_parser stopped at `offset` just after a high surrogate escape
 // ("\uD800") that no low surrogate escape follows: it reports that as a
 // plain syntax error.
@@ -273,15 +270,13 @@ bool after_high_surrogate(std::string_view text, std::size_t offset) {
     if (offset < back) continue;
     const std::string_view s = text.substr(offset - back, 6);
     if (s[0] == '\\' && s[1] == 'u' && (s[2] == 'd' || s[2] == 'D') &&
-        std::string_view("89abAB").find(s[3]) != std::string_view::npos && is_hex(s[4]) &&
-        is_hex(s[5])) {
+        std::string_view("89abAB").find(s[3]) != std::string_view::npos && is_json_hex(s[4]) &&
+        is_json_hex(s[5])) {
       return true;
     }
   }
   return false;
 }
-
-bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 std::string_view skip_bom(std::string_view json) {
   if (json.size() >= 3 && json.substr(0, 3) == "\xEF\xBB\xBF") {
@@ -301,7 +296,7 @@ std::optional<std::string> patch_lone_surrogates(std::string_view text) {
     cp = 0;
     for (std::size_t k = 0; k < 4; ++k) {
       char c = text[at + k];
-      if (!is_hex(c)) return false;
+      if (!is_json_hex(c)) return false;
       cp = cp * 16 + static_cast<unsigned>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
     }
     return true;

@@ -26,6 +26,7 @@
 
 #include "facts/bind.hpp"
 #include "facts/convert.hpp"
+#include "facts/json_text.hpp"
 #include "util/decimal.hpp"
 #include "util/utf8.hpp"
 
@@ -72,13 +73,6 @@ inline const char* next_special(const char* p, const char* end) {
   return p;
 }
 
-std::uint64_t key_hash(std::string_view k) {
-  std::uint64_t tail = 0;
-  if (k.size() > 8) std::memcpy(&tail, k.data() + k.size() - 8, 8);
-  return (name_node::head_of(k) * 0x9E3779B97F4A7C15ull) ^
-         (tail + k.size()) * 0xC2B2AE3D27D4EB4Full;
-}
-
 class plain_reader {
  public:
   plain_reader(std::string_view text, const bind_options& options, record_facts& out,
@@ -106,9 +100,7 @@ class plain_reader {
  private:
   void space() {
     // One comparison for the usual case, text without white space.
-    while (p_ != end_ && static_cast<unsigned char>(*p_) <= ' ' &&
-           (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t'))
-      ++p_;
+    while (p_ != end_ && static_cast<unsigned char>(*p_) <= ' ' && is_json_space(*p_)) ++p_;
   }
 
   // Steps over `c`, with white space before it: whether it was there. Compact text (no white
@@ -124,8 +116,41 @@ class plain_reader {
     return true;
   }
 
-  // After the opening quote: a string with no escape, of valid UTF-8 and within the limit.
-  bool plain_string(std::string_view& s) {
+  // The length of the escape at p (a backslash) that a string no fact takes may hold, or 0:
+  // one of \" \\ \/ \b \f \n \r \t, or \uXXXX but for a surrogate (which may be lone).
+  std::size_t escape_at(const char* p) const {
+    if (end_ - p < 2) return 0;
+    switch (p[1]) {
+      case '"':
+      case '\\':
+      case '/':
+      case 'b':
+      case 'f':
+      case 'n':
+      case 'r':
+      case 't':
+        return 2;
+      case 'u':
+        if (end_ - p < 6 || !is_json_hex(p[2]) || !is_json_hex(p[3]) || !is_json_hex(p[4]) ||
+            !is_json_hex(p[5]))
+          return 0;
+        if ((p[2] == 'd' || p[2] == 'D') &&
+            ((p[3] >= '8' && p[3] <= '9') || (p[3] >= 'a' && p[3] <= 'f') ||
+             (p[3] >= 'A' && p[3] <= 'F')))
+          return 0;  // a surrogate
+        return 6;
+      default:
+        return 0;
+    }
+  }
+
+  // After the opening quote: a string, its raw text (between the quotes) in `raw`, valid UTF-8
+  // and within the limit. With `Escapes` (a string no fact takes) escapes are allowed, as
+  // escape_at says; without, a string with one is left to the event binder. The raw text is no
+  // shorter than the string it stands for, and an escape stands for valid UTF-8: a raw text
+  // within the limit and valid is a string within it and valid.
+  template <bool Escapes>
+  bool string_at(std::string_view& raw) {
     const char* const begin = p_;
     const char* p = begin;
     bool ascii = true;
@@ -134,67 +159,25 @@ class plain_reader {
       if (p == end_) return false;
       const auto c = static_cast<unsigned char>(*p);
       if (c == '"') break;
-      if (c < 0x80) return false;  // a backslash or a control character
-      ascii = false;
-      ++p;
-    }
-    s = std::string_view(begin, static_cast<std::size_t>(p - begin));
-    p_ = p + 1;
-    if (s.size() > max_string_) return false;
-    return ascii || find_invalid_utf8(s) == std::string_view::npos;
-  }
-
-  static bool is_hex(char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  }
-
-  // After the opening quote: a string no fact takes. Escapes are allowed but for surrogates
-  // (which may be lone); the text must be valid UTF-8 and within the limit.
-  bool skip_string() {
-    const char* begin = p_;
-    bool ascii = true;
-    for (;;) {
-      p_ = next_special(p_, end_);
-      if (p_ == end_) return false;
-      const auto c = static_cast<unsigned char>(*p_);
-      if (c == '"') break;
-      if (c < 0x20) return false;
-      if (c == '\\') {
-        if (end_ - p_ < 2) return false;
-        switch (p_[1]) {
-          case '"':
-          case '\\':
-          case '/':
-          case 'b':
-          case 'f':
-          case 'n':
-          case 'r':
-          case 't':
-            p_ += 2;
-            continue;
-          case 'u':
-            if (end_ - p_ < 6 || !is_hex(p_[2]) || !is_hex(p_[3]) || !is_hex(p_[4]) ||
-                !is_hex(p_[5]))
-              return false;
-            if ((p_[2] == 'd' || p_[2] == 'D') &&
-                ((p_[3] >= '8' && p_[3] <= '9') || (p_[3] >= 'a' && p_[3] <= 'f') ||
-                 (p_[3] >= 'A' && p_[3] <= 'F')))
-              return false;  // a surrogate
-            p_ += 6;
-            continue;
-          default:
-            return false;
-        }
+      if (c >= 0x80) {
+        ascii = false;
+        ++p;
+        continue;
       }
-      ascii = ascii && c < 0x80;
-      ++p_;
+      if (!Escapes || c != '\\') return false;  // a control character, or an escape not read here
+      const std::size_t n = escape_at(p);
+      if (n == 0) return false;
+      p += n;
     }
-    // The raw text is no shorter than the string it stands for, and an escape stands for
-    // valid UTF-8: a raw text within the limit and valid is a string within it and valid.
-    const std::string_view raw(begin, static_cast<std::size_t>(p_ - begin));
-    ++p_;
+    raw = std::string_view(begin, static_cast<std::size_t>(p - begin));
+    p_ = p + 1;
     if (raw.size() > max_string_) return false;
     return ascii || find_invalid_utf8(raw) == std::string_view::npos;
+  }
+  bool plain_string(std::string_view& s) { return string_at<false>(s); }
+  bool skip_string() {
+    std::string_view raw;
+    return string_at<true>(raw);
   }
 
   // A number: -?(0|[1-9][0-9]*)(.[0-9]+)? and, when `exponent_allowed`, ([eE][+-]?[0-9]+)?;
@@ -418,7 +401,7 @@ class plain_reader {
   // A key outside the declared names: false when the object had it already (a duplicate) or
   // has too many to scan.
   bool other_key(std::string_view key, std::size_t first) {
-    const std::uint64_t h = key_hash(key);
+    const std::uint64_t h = name_node::key_hash(key);
     if (others_.size() - first >= plain_other_keys) return false;
     for (std::size_t i = first; i < others_.size(); ++i)
       if (others_[i].first == h && others_[i].second == key) return false;
