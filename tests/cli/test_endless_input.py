@@ -107,3 +107,42 @@ def test_one_output_per_line_even_for_a_byte_order_mark_alone(tmp_path):
     assert reps[0]["errors"] == [] and len(reps[0]["hazards"]) == 8  # an unread bad number
     assert reps[1]["errors"][0]["message"].startswith("line 2: invalid JSON at 1:4")
     assert reps[2]["errors"][0]["message"].startswith("line 3: ")
+
+
+def _peak_rss_kib_of_stream(records, threads):
+    """Streams `records` lines of varied length (an undeclared note of 0 to 3 000 bytes) into
+    `eval -` and returns the process's peak resident memory in KiB and its output lines."""
+    rules = ROOT / "bench" / "peers" / "workload.rules"
+    p = subprocess.Popen([BIN, "eval", "-r", str(rules), "-", "--asof", ASOF,
+                          "--format", "decisions", "--threads", str(threads)],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def feed():
+        try:
+            for i in range(records):
+                note = "x" * ((i * 7919) % 3001)
+                p.stdin.write(('{"id": "S%d", "note": "%s", "areas": {"fire": {"L": 1, "E": 1, '
+                               '"C": %d}}}\n' % (i, note, i % 400)).encode())
+        finally:
+            p.stdin.close()
+
+    t = threading.Thread(target=feed)
+    t.start()
+    lines = 0
+    for _ in p.stdout:
+        lines += 1
+    t.join()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    assert p.returncode == 0
+    return usage.ru_maxrss, lines
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_memory_does_not_grow_with_the_length_of_a_stream(threads):
+    # Four times the records must not take more memory: what a chunk held is reused or freed
+    # before the next. (A reader that kept each chunk's texts grew by about 0.7 KB a record.)
+    short, n_short = _peak_rss_kib_of_stream(30_000, threads)
+    long, n_long = _peak_rss_kib_of_stream(120_000, threads)
+    assert (n_short, n_long) == (30_000, 120_000)
+    assert long - short < 16 * 1024, (short, long)

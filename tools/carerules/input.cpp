@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <bit>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -168,6 +170,10 @@ bool line_reader::next(line& out) {
         out.too_long = true;
         std::string().swap(out.text);
       } else {
+        // Room in whole powers of two, so that a text read into again (for_each_chunk
+        // recycles them) nearly always fits the next line without reallocating.
+        if (out.text.capacity() < out.text.size() + take)
+          out.text.reserve(std::bit_ceil(std::max<std::size_t>(out.text.size() + take, 256)));
         out.text.append(start, take);
       }
     }
@@ -333,13 +339,28 @@ std::string for_each_chunk(
   };
   int slot = 0;  // the slot read into next: never the running one
   line_reader::line l;
+  // The texts of a delivered chunk, emptied, are read into again: a line costs no allocation
+  // (nor a free) on this thread, which every worker waits on. Only ordinary sizes are kept, so
+  // the spares never hold more than the chunk they came from.
+  constexpr std::size_t spare_capacity = 64u << 10;
+  std::vector<std::string> spare;
   bool more = true;
   while (more && !stop()) {
     std::vector<batch_record>& chunk = chunks[slot];
+    for (auto& r : chunk)
+      if (r.text.capacity() > 0 && r.text.capacity() <= spare_capacity) {
+        r.text.clear();
+        spare.push_back(std::move(r.text));
+      }
     chunk.clear();
     std::size_t bytes = 0;
     bool cut_short = false;
-    while ((more = reader.next(l))) {
+    while (true) {
+      if (!spare.empty() && l.text.capacity() < spare.back().capacity()) {  // (moved from)
+        l.text = std::move(spare.back());
+        spare.pop_back();
+      }
+      if (!(more = reader.next(l))) break;
       if (!l.too_long && blank_line(l.text)) continue;
       bytes += l.text.size();
       chunk.push_back(record_of(std::move(l)));
