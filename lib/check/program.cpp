@@ -454,6 +454,33 @@ void checker::lower_tests() {
   }
 }
 
+namespace {
+
+// Marks a table row whose condition is a parameter compared with a constant (table_row_plan).
+void find_quick_row(const program& p, table_row_plan& row) {
+  if (row.cond == none_index) return;
+  const node& c = p.nodes[row.cond];
+  const auto o = static_cast<ast::op>(c.sub);
+  if (c.op != opcode::binary || c.nkids != 2 || o < ast::op::eq || o > ast::op::ge) return;
+  const node& l = p.nodes[p.kid(c, 0)];
+  const node& r = p.nodes[p.kid(c, 1)];
+  if (l.op == opcode::param && r.op == opcode::constant) {
+    row.param_first = true;
+    row.quick_param = l.a;
+    row.quick_k = r.k;
+  } else if (l.op == opcode::constant && r.op == opcode::param) {
+    row.param_first = false;
+    row.quick_param = r.a;
+    row.quick_k = l.k;
+  } else {
+    return;
+  }
+  row.quick_op = o;
+  row.quick = true;
+}
+
+}  // namespace
+
 std::shared_ptr<program> checker::run() {
   if (files_.empty()) return nullptr;
   const auto& top = files_.back();
@@ -488,6 +515,8 @@ std::shared_ptr<program> checker::run() {
         break;
     }
   }
+  for (auto& t : prog_->tables)
+    for (auto& row : t.rows) find_quick_row(*prog_, row);
   for (const auto& h : prog_->hazards)
     prog_->hazard_infos.push_back({h.id, h.title, h.category, h.major ? "major" : "general", h.cite,
                                    h.advice, h.action, h.within_days});

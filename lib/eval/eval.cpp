@@ -390,7 +390,26 @@ value evaluator::eval(node_id id) {
       return st.v;
     }
     case opcode::binary:
-      return eval_binary(n);
+      // By the operator's family, each a small function of its own.
+      switch (static_cast<ast::op>(n.sub)) {
+        case ast::op::or_:
+        case ast::op::and_:
+          return eval_logic(n);
+        case ast::op::in:
+        case ast::op::not_in:
+          return eval_in(n);
+        case ast::op::eq:
+        case ast::op::ne:
+        case ast::op::lt:
+        case ast::op::le:
+        case ast::op::gt:
+        case ast::op::ge:
+          return eval_compare(n);
+        default:
+          return eval_arith(n);
+      }
+    case opcode::unary:
+      return eval_unary(n);
     case opcode::coalesce: {
       value a = eval(p_.kid(n, 0));
       if (a.known()) return a;
@@ -464,19 +483,6 @@ value evaluator::eval_other(const node& n) {
       return value::list_of(value::hazards_list, nullptr);
     case opcode::asof:
       return value::of_date(asof_);
-    case opcode::unary: {
-      value a = eval(p_.kid(n, 0));
-      if (!a.known()) return a;
-      if (static_cast<ast::op>(n.sub) == ast::op::not_) return boolean(a.i == 0);
-      if (a.kind == vkind::integer) {
-        auto r = int_neg(a.i);
-        if (!r) fail("integer overflow in `-`");
-        return value::of_int(*r);
-      }
-      auto r = dec_neg(a.i);
-      if (!r) fail("number overflow in `-`");
-      return value::of_number(*r);
-    }
     case opcode::exists: {
       bool supplied;
       const auto& f = *p_.inputs[n.a].field;
@@ -524,97 +530,99 @@ std::optional<int> compare_other_values(const value& a, const value& b) {
   return a.i < b.i ? -1 : (a.i == b.i ? 0 : 1);
 }
 
-value evaluator::eval_binary(const node& n) {
-  auto o = static_cast<ast::op>(n.sub);
-  if (o == ast::op::and_ || o == ast::op::or_) {
-    bool is_and = o == ast::op::and_;
-    value a = operand(p_.kid(n, 0));
-    if (a.known() && (a.i != 0) != is_and) return boolean(!is_and);  // false and / true or
-    value b = operand(p_.kid(n, 1));
-    if (b.known() && (b.i != 0) != is_and) return boolean(!is_and);
-    if (a.known() && b.known()) return boolean(is_and);
+// The comparisons (==, !=, <, <=, >, >=): most of the nodes a record meets (tables' rows,
+// grades' lines), so they have a small function of their own, with the usual pairs (one
+// ordered kind; an int against a number) compared inline (compare).
+value evaluator::eval_compare(const node& n) {
+  const value a = operand(p_.kid(n, 0));
+  const value b = operand(p_.kid(n, 1));
+  return compare(static_cast<ast::op>(n.sub), a, b);
+}
+
+// `not`, and `-` of a number.
+value evaluator::eval_unary(const node& n) {
+  const value a = operand(p_.kid(n, 0));
+  if (!a.known()) return a;
+  if (static_cast<ast::op>(n.sub) == ast::op::not_) return boolean(a.i == 0);
+  if (a.kind == vkind::integer) {
+    auto r = int_neg(a.i);
+    if (!r) fail("integer overflow in `-`");
+    return value::of_int(*r);
+  }
+  auto r = dec_neg(a.i);
+  if (!r) fail("number overflow in `-`");
+  return value::of_number(*r);
+}
+
+// `and`, `or`: three-valued, the right side skipped when the left decides.
+value evaluator::eval_logic(const node& n) {
+  const bool is_and = static_cast<ast::op>(n.sub) == ast::op::and_;
+  const value a = operand(p_.kid(n, 0));
+  if (a.known() && (a.i != 0) != is_and) return boolean(!is_and);  // false and / true or
+  const value b = operand(p_.kid(n, 1));
+  if (b.known() && (b.i != 0) != is_and) return boolean(!is_and);
+  if (a.known() && b.known()) return boolean(is_and);
+  return unknown();
+}
+
+// `in`, `not in`: membership of a list literal, a list fact or field.
+value evaluator::eval_in(const node& n) {
+  const auto o = static_cast<ast::op>(n.sub);
+  const value a = operand(p_.kid(n, 0));
+  const value b = operand(p_.kid(n, 1));
+  if (!b.known()) return unknown();
+  if (!a.known()) {
+    // Still evaluate a literal list: an error in it is the declaration's error.
+    if (b.source() == value::literal_list) {
+      const node& ln = *static_cast<const node*>(b.p());
+      for (std::uint32_t i = 0; i < ln.nkids; ++i) eval(p_.kid(ln, i));
+    }
     return unknown();
   }
-  value a = operand(p_.kid(n, 0));
-  value b = operand(p_.kid(n, 1));
-  switch (o) {
-    case ast::op::in:
-    case ast::op::not_in: {
-      if (!b.known()) return unknown();
-      if (!a.known()) {
-        // Still evaluate a literal list: an error in it is the declaration's error.
-        if (b.source() == value::literal_list) {
-          const node& ln = *static_cast<const node*>(b.p());
-          for (std::uint32_t i = 0; i < ln.nkids; ++i) eval(p_.kid(ln, i));
-        }
-        return unknown();
-      }
-      bool found = false, unsure = false;
-      auto test = [&](const value& el) {
-        if (!el.known()) {
-          unsure = true;
-          return;
-        }
-        auto c = compare_values(a, el);
-        if (c && *c == 0) found = true;
-      };
-      if (b.source() == value::literal_list) {
-        const node& ln = *static_cast<const node*>(b.p());
-        for (std::uint32_t i = 0; i < ln.nkids && !found; ++i) test(eval(p_.kid(ln, i)));
-      } else {
-        const auto& list = *static_cast<const list_instance*>(b.p());
-        if (cur_) {
-          fact_read r;
-          r.input = static_cast<std::uint32_t>(b.source());
-          r.v = b;
-          const node& src = p_.nodes[p_.kid(n, 1)];
-          if (src.op == opcode::var_list) {  // a list field of an element: its indices
-            r.depth = frames_[src.a].depth;
-            r.idx = frames_[src.a].idx;
-          }
-          cur_->add_read(r);
-        }
-        for (const auto& c : list.items) {
-          if (found) break;
-          test(c.state == fact_state::present ? c.v : unknown());
-        }
-      }
-      if (found) return boolean(o == ast::op::in);
-      if (unsure) return unknown();
-      return boolean(o != ast::op::in);
+  bool found = false, unsure = false;
+  auto test = [&](const value& el) {
+    if (!el.known()) {
+      unsure = true;
+      return;
     }
-    default:
-      break;
+    auto c = compare_values(a, el);
+    if (c && *c == 0) found = true;
+  };
+  if (b.source() == value::literal_list) {
+    const node& ln = *static_cast<const node*>(b.p());
+    for (std::uint32_t i = 0; i < ln.nkids && !found; ++i) test(operand(p_.kid(ln, i)));
+  } else {
+    const auto& list = *static_cast<const list_instance*>(b.p());
+    if (cur_) {
+      fact_read r;
+      r.input = static_cast<std::uint32_t>(b.source());
+      r.v = b;
+      const node& src = p_.nodes[p_.kid(n, 1)];
+      if (src.op == opcode::var_list) {  // a list field of an element: its indices
+        r.depth = frames_[src.a].depth;
+        r.idx = frames_[src.a].idx;
+      }
+      cur_->add_read(r);
+    }
+    for (const auto& c : list.items) {
+      if (found) break;
+      test(c.state == fact_state::present ? c.v : unknown());
+    }
   }
+  if (found) return boolean(o == ast::op::in);
+  if (unsure) return unknown();
+  return boolean(o != ast::op::in);
+}
+
+// + - * / %: exact, every overflow a fault.
+value evaluator::eval_arith(const node& n) {
+  const auto o = static_cast<ast::op>(n.sub);
+  const value a = operand(p_.kid(n, 0));
+  const value b = operand(p_.kid(n, 1));
   if (!a.known() || !b.known()) {
     return unknown();
   }
   switch (o) {
-    case ast::op::eq:
-    case ast::op::ne: {
-      auto c = compare_values(a, b);
-      bool eq = c && *c == 0;
-      return boolean(o == ast::op::eq ? eq : !eq);
-    }
-    case ast::op::lt:
-    case ast::op::le:
-    case ast::op::gt:
-    case ast::op::ge: {
-      // An ordering comparison with `none` is false, even against `none` (§12).
-      if (a.kind == vkind::none || b.kind == vkind::none) return boolean(false);
-      auto c = compare_values(a, b);
-      if (!c) return boolean(false);
-      switch (o) {
-        case ast::op::lt:
-          return boolean(*c < 0);
-        case ast::op::le:
-          return boolean(*c <= 0);
-        case ast::op::gt:
-          return boolean(*c > 0);
-        default:
-          return boolean(*c >= 0);
-      }
-    }
     case ast::op::add:
     case ast::op::sub: {
       bool add = o == ast::op::add;
@@ -642,11 +650,22 @@ value evaluator::eval_binary(const node& n) {
         if (!r) fail("integer overflow in `*`");
         return value::of_int(*r);
       }
-      __int128 x = scaled(a), y = scaled(b);
-      __int128 prod;
-      if (__builtin_mul_overflow(x, y, &prod)) fail("number overflow in `*`");
-      if (prod >= INT64_MIN && prod <= INT64_MAX) {  // the usual case: 64-bit division
-        const auto p64 = static_cast<std::int64_t>(prod);
+      // A product that fits 64 bits (the usual case) is rounded with 64-bit division.
+      std::int64_t p64;
+      bool small;
+      if (a.kind == vkind::number && b.kind == vkind::number) {
+        small = !__builtin_mul_overflow(a.i, b.i, &p64);
+      } else {
+        small = false;
+      }
+      __int128 prod = 0;
+      if (!small) {
+        const __int128 x = scaled(a), y = scaled(b);
+        if (__builtin_mul_overflow(x, y, &prod)) fail("number overflow in `*`");
+        small = prod >= INT64_MIN && prod <= INT64_MAX;
+        p64 = static_cast<std::int64_t>(prod);
+      }
+      if (small) {
         std::int64_t q = p64 / decimal_scale;
         const std::int64_t rem = p64 % decimal_scale;
         if (rem * 2 >= decimal_scale) ++q;
@@ -748,7 +767,19 @@ value evaluator::eval_table(const node& n) {
       result = row.result;
       break;
     }
-    value c = eval(row.cond);
+    value c;
+    if (row.quick && nesting_ + 2 <= max_nesting) {
+      // A parameter against a constant, compared in place: the three steps the walk would
+      // count (the comparison and its two operands), and no deeper than it would nest.
+      steps_ += 3;
+      if (steps_ > p_.limits.steps) [[unlikely]]
+        steps_exceeded();
+      const value& pv = params_[params_base_ + row.quick_param];
+      c = row.param_first ? compare(row.quick_op, pv, row.quick_k)
+                          : compare(row.quick_op, row.quick_k, pv);
+    } else {
+      c = eval(row.cond);
+    }
     if (!c.known()) break;  // an unknown row before the hit: the result is unknown
     if (c.i) {
       result = row.result;

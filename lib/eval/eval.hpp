@@ -18,6 +18,7 @@
 #include "carerules/report.hpp"
 #include "facts/facts.hpp"
 #include "plan/plan.hpp"
+#include "util/decimal.hpp"
 
 namespace carerules::detail {
 
@@ -141,6 +142,23 @@ std::optional<int> compare_other_values(const value& a, const value& b);
 // Equality and ordering of two known values; nullopt when they are not comparable. Two
 // values of one kind ordered by their integer (booleans, ints, numbers, dates, colours,
 // levels) compare inline: most comparisons the rules make.
+// An int against a number (scaled), in 64 bits when the int is small enough to scale
+// (|i| < 2^43); nullopt for any other pair.
+inline std::optional<int> mixed_numbers(const value& a, const value& b) {
+  constexpr std::int64_t small = std::int64_t{1} << 43;  // 2^43 * 10^6 < 2^63
+  std::int64_t x, y;
+  if (a.kind == vkind::integer && b.kind == vkind::number && a.i < small && a.i > -small) {
+    x = a.i * decimal_scale;
+    y = b.i;
+  } else if (a.kind == vkind::number && b.kind == vkind::integer && b.i < small && b.i > -small) {
+    x = a.i;
+    y = b.i * decimal_scale;
+  } else {
+    return std::nullopt;
+  }
+  return (x > y) - (x < y);
+}
+
 inline std::optional<int> compare_values(const value& a, const value& b) {
   if (a.kind == b.kind && ((a.kind >= vkind::boolean && a.kind <= vkind::number) ||
                            (a.kind >= vkind::date && a.kind <= vkind::level)))
@@ -209,8 +227,9 @@ class evaluator final : private builtin_context {
   };
 
   value eval(node_id id);
-  // eval(id), with the leaves most operands are (a constant, a table's parameter, a fact) read
-  // in place: the same step counted and nesting checked, without the dispatch.
+  // eval(id), with the leaves most operands are (a constant, a table's parameter, a fact, a
+  // field of a list element, `asof`) read in place: the same step counted and nesting
+  // checked, without the dispatch.
   [[gnu::always_inline]] value operand(node_id id) {
     const node& k = p_.nodes[id];
     if (nesting_ < max_nesting) {
@@ -224,6 +243,14 @@ class evaluator final : private builtin_context {
         case opcode::fact:
           step();
           return read_cell(f_->root.cells[k.slot], k.a, nullptr);
+        case opcode::var_field: {
+          step();
+          const binding& b = frames_[k.a];
+          return read_cell(b.rec->cells[k.slot], k.b, &b);
+        }
+        case opcode::asof:
+          step();
+          return value::of_date(asof_);
         default:
           break;
       }
@@ -231,7 +258,45 @@ class evaluator final : private builtin_context {
     return eval(id);
   }
   [[gnu::noinline]] value eval_other(const node& n);
-  value eval_binary(const node& n);
+  value eval_logic(const node& n);
+  value eval_unary(const node& n);
+  value eval_in(const node& n);
+  value eval_arith(const node& n);
+  value eval_compare(const node& n);
+  // `a o b` for a comparison operator o (==, !=, <, <=, >, >=) on two evaluated operands.
+  [[gnu::always_inline]] static value compare(ast::op o, const value& a, const value& b) {
+    if (!a.known() || !b.known()) return value{};
+    int c;
+    if (a.kind == b.kind && ((a.kind >= vkind::boolean && a.kind <= vkind::number) ||
+                             (a.kind >= vkind::date && a.kind <= vkind::level))) {
+      c = (a.i > b.i) - (a.i < b.i);
+    } else if (const auto m = mixed_numbers(a, b)) {
+      c = *m;
+    } else {
+      // An ordering comparison with `none` is false, even against `none` (§12); values that
+      // cannot be compared are unequal, and not ordered.
+      const bool ordering = o != ast::op::eq && o != ast::op::ne;
+      if (ordering && (a.kind == vkind::none || b.kind == vkind::none))
+        return value::of_bool(false);
+      const auto r = compare_other_values(a, b);
+      if (!r) return value::of_bool(o == ast::op::ne);
+      c = *r;
+    }
+    switch (o) {
+      case ast::op::eq:
+        return value::of_bool(c == 0);
+      case ast::op::ne:
+        return value::of_bool(c != 0);
+      case ast::op::lt:
+        return value::of_bool(c < 0);
+      case ast::op::le:
+        return value::of_bool(c <= 0);
+      case ast::op::gt:
+        return value::of_bool(c > 0);
+      default:
+        return value::of_bool(c >= 0);
+    }
+  }
   value eval_call(const node& n);
   value eval_aggregate(const node& n);
   value eval_table(const node& n);
@@ -251,7 +316,7 @@ class evaluator final : private builtin_context {
   void eval_score(std::uint32_t i);
   void eval_grade(std::uint32_t i);
   [[noreturn]] void fail(const std::string& message) const override;
-  void step() {
+  [[gnu::always_inline]] void step() {
     if (++steps_ > p_.limits.steps) [[unlikely]]
       steps_exceeded();
   }

@@ -182,6 +182,13 @@ struct grade_plan {
 struct table_row_plan {
   node_id cond = none_index;  // none_index: catch-all
   value result;
+  // A condition that compares a parameter with a constant (`D >= 320`, the usual row), found
+  // once the program is checked: eval_table compares the two in place of walking `cond`.
+  bool quick = false;
+  bool param_first = true;  // `D >= 320`, not `320 <= D`
+  ast::op quick_op{};
+  std::uint32_t quick_param = 0;
+  value quick_k;
 };
 
 struct table_plan {
