@@ -342,6 +342,11 @@ class evaluator final : private builtin_context {
   bool traced_ = false;  // a run since the last reset traced into the declarations' traces
   bool evidence_only_ = false;
   std::vector<record_error> eval_errors_;
+  // write_json's text of the date and of each hazard's due date (empty: none), for
+  // `dates_for_`.
+  mutable std::int64_t dates_for_ = INT64_MIN;
+  mutable std::string asof_text_;
+  mutable std::vector<std::string> due_text_;
 };
 
 }  // namespace carerules::detail

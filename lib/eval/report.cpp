@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "facts/json_text.hpp"
 #include "util/decimal.hpp"
 #include "util/utf8.hpp"
 
@@ -61,23 +62,26 @@ namespace {
 
 void put_string_impl(std::string& out, std::string_view s) {
   out += '"';
-  std::size_t run = 0;  // start of the current run of bytes written as they are
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
+  const char* const begin = s.data();
+  const char* const end = begin + s.size();
+  const char* run = begin;  // start of the current run of bytes written as they are
+  // From one byte that needs a look to the next, eight bytes at a time in between.
+  for (const char* p = detail::next_special(begin, end); p != end;
+       p = detail::next_special(p, end)) {
+    auto c = static_cast<unsigned char>(*p);
     if (c >= 0x80) {  // UTF-8 as it is; a byte that starts no valid sequence becomes U+FFFD
       std::size_t len = 0;
-      if (detail::decode_utf8(s, i, len) >= 0) {
-        i += len - 1;
+      if (detail::decode_utf8(s, static_cast<std::size_t>(p - begin), len) >= 0) {
+        p += len;
         continue;
       }
-      out.append(s.data() + run, i - run);
-      run = i + 1;
+      out.append(run, static_cast<std::size_t>(p - run));
+      run = ++p;
       out += "\xEF\xBF\xBD";
       continue;
     }
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
+    out.append(run, static_cast<std::size_t>(p - run));
+    run = ++p;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -107,7 +111,7 @@ void put_string_impl(std::string& out, std::string_view s) {
       }
     }
   }
-  out.append(s.data() + run, s.size() - run);
+  out.append(run, static_cast<std::size_t>(end - run));
   out += '"';
 }
 

@@ -15,6 +15,8 @@
 
 namespace carerules::detail {
 
+using namespace std::string_view_literals;
+
 namespace {
 
 void put_string(std::string& out, std::string_view s) { append_json_string(out, s); }
@@ -37,7 +39,7 @@ void put_scalar(std::string& out, const value& v) {
   static const char* const colors[] = {"\"blue\"", "\"yellow\"", "\"orange\"", "\"red\""};
   switch (v.kind) {
     case vkind::boolean:
-      out += v.i ? "true" : "false";
+      out += v.i ? "true"sv : "false"sv;
       return;
     case vkind::integer:
       out += std::to_string(v.i);
@@ -57,17 +59,17 @@ void put_scalar(std::string& out, const value& v) {
       out += colors[v.i & 3];
       return;
     case vkind::none:
-      out += "\"none\"";
+      out += "\"none\""sv;
       return;
     default:
-      out += "null";
+      out += "null"sv;
       return;
   }
 }
 
 // ,"missing":[…] for what a declaration found missing.
 void put_missing(std::string& out, const std::vector<std::string>& paths) {
-  out += ",\"missing\":[";
+  out += ",\"missing\":["sv;
   for (std::size_t i = 0; i < paths.size(); ++i) {
     if (i) out += ',';
     put_string(out, paths[i]);
@@ -105,7 +107,7 @@ void build_report_fragments(program& p) {
   a += ',';
   put_key(a, "digest");
   put_string(a, p.info.digest);
-  a += "},";
+  a += "},"sv;
   put_key(a, "engine");
   put_string(a, std::string("carerules ") + version_string);
   a += ',';
@@ -132,7 +134,7 @@ void build_report_fragments(program& p) {
     if (hp.cite)
       put_string(h.rectify, *hp.cite);
     else
-      h.rectify += "null";
+      h.rectify += "null"sv;
     h.rectify += ',';
     put_key(h.rectify, "rectify");
     h.rectify += '{';
@@ -173,7 +175,7 @@ void build_report_fragments(program& p) {
       if (ip.section >= 0)
         put_string(h, sp.sections[static_cast<std::size_t>(ip.section)].name);
       else
-        h += "null";
+        h += "null"sv;
       h += ',';
       put_key(h, "kind");
       put_string(h, ip.deduct ? "deduct" : "item");
@@ -223,38 +225,42 @@ void build_report_fragments(program& p) {
 
 void evaluator::write_json(std::string& o) const {
   const report_fragments& fr = p_.fragments;
-  o += "{\"subject\":";
+  o += "{\"subject\":"sv;
   if (f_->subject)
     put_string(o, *f_->subject);
   else
-    o += "null";
+    o += "null"sv;
   o += fr.after_subject;
+  // The date and the hazards' due dates are the same for every record of a batch: written
+  // out once for each date the evaluator meets.
+  if (dates_for_ != asof_) {
+    asof_text_ = format_date(asof_);
+    due_text_.assign(p_.hazards.size(), std::string());
+    for (std::size_t i = 0; i < p_.hazards.size(); ++i)
+      if (const auto& within = p_.hazards[i].within_days) {
+        const std::int64_t due = asof_ + *within;
+        if (date_in_range(due)) due_text_[i] = ",\"due\":\"" + format_date(due) + '"';
+      }
+    dates_for_ = asof_;
+  }
   o += '"';
-  o += format_date(asof_);
-  o += "\",\"hazards\":[";
+  o += asof_text_;
+  o += "\",\"hazards\":["sv;
   for (std::size_t i = 0; i < p_.hazards.size(); ++i) {
-    const hazard_plan& hp = p_.hazards[i];
     const decl_state& st = hazards_[i];
     const auto& hf = fr.hazards[i];
     if (i) o += ',';
     o += hf.head;
     const bool undetermined = st.status == outcome::unknown;
-    o += st.status == outcome::error ? "\"error\""
-         : undetermined              ? "\"undetermined\""
-         : st.v.i                    ? "\"present\""
-                                     : "\"absent\"";
+    o += st.status == outcome::error ? "\"error\""sv
+         : undetermined              ? "\"undetermined\""sv
+         : st.v.i                    ? "\"present\""sv
+                                     : "\"absent\""sv;
     o += hf.rectify;
-    if (hp.within_days) {
-      std::int64_t due = asof_ + *hp.within_days;
-      if (date_in_range(due)) {
-        o += ",\"due\":\"";
-        o += format_date(due);
-        o += '"';
-      }
-    }
+    o += due_text_[i];
     o += '}';
     o += hf.advice;
-    o += ",\"evidence\":{";
+    o += ",\"evidence\":{"sv;
     bool first = true;
     for (const auto& rd : st.tr.reads()) {
       if (!first) o += ',';
@@ -272,7 +278,7 @@ void evaluator::write_json(std::string& o) const {
     if (undetermined) put_missing(o, missing_of(st.tr));
     o += '}';
   }
-  o += "],\"scores\":{";
+  o += "],\"scores\":{"sv;
   for (std::size_t i = 0; i < p_.scores.size(); ++i) {
     const score_plan& sp = p_.scores[i];
     const score_state& ss = scores_[i];
@@ -280,39 +286,39 @@ void evaluator::write_json(std::string& o) const {
     if (i) o += ',';
     o += sf.head;
     put_decimal(o, ss.total);
-    o += ss.provisional ? ",\"provisional\":true" : ",\"provisional\":false";
-    o += ",\"sections\":{";
+    o += ss.provisional ? ",\"provisional\":true"sv : ",\"provisional\":false"sv;
+    o += ",\"sections\":{"sv;
     for (std::size_t k = 0; k < sp.sections.size(); ++k) {
       if (k) o += ',';
       o += sf.section_keys[k];
       put_decimal(o, ss.sections[k]);
     }
-    o += "},\"items\":[";
+    o += "},\"items\":["sv;
     for (std::size_t k = 0; k < sp.items.size(); ++k) {
       if (k) o += ',';
       o += sf.item_heads[k];
       put_decimal(o, ss.items[k].points);
-      o += ",\"status\":\"";
+      o += ",\"status\":\""sv;
       o += to_string(ss.items[k].status);
-      o += "\"}";
+      o += "\"}"sv;
     }
     o += ']';
     if (ss.provisional) put_missing(o, missing_of(score_decls_[i].tr));
     o += '}';
   }
-  o += "},\"grades\":{";
+  o += "},\"grades\":{"sv;
   for (std::size_t i = 0; i < p_.grades.size(); ++i) {
     const decl_state& st = grades_[i];
     const auto& gf = fr.grades[i];
     if (i) o += ',';
     o += gf.head;
     if (st.status == outcome::error) {
-      o += "\"error\"";
+      o += "\"error\""sv;
     } else if (st.status == outcome::unknown) {
-      o += "\"undetermined\"";
+      o += "\"undetermined\""sv;
       put_missing(o, missing_of(st.tr));
     } else if (st.matched_line < 0) {
-      o += "\"none\"";
+      o += "\"none\""sv;
     } else {
       auto k = static_cast<std::size_t>(st.matched_line);
       o += gf.values[k];
@@ -320,37 +326,37 @@ void evaluator::write_json(std::string& o) const {
     }
     o += '}';
   }
-  o += "},\"errors\":[";
+  o += "},\"errors\":["sv;
   bool first = true;
   for (const auto& e : f_->errors) {
     if (!first) o += ',';
     first = false;
-    o += "{\"path\":";
+    o += "{\"path\":"sv;
     put_string(o, e.path);
-    o += ",\"message\":";
+    o += ",\"message\":"sv;
     put_string(o, e.message);
     o += '}';
   }
   for (const auto& e : eval_errors_) {
     if (!first) o += ',';
     first = false;
-    o += "{\"rule\":";
+    o += "{\"rule\":"sv;
     put_string(o, e.rule);
-    o += ",\"message\":";
+    o += ",\"message\":"sv;
     put_string(o, e.message);
     o += '}';
   }
-  o += "]}";
+  o += "]}"sv;
 }
 
 void evaluator::write_decisions(std::string& o) const {
   const report_fragments& fr = p_.fragments;
-  o += "{\"subject\":";
+  o += "{\"subject\":"sv;
   if (f_->subject)
     put_string(o, *f_->subject);
   else
-    o += "null";
-  o += ",\"present\":[";
+    o += "null"sv;
+  o += ",\"present\":["sv;
   const bool read = !f_->unreadable;
   bool first = true;
   if (read)
@@ -361,7 +367,7 @@ void evaluator::write_decisions(std::string& o) const {
       first = false;
       o += fr.hazard_ids[i];
     }
-  o += "],\"undetermined\":[";
+  o += "],\"undetermined\":["sv;
   first = true;
   if (read)
     for (std::size_t i = 0; i < p_.hazards.size(); ++i) {
@@ -370,22 +376,22 @@ void evaluator::write_decisions(std::string& o) const {
       first = false;
       o += fr.hazard_ids[i];
     }
-  o += "],\"grades\":{";
+  o += "],\"grades\":{"sv;
   if (read)
     for (std::size_t i = 0; i < p_.grades.size(); ++i) {
       const decl_state& st = grades_[i];
       if (i) o += ',';
       o += fr.grade_names[i];
       if (st.status == outcome::error)
-        o += "\"error\"";
+        o += "\"error\""sv;
       else if (st.status == outcome::unknown)
-        o += "\"undetermined\"";
+        o += "\"undetermined\""sv;
       else if (st.matched_line < 0)
-        o += "\"none\"";
+        o += "\"none\""sv;
       else
         o += fr.grades[i].values[static_cast<std::size_t>(st.matched_line)];
     }
-  o += "},\"errors\":";
+  o += "},\"errors\":"sv;
   o += std::to_string(error_count());
   o += '}';
 }
@@ -399,10 +405,10 @@ void evaluator::write_csv_row(std::string& o) const {
     o += ',';
     if (!read) continue;
     const decl_state& st = hazards_[i];
-    o += st.status == outcome::error     ? "error"
-         : st.status == outcome::unknown ? "undetermined"
-         : st.v.i                        ? "present"
-                                         : "absent";
+    o += st.status == outcome::error     ? "error"sv
+         : st.status == outcome::unknown ? "undetermined"sv
+         : st.v.i                        ? "present"sv
+                                         : "absent"sv;
   }
   for (std::size_t i = 0; i < p_.scores.size(); ++i) {
     o += ',';
@@ -417,11 +423,11 @@ void evaluator::write_csv_row(std::string& o) const {
     if (!read) continue;
     const decl_state& st = grades_[i];
     if (st.status == outcome::error) {
-      o += "error";
+      o += "error"sv;
     } else if (st.status == outcome::unknown) {
-      o += "undetermined";
+      o += "undetermined"sv;
     } else if (st.matched_line < 0) {
-      o += "none";
+      o += "none"sv;
     } else {
       const auto& line = p_.grades[i].lines[static_cast<std::size_t>(st.matched_line)];
       append_csv_field(o,

@@ -42,37 +42,6 @@ constexpr std::size_t plain_other_keys = 32;
 // The longest number lexeme read here.
 constexpr std::size_t plain_number_bytes = 40;
 
-constexpr std::uint64_t ones = 0x0101010101010101ull;
-constexpr std::uint64_t highs = 0x8080808080808080ull;
-
-// Whether any of the eight bytes of `w` is zero (may also flag a byte above a zero one: a
-// filter, not a count).
-constexpr std::uint64_t has_zero_byte(std::uint64_t w) { return (w - ones) & ~w & highs; }
-
-// The bytes of `w` that need a closer look inside a string: a quote, a backslash, a control
-// character or a byte of a multi-byte sequence. Each flag is the byte's high bit; the lowest
-// one flagged is exact (higher ones may be false), so it says where to look.
-constexpr std::uint64_t special_in(std::uint64_t w) {
-  const std::uint64_t control = (w - 0x20 * ones) & ~w & highs;
-  return has_zero_byte(w ^ ('"' * ones)) | has_zero_byte(w ^ ('\\' * ones)) | control | (w & highs);
-}
-
-// From `p` to the first byte in [p, end) that needs a closer look (or to `end`).
-inline const char* next_special(const char* p, const char* end) {
-  while (end - p >= 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p, 8);
-    if (const std::uint64_t m = special_in(w)) return p + (__builtin_ctzll(m) >> 3);
-    p += 8;
-  }
-  while (p != end) {
-    const auto c = static_cast<unsigned char>(*p);
-    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x80) return p;
-    ++p;
-  }
-  return p;
-}
-
 class plain_reader {
  public:
   plain_reader(std::string_view text, const bind_options& options, record_facts& out,

@@ -285,6 +285,31 @@ TEST(batch, evaluate_json_is_the_report_json_and_survives_ruleset_changes_on_one
 
 namespace {
 
+TEST(batch, evaluate_json_follows_the_date_from_one_record_to_the_next_on_one_thread) {
+  // The writer keeps the date's text and the due dates of the last date it met: a record of
+  // another date, on the same thread, must get its own.
+  auto c = carerules::compile_source(R"(ruleset d { title "t" version "1"
+    input { n : int }
+    hazard X "x" { cite "c" rectify suspend within 90 days when n > 1 }
+    hazard Y "y" { cite "c" when n > 2 }
+    hazard Z "z" { cite "c" rectify deadline within 9998 days when n > 3 }
+  })");
+  ASSERT_TRUE(c.ok()) << c.rendered();
+  const std::string facts = R"({"n": 5})";
+  for (const char* asof : {"2024-06-01", "2024-12-31", "2024-06-01", "9999-01-01"}) {
+    const carerules::eval_options o{.asof = asof};
+    const std::string json = c.value().evaluate_json(facts, o);
+    EXPECT_EQ(json, c.value().evaluate(facts, o).to_json()) << asof;
+    EXPECT_NE(json.find(std::string("\"asof\":\"") + asof + "\""), std::string::npos) << json;
+  }
+  const std::string june = c.value().evaluate_json(facts, {.asof = "2024-06-01"});
+  EXPECT_NE(june.find("\"due\":\"2024-08-30\""), std::string::npos) << june;
+  // Past 9999-12-31 a deadline has no due date (Z's), one within it has (X's).
+  const std::string late = c.value().evaluate_json(facts, {.asof = "9999-01-01"});
+  EXPECT_NE(late.find("\"within_days\":9998}"), std::string::npos) << late;
+  EXPECT_NE(late.find("\"due\":\"9999-04-01\""), std::string::npos) << late;
+}
+
 TEST(batch, evaluate_json_matches_reports_when_lets_and_hazards_read_grades_and_scores) {
   // The fast writer keeps grades' and scores' traces to what they found missing; a let or a
   // hazard reading a grade or a score must still show the same evidence as the report.
