@@ -41,8 +41,11 @@ tsan: deps
 	cmake -S . -B $(BUILD)-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCARERULES_TSAN=ON \
 	  -DCARERULES_BUILD_PYTHON=OFF -DPython3_EXECUTABLE=$(PYTHON) $(LAUNCHER)
 	cmake --build $(BUILD)-tsan -j$(JOBS) --target unit_tests c_api_test carerules_cli
-	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/unit_tests --gtest_filter='threads.*:batch.*'
+	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/unit_tests --gtest_filter='threads.*:batch.*:CliChunks.*'
 	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/tests/c_api_test .
+	$(PYTHON) bench/peers/gen.py --n 5000 --out $(BUILD)-tsan/peers
+	TSAN_OPTIONS=halt_on_error=1 $(BUILD)-tsan/bin/carerules eval -r bench/peers/workload.rules \
+	  $(BUILD)-tsan/peers/records.jsonl --asof 2024-06-01 --threads 3 --format jsonl > /dev/null
 	TSAN_OPTIONS=halt_on_error=1 CARERULES_BIN=$(CURDIR)/$(BUILD)-tsan/bin/carerules \
 	  $(PYTHON) -m pytest -q -p no:cacheprovider tests/cli/test_serve.py
 

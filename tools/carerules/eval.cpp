@@ -2,8 +2,10 @@
 //
 // A batch is read line by line with a bounded reader and evaluated in chunks (at most
 // `chunk_records` records or `chunk_bytes` bytes, or less when the input pipe has nothing
-// more ready), each chunk on the requested threads. Reports are written in input order as
-// each chunk completes, so memory depends on the chunk, not on the length of the batch.
+// more ready). With one thread the chunks are read, evaluated and written in turn; with more,
+// each worker reads a chunk, evaluates it and writes it when the chunks before it are written.
+// Reports are written in input order as each chunk completes, so memory depends on the chunk
+// (one per worker), not on the length of the batch.
 #include <unistd.h>
 
 #include <algorithm>
@@ -25,13 +27,9 @@
 namespace carerules::cli {
 namespace {
 
-// One thread reads, evaluates and writes a chunk at a time: 512 records (about a quarter of
-// a megabyte of text for small records) stay in cache between reading and evaluating. With
-// more threads the next chunk is read while the last is evaluated, and each chunk costs a
-// hand-over to the workers and a wait for the slowest: 2 048 records make that cost small
-// (2 threads against 1: 1.67x in place of 1.46x on the peers' workload).
+// 512 records (about a quarter of a megabyte of text for small records) stay in cache
+// between reading and evaluating.
 constexpr std::size_t chunk_records = 512;
-constexpr std::size_t chunk_records_pipelined = 2048;
 constexpr std::size_t chunk_bytes = 32u << 20;
 
 format parse_format(const std::string& s) {
@@ -208,8 +206,12 @@ int run_eval(const std::vector<std::string>& args) {
   // `deliver` writes a slot out on this thread, in input order. False when the input failed.
   chunked_input how;
   how.bytes = chunk_bytes;
-  how.pipelined = thread_count(eo.threads, 1u << 20) > 1;
-  how.records = how.pipelined ? chunk_records_pipelined : chunk_records;
+  how.records = chunk_records;
+  // With more than one thread each worker reads, evaluates and writes chunks of its own
+  // (for_each_chunk_on_workers), evaluating each chunk alone.
+  const unsigned workers = thread_count(eo.threads, 1u << 20);
+  eval_options chunk_eo = eo;
+  if (workers > 1) chunk_eo.threads = 1;
   auto for_each_batch =
       [&](const std::function<void(const std::vector<batch_record>&, int)>& work,
           const std::function<void(const std::vector<batch_record>&, int)>& deliver) {
@@ -222,15 +224,17 @@ int run_eval(const std::vector<std::string>& args) {
         }
         progress shown;
         std::uint64_t records = 0;
-        const std::string error = for_each_chunk(
-            in.get(), line_bytes, how, work,
-            [&](const std::vector<batch_record>& chunk, int slot) {
-              deliver(chunk, slot);
-              records += chunk.size();
-              out.flush();
-              shown.update(records);
-            },
-            [&] { return out.failed(); });
+        auto delivered = [&](const std::vector<batch_record>& chunk, int slot) {
+          deliver(chunk, slot);
+          records += chunk.size();
+          out.flush();
+          shown.update(records);
+        };
+        auto stop = [&] { return out.failed(); };
+        const std::string error =
+            workers > 1 ? for_each_chunk_on_workers(in.get(), line_bytes, how, workers, work,
+                                                    delivered, stop)
+                        : for_each_chunk(in.get(), line_bytes, how, work, delivered, stop);
         shown.clear();
         if (error.empty()) return true;
         print_error("cannot read `" + facts_path + "`: " + error);
@@ -261,15 +265,16 @@ int run_eval(const std::vector<std::string>& args) {
     // One buffer for the whole run: each batch's text is written out and the buffer reused.
     // In an array its output count carries the commas across batches; lines end each batch
     // with a line end, so that a reader of a pipe gets every line as soon as it is written.
-    batch_text slots[2];
+    std::vector<batch_text> slots(std::max(workers, 2u));
     std::uint64_t written = 0;
     bool errors = false;
     bool ok = for_each_batch(
         [&](const std::vector<batch_record>& batch, int k) {
-          rs.evaluate_text(batch, eo, lf, array ? std::string_view(",") : line_end, slots[k]);
+          rs.evaluate_text(batch, chunk_eo, lf, array ? std::string_view(",") : line_end,
+                           slots[static_cast<std::size_t>(k)]);
         },
         [&](const std::vector<batch_record>&, int k) {
-          batch_text& t = slots[k];
+          batch_text& t = slots[static_cast<std::size_t>(k)];
           if (t.with_errors) errors = true;
           if (t.outputs) {
             if (array) out << (written == 0 ? "[" : ",");
@@ -290,33 +295,36 @@ int run_eval(const std::vector<std::string>& args) {
   int code = exit_ok;
   writer->begin();
   const bool render_json = fmt == format::json || fmt == format::jsonl;
-  std::vector<batch_result> results[2];
-  if (!for_each_batch([&](const std::vector<batch_record>& batch,
-                          int k) { results[k] = rs.evaluate_batch(batch, eo, render_json); },
-                      [&](const std::vector<batch_record>& batch, int k) {
-                        // Workers evaluated (and rendered JSON); this thread only writes, in input
-                        // order.
-                        for (std::size_t b = 0; b < results[k].size(); ++b) {
-                          const batch_result& res = results[k][b];
-                          // --by: the record's group, any path in its facts, declared or not.
-                          std::optional<std::string> group;
-                          if (grouped) {
-                            if (by && !batch[b].text.empty()) group = fact_at(batch[b].text, *by);
-                            groups.add_record(group);
-                          }
-                          bool record_errors = false;
-                          for (std::size_t i = 0; i < res.reports.size(); ++i) {
-                            const report& r = res.reports[i];
-                            writer->add(r, render_json ? &res.json[i] : nullptr);
-                            if (want_summary) summary.add(r);
-                            if (grouped) groups.add(r, group);
-                            if (!r.errors.empty()) code = exit_failed, record_errors = true;
-                          }
-                          if (want_summary) summary.add_record(record_errors);
-                        }
-                        results[k].clear();
-                        writer->chunk_done();
-                      }))
+  std::vector<std::vector<batch_result>> results(std::max(workers, 2u));
+  if (!for_each_batch(
+          [&](const std::vector<batch_record>& batch, int k) {
+            results[static_cast<std::size_t>(k)] = rs.evaluate_batch(batch, chunk_eo, render_json);
+          },
+          [&](const std::vector<batch_record>& batch, int k) {
+            // The chunk was evaluated (and its JSON rendered); its reports are
+            // written here, in input order, one delivery at a time.
+            auto& chunk_results = results[static_cast<std::size_t>(k)];
+            for (std::size_t b = 0; b < chunk_results.size(); ++b) {
+              const batch_result& res = chunk_results[b];
+              // --by: the record's group, any path in its facts, declared or not.
+              std::optional<std::string> group;
+              if (grouped) {
+                if (by && !batch[b].text.empty()) group = fact_at(batch[b].text, *by);
+                groups.add_record(group);
+              }
+              bool record_errors = false;
+              for (std::size_t i = 0; i < res.reports.size(); ++i) {
+                const report& r = res.reports[i];
+                writer->add(r, render_json ? &res.json[i] : nullptr);
+                if (want_summary) summary.add(r);
+                if (grouped) groups.add(r, group);
+                if (!r.errors.empty()) code = exit_failed, record_errors = true;
+              }
+              if (want_summary) summary.add_record(record_errors);
+            }
+            chunk_results.clear();
+            writer->chunk_done();
+          }))
     code = exit_failed;
   writer->end();
   code = finish_output(out, code);

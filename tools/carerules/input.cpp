@@ -318,6 +318,60 @@ class chunk_runner {
 
 }  // namespace
 
+namespace {
+
+// Reads the next chunk into `chunk` (chunked_input says how much), reusing the texts of what it
+// held before. Returns whether more input may follow; `cut_short` is set when nothing more was
+// ready (a producer may be waiting for these answers before it writes more).
+class chunk_filler {
+ public:
+  chunk_filler(line_reader& reader, const chunked_input& how) : reader_(reader), how_(how) {}
+
+  bool fill(std::vector<batch_record>& chunk, bool& cut_short) {
+    // The texts of a delivered chunk, emptied, are read into again: a line costs no
+    // allocation (nor a free) on the reading thread. Only ordinary sizes are kept, so the
+    // spares never hold more than the chunk they came from.
+    for (auto& r : chunk)
+      if (r.text.capacity() > 0 && r.text.capacity() <= spare_capacity) {
+        r.text.clear();
+        spare_.push_back(std::move(r.text));
+      }
+    chunk.clear();
+    std::size_t bytes = 0;
+    cut_short = false;
+    bool more;
+    while (true) {
+      if (!spare_.empty() && l_.text.capacity() < spare_.back().capacity()) {  // (moved from)
+        l_.text = std::move(spare_.back());
+        spare_.pop_back();
+      }
+      if (!(more = reader_.next(l_))) break;
+      if (!l_.too_long && blank_line(l_.text)) continue;
+      bytes += l_.text.size();
+      chunk.push_back(record_of(std::move(l_)));
+      if (chunk.size() >= how_.records || bytes >= how_.bytes) {
+        // Full, with nothing more ready: the chunk goes out at once, as one cut short.
+        cut_short = reader_.would_block();
+        break;
+      }
+      if (reader_.would_block()) {
+        cut_short = true;
+        break;
+      }
+    }
+    return more;
+  }
+
+ private:
+  static constexpr std::size_t spare_capacity = 64u << 10;
+  line_reader& reader_;
+  const chunked_input& how_;
+  line_reader::line l_;
+  std::vector<std::string> spare_;
+};
+
+}  // namespace
+
 std::string for_each_chunk(
     std::FILE* in, std::uint64_t line_bytes, const chunked_input& how,
     const std::function<void(const std::vector<batch_record>&, int)>& work,
@@ -338,43 +392,12 @@ std::string for_each_chunk(
     return slot;
   };
   int slot = 0;  // the slot read into next: never the running one
-  line_reader::line l;
-  // The texts of a delivered chunk, emptied, are read into again: a line costs no allocation
-  // (nor a free) on this thread, which every worker waits on. Only ordinary sizes are kept, so
-  // the spares never hold more than the chunk they came from.
-  constexpr std::size_t spare_capacity = 64u << 10;
-  std::vector<std::string> spare;
+  chunk_filler filler(reader, how);
   bool more = true;
   while (more && !stop()) {
     std::vector<batch_record>& chunk = chunks[slot];
-    for (auto& r : chunk)
-      if (r.text.capacity() > 0 && r.text.capacity() <= spare_capacity) {
-        r.text.clear();
-        spare.push_back(std::move(r.text));
-      }
-    chunk.clear();
-    std::size_t bytes = 0;
-    bool cut_short = false;
-    while (true) {
-      if (!spare.empty() && l.text.capacity() < spare.back().capacity()) {  // (moved from)
-        l.text = std::move(spare.back());
-        spare.pop_back();
-      }
-      if (!(more = reader.next(l))) break;
-      if (!l.too_long && blank_line(l.text)) continue;
-      bytes += l.text.size();
-      chunk.push_back(record_of(std::move(l)));
-      if (chunk.size() >= how.records || bytes >= how.bytes) {
-        // Full, with nothing more ready: a producer may be waiting for these answers before
-        // it writes more, so the chunk goes out at once, as one cut short.
-        cut_short = reader.would_block();
-        break;
-      }
-      if (reader.would_block()) {
-        cut_short = true;
-        break;
-      }
-    }
+    bool cut_short;
+    more = filler.fill(chunk, cut_short);
     // The chunk before this one is delivered while this one's work runs.
     const int before = running_slot >= 0 ? wait() : -1;
     const bool go = !chunk.empty() && !stop();
@@ -398,6 +421,95 @@ std::string for_each_chunk(
     const int last = wait();
     if (!stop()) deliver(chunks[last], last);  // (an output that failed takes no more)
   }
+  return reader.error();
+}
+
+std::string for_each_chunk_on_workers(
+    std::FILE* in, std::uint64_t line_bytes, const chunked_input& how, unsigned workers,
+    const std::function<void(const std::vector<batch_record>&, int)>& work,
+    const std::function<void(const std::vector<batch_record>&, int)>& deliver,
+    const std::function<bool()>& stop) {
+  workers = std::max(workers, 1u);
+  line_reader reader(in, line_bytes);
+  chunk_filler filler(reader, how);
+  std::vector<std::vector<batch_record>> chunks(workers);
+
+  std::mutex read_m;       // the reader, the filler and `no_more`
+  bool no_more = false;    // the input ended, or nothing more is to be read
+  std::uint64_t read = 0;  // chunks read (each chunk's number, in input order)
+
+  std::mutex turn_m;  // what follows, and every delivery
+  std::condition_variable turn;
+  std::uint64_t delivered = 0;  // the number of the chunk whose turn it is
+  bool ended = false;           // a work or a delivery threw, or the output failed: no more
+  std::exception_ptr failure;
+
+  auto run = [&](unsigned w) {
+    std::vector<batch_record>& chunk = chunks[w];
+    const int slot = static_cast<int>(w);
+    while (true) {
+      std::uint64_t number;
+      {
+        std::lock_guard lock(read_m);
+        if (no_more) return;
+        {
+          std::lock_guard t(turn_m);
+          if (ended) {
+            no_more = true;
+            return;
+          }
+        }
+        bool cut_short;
+        if (!filler.fill(chunk, cut_short)) no_more = true;
+        if (chunk.empty()) return;
+        number = read++;
+      }
+      std::exception_ptr failed;
+      try {
+        work(chunk, slot);
+      } catch (...) {
+        failed = std::current_exception();
+      }
+      std::unique_lock lock(turn_m);
+      turn.wait(lock, [&] { return delivered == number || ended; });
+      if (ended) return;  // a chunk before this one failed: none after it is delivered
+      if (!failed) {
+        if (stop()) {
+          ended = true;  // the output failed: it takes no more
+        } else {
+          try {
+            deliver(chunk, slot);
+          } catch (...) {
+            failed = std::current_exception();
+          }
+        }
+      }
+      if (failed) {
+        failure = failed;
+        ended = true;
+      }
+      ++delivered;
+      turn.notify_all();
+      if (ended) return;
+    }
+  };
+  // Whatever else throws (reading: out of memory) ends the input the same way.
+  auto guarded = [&](unsigned w) {
+    try {
+      run(w);
+    } catch (...) {
+      std::lock_guard lock(turn_m);
+      if (!failure) failure = std::current_exception();
+      ended = true;
+      turn.notify_all();
+    }
+  };
+  std::vector<std::thread> threads;
+  threads.reserve(workers - 1);
+  for (unsigned w = 1; w < workers; ++w) threads.emplace_back(guarded, w);
+  guarded(0);
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
   return reader.error();
 }
 

@@ -115,4 +115,15 @@ std::string for_each_chunk(
     const std::function<void(const std::vector<batch_record>&, int)>& deliver,
     const std::function<bool()>& stop);
 
+// The same with `workers` threads (this one among them), each reading a chunk in turn,
+// running `work` on it and then `deliver`ing it, in input order: a chunk is read, evaluated and
+// written by one thread, and never handed over. `slot` is the worker's number (0 .. workers - 1),
+// so each worker keeps its results apart; deliveries never overlap. A work's or a delivery's
+// exception reaches the caller once the chunks before it are delivered; none after it is.
+std::string for_each_chunk_on_workers(
+    std::FILE* in, std::uint64_t line_bytes, const chunked_input& how, unsigned workers,
+    const std::function<void(const std::vector<batch_record>&, int)>& work,
+    const std::function<void(const std::vector<batch_record>&, int)>& deliver,
+    const std::function<bool()>& stop);
+
 }  // namespace carerules::cli

@@ -1,12 +1,14 @@
-// The CLI's chunked reading (for_each_chunk): records delivered in input order with the work of
-// the next chunk overlapping, at most two chunks held, a worker's exception reaching the caller,
-// a failed output taking no more, and a pipe's bursts answered without waiting for more input.
+// The CLI's chunked reading (for_each_chunk, and for_each_chunk_on_workers with several
+// threads): records delivered in input order with the work of the next chunk overlapping, at
+// most two chunks held (one per worker), a worker's exception reaching the caller, a failed
+// output taking no more, and a pipe's bursts answered without waiting for more input.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -100,9 +102,12 @@ TEST(CliChunks, AFailedOutputTakesNoMore) {
   EXPECT_EQ(delivered, 200);
 }
 
+using chunk_fn = std::function<void(const std::vector<batch_record>&, int)>;
+
 // A producer writes bursts into a pipe and waits for each burst's answers before the next:
-// every burst comes back whole though the pipe stays open (a full chunk among them).
-TEST(CliChunks, APipesBurstIsAnsweredBeforeMoreInput) {
+// every burst must come back whole though the pipe stays open (a full chunk among them).
+// `read` runs one of the chunked readers on the pipe, delivering to the function it is given.
+void expect_each_burst_answered(const std::function<void(std::FILE*, const chunk_fn&)>& read) {
   for (const int burst : {99, 100, 250}) {
     int fds[2];
     ASSERT_EQ(::pipe(fds), 0);
@@ -127,18 +132,117 @@ TEST(CliChunks, APipesBurstIsAnsweredBeforeMoreInput) {
       }
       ::close(w);
     });
-    chunked_input how;
-    how.records = 100;
-    how.pipelined = true;
-    for_each_chunk(
-        in, 1 << 20, how, [](const std::vector<batch_record>&, int) {},
-        [&](const std::vector<batch_record>& chunk, int) { answered += chunk.size(); },
-        [] { return false; });
+    read(in, [&](const std::vector<batch_record>& chunk, int) {
+      answered += static_cast<int>(chunk.size());
+    });
     producer.join();
     std::fclose(in);
     EXPECT_FALSE(stalled) << "a burst of " << burst << " waited for more input";
     EXPECT_EQ(answered.load(), 3 * burst);
   }
+}
+
+TEST(CliChunks, APipesBurstIsAnsweredBeforeMoreInput) {
+  expect_each_burst_answered([](std::FILE* in, const chunk_fn& deliver) {
+    chunked_input how;
+    how.records = 100;
+    how.pipelined = true;
+    for_each_chunk(
+        in, 1 << 20, how, [](const std::vector<batch_record>&, int) {}, deliver,
+        [] { return false; });
+  });
+}
+
+// for_each_chunk_on_workers: each worker reads, works and delivers chunks of its own.
+TEST(CliChunks, OnWorkersDeliveredInOrderEachWithItsOwnResultsDeliveriesNeverOverlap) {
+  for (const unsigned workers : {1u, 2u, 3u}) {
+    std::FILE* f = lines_file(2500);
+    chunked_input how;
+    how.records = 100;
+    std::vector<int> seen;
+    std::vector<std::vector<int>> results(workers);
+    std::atomic<int> in_work{0}, most_held{0}, delivering{0};
+    std::atomic<bool> overlapped{false};
+    const std::string error = for_each_chunk_on_workers(
+        f, 1 << 20, how, workers,
+        [&](const std::vector<batch_record>& chunk, int slot) {
+          const int held = ++in_work;
+          most_held = std::max(most_held.load(), held);
+          auto& mine = results[static_cast<std::size_t>(slot)];
+          mine.clear();
+          for (const auto& r : chunk) mine.push_back(number(r));
+          std::this_thread::sleep_for(std::chrono::microseconds(200));
+          --in_work;
+        },
+        [&](const std::vector<batch_record>& chunk, int slot) {
+          if (++delivering > 1) overlapped = true;
+          const auto& mine = results[static_cast<std::size_t>(slot)];
+          EXPECT_EQ(mine.size(), chunk.size());
+          for (std::size_t i = 0; i < chunk.size() && i < mine.size(); ++i) {
+            EXPECT_EQ(mine[i], number(chunk[i]));  // this chunk's own results
+            seen.push_back(mine[i]);
+          }
+          --delivering;
+        },
+        [] { return false; });
+    std::fclose(f);
+    EXPECT_TRUE(error.empty()) << error;
+    EXPECT_FALSE(overlapped.load());
+    ASSERT_EQ(seen.size(), 2500u) << workers;
+    for (int i = 0; i < 2500; ++i) ASSERT_EQ(seen[static_cast<std::size_t>(i)], i);
+    EXPECT_LE(most_held.load(), static_cast<int>(workers));
+    if (workers == 1) EXPECT_EQ(most_held.load(), 1);
+  }
+}
+
+TEST(CliChunks, OnWorkersAnExceptionReachesTheCallerAfterTheChunksBeforeIt) {
+  for (const bool in_delivery : {false, true}) {
+    std::FILE* f = lines_file(1000);
+    chunked_input how;
+    how.records = 100;
+    int delivered = 0;
+    EXPECT_THROW(for_each_chunk_on_workers(
+                     f, 1 << 20, how, 2,
+                     [&](const std::vector<batch_record>& chunk, int) {
+                       if (!in_delivery && number(chunk.front()) == 300)
+                         throw std::runtime_error("bad chunk");
+                     },
+                     [&](const std::vector<batch_record>& chunk, int) {
+                       if (in_delivery && number(chunk.front()) == 300)
+                         throw std::runtime_error("output failed");
+                       delivered += static_cast<int>(chunk.size());
+                     },
+                     [] { return false; }),
+                 std::runtime_error);
+    std::fclose(f);
+    EXPECT_EQ(delivered, 300) << in_delivery;  // the chunks before it, and none after
+  }
+}
+
+TEST(CliChunks, OnWorkersAFailedOutputTakesNoMore) {
+  std::FILE* f = lines_file(1000);
+  chunked_input how;
+  how.records = 100;
+  int delivered = 0, deliveries = 0;
+  for_each_chunk_on_workers(
+      f, 1 << 20, how, 2, [](const std::vector<batch_record>&, int) {},
+      [&](const std::vector<batch_record>& chunk, int) {
+        delivered += static_cast<int>(chunk.size());
+        ++deliveries;
+      },
+      [&] { return deliveries >= 2; });  // the output fails after its second chunk
+  std::fclose(f);
+  EXPECT_EQ(delivered, 200);
+}
+
+TEST(CliChunks, OnWorkersAPipesBurstIsAnsweredBeforeMoreInput) {
+  expect_each_burst_answered([](std::FILE* in, const chunk_fn& deliver) {
+    chunked_input how;
+    how.records = 100;
+    for_each_chunk_on_workers(
+        in, 1 << 20, how, 2, [](const std::vector<batch_record>&, int) {}, deliver,
+        [] { return false; });
+  });
 }
 
 }  // namespace
