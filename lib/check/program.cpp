@@ -457,7 +457,9 @@ void checker::lower_tests() {
 namespace {
 
 // Marks a table row whose condition is a parameter compared with a constant (table_row_plan).
-void find_quick_row(const program& p, table_row_plan& row) {
+// An int constant against a `number` parameter is kept as a number (the same value), so that
+// the two compare as one kind.
+void find_quick_row(const program& p, const table_plan& t, table_row_plan& row) {
   if (row.cond == none_index) return;
   const node& c = p.nodes[row.cond];
   const auto o = static_cast<ast::op>(c.sub);
@@ -475,6 +477,9 @@ void find_quick_row(const program& p, table_row_plan& row) {
   } else {
     return;
   }
+  if (row.quick_param < t.params.size() && t.params[row.quick_param].t == ty::number &&
+      row.quick_k.kind == vkind::integer)
+    if (const checked d = int_to_decimal(row.quick_k.i)) row.quick_k = value::of_number(*d);
   row.quick_op = o;
   row.quick = true;
 }
@@ -516,7 +521,7 @@ std::shared_ptr<program> checker::run() {
     }
   }
   for (auto& t : prog_->tables)
-    for (auto& row : t.rows) find_quick_row(*prog_, row);
+    for (auto& row : t.rows) find_quick_row(*prog_, t, row);
   for (const auto& h : prog_->hazards)
     prog_->hazard_infos.push_back({h.id, h.title, h.category, h.major ? "major" : "general", h.cite,
                                    h.advice, h.action, h.within_days});

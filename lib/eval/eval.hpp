@@ -228,8 +228,8 @@ class evaluator final : private builtin_context {
 
   value eval(node_id id);
   // eval(id), with the leaves most operands are (a constant, a table's parameter, a fact, a
-  // field of a list element, `asof`) read in place: the same step counted and nesting
-  // checked, without the dispatch.
+  // field of a list element, `asof`, and `not` of a fact or field) read in place: the same
+  // steps counted and nesting checked, without the dispatch.
   [[gnu::always_inline]] value operand(node_id id) {
     const node& k = p_.nodes[id];
     if (nesting_ < max_nesting) {
@@ -251,6 +251,22 @@ class evaluator final : private builtin_context {
         case opcode::asof:
           step();
           return value::of_date(asof_);
+        case opcode::unary: {  // `not` of a fact or of a list element's field
+          const node& x = p_.nodes[p_.kid(k, 0)];
+          if (static_cast<ast::op>(k.sub) != ast::op::not_ || nesting_ + 1 >= max_nesting ||
+              (x.op != opcode::fact && x.op != opcode::var_field))
+            break;
+          step();  // the `not`
+          step();  // its operand
+          value v;
+          if (x.op == opcode::fact) {
+            v = read_cell(f_->root.cells[x.slot], x.a, nullptr);
+          } else {
+            const binding& b = frames_[x.a];
+            v = read_cell(b.rec->cells[x.slot], x.b, &b);
+          }
+          return v.known() ? value::of_bool(v.i == 0) : v;
+        }
         default:
           break;
       }
