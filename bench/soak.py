@@ -100,6 +100,7 @@ def main():
     if samples:
         print(f"RSS KiB: min {min(samples)}, max {max(samples)}, last {samples[-1]} "
               f"({len(samples)} samples); flat: {flat}")
+        print("RSS KiB each second: " + " ".join(str(x) for x in samples))
     ok = count == a.records and out_of_order == 0 and proc.returncode == 1 and flat
     sys.exit(0 if ok else 1)
 

@@ -329,10 +329,11 @@ class chunk_filler {
 
   bool fill(std::vector<batch_record>& chunk, bool& cut_short) {
     // The texts of a delivered chunk, emptied, are read into again: a line costs no
-    // allocation (nor a free) on the reading thread. Only ordinary sizes are kept, so the
-    // spares never hold more than the chunk they came from.
+    // allocation (nor a free) on the reading thread. Only texts on the heap of ordinary size
+    // are kept (a short one lives inside its string), at most a chunk's worth.
     for (auto& r : chunk)
-      if (r.text.capacity() > 0 && r.text.capacity() <= spare_capacity) {
+      if (r.text.capacity() > inline_capacity && r.text.capacity() <= spare_capacity &&
+          spare_.size() < how_.records) {
         r.text.clear();
         spare_.push_back(std::move(r.text));
       }
@@ -341,7 +342,7 @@ class chunk_filler {
     cut_short = false;
     bool more;
     while (true) {
-      if (!spare_.empty() && l_.text.capacity() < spare_.back().capacity()) {  // (moved from)
+      if (!spare_.empty() && l_.text.capacity() <= inline_capacity) {  // (moved from)
         l_.text = std::move(spare_.back());
         spare_.pop_back();
       }
@@ -364,6 +365,7 @@ class chunk_filler {
 
  private:
   static constexpr std::size_t spare_capacity = 64u << 10;
+  static inline const std::size_t inline_capacity = std::string().capacity();
   line_reader& reader_;
   const chunked_input& how_;
   line_reader::line l_;
