@@ -361,11 +361,9 @@ value evaluator::eval(node_id id) {
     case opcode::constant:
       return n.k;
     case opcode::fact:
-      return read_cell(f_->root.cells[n.slot], n.a, nullptr);
-    case opcode::var_field: {
-      const binding& b = frames_[n.a];
-      return read_cell(b.rec->cells[n.slot], n.b, &b);
-    }
+      return read_fact(n);
+    case opcode::var_field:
+      return read_element_field(n);
     case opcode::param:
       return params_[params_base_ + n.a];
     case opcode::decl: {
@@ -575,7 +573,7 @@ value evaluator::eval_in(const node& n) {
     // Still evaluate a literal list: an error in it is the declaration's error.
     if (b.source() == value::literal_list) {
       const node& ln = *static_cast<const node*>(b.p());
-      for (std::uint32_t i = 0; i < ln.nkids; ++i) eval(p_.kid(ln, i));
+      for (std::uint32_t i = 0; i < ln.nkids; ++i) operand(p_.kid(ln, i));
     }
     return unknown();
   }
@@ -650,28 +648,21 @@ value evaluator::eval_arith(const node& n) {
         if (!r) fail("integer overflow in `*`");
         return value::of_int(*r);
       }
-      // A product that fits 64 bits (the usual case) is rounded with 64-bit division.
-      std::int64_t p64;
-      bool small;
-      if (a.kind == vkind::number && b.kind == vkind::number) {
-        small = !__builtin_mul_overflow(a.i, b.i, &p64);
-      } else {
-        small = false;
-      }
-      __int128 prod = 0;
-      if (!small) {
-        const __int128 x = scaled(a), y = scaled(b);
-        if (__builtin_mul_overflow(x, y, &prod)) fail("number overflow in `*`");
-        small = prod >= INT64_MIN && prod <= INT64_MAX;
-        p64 = static_cast<std::int64_t>(prod);
-      }
-      if (small) {
-        std::int64_t q = p64 / decimal_scale;
-        const std::int64_t rem = p64 % decimal_scale;
+      // A scaled product that fits 64 bits (the usual case) is rounded with 64-bit division.
+      auto rounded = [](std::int64_t p) {
+        std::int64_t q = p / decimal_scale;
+        const std::int64_t rem = p % decimal_scale;
         if (rem * 2 >= decimal_scale) ++q;
         if (rem * 2 <= -decimal_scale) --q;
         return value::of_number(q);
-      }
+      };
+      std::int64_t p64;
+      if (a.kind == vkind::number && b.kind == vkind::number &&
+          !__builtin_mul_overflow(a.i, b.i, &p64))
+        return rounded(p64);
+      __int128 prod;
+      if (__builtin_mul_overflow(scaled(a), scaled(b), &prod)) fail("number overflow in `*`");
+      if (prod >= INT64_MIN && prod <= INT64_MAX) return rounded(static_cast<std::int64_t>(prod));
       __int128 q = prod / decimal_scale, rem = prod % decimal_scale;
       if (rem * 2 >= decimal_scale) ++q;
       if (rem * 2 <= -decimal_scale) --q;

@@ -201,15 +201,16 @@ int run_eval(const std::vector<std::string>& args) {
   output out(stdout);
   const bool as_array = mode == input_mode::lines || !eo.each.empty();
 
-  // The records, one batch at a time (the whole record, or chunks of lines as they come:
-  // for_each_chunk): `work` evaluates a batch into its slot (0 or 1) on the workers,
-  // `deliver` writes a slot out on this thread, in input order. False when the input failed.
-  chunked_input how;
-  how.bytes = chunk_bytes;
-  how.records = chunk_records;
-  // With more than one thread each worker reads, evaluates and writes chunks of its own
-  // (for_each_chunk_on_workers), evaluating each chunk alone.
+  // The records, one batch at a time (the whole record, or chunks of lines as they come):
+  // `work` evaluates a batch into its slot, `deliver` writes a slot out, in input order, one
+  // delivery at a time. False when the input failed. With one thread: for_each_chunk, slots 0
+  // and 1. With more, each worker reads, evaluates and writes chunks of its own
+  // (for_each_chunk_on_workers, a slot per worker), evaluating each chunk alone; the workers'
+  // chunks share the byte bound (each holds at least one line).
   const unsigned workers = thread_count(eo.threads, 1u << 20);
+  chunked_input how;
+  how.bytes = workers > 1 ? chunk_bytes / workers : chunk_bytes;
+  how.records = chunk_records;
   eval_options chunk_eo = eo;
   if (workers > 1) chunk_eo.threads = 1;
   auto for_each_batch =

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <condition_variable>
@@ -436,15 +437,21 @@ std::string for_each_chunk_on_workers(
   chunk_filler filler(reader, how);
   std::vector<std::vector<batch_record>> chunks(workers);
 
-  std::mutex read_m;       // the reader, the filler and `no_more`
-  bool no_more = false;    // the input ended, or nothing more is to be read
-  std::uint64_t read = 0;  // chunks read (each chunk's number, in input order)
+  std::mutex read_m;            // the reader, the filler and what follows
+  bool no_more = false;         // the input ended, or nothing more is to be read
+  bool last_cut_short = false;  // the chunk read last was cut short (nothing more was ready)
+  std::uint64_t read = 0;       // chunks read (each chunk's number, in input order)
 
   std::mutex turn_m;  // what follows, and every delivery
   std::condition_variable turn;
-  std::uint64_t delivered = 0;  // the number of the chunk whose turn it is
-  bool ended = false;           // a work or a delivery threw, or the output failed: no more
+  std::uint64_t delivered = 0;     // the number of the chunk whose turn it is
+  std::atomic<bool> ended{false};  // a work or a delivery threw, or the output failed: no more
   std::exception_ptr failure;
+  auto end = [&](std::exception_ptr e) {  // with turn_m held
+    if (e && !failure) failure = e;
+    ended = true;
+    turn.notify_all();
+  };
 
   auto run = [&](unsigned w) {
     std::vector<batch_record>& chunk = chunks[w];
@@ -454,15 +461,19 @@ std::string for_each_chunk_on_workers(
       {
         std::lock_guard lock(read_m);
         if (no_more) return;
-        {
-          std::lock_guard t(turn_m);
-          if (ended) {
-            no_more = true;
-            return;
-          }
+        if (last_cut_short) {
+          // A producer may be waiting for that chunk's answers before it writes more: read
+          // (which may block) only once every chunk read is delivered, as with one thread. So
+          // a reader never blocks while a chunk is still in work, and whatever ends the run
+          // finds no reader waiting on a quiet pipe.
+          std::unique_lock t(turn_m);
+          turn.wait(t, [&] { return delivered == read || ended; });
         }
-        bool cut_short;
-        if (!filler.fill(chunk, cut_short)) no_more = true;
+        if (ended) {
+          no_more = true;
+          return;
+        }
+        if (!filler.fill(chunk, last_cut_short)) no_more = true;
         if (chunk.empty()) return;
         number = read++;
       }
@@ -475,40 +486,40 @@ std::string for_each_chunk_on_workers(
       std::unique_lock lock(turn_m);
       turn.wait(lock, [&] { return delivered == number || ended; });
       if (ended) return;  // a chunk before this one failed: none after it is delivered
-      if (!failed) {
-        if (stop()) {
-          ended = true;  // the output failed: it takes no more
-        } else {
-          try {
-            deliver(chunk, slot);
-          } catch (...) {
-            failed = std::current_exception();
-          }
+      if (!failed && !stop()) {
+        try {
+          deliver(chunk, slot);
+        } catch (...) {
+          failed = std::current_exception();
+        }
+        ++delivered;
+        if (!failed) {
+          turn.notify_all();
+          continue;
         }
       }
-      if (failed) {
-        failure = failed;
-        ended = true;
-      }
-      ++delivered;
-      turn.notify_all();
-      if (ended) return;
+      end(failed);  // (no failure: the output failed, and takes no more)
+      return;
     }
   };
-  // Whatever else throws (reading: out of memory) ends the input the same way.
+  // Whatever else throws (reading: out of memory) ends the run at once, before the chunks
+  // still waiting for their turn.
   auto guarded = [&](unsigned w) {
     try {
       run(w);
     } catch (...) {
       std::lock_guard lock(turn_m);
-      if (!failure) failure = std::current_exception();
-      ended = true;
-      turn.notify_all();
+      end(std::current_exception());
     }
   };
   std::vector<std::thread> threads;
-  threads.reserve(workers - 1);
-  for (unsigned w = 1; w < workers; ++w) threads.emplace_back(guarded, w);
+  try {
+    threads.reserve(workers - 1);
+    for (unsigned w = 1; w < workers; ++w) threads.emplace_back(guarded, w);
+  } catch (...) {  // a thread that cannot start: the ones started stop at their next turn
+    std::lock_guard lock(turn_m);
+    end(std::current_exception());
+  }
   guarded(0);
   for (auto& t : threads) t.join();
   if (failure) std::rethrow_exception(failure);

@@ -118,8 +118,11 @@ std::string for_each_chunk(
 // The same with `workers` threads (this one among them), each reading a chunk in turn,
 // running `work` on it and then `deliver`ing it, in input order: a chunk is read, evaluated and
 // written by one thread, and never handed over. `slot` is the worker's number (0 .. workers - 1),
-// so each worker keeps its results apart; deliveries never overlap. A work's or a delivery's
-// exception reaches the caller once the chunks before it are delivered; none after it is.
+// so each worker keeps its results apart. `deliver` and `stop` run on the workers, one at a
+// time; `stop()` is asked at each delivery's turn. A work's or a delivery's exception reaches
+// the caller once the chunks before it are delivered, and none after it is; a failure to read
+// (out of memory) ends the run at once. After a chunk cut short, nothing is read until every
+// chunk read is delivered, as with one thread.
 std::string for_each_chunk_on_workers(
     std::FILE* in, std::uint64_t line_bytes, const chunked_input& how, unsigned workers,
     const std::function<void(const std::vector<batch_record>&, int)>& work,

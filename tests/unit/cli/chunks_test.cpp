@@ -1,7 +1,8 @@
 // The CLI's chunked reading (for_each_chunk, and for_each_chunk_on_workers with several
-// threads): records delivered in input order with the work of the next chunk overlapping, at
-// most two chunks held (one per worker), a worker's exception reaching the caller, a failed
-// output taking no more, and a pipe's bursts answered without waiting for more input.
+// threads): records delivered in input order with the work of the next chunk overlapping (at
+// most two chunks held; on workers, one per worker), a worker's exception reaching the caller,
+// a failed output taking no more, a pipe's bursts answered without waiting for more input, and
+// no hang when the run ends while the input is quiet.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <chrono>
 #include <cstdio>
 #include <functional>
+#include <future>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -243,6 +245,57 @@ TEST(CliChunks, OnWorkersAPipesBurstIsAnsweredBeforeMoreInput) {
         in, 1 << 20, how, 2, [](const std::vector<batch_record>&, int) {}, deliver,
         [] { return false; });
   });
+}
+
+// The run ends (an output that fails, a work that throws) while the input is quiet but open,
+// as `tail -f` leaves it: the call returns, no worker being left waiting for more input.
+TEST(CliChunks, OnWorkersEndsWhileTheInputIsQuietButOpen) {
+  for (const bool work_throws : {false, true}) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    std::FILE* in = ::fdopen(fds[0], "r");
+    std::atomic<int> answered{0}, chunks{0}, deliveries{0};
+    std::atomic<bool> quit{false};
+    std::thread producer([&, w = fds[1]] {
+      for (int burst = 0; burst < 2 && !quit; ++burst) {
+        std::string text;
+        for (int i = 0; i < 10; ++i) text += "{\"n\":" + std::to_string(i) + "}\n";
+        ASSERT_EQ(::write(w, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+        while (answered < (burst + 1) * 10 && !quit)
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      while (!quit) std::this_thread::sleep_for(std::chrono::milliseconds(1));  // quiet, open
+      ::close(w);
+    });
+    chunked_input how;
+    how.records = 100;
+    auto run = std::async(std::launch::async, [&] {
+      try {
+        for_each_chunk_on_workers(
+            in, 1 << 20, how, 3,
+            [&](const std::vector<batch_record>&, int) {
+              std::this_thread::sleep_for(std::chrono::milliseconds(20));
+              if (work_throws && ++chunks == 2) {
+                answered += 10;
+                throw std::runtime_error("bad chunk");
+              }
+            },
+            [&](const std::vector<batch_record>& chunk, int) {
+              ++deliveries;
+              answered += static_cast<int>(chunk.size());
+            },
+            [&] { return !work_throws && deliveries >= 1; });  // the output fails after one
+      } catch (const std::runtime_error&) {
+      }
+    });
+    const bool returned = run.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+    quit = true;  // closes the pipe: a worker still reading gets its end
+    run.wait();
+    producer.join();
+    std::fclose(in);
+    EXPECT_TRUE(returned) << (work_throws ? "a work threw" : "the output failed");
+    EXPECT_EQ(deliveries.load(), 1);
+  }
 }
 
 }  // namespace
