@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <stdexcept>
 #include <unordered_set>
 
@@ -1134,23 +1135,35 @@ std::optional<value> evaluator::eval_traced(node_id n, trace& t, std::string& er
 
 // ---- reports --------------------------------------------------------------------------------
 
-std::string evaluator::path_of(const fact_read& r) const {
+void evaluator::append_path(const fact_read& r, std::string& s) const {
   // residents[2].meds[0].dose: each enclosing list of records carries its element index.
   std::array<std::uint32_t, 16> chain{};
   std::size_t n = 0;
   for (std::uint32_t in = r.input; in != none_index && n < chain.size(); in = p_.inputs[in].parent)
     chain[n++] = in;
-  std::string s;
+  const std::size_t start = s.size();
   std::size_t level = 0;
+  auto index = [&](std::uint32_t i) {
+    char digits[16];
+    const auto end = std::to_chars(digits, digits + sizeof digits, i).ptr;
+    s += '[';
+    s.append(digits, static_cast<std::size_t>(end - digits));
+    s += ']';
+  };
   for (std::size_t k = n; k-- > 0;) {
-    if (!s.empty()) s += '.';
+    if (s.size() > start) s += '.';
     s += p_.inputs[chain[k]].rel_path;
     if (k > 0) {
-      if (level < r.depth) s += "[" + std::to_string(r.idx[level]) + "]";
+      if (level < r.depth) index(r.idx[level]);
       ++level;
     }
   }
-  if (level < r.depth) s += "[" + std::to_string(r.idx[level]) + "]";  // a list<T> element
+  if (level < r.depth) index(r.idx[level]);  // a list<T> element
+}
+
+std::string evaluator::path_of(const fact_read& r) const {
+  std::string s;
+  append_path(r, s);
   return s;
 }
 

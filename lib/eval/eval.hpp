@@ -212,6 +212,8 @@ class evaluator final : private builtin_context {
   std::vector<decl_entry> expand_uses(const trace& t) const;
   const score_state& score(std::uint32_t i) const { return scores_[i]; }
   std::string path_of(const fact_read& r) const;
+  // The same path appended to `out` (the report writer's, without a string of its own).
+  void append_path(const fact_read& r, std::string& out) const;
   // The paths of the facts a trace found missing, sorted by declaration, each once.
   std::vector<std::string> missing_of(const trace& t) const;
   json_value to_json(const value& v) const;
@@ -364,6 +366,7 @@ class evaluator final : private builtin_context {
   mutable std::int64_t dates_for_ = INT64_MIN;
   mutable std::string asof_text_;
   mutable std::vector<std::string> due_text_;
+  mutable std::string path_text_;  // write_json's path of an element's fact, kept per thread
 };
 
 }  // namespace carerules::detail

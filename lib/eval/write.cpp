@@ -265,10 +265,13 @@ void evaluator::write_json(std::string& o) const {
     for (const auto& rd : st.tr.reads()) {
       if (!first) o += ',';
       first = false;
-      if (rd.depth == 0)
+      if (rd.depth == 0) {
         o += fr.input_keys[rd.input];
-      else
-        put_key(o, path_of(rd));
+      } else {
+        path_text_.clear();
+        append_path(rd, path_text_);
+        put_key(o, path_text_);
+      }
       if (rd.v.kind == vkind::list)
         o += to_json(rd.v).to_json();
       else
