@@ -156,13 +156,17 @@ inline std::optional<int> mixed_numbers(const value& a, const value& b) {
   return (x > y) - (x < y);
 }
 
-// Equality and ordering of two known values; nullopt when they are not comparable. Two
-// values of one kind ordered by their integer (booleans, ints, numbers, dates, colours,
-// levels) compare inline: most comparisons the rules make.
+// Whether a and b are of one kind ordered by its integer (booleans, ints, numbers, dates,
+// colours, levels): most comparisons the rules make.
+inline bool one_ordered_kind(const value& a, const value& b) {
+  return a.kind == b.kind && ((a.kind >= vkind::boolean && a.kind <= vkind::number) ||
+                              (a.kind >= vkind::date && a.kind <= vkind::level));
+}
+
+// Equality and ordering of two known values; nullopt when they are not comparable. Values of
+// one ordered kind compare inline.
 inline std::optional<int> compare_values(const value& a, const value& b) {
-  if (a.kind == b.kind && ((a.kind >= vkind::boolean && a.kind <= vkind::number) ||
-                           (a.kind >= vkind::date && a.kind <= vkind::level)))
-    return a.i < b.i ? -1 : (a.i == b.i ? 0 : 1);
+  if (one_ordered_kind(a, b)) return a.i < b.i ? -1 : (a.i == b.i ? 0 : 1);
   return compare_other_values(a, b);
 }
 
@@ -287,8 +291,7 @@ class evaluator final : private builtin_context {
     // compare_values' inline case first (the usual one), then an int against a number; in
     // one int, not an optional, which measured cheaper here.
     int d;
-    if (a.kind == b.kind && ((a.kind >= vkind::boolean && a.kind <= vkind::number) ||
-                             (a.kind >= vkind::date && a.kind <= vkind::level))) {
+    if (one_ordered_kind(a, b)) {
       d = (a.i > b.i) - (a.i < b.i);
     } else if (const auto m = mixed_numbers(a, b)) {
       d = *m;

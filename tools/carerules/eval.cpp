@@ -9,15 +9,11 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <exception>
 #include <functional>
-#include <future>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include "carerules/ruleset.hpp"
 #include "cli.hpp"
