@@ -522,6 +522,7 @@ std::shared_ptr<program> checker::run() {
   }
   for (auto& t : prog_->tables)
     for (auto& row : t.rows) find_quick_row(*prog_, t, row);
+  build_decision_code(*prog_);
   for (const auto& h : prog_->hazards)
     prog_->hazard_infos.push_back({h.id, h.title, h.category, h.major ? "major" : "general", h.cite,
                                    h.advice, h.action, h.within_days});

@@ -210,6 +210,7 @@ evaluator::evaluator(const program& p, const record_facts& facts, std::int64_t a
   score_decls_.resize(p.scores.size());
   scores_.resize(p.scores.size());
   frames_.resize(p.max_frame_depth);
+  regs_.resize(p.code_registers);
 }
 
 void evaluator::reset(const record_facts& facts, std::int64_t asof) {
@@ -615,9 +616,12 @@ value evaluator::eval_in(const node& n) {
 
 // + - * / %: exact, every overflow a fault.
 value evaluator::eval_arith(const node& n) {
-  const auto o = static_cast<ast::op>(n.sub);
   const value a = operand(p_.kid(n, 0));
   const value b = operand(p_.kid(n, 1));
+  return arith(static_cast<ast::op>(n.sub), a, b);
+}
+
+value evaluator::arith(ast::op o, const value& a, const value& b) {
   if (!a.known() || !b.known()) {
     return unknown();
   }
@@ -958,7 +962,7 @@ void evaluator::eval_decl(const decl_entry& d) {
       node_id root = d.kind == decl_kind::let ? p_.lets[d.index].value : p_.hazards[d.index].when;
       cur_ = tracing_ ? &st.tr : nullptr;
       try {
-        value v = eval(root);
+        value v = eval_top(root);
         st.v = v;
         st.status = v.known() ? outcome::known : outcome::unknown;
       } catch (const eval_fault& f) {
@@ -999,13 +1003,13 @@ void evaluator::eval_score(std::uint32_t i) {
     cur_ = tracing_ ? &t : nullptr;
     try {
       value c = boolean(true);
-      if (it.when != none_index) c = eval(it.when);
+      if (it.when != none_index) c = eval_top(it.when);
       if (!c.known()) {
         is.status = item_status::undetermined;
       } else if (!c.i) {
         is.status = item_status::not_awarded;
       } else {
-        value pts = eval(it.points);
+        value pts = eval_top(it.points);
         if (!pts.known()) {
           is.status = item_status::undetermined;
         } else {
@@ -1082,7 +1086,7 @@ void evaluator::eval_grade(std::uint32_t i) {
       const auto& line = gp.lines[k];
       bool hit = line.otherwise;
       if (!hit) {
-        value c = eval(line.cond);
+        value c = eval_top(line.cond);
         if (!c.known()) {
           st.status = outcome::unknown;
           break;

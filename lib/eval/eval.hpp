@@ -285,6 +285,19 @@ class evaluator final : private builtin_context {
   value eval_in(const node& n);
   value eval_arith(const node& n);
   value eval_compare(const node& n);
+  // `a o b` for an arithmetic operator (+ - * / %) on two evaluated operands: exact, every
+  // overflow a fault.
+  value arith(ast::op o, const value& a, const value& b);
+  // A declaration's (or a grade line's, or a score item's) expression: its decision code when
+  // nothing is traced and it has one (eval/code.cpp), else the walk.
+  value eval_top(node_id id) {
+    if (!cur_ && id < p_.code_of.size()) {
+      const std::uint32_t c = p_.code_of[id];
+      if (c != none_index) return run_code(p_.codes[c]);
+    }
+    return eval(id);
+  }
+  value run_code(const decision_code& c);
   // `a o b` for a comparison operator o (==, !=, <, <=, >, >=) on two evaluated operands.
   [[gnu::always_inline]] static value compare(ast::op o, const value& a, const value& b) {
     if (!a.known() || !b.known()) return value{};
@@ -357,6 +370,7 @@ class evaluator final : private builtin_context {
   std::vector<decl_state> lets_, hazards_, grades_, score_decls_;
   std::vector<score_state> scores_;
   std::vector<binding> frames_;
+  std::vector<value> regs_;      // the registers of decision code
   std::vector<value> params_;    // table arguments of the calls in progress
   std::size_t params_base_ = 0;  // where the innermost call's arguments start
   trace* cur_ = nullptr;

@@ -258,6 +258,58 @@ struct report_fragments {
   std::vector<std::string> input_keys;   // by input id: the path outside any list, as a key
 };
 
+// Decision code: a declaration's expression compiled to a flat list of operations over
+// registers (eval/code.cpp), which the evaluator runs instead of walking the nodes when nothing
+// is traced (decisions, CSV rows). Each operation stands for nodes of the plan and counts
+// their steps, in the order the walk would, so the steps limit trips on the same node, and a
+// node the code does not cover (`eval`) is handed to the walk at the depth it would be at:
+// the outcomes, errors and limits are those of the walk.
+enum class code_op : std::uint8_t {
+  constant,      // r[dst] = k
+  fact,          // r[dst] = the top-level cell at slot b (unknown when not known)
+  field,         // r[dst] = the cell at slot b of the element bound at frame a
+  fact_list,     // r[dst] = the top-level list at slot b (input a), unknown when absent
+  asof,          // r[dst] = the evaluation date
+  decl,          // r[dst] = the value of declaration (kind sub, index a) when known
+  present,       // r[dst] = hazard a's value when known
+  not_,          // r[dst] = not r[a]
+  logic_test,    // and (sub 1) / or (sub 0): when r[a] decides, r[dst] = it, jump to target
+  logic_end,     // r[dst] = r[a] and/or r[b] (r[a] did not decide)
+  compare,       // r[dst] = r[a] (ast::op sub) r[b]
+  arith,         // r[dst] = r[a] (ast::op sub) r[b], exact, faults as the walk's
+  in_consts,     // r[dst] = r[a] in / not in (sub) the constants consts[b .. b + n)
+  table,         // r[dst] = table a on the arguments r[b ..], every row quick or catch-all
+  call,          // r[dst] = builtin sub on r[b .. b + n)
+  if_known,      // when r[a] is known: r[dst] = r[a], jump to target (coalesce)
+  branch,        // r[a] unknown: r[dst] = unknown, jump to b; false: jump to target
+  jump,          // to target
+  hazards,       // r[dst] = the `hazards` list
+  hazard_field,  // r[dst] = field b (0 id 1 category 2 severity 3 status) of the hazard at frame a
+  agg_begin,     // aggregate (agg sub) over r[a] at frame n: unknown list: r[dst] unknown, jump
+                 // to target; else the loop's state in r[b], r[b + 1]
+  agg_next,      // binds the next element at frame n (state r[b]); none left: r[dst] = the result,
+                 // jump to target
+  agg_visit,     // takes r[a] (the `where`; none_index: true), state r[b]; decided: r[dst] = the
+                 // result, jump to the agg_next's target; else back to the agg_next at target
+  eval,          // r[dst] = the walk's value of node a, entered at nesting b
+  end,           // the value is r[dst]
+};
+
+struct code_step {
+  code_op op{};
+  std::uint8_t sub = 0;
+  std::uint32_t steps = 0;  // the nodes entered just before this operation (steps counted)
+  std::uint32_t dst = 0;
+  std::uint32_t a = 0, b = 0, n = 0;
+  std::uint32_t target = 0;
+  value k;
+};
+
+struct decision_code {
+  std::vector<code_step> steps;
+  std::uint32_t result = 0;  // the register holding the expression's value at the end
+};
+
 struct program {
   // identity
   ruleset_info info;
@@ -294,7 +346,17 @@ struct program {
   // the report writer's constant parts (build_report_fragments, after the digest is known)
   report_fragments fragments;
 
+  // decision code (build_decision_code): by node, the code of the declaration or grade line
+  // whose expression that node is (none_index: none, the walk evaluates it)
+  std::vector<decision_code> codes;
+  std::vector<std::uint32_t> code_of;
+  std::vector<value> code_consts;    // the constants of `in_consts`
+  std::uint32_t code_registers = 0;  // the most any code uses
+
   node_id kid(const node& n, std::uint32_t i) const { return kids[n.kids + i]; }
 };
+
+// Compiles the decision code of every let, hazard, grade line and score item (eval/code.cpp).
+void build_decision_code(program& p);
 
 }  // namespace carerules::detail

@@ -73,6 +73,58 @@ struct tally {
   }
 };
 
+// The walk (traced, as reports evaluate) and the decision code (untraced, as decisions and
+// CSV rows evaluate) must leave every declaration in the same state: its outcome, its value,
+// its error; and the record the same evaluation errors. Returns whether the walk reached the
+// steps limit.
+inline bool compare_walk_and_code(const carerules::detail::program& p,
+                                  const carerules::detail::record_facts& facts, std::int64_t asof,
+                                  const std::string& where, tally& t) {
+  using carerules::detail::decl_kind;
+  using carerules::detail::evaluator;
+  evaluator walk(p, facts, asof), code(p, facts, asof);
+  code.set_tracing(false);
+  walk.run();
+  code.run();
+  auto text = [](const carerules::detail::decl_state& st) {
+    using carerules::detail::outcome;
+    using carerules::detail::vkind;
+    std::string s = st.status == outcome::known   ? "known "
+                    : st.status == outcome::error ? "error "
+                                                  : "unknown ";
+    if (st.status == outcome::known) {
+      s += std::to_string(static_cast<int>(st.v.kind)) + ":";
+      if (st.v.kind == vkind::string)
+        s += std::string(st.v.s());
+      else if (st.v.kind != vkind::list && st.v.kind != vkind::record)
+        s += std::to_string(st.v.i);
+    }
+    return s + st.error;
+  };
+  const std::pair<decl_kind, std::size_t> kinds[] = {{decl_kind::let, p.lets.size()},
+                                                     {decl_kind::hazard, p.hazards.size()},
+                                                     {decl_kind::score, p.scores.size()},
+                                                     {decl_kind::grade, p.grades.size()}};
+  for (const auto& [k, count] : kinds)
+    for (std::uint32_t i = 0; i < count; ++i) {
+      ++t.decisions;
+      const std::string w = text(walk.state(k, i)), c = text(code.state(k, i));
+      if (w != c)
+        t.differ(where,
+                 "decision code, declaration " + std::to_string(static_cast<int>(k)) + "/" +
+                     std::to_string(i),
+                 c, "walk " + w);
+    }
+  if (walk.error_count() != code.error_count())
+    t.differ(where, "decision code, errors", std::to_string(code.error_count()),
+             "walk " + std::to_string(walk.error_count()));
+  bool steps = false;
+  for (const auto& [k, count] : kinds)
+    for (std::uint32_t i = 0; i < count; ++i)
+      steps = steps || walk.state(k, i).error.find("(limit `steps`)") != std::string::npos;
+  return steps;
+}
+
 // Evaluates one record with both engines and records every outcome that differs.
 inline void compare_record(const carerules::ruleset& rs, const ref::loaded_ruleset& loaded,
                            const std::string& facts, std::int64_t asof, const std::string& where,
@@ -177,6 +229,8 @@ inline void compare_record(const carerules::ruleset& rs, const ref::loaded_rules
   carerules::detail::evaluator pe(carerules::detail::access::program_of(rs),
                                   carerules::detail::access::facts_of(bound), asof);
   pe.run();
+  compare_walk_and_code(carerules::detail::access::program_of(rs),
+                        carerules::detail::access::facts_of(bound), asof, where, t);
   const auto& lets = carerules::detail::access::program_of(rs).lets;
   for (const auto& m : mine.lets) {
     std::size_t i = 0;

@@ -124,6 +124,42 @@ TEST(differential, test_blocks) {
   report_tally("test blocks", t);
 }
 
+// The steps limit set to every count from 0 until the walk no longer reaches it, on every
+// test block: the decision code must trip on the same node as the walk (the same declarations
+// in error, the same outcomes for the rest).
+TEST(differential, steps_limit_trips_alike_in_the_walk_and_the_decision_code) {
+  tally t;
+  std::size_t runs = 0, tripped = 0;
+  for (const auto& root : {source_dir() / "tests" / "lang", source_dir() / "rulesets"})
+    for (const auto& rules : rules_under(root)) {
+      carerules::compile_options copts;
+      copts.import_roots.push_back(root.string());
+      auto compiled = carerules::compile_file(rules.string(), copts);
+      ASSERT_TRUE(compiled.ok()) << rules << "\n" << compiled.rendered();
+      const auto& rs = compiled.value();
+      auto p =
+          std::make_shared<carerules::detail::program>(carerules::detail::access::program_of(rs));
+      for (const auto& test : p->tests) {
+        carerules::bound_facts bound = rs.bind_json(test.given.empty() ? "{}" : test.given);
+        const auto& facts = carerules::detail::access::facts_of(bound);
+        const std::string where =
+            fs::relative(rules, root.parent_path()).string() + " test \"" + test.name + "\"";
+        for (std::uint64_t k = 0; k <= 20000; ++k) {
+          p->limits.steps = k;
+          ++runs;
+          if (!compare_walk_and_code(*p, facts, test.asof, where + " steps " + std::to_string(k),
+                                     t))
+            break;
+          ++tripped;
+        }
+      }
+    }
+  std::cout << "[differential] steps sweep: " << runs << " runs, " << tripped
+            << " with the limit reached\n";
+  EXPECT_GT(tripped, 1000u);
+  report_tally("steps sweep", t);
+}
+
 TEST(differential, generated) {
   tally t;
   // A fixed seed; CARERULES_DIFF_SEED and CARERULES_DIFF_COUNT explore further by hand.
