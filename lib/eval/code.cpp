@@ -23,6 +23,8 @@
 #include <algorithm>
 #include <iterator>
 #include <span>
+#include <string_view>
+#include <utility>
 
 #include "eval/eval.hpp"
 #include "plan/plan.hpp"
@@ -241,6 +243,26 @@ class code_builder {
     return true;
   }
 
+  // `h.status == "present"` (either side, == or !=): the hazard's outcome compared with the
+  // one the string names, without making and comparing strings. Three steps, as the walk's.
+  bool gen_status_is(const node& n, code_step s) {
+    const node* field = &p_.nodes[p_.kid(n, 0)];
+    const node* text = &p_.nodes[p_.kid(n, 1)];
+    if (field->op != opcode::hazard_field) std::swap(field, text);
+    if (field->op != opcode::hazard_field || field->b != 3 || text->op != opcode::constant ||
+        text->k.kind != vkind::string)
+      return false;
+    static constexpr std::string_view names[] = {"absent", "present", "undetermined", "error"};
+    s.k = value::of_int(-1);
+    for (std::size_t i = 0; i < std::size(names); ++i)
+      if (text->k.s() == names[i]) s.k = value::of_int(static_cast<std::int64_t>(i));
+    s.op = code_op::status_is;
+    s.a = field->a;
+    pending_ += 3;
+    emit(s);
+    return true;
+  }
+
   void gen_binary(const node& n, code_step s, std::uint32_t depth) {
     const auto o = static_cast<ast::op>(n.sub);
     s.sub = n.sub;
@@ -262,6 +284,8 @@ class code_builder {
       }
       case ast::op::eq:
       case ast::op::ne:
+        if (gen_status_is(n, s)) return;
+        [[fallthrough]];
       case ast::op::lt:
       case ast::op::le:
       case ast::op::gt:
@@ -342,6 +366,13 @@ void build_decision_code(program& p) {
       add(it.when);
       add(it.points);
     }
+  p.order_code.clear();
+  for (const decl_entry& d : p.order) {
+    node_id root = none_index;
+    if (d.kind == decl_kind::let) root = p.lets[d.index].value;
+    if (d.kind == decl_kind::hazard) root = p.hazards[d.index].when;
+    p.order_code.push_back(root == none_index ? none_index : p.code_of[root]);
+  }
 }
 
 value evaluator::run_code(const decision_code& c) {
@@ -379,7 +410,8 @@ value evaluator::run_code(const decision_code& c) {
       &&op_decl,      &&op_present,  &&op_not,       &&op_logic_test, &&op_logic_end,
       &&op_compare,   &&op_arith,    &&op_in_consts, &&op_table,      &&op_call,
       &&op_if_known,  &&op_branch,   &&op_jump,      &&op_hazards,    &&op_hazard_field,
-      &&op_agg_begin, &&op_agg_next, &&op_agg_visit, &&op_eval,       &&op_end};
+      &&op_agg_begin, &&op_agg_next, &&op_agg_visit, &&op_status_is,  &&op_eval,
+      &&op_end};
   static_assert(std::size(labels) == static_cast<std::size_t>(code_op::end) + 1);
   const code_step* o = ops;
 #define CARERULES_DISPATCH()                       \
@@ -674,6 +706,17 @@ value evaluator::run_code(const decision_code& c) {
       CARERULES_JUMP(ops[o->target].target);
     }
     CARERULES_JUMP(o->target);
+  }
+
+  op_status_is : {
+    const decl_state& st = hazards_[frames_[o->a].hazard];
+    const std::int64_t status = st.status == outcome::error     ? 3
+                                : st.status == outcome::unknown ? 2
+                                : st.v.i                        ? 1
+                                                                : 0;
+    const bool same = status == o->k.i;
+    r[o->dst] = value::of_bool(static_cast<ast::op>(o->sub) == ast::op::eq ? same : !same);
+    CARERULES_NEXT();
   }
 
   op_eval:

@@ -296,20 +296,6 @@ std::vector<decl_entry> evaluator::expand_uses(const trace& t) const {
   return out;
 }
 
-const decl_state& evaluator::state(decl_kind k, std::uint32_t i) const {
-  switch (k) {
-    case decl_kind::let:
-      return lets_[i];
-    case decl_kind::hazard:
-      return hazards_[i];
-    case decl_kind::score:
-      return score_decls_[i];
-    case decl_kind::grade:
-      return grades_[i];
-  }
-  return lets_[i];
-}
-
 // ---- facts ----------------------------------------------------------------------------------
 
 value evaluator::read_cell_traced(const fact_cell& cell, std::uint32_t input, const binding* b) {
@@ -966,11 +952,7 @@ void evaluator::eval_decl(const decl_entry& d) {
         st.v = v;
         st.status = v.known() ? outcome::known : outcome::unknown;
       } catch (const eval_fault& f) {
-        st.status = outcome::error;
-        st.error = f.message;
-        eval_errors_.push_back(
-            {"", d.kind == decl_kind::let ? p_.lets[d.index].name : p_.hazards[d.index].id,
-             f.message});
+        decl_failed(d, st, f.message);
       }
       cur_ = nullptr;
       return;
@@ -982,6 +964,13 @@ void evaluator::eval_decl(const decl_entry& d) {
       eval_grade(d.index);
       return;
   }
+}
+
+void evaluator::decl_failed(const decl_entry& d, decl_state& st, const std::string& message) {
+  st.status = outcome::error;
+  st.error = message;
+  eval_errors_.push_back(
+      {"", d.kind == decl_kind::let ? p_.lets[d.index].name : p_.hazards[d.index].id, message});
 }
 
 void evaluator::eval_score(std::uint32_t i) {
@@ -1107,9 +1096,31 @@ void evaluator::eval_grade(std::uint32_t i) {
   cur_ = nullptr;
 }
 
+void evaluator::run_untraced() {
+  for (std::size_t k = 0; k < p_.order.size(); ++k) {
+    const decl_entry& d = p_.order[k];
+    const std::uint32_t c = p_.order_code[k];
+    if (c == none_index) {
+      eval_decl(d);
+      continue;
+    }
+    decl_state& st = d.kind == decl_kind::let ? lets_[d.index] : hazards_[d.index];
+    try {
+      st.v = run_code(p_.codes[c]);
+      st.status = st.v.known() ? outcome::known : outcome::unknown;
+    } catch (const eval_fault& f) {
+      decl_failed(d, st, f.message);
+    }
+  }
+}
+
 void evaluator::run() {
   traced_ = traced_ || tracing_;
-  for (const auto& d : p_.order) eval_decl(d);
+  if (!tracing_ && p_.order_code.size() == p_.order.size()) {
+    run_untraced();
+  } else {
+    for (const auto& d : p_.order) eval_decl(d);
+  }
   // A rectification due date past the calendar is an evaluation error (§12), not a report
   // that silently lacks its deadline; the hazard's own status stands.
   for (const hazard_plan& h : p_.hazards)

@@ -210,7 +210,18 @@ class evaluator final : private builtin_context {
   // The record's errors: binding faults and evaluation faults.
   std::size_t error_count() const { return f_->errors.size() + eval_errors_.size(); }
 
-  const decl_state& state(decl_kind k, std::uint32_t i) const;
+  const decl_state& state(decl_kind k, std::uint32_t i) const {
+    switch (k) {
+      case decl_kind::hazard:
+        return hazards_[i];
+      case decl_kind::score:
+        return score_decls_[i];
+      case decl_kind::grade:
+        return grades_[i];
+      default:
+        return lets_[i];
+    }
+  }
   // The declarations a trace used, directly or through the lets and hazards it read, each
   // once, in the order evaluation met them (explain's "uses" lines).
   std::vector<decl_entry> expand_uses(const trace& t) const;
@@ -348,6 +359,10 @@ class evaluator final : private builtin_context {
                                            const binding* b);
   value read_list(const list_instance& list, std::uint32_t input, const binding* b);
   void eval_decl(const decl_entry& d);
+  // A let's or hazard's fault: the declaration is in error, and the record has the error.
+  void decl_failed(const decl_entry& d, decl_state& st, const std::string& message);
+  // run() when nothing is traced: the declarations with decision code run it directly.
+  void run_untraced();
   void eval_score(std::uint32_t i);
   void eval_grade(std::uint32_t i);
   [[noreturn]] void fail(const std::string& message) const override;

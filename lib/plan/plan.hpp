@@ -291,6 +291,8 @@ enum class code_op : std::uint8_t {
                  // jump to target
   agg_visit,     // takes r[a] (the `where`; none_index: true), state r[b]; decided: r[dst] = the
                  // result, jump to the agg_next's target; else back to the agg_next at target
+  status_is,     // r[dst] = whether (sub eq) or not (sub ne) the status of the hazard at
+                 // frame a is status k.i (0 absent 1 present 2 undetermined 3 error, -1 none)
   eval,          // r[dst] = the walk's value of node a, entered at nesting b
   end,           // the value is r[dst]
 };
@@ -350,8 +352,9 @@ struct program {
   // whose expression that node is (none_index: none, the walk evaluates it)
   std::vector<decision_code> codes;
   std::vector<std::uint32_t> code_of;
-  std::vector<value> code_consts;    // the constants of `in_consts`
-  std::uint32_t code_registers = 0;  // the most any code uses
+  std::vector<std::uint32_t> order_code;  // by `order`: a let's or hazard's code, or none_index
+  std::vector<value> code_consts;         // the constants of `in_consts`
+  std::uint32_t code_registers = 0;       // the most any code uses
 
   node_id kid(const node& n, std::uint32_t i) const { return kids[n.kids + i]; }
 };
