@@ -140,6 +140,14 @@ class code_builder {
       case opcode::hazard_field:
         leaf(code_op::hazard_field, n.a, n.b);
         return;
+      case opcode::section:
+        leaf(code_op::section, n.a, n.b);
+        return;
+      case opcode::exists:
+        s.sub = n.sub;
+        s.n = p_.inputs[n.a].field->is_list ? 1 : 0;
+        leaf(code_op::exists, n.b, n.slot);
+        return;
       case opcode::unary:
         if (static_cast<ast::op>(n.sub) != ast::op::not_) break;
         ++pending_;
@@ -410,8 +418,8 @@ value evaluator::run_code(const decision_code& c) {
       &&op_decl,      &&op_present,  &&op_not,       &&op_logic_test, &&op_logic_end,
       &&op_compare,   &&op_arith,    &&op_in_consts, &&op_table,      &&op_call,
       &&op_if_known,  &&op_branch,   &&op_jump,      &&op_hazards,    &&op_hazard_field,
-      &&op_agg_begin, &&op_agg_next, &&op_agg_visit, &&op_status_is,  &&op_eval,
-      &&op_end};
+      &&op_agg_begin, &&op_agg_next, &&op_agg_visit, &&op_status_is,  &&op_section,
+      &&op_exists,    &&op_eval,     &&op_end};
   static_assert(std::size(labels) == static_cast<std::size_t>(code_op::end) + 1);
   const code_step* o = ops;
 #define CARERULES_DISPATCH()                       \
@@ -716,6 +724,22 @@ value evaluator::run_code(const decision_code& c) {
                                                                 : 0;
     const bool same = status == o->k.i;
     r[o->dst] = value::of_bool(static_cast<ast::op>(o->sub) == ast::op::eq ? same : !same);
+    CARERULES_NEXT();
+  }
+
+  op_section : {
+    const score_state& sc = scores_[o->a];
+    r[o->dst] = score_decls_[o->a].status == outcome::error || sc.section_provisional[o->b]
+                    ? value{}
+                    : value::of_number(sc.sections[o->b]);
+    CARERULES_NEXT();
+  }
+
+  op_exists : {
+    const record_instance& rec = o->a == none_index ? f_->root : *frames_[o->a].rec;
+    const bool supplied = o->n ? rec.lists[o->b].state == fact_state::present
+                               : rec.cells[o->b].state == fact_state::present;
+    r[o->dst] = value::of_bool(o->sub ? !supplied : supplied);
     CARERULES_NEXT();
   }
 

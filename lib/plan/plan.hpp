@@ -293,6 +293,9 @@ enum class code_op : std::uint8_t {
                  // result, jump to the agg_next's target; else back to the agg_next at target
   status_is,     // r[dst] = whether (sub eq) or not (sub ne) the status of the hazard at
                  // frame a is status k.i (0 absent 1 present 2 undetermined 3 error, -1 none)
+  section,       // r[dst] = section b of score a, unknown when provisional or the score failed
+  exists,        // r[dst] = whether the fact at slot b (a list when n) of the top-level record
+                 // (a: none_index) or of the element at frame a was supplied; sub 1: negated
   eval,          // r[dst] = the walk's value of node a, entered at nesting b
   end,           // the value is r[dst]
 };
