@@ -301,6 +301,7 @@ void checker::add_fields(record_schema& schema, const std::vector<const ast::inp
       schema.fields.back().element = elem;
     }
   }
+  schema.link_keys();
 }
 
 void checker::build_inputs() {

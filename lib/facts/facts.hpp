@@ -116,9 +116,12 @@ struct name_node {
   // of every record), and a key's position here names it for the duplicate check.
   std::vector<std::pair<std::string, std::uint32_t>> ordered;
   struct key_head {
-    std::uint64_t head;  // head_of(key)
-    std::uint64_t tail;  // a longer key's last eight bytes (0 for up to eight)
-    std::size_t size;    // the key's length
+    std::uint64_t head;    // head_of(key)
+    std::uint64_t tail;    // a longer key's last eight bytes (0 for up to eight)
+    std::size_t size;      // the key's length
+    std::uint64_t mask;    // the bytes of a first eight-byte load that are the key's
+    std::uint32_t child;   // the child node
+    int child_field = -1;  // its field (record_schema::link_keys), or -1: an object
   };
   std::vector<key_head> heads;  // parallel to `ordered`
   int field = -1;  // index into record_schema::fields when this key is a declared input
@@ -139,7 +142,9 @@ struct name_node {
   void add_child(const std::string& key, std::uint32_t node) {
     children.emplace(key, node);
     ordered.emplace_back(key, node);
-    heads.push_back({head_of(key), tail_of(key), key.size()});
+    const std::uint64_t mask =
+        key.size() >= 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * key.size())) - 1;
+    heads.push_back({head_of(key), tail_of(key), key.size(), mask, node, -1});
   }
   static std::uint64_t tail_of(std::string_view key) {
     std::uint64_t t = 0;
@@ -188,6 +193,13 @@ struct record_schema {
   std::uint32_t list_count = 0;      // lists per record instance
   std::vector<name_node> nodes;      // nodes[0] is the record's root object
   std::deque<std::string> storage;   // owns strings that defaults point into
+
+  // Copies each child's field into its parent's key_head, once the nodes are all placed (the
+  // plain reader finds a key's field without visiting the child node). Idempotent.
+  void link_keys() {
+    for (name_node& n : nodes)
+      for (name_node::key_head& h : n.heads) h.child_field = nodes[h.child].field;
+  }
 };
 
 // ---- bound facts --------------------------------------------------------------------------

@@ -52,7 +52,8 @@ class plain_reader {
         out_(out),
         others_(others),
         max_string_(std::min<std::size_t>(options.limits.json_string, max_string_bytes)),
-        max_depth_(std::min(options.limits.json_depth, plain_depth_cap)) {}
+        max_depth_(std::min(options.limits.json_depth, plain_depth_cap)),
+        max_key_(std::min<std::size_t>(max_string_, 16)) {}
 
   bool record(const record_schema& schema) {
     space();
@@ -354,11 +355,10 @@ class plain_reader {
     if (guess >= n.heads.size() || end_ - p_ < 24) return -1;
     const name_node::key_head& h = n.heads[guess];
     const std::size_t size = h.size;
-    if (size > 16 || size > max_string_ || p_[size] != '"') return -1;
+    if (size > max_key_ || p_[size] != '"') return -1;
     std::uint64_t head;
     std::memcpy(&head, p_, 8);
-    if (size < 8) head &= (std::uint64_t{1} << (8 * size)) - 1;
-    if (head != h.head) return -1;
+    if ((head & h.mask) != h.head) return -1;
     if (size > 8) {
       std::uint64_t tail;
       std::memcpy(&tail, p_ + size - 8, 8);
@@ -418,12 +418,11 @@ class plain_reader {
         const std::uint64_t bit = std::uint64_t{1} << at;
         if (seen & bit) return false;
         seen |= bit;
-        const std::uint32_t c = n->ordered[static_cast<std::size_t>(at)].second;
-        const name_node& cn = schema->nodes[c];
-        if (cn.field >= 0) {
-          f = &schema->fields[static_cast<std::size_t>(cn.field)];
+        const name_node::key_head& h = n->heads[static_cast<std::size_t>(at)];
+        if (h.child_field >= 0) {
+          f = &schema->fields[static_cast<std::size_t>(h.child_field)];
         } else {
-          child = c;
+          child = h.child;
         }
       } else if (!other_key(key, first_other)) {
         return false;
@@ -480,6 +479,7 @@ class plain_reader {
   std::vector<std::pair<std::uint64_t, std::string_view>>& others_;
   std::size_t max_string_;
   std::size_t max_depth_;
+  std::size_t max_key_;  // the longest key expected_key compares: 16 bytes, or the string limit
 };
 
 }  // namespace
