@@ -5,20 +5,24 @@
 // decisions alone most of that is the same for every record. The code here is the same
 // expression laid out once: an operation per node in the order the walk evaluates them, the
 // branches of `and`, `or`, `??` and `if` as jumps, a table whose rows all compare a parameter
-// with a constant as one operation. What the code does not cover (aggregates, variables,
-// sections, rows that are expressions) stays a node, handed to the walk (`eval`).
+// with a constant as one operation, `any`/`all`/`count` over `hazards` or a top-level list of
+// records as a loop. What the code does not cover (other aggregates, list variables, rows that
+// are expressions) stays a node, handed to the walk (`eval`).
 //
 // The code must give what the walk gives, errors and limits included:
 // - steps: an operation carries the steps of the nodes the walk enters before it (a node's
-//   step is counted on entry, before its operands), and the limit is checked as each is added,
-//   so it trips on the same node as the walk;
+//   step is counted on entry, before its operands), and the count is compared with the limit
+//   before anything that can fail or be seen, so the same declaration ends with the same
+//   error as in the walk;
 // - nesting: a node handed to the walk is entered at the nesting it has in the walk; a code
 //   is built only for an expression whose own nesting stays far below the walk's bound;
 // - faults: arithmetic and built-ins are the walk's own functions, which throw the walk's
 //   faults; the declaration ends in error as it would.
-// The differential tests compare the decisions (this code) with the reports (the walk, traced)
-// on every test block, the shipped rulesets and generated programs, and a sweep of the steps
-// limit (tests/unit/reference/differential_test.cpp).
+// The differential tests hold the code to the walk: every declaration's state (outcome, value,
+// error), every score item and section, every grade's matched line and the record's errors,
+// on every test block, the shipped rulesets, generated programs and fuzz inputs, and over a
+// sweep of the steps limit; and the decisions (this code, one evaluator reused from record to
+// record) to the reports (the walk, traced) (tests/unit/reference/differential_test.cpp).
 
 #include <algorithm>
 #include <iterator>
@@ -359,7 +363,11 @@ void build_decision_code(program& p) {
     if (root == none_index || root >= p.nodes.size() || p.code_of[root] != none_index) return;
     decision_code c;
     code_builder b(p, c);
-    if (!b.build(root)) return;
+    const std::size_t consts = p.code_consts.size();
+    if (!b.build(root)) {
+      p.code_consts.resize(consts);
+      return;
+    }
     p.code_registers = std::max(p.code_registers, b.registers());
     p.code_of[root] = static_cast<std::uint32_t>(p.codes.size());
     p.codes.push_back(std::move(c));
@@ -757,8 +765,9 @@ value evaluator::run_code(const decision_code& c) {
     steps_ = steps;
     return r[o->dst];
   } catch (...) {
-    // steps_ is the walk's count already (every operation that can fail stores it first);
-    // the nesting is what the walk leaves after a fault: none.
+    // steps_ is the walk's count already (every operation that can fail stores it first), or
+    // past the limit when the limit ended the declaration; the nesting is what the walk
+    // leaves after a fault: none.
     nesting_ = 0;
     throw;
   }

@@ -351,8 +351,8 @@ struct program {
   // the report writer's constant parts (build_report_fragments, after the digest is known)
   report_fragments fragments;
 
-  // decision code (build_decision_code): by node, the code of the declaration or grade line
-  // whose expression that node is (none_index: none, the walk evaluates it)
+  // decision code (build_decision_code): by node, the code of the declaration, grade line or
+  // score item whose expression that node is (none_index: none, the walk evaluates it)
   std::vector<decision_code> codes;
   std::vector<std::uint32_t> code_of;
   std::vector<std::uint32_t> order_code;  // by `order`: a let's or hazard's code, or none_index

@@ -115,9 +115,39 @@ inline bool compare_walk_and_code(const carerules::detail::program& p,
                      std::to_string(i),
                  c, "walk " + w);
     }
-  if (walk.error_count() != code.error_count())
-    t.differ(where, "decision code, errors", std::to_string(code.error_count()),
-             "walk " + std::to_string(walk.error_count()));
+  for (std::uint32_t i = 0; i < p.grades.size(); ++i)
+    if (walk.state(decl_kind::grade, i).matched_line !=
+        code.state(decl_kind::grade, i).matched_line)
+      t.differ(where, "decision code, grade " + p.grades[i].name + " line",
+               std::to_string(code.state(decl_kind::grade, i).matched_line),
+               "walk " + std::to_string(walk.state(decl_kind::grade, i).matched_line));
+  for (std::uint32_t i = 0; i < p.scores.size(); ++i) {
+    const auto& w = walk.score(i);
+    const auto& c = code.score(i);
+    auto score_text = [](const carerules::detail::score_state& s) {
+      std::string out = std::to_string(s.total) + (s.provisional ? "?" : "");
+      for (std::size_t k = 0; k < s.sections.size(); ++k)
+        out += " s" + std::to_string(s.sections[k]) + (s.section_provisional[k] ? "?" : "");
+      for (const auto& it : s.items)
+        out += " i" + std::to_string(static_cast<int>(it.status)) + ":" + std::to_string(it.points);
+      return out;
+    };
+    ++t.decisions;
+    if (score_text(w) != score_text(c))
+      t.differ(where, "decision code, score " + p.scores[i].name, score_text(c),
+               "walk " + score_text(w));
+  }
+  // The record's evaluation errors, with their messages, in order.
+  auto errors_text = [](const carerules::report& r) {
+    std::string out;
+    for (const auto& e : r.errors)
+      out += e.path.value_or("") + "|" + e.rule.value_or("") + "|" + e.message + "\n";
+    return out;
+  };
+  const std::string walk_errors = errors_text(walk.make_report());
+  const std::string code_errors = errors_text(code.make_report());
+  if (walk_errors != code_errors)
+    t.differ(where, "decision code, errors", code_errors, "walk " + walk_errors);
   bool steps = false;
   for (const auto& [k, count] : kinds)
     for (std::uint32_t i = 0; i < count; ++i)
