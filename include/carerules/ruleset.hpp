@@ -174,6 +174,8 @@ class ruleset {
   std::string evaluate_json(const bound_facts& facts, const eval_options& options = {}) const;
 
   // Decisions only: nothing is traced (no evidence, no missing lists) and no report is built.
+  // The declarations run as the ruleset's decision code, compiled once with the ruleset, which
+  // gives every outcome, error and limit a report would (docs/ARCHITECTURE.md).
   decisions decide(const bound_facts& facts, const eval_options& options = {}) const;
   decisions decide(std::string_view facts_json, const eval_options& options = {}) const;
   // The same into `out`, reusing its memory: a caller deciding record after record with one
