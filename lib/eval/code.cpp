@@ -59,6 +59,7 @@ class code_builder {
     return true;
   }
   std::uint32_t registers() const { return registers_; }
+  std::uint32_t accumulators() const { return accumulators_; }
 
  private:
   std::uint32_t new_register() { return registers_++; }
@@ -147,6 +148,9 @@ class code_builder {
       case opcode::section:
         leaf(code_op::section, n.a, n.b);
         return;
+      case opcode::var:
+        leaf(code_op::element, n.a, 0);
+        return;
       case opcode::exists:
         s.sub = n.sub;
         s.n = p_.inputs[n.a].field->is_list ? 1 : 0;
@@ -220,25 +224,31 @@ class code_builder {
     emit(s);
   }
 
-  // `any`, `all` and `count` over `hazards` or a top-level list of records: a loop whose body
-  // is the `where`, as eval_aggregate visits the elements. Others are walked.
+  // An aggregate over `hazards` or a top-level list (of records or of scalars): a loop whose
+  // body is the `where` and, for sum, avg, min and max, the value, visiting the elements as
+  // eval_aggregate does. Aggregates over other lists are walked.
   bool gen_aggregate(const node& n, code_step s, std::uint32_t depth) {
     const auto kind = static_cast<agg>(n.sub);
-    if (kind != agg::any && kind != agg::all && kind != agg::count) return false;
-    const node_id src = p_.kid(n, 0), where = p_.kid(n, 1);
+    const bool valued = kind != agg::any && kind != agg::all && kind != agg::count;
+    const node_id src = p_.kid(n, 0), where = p_.kid(n, 1), val = p_.kid(n, 2);
+    if (valued && val == none_index) return false;
     const node& sn = p_.nodes[src];
+    std::uint32_t source = 0;  // 0 `hazards`, 1 a list of records, 2 a list of scalars
     if (sn.op == opcode::fact_list) {
       const input_meta& meta = p_.inputs[sn.a];
-      if (meta.parent != none_index || !meta.field || !meta.field->of_records) return false;
+      if (meta.parent != none_index || !meta.field) return false;
+      source = meta.field->of_records ? 1 : 2;
     } else if (sn.op != opcode::hazards) {
       return false;
     }
     ++pending_;
     s.sub = n.sub;
     s.n = n.a;  // the frame the elements are bound at
+    s.k = value{};
+    s.k.i = accumulators_++;
+    s.k.n = source;
     s.a = new_register();
-    s.b = new_register();
-    new_register();  // the loop's state: r[b], r[b + 1]
+    s.b = new_register();  // the loop's state: the next element, whether the current is certain
     gen(src, s.a, depth + 1);
     s.op = code_op::agg_begin;
     const std::size_t begin = emit(s);
@@ -250,6 +260,12 @@ class code_builder {
     s.a = where_register;
     s.target = static_cast<std::uint32_t>(next);
     emit(s);
+    if (valued) {
+      s.a = new_register();
+      gen(val, s.a, depth + 1);
+      s.op = code_op::agg_value;
+      emit(s);
+    }
     c_.steps[begin].target = here();
     c_.steps[next].target = here();
     return true;
@@ -348,7 +364,8 @@ class code_builder {
   program& p_;
   decision_code& c_;
   std::uint32_t registers_ = 0;
-  std::uint32_t pending_ = 0;  // nodes entered since the last operation
+  std::uint32_t accumulators_ = 0;  // aggregates in the code, each with its own
+  std::uint32_t pending_ = 0;       // nodes entered since the last operation
   bool ok_ = true;
 };
 
@@ -359,6 +376,7 @@ void build_decision_code(program& p) {
   p.code_consts.clear();
   p.code_of.assign(p.nodes.size(), none_index);
   p.code_registers = 0;
+  p.code_accumulators = 0;
   auto add = [&](node_id root) {
     if (root == none_index || root >= p.nodes.size() || p.code_of[root] != none_index) return;
     decision_code c;
@@ -369,6 +387,7 @@ void build_decision_code(program& p) {
       return;
     }
     p.code_registers = std::max(p.code_registers, b.registers());
+    p.code_accumulators = std::max(p.code_accumulators, b.accumulators());
     p.code_of[root] = static_cast<std::uint32_t>(p.codes.size());
     p.codes.push_back(std::move(c));
   };
@@ -399,24 +418,31 @@ value evaluator::run_code(const decision_code& c) {
   // Steps are added as each operation starts, and compared with the limit where something
   // observable can follow: before an operation that can fail or hands over to the walk, in a
   // loop, and at the end. A limit passed in between ends the declaration just as the walk's
-  // step() would have: nothing in between fails or is seen.
-  auto check = [&] {
-    if (steps > limit) [[unlikely]] {
-      steps_ = limit + 1;
-      steps_exceeded();
-    }
-  };
-  // An aggregate's result once its elements are visited (`stopped`: one decided it).
-  auto aggregate_result = [&](const code_step& o, bool stopped) {
+  // step() would have: nothing in between fails or is seen. (A macro, not a lambda: a lambda
+  // that takes `steps` by reference and is not inlined everywhere keeps it in memory, about
+  // 180 instructions a record on the peers' workload.)
+#define CARERULES_CHECK()             \
+  do {                                \
+    if (steps > limit) [[unlikely]] { \
+      steps_ = limit + 1;             \
+      steps_exceeded();               \
+    }                                 \
+  } while (false)
+  // An aggregate's value once its elements are visited (`stopped`: one decided an any/all):
+  // any, all and count here, the others as the walk works them out. It does not see `steps`
+  // (kept in a register): the callers store it first.
+  auto aggregate_result = [this](const code_step& o, bool stopped) {
     frames_[o.n] = binding{};
-    const value& acc = r[o.b + 1];
+    const agg_acc& acc = accs_[static_cast<std::size_t>(o.k.i)];
     switch (static_cast<agg>(o.sub)) {
       case agg::any:
-        return stopped ? value::of_bool(true) : acc.n ? value{} : value::of_bool(false);
+        return stopped ? value::of_bool(true) : acc.unsure ? value{} : value::of_bool(false);
       case agg::all:
-        return stopped ? value::of_bool(false) : acc.n ? value{} : value::of_bool(true);
-      default:
-        return acc.n ? value{} : value::of_int(acc.i);
+        return stopped ? value::of_bool(false) : acc.unsure ? value{} : value::of_bool(true);
+      case agg::count:
+        return acc.unsure ? value{} : value::of_int(acc.count);
+      default:  // the caller has stored the steps: a sum may overflow
+        return aggregate_value(static_cast<agg>(o.sub), acc, stopped);
     }
   };
   // One indirect jump per operation through a table of labels in the order of code_op (GCC
@@ -426,8 +452,8 @@ value evaluator::run_code(const decision_code& c) {
       &&op_decl,      &&op_present,  &&op_not,       &&op_logic_test, &&op_logic_end,
       &&op_compare,   &&op_arith,    &&op_in_consts, &&op_table,      &&op_call,
       &&op_if_known,  &&op_branch,   &&op_jump,      &&op_hazards,    &&op_hazard_field,
-      &&op_agg_begin, &&op_agg_next, &&op_agg_visit, &&op_status_is,  &&op_section,
-      &&op_exists,    &&op_eval,     &&op_end};
+      &&op_agg_begin, &&op_agg_next, &&op_agg_visit, &&op_agg_value,  &&op_element,
+      &&op_status_is, &&op_section,  &&op_exists,    &&op_eval,       &&op_end};
   static_assert(std::size(labels) == static_cast<std::size_t>(code_op::end) + 1);
   const code_step* o = ops;
 #define CARERULES_DISPATCH()                       \
@@ -539,25 +565,25 @@ value evaluator::run_code(const decision_code& c) {
         CARERULES_NEXT();
       }
     }
-    check();
+    CARERULES_CHECK();
     steps_ = steps;  // a fault leaves the walk's count
     r[o->dst] = arith(op, a, b);
     CARERULES_NEXT();
   }
 
   op_in_consts : {
-    check();
+    CARERULES_CHECK();
     const value a = r[o->a];
     if (!a.known()) {  // the walk still reads every element
       steps += o->n;
-      check();
+      CARERULES_CHECK();
       r[o->dst] = value{};
       CARERULES_NEXT();
     }
     bool found = false, unsure = false;
     for (std::uint32_t i = 0; i < o->n && !found; ++i) {
       ++steps;
-      check();
+      CARERULES_CHECK();
       const value& el = p_.code_consts[o->b + i];
       if (!el.known()) {
         unsure = true;
@@ -572,7 +598,7 @@ value evaluator::run_code(const decision_code& c) {
   }
 
   op_table : {
-    check();
+    CARERULES_CHECK();
     const table_plan& t = p_.tables[o->a];
     value result;
     for (const auto& row : t.rows) {
@@ -581,7 +607,7 @@ value evaluator::run_code(const decision_code& c) {
         break;
       }
       steps += 3;  // the comparison and its two operands, as the walk counts them
-      check();
+      CARERULES_CHECK();
       const value& pv = r[o->b + row.quick_param];
       const value cv = row.param_first ? compare(row.quick_op, pv, row.quick_k)
                                        : compare(row.quick_op, row.quick_k, pv);
@@ -596,7 +622,7 @@ value evaluator::run_code(const decision_code& c) {
   }
 
   op_call : {
-    check();
+    CARERULES_CHECK();
     steps_ = steps;
     const builtin_row& row = row_of(static_cast<builtin>(o->sub));
     const std::span<const value> args(r + o->b, o->n);
@@ -659,17 +685,18 @@ value evaluator::run_code(const decision_code& c) {
       r[o->dst] = value{};
       CARERULES_JUMP(o->target);
     }
-    r[o->b] = value{};      // i: the next element; n: whether the current one is certain
-    r[o->b + 1] = value{};  // i: the count; n: whether some element was unsure
+    r[o->b] = value{};  // i: the next element; n: whether the current one is certain
+    accs_[static_cast<std::size_t>(o->k.i)] = agg_acc{};
     CARERULES_NEXT();
 
   op_agg_next : {
-    check();
+    CARERULES_CHECK();
+    steps_ = steps;
     value& at = r[o->b];
     const value list = r[o->a];
     std::int64_t i = at.i;
     binding& b = frames_[o->n];
-    if (list.source() == value::hazards_list) {
+    if (o->k.n == 0) {
       // Hazards known to be absent are not members; an undetermined one may be.
       const auto size = static_cast<std::int64_t>(hazards_.size());
       while (i < size && hazards_[static_cast<std::size_t>(i)].status == outcome::known &&
@@ -683,15 +710,19 @@ value evaluator::run_code(const decision_code& c) {
       b.hazard = static_cast<std::uint32_t>(i);
       at.n = hazards_[static_cast<std::size_t>(i)].status == outcome::known;
     } else {
-      const auto& records = static_cast<const list_instance*>(list.p())->records;
-      if (static_cast<std::size_t>(i) == records.size()) {
+      const auto& l = *static_cast<const list_instance*>(list.p());
+      const std::size_t size = o->k.n == 1 ? l.records.size() : l.items.size();
+      if (static_cast<std::size_t>(i) == size) {
         r[o->dst] = aggregate_result(*o, false);
         CARERULES_JUMP(o->target);
       }
       b = binding{};
       b.depth = 1;
       b.idx[0] = static_cast<std::uint32_t>(i);
-      b.rec = &records[static_cast<std::size_t>(i)];
+      if (o->k.n == 1)
+        b.rec = &l.records[static_cast<std::size_t>(i)];
+      else
+        b.cell = &l.items[static_cast<std::size_t>(i)];
       at.n = 1;
     }
     at.i = i + 1;
@@ -702,26 +733,51 @@ value evaluator::run_code(const decision_code& c) {
     value cv = o->a == none_index ? value::of_bool(true) : r[o->a];
     // An uncertain member's condition reads as `unknown and <condition>`.
     if (!r[o->b].n && !(cv.known() && cv.i == 0)) cv = value{};
-    value& acc = r[o->b + 1];
-    bool stop = false;
+    agg_acc& acc = accs_[static_cast<std::size_t>(o->k.i)];
+    if (!cv.known()) acc.unsure = true;
     switch (static_cast<agg>(o->sub)) {
       case agg::any:
-        stop = cv.known() && cv.i;
-        break;
+        if (cv.known() && cv.i) {
+          r[o->dst] = aggregate_result(*o, true);
+          CARERULES_JUMP(ops[o->target].target);
+        }
+        CARERULES_JUMP(o->target);
       case agg::all:
-        stop = cv.known() && !cv.i;
-        break;
-      default:
-        if (cv.known() && cv.i) ++acc.i;
-        break;
+        if (cv.known() && !cv.i) {
+          r[o->dst] = aggregate_result(*o, true);
+          CARERULES_JUMP(ops[o->target].target);
+        }
+        CARERULES_JUMP(o->target);
+      case agg::count:
+        if (cv.known() && cv.i) ++acc.count;
+        CARERULES_JUMP(o->target);
+      default:  // sum, avg, min, max: the value next, when the condition holds
+        if (!cv.known() || !cv.i) CARERULES_JUMP(o->target);
+        CARERULES_NEXT();
     }
-    if (!cv.known()) acc.n = 1;
-    if (stop) {
-      check();
-      r[o->dst] = aggregate_result(*o, true);
-      CARERULES_JUMP(ops[o->target].target);
+  }
+
+  op_agg_value : {
+    const value v = r[o->a];
+    if (!v.known()) {
+      accs_[static_cast<std::size_t>(o->k.i)].unsure = true;
+    } else {
+      CARERULES_CHECK();
+      steps_ = steps;  // a sum may overflow
+      fold_value(static_cast<agg>(o->sub), accs_[static_cast<std::size_t>(o->k.i)], v);
     }
     CARERULES_JUMP(o->target);
+  }
+
+  op_element : {
+    const binding& b = frames_[o->a];
+    if (b.cell)
+      r[o->dst] = b.cell->state == fact_state::present ? b.cell->v : value{};
+    else if (b.hazard != none_index)
+      r[o->dst] = value::record_of(b.hazard, nullptr);
+    else
+      r[o->dst] = value::record_of(0, b.rec);
+    CARERULES_NEXT();
   }
 
   op_status_is : {
@@ -752,7 +808,7 @@ value evaluator::run_code(const decision_code& c) {
   }
 
   op_eval:
-    check();
+    CARERULES_CHECK();
     steps_ = steps;
     nesting_ = o->b;
     r[o->dst] = eval(o->a);
@@ -761,7 +817,7 @@ value evaluator::run_code(const decision_code& c) {
     CARERULES_NEXT();
 
   op_end:
-    check();
+    CARERULES_CHECK();
     steps_ = steps;
     return r[o->dst];
   } catch (...) {
@@ -771,6 +827,7 @@ value evaluator::run_code(const decision_code& c) {
     nesting_ = 0;
     throw;
   }
+#undef CARERULES_CHECK
 #undef CARERULES_DISPATCH
 #undef CARERULES_NEXT
 #undef CARERULES_JUMP

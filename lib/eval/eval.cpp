@@ -211,6 +211,7 @@ evaluator::evaluator(const program& p, const record_facts& facts, std::int64_t a
   scores_.resize(p.scores.size());
   frames_.resize(p.max_frame_depth);
   regs_.resize(p.code_registers);
+  accs_.resize(p.code_accumulators);
 }
 
 void evaluator::reset(const record_facts& facts, std::int64_t asof) {
@@ -772,6 +773,56 @@ value evaluator::eval_table(const node& n) {
   return result;
 }
 
+// An element whose condition held and whose value is known, into the accumulator of a sum,
+// average, minimum or maximum.
+void evaluator::fold_value(agg kind, agg_acc& acc, const value& v) {
+  ++acc.count;
+  if (kind == agg::sum || kind == agg::avg) {
+    if (v.kind == vkind::number) acc.sum_is_int = false;
+    acc.sum += scaled(v);
+    if (acc.sum > static_cast<__int128>(INT64_MAX) * decimal_scale ||
+        acc.sum < static_cast<__int128>(INT64_MIN) * decimal_scale)
+      fail("overflow in `" + std::string(kind == agg::sum ? "sum" : "avg") + "`");
+    return;
+  }
+  if (!acc.have) {
+    acc.best = v;
+    acc.have = true;
+  } else {
+    auto cmp = compare_values(v, acc.best);
+    if (cmp && (kind == agg::max ? *cmp > 0 : *cmp < 0)) acc.best = v;
+  }
+}
+
+// An aggregate's value once its elements are visited (`stopped`: one decided an any/all).
+value evaluator::aggregate_value(agg kind, const agg_acc& acc, bool stopped) {
+  switch (kind) {
+    case agg::any:
+      return stopped ? boolean(true) : (acc.unsure ? unknown() : boolean(false));
+    case agg::all:
+      return stopped ? boolean(false) : (acc.unsure ? unknown() : boolean(true));
+    case agg::count:
+      return acc.unsure ? unknown() : value::of_int(acc.count);
+    case agg::sum:
+      if (acc.unsure) return unknown();
+      if (acc.sum_is_int) return value::of_int(static_cast<std::int64_t>(acc.sum / decimal_scale));
+      if (acc.sum > INT64_MAX || acc.sum < INT64_MIN) fail("number overflow in `sum`");
+      return value::of_number(static_cast<std::int64_t>(acc.sum));
+    case agg::avg: {
+      if (acc.unsure || acc.count == 0) return unknown();
+      __int128 num = acc.sum, q = num / acc.count, rem = num % acc.count;
+      __int128 r2 = rem < 0 ? -rem : rem;
+      if (r2 * 2 >= acc.count) q += num < 0 ? -1 : 1;
+      if (q > INT64_MAX || q < INT64_MIN) fail("number overflow in `avg`");
+      return value::of_number(static_cast<std::int64_t>(q));
+    }
+    case agg::min:
+    case agg::max:
+      return acc.unsure || !acc.have ? unknown() : acc.best;
+  }
+  return unknown();
+}
+
 value evaluator::eval_aggregate(const node& n) {
   auto kind = static_cast<agg>(n.sub);
   node_id src = p_.kid(n, 0), where = p_.kid(n, 1), val = p_.kid(n, 2);
@@ -780,12 +831,8 @@ value evaluator::eval_aggregate(const node& n) {
   std::uint32_t depth = n.a;
   binding& b = frames_[depth];
 
-  std::int64_t count = 0;
-  bool unsure = false;
-  __int128 sum = 0;
-  bool sum_is_int = true;
-  value best;
-  bool have = false;
+  agg_acc acc;
+  bool& unsure = acc.unsure;
 
   // Visits one element; `certain` is false for a hazard whose membership is unknown.
   // Returns true to stop early (any found true, all found false).
@@ -808,7 +855,7 @@ value evaluator::eval_aggregate(const node& n) {
         if (!c.known())
           unsure = true;
         else if (c.i)
-          ++count;
+          ++acc.count;
         return false;
       default:
         break;
@@ -823,22 +870,7 @@ value evaluator::eval_aggregate(const node& n) {
       unsure = true;
       return false;
     }
-    ++count;
-    if (kind == agg::sum || kind == agg::avg) {
-      if (v.kind == vkind::number) sum_is_int = false;
-      sum += scaled(v);
-      if (sum > static_cast<__int128>(INT64_MAX) * decimal_scale ||
-          sum < static_cast<__int128>(INT64_MIN) * decimal_scale)
-        fail("overflow in `" + std::string(kind == agg::sum ? "sum" : "avg") + "`");
-      return false;
-    }
-    if (!have) {
-      best = v;
-      have = true;
-    } else {
-      auto cmp = compare_values(v, best);
-      if (cmp && (kind == agg::max ? *cmp > 0 : *cmp < 0)) best = v;
-    }
+    fold_value(kind, acc, v);
     return false;
   };
 
@@ -910,32 +942,7 @@ value evaluator::eval_aggregate(const node& n) {
     }
   }
   b = binding{};
-
-  switch (kind) {
-    case agg::any:
-      return stopped ? boolean(true) : (unsure ? unknown() : boolean(false));
-    case agg::all:
-      return stopped ? boolean(false) : (unsure ? unknown() : boolean(true));
-    case agg::count:
-      return unsure ? unknown() : value::of_int(count);
-    case agg::sum:
-      if (unsure) return unknown();
-      if (sum_is_int) return value::of_int(static_cast<std::int64_t>(sum / decimal_scale));
-      if (sum > INT64_MAX || sum < INT64_MIN) fail("number overflow in `sum`");
-      return value::of_number(static_cast<std::int64_t>(sum));
-    case agg::avg: {
-      if (unsure || count == 0) return unknown();
-      __int128 num = sum, q = num / count, rem = num % count;
-      __int128 r2 = rem < 0 ? -rem : rem;
-      if (r2 * 2 >= count) q += num < 0 ? -1 : 1;
-      if (q > INT64_MAX || q < INT64_MIN) fail("number overflow in `avg`");
-      return value::of_number(static_cast<std::int64_t>(q));
-    }
-    case agg::min:
-    case agg::max:
-      return unsure || !have ? unknown() : best;
-  }
-  return unknown();
+  return aggregate_value(kind, acc, stopped);
 }
 
 // ---- declarations ---------------------------------------------------------------------------

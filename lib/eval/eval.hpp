@@ -345,6 +345,17 @@ class evaluator final : private builtin_context {
   }
   value eval_call(const node& n);
   value eval_aggregate(const node& n);
+  // What an aggregate has seen of its elements so far.
+  struct agg_acc {
+    std::int64_t count = 0;
+    bool unsure = false;  // an element's condition or value was unknown
+    __int128 sum = 0;     // scaled
+    bool sum_is_int = true;
+    value best;
+    bool have = false;
+  };
+  void fold_value(agg kind, agg_acc& acc, const value& v);
+  value aggregate_value(agg kind, const agg_acc& acc, bool stopped);
   value eval_table(const node& n);
   static bool known_cell(const fact_cell& c) {
     return c.state == fact_state::present || c.state == fact_state::defaulted;
@@ -386,6 +397,7 @@ class evaluator final : private builtin_context {
   std::vector<score_state> scores_;
   std::vector<binding> frames_;
   std::vector<value> regs_;      // the registers of decision code
+  std::vector<agg_acc> accs_;    // its aggregates' accumulators
   std::vector<value> params_;    // table arguments of the calls in progress
   std::size_t params_base_ = 0;  // where the innermost call's arguments start
   trace* cur_ = nullptr;

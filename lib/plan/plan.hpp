@@ -285,12 +285,16 @@ enum class code_op : std::uint8_t {
   jump,          // to target
   hazards,       // r[dst] = the `hazards` list
   hazard_field,  // r[dst] = field b (0 id 1 category 2 severity 3 status) of the hazard at frame a
-  agg_begin,     // aggregate (agg sub) over r[a] at frame n: unknown list: r[dst] unknown, jump
-                 // to target; else the loop's state in r[b], r[b + 1]
+  agg_begin,     // aggregate (agg sub) over r[a] at frame n, its accumulator k.i, its source
+                 // k.n (0 hazards, 1 records, 2 scalars): unknown list: r[dst] unknown, jump
+                 // to target; else the loop's state in r[b]
   agg_next,      // binds the next element at frame n (state r[b]); none left: r[dst] = the result,
                  // jump to target
   agg_visit,     // takes r[a] (the `where`; none_index: true), state r[b]; decided: r[dst] = the
-                 // result, jump to the agg_next's target; else back to the agg_next at target
+                 // result, jump to the agg_next's target; a sum/avg/min/max whose condition holds:
+                 // on to its value; else back to the agg_next at target
+  agg_value,     // folds r[a], a sum's/avg's/min's/max's element value, then back to target
+  element,       // r[dst] = the element bound at frame a (a scalar's value, a record, a hazard)
   status_is,     // r[dst] = whether (sub eq) or not (sub ne) the status of the hazard at
                  // frame a is status k.i (0 absent 1 present 2 undetermined 3 error, -1 none)
   section,       // r[dst] = section b of score a, unknown when provisional or the score failed
@@ -358,6 +362,7 @@ struct program {
   std::vector<std::uint32_t> order_code;  // by `order`: a let's or hazard's code, or none_index
   std::vector<value> code_consts;         // the constants of `in_consts`
   std::uint32_t code_registers = 0;       // the most any code uses
+  std::uint32_t code_accumulators = 0;    // the most aggregates any code has
 
   node_id kid(const node& n, std::uint32_t i) const { return kids[n.kids + i]; }
 };
