@@ -5,9 +5,9 @@
 // decisions alone most of that is the same for every record. The code here is the same
 // expression laid out once: an operation per node in the order the walk evaluates them, the
 // branches of `and`, `or`, `??` and `if` as jumps, a table whose rows all compare a parameter
-// with a constant as one operation, `any`/`all`/`count` over `hazards` or a top-level list of
-// records as a loop. What the code does not cover (other aggregates, list variables, rows that
-// are expressions) stays a node, handed to the walk (`eval`).
+// with a constant as one operation, an aggregate over `hazards` or a top-level list as a loop.
+// What the code does not cover (aggregates over nested lists or list literals, `in` a list
+// that is not constants, rows that are expressions) stays a node, handed to the walk (`eval`).
 //
 // The code must give what the walk gives, errors and limits included:
 // - steps: an operation carries the steps of the nodes the walk enters before it (a node's
