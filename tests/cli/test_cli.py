@@ -725,6 +725,34 @@ def test_decisions_lines_say_what_the_full_reports_say(rules, tmp_path):
     assert summ.stderr.strip()  # the summary table
 
 
+def test_decisions_and_reports_agree_wherever_the_steps_limit_cuts(tmp_path):
+    # Decisions and CSV rows are evaluated without traces (the ruleset's decision code),
+    # reports with them (the walk): a steps limit must end the same declarations either way.
+    sample = ROOT / "examples" / "data" / "institutions.jsonl"
+    path = tmp_path / "some.jsonl"
+    path.write_text("".join(sample.read_text(encoding="utf-8").splitlines(True)[:12]),
+                    encoding="utf-8")
+    rules = ROOT / "rulesets" / "institution.rules"
+    cut_somewhere = 0
+    for steps in [0, 1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987, 1597, 2584,
+                  4181, 6765, 100000000]:
+        args = ["eval", "-r", rules, path, "--asof", ASOF, "--limit", f"steps={steps}"]
+        full = run(*args, "--format", "jsonl")
+        dec = run(*args, "--format", "decisions")
+        reports = [json.loads(l) for l in full.stdout.splitlines()]
+        lines = [json.loads(l) for l in dec.stdout.splitlines()]
+        assert len(lines) == len(reports) == 12
+        assert full.returncode == dec.returncode
+        for r, d in zip(reports, lines):
+            assert d["present"] == [h["id"] for h in r["hazards"] if h["status"] == "present"]
+            assert d["undetermined"] == [h["id"] for h in r["hazards"]
+                                         if h["status"] == "undetermined"], steps
+            assert d["grades"] == {k: g["value"] for k, g in r["grades"].items()}, steps
+            assert d["errors"] == len(r["errors"]), steps
+            cut_somewhere += any("limit `steps`" in e["message"] for e in r["errors"])
+    assert cut_somewhere > 12  # the limit did cut records, at several places
+
+
 def test_json_array_and_jsonl_are_the_same_reports_on_any_thread_count(rules, tmp_path):
     path = write_jsonl(tmp_path / "b.jsonl", [record(i, beds=i) for i in range(1500)])
     base = run("eval", "-r", rules, path, "--format", "jsonl", "--asof", "2024-06-01",
