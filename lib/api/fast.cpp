@@ -135,10 +135,7 @@ void decide_facts(const program& p, const std::shared_ptr<const program>& shared
   d.hazards.reserve(p.hazards.size());
   for (std::size_t i = 0; i < p.hazards.size(); ++i) {
     const decl_state& st = ev.state(decl_kind::hazard, static_cast<std::uint32_t>(i));
-    d.hazards.push_back(st.status == outcome::error     ? hazard_status::error
-                        : st.status == outcome::unknown ? hazard_status::undetermined
-                        : st.v.i                        ? hazard_status::present
-                                                        : hazard_status::absent);
+    d.hazards.push_back(status_of(st));
   }
   d.grades.reserve(p.grades.size());
   for (std::size_t i = 0; i < p.grades.size(); ++i) {

@@ -48,13 +48,13 @@ class code_builder {
   // Compiles the expression at `root`; false when it is not worth a code (a code that would
   // only hand its root to the walk) or too deep.
   bool build(node_id root) {
-    c_.result = new_register();
-    gen(root, c_.result, 1);
+    const std::uint32_t result = new_register();
+    gen(root, result, 1);
     if (!ok_) return false;
     if (c_.steps.size() == 1 && c_.steps[0].op == code_op::eval) return false;
     code_step e;
     e.op = code_op::end;
-    e.dst = c_.result;
+    e.dst = result;
     emit(e);
     return true;
   }
@@ -280,10 +280,10 @@ class code_builder {
     if (field->op != opcode::hazard_field || field->b != 3 || text->op != opcode::constant ||
         text->k.kind != vkind::string)
       return false;
-    static constexpr std::string_view names[] = {"absent", "present", "undetermined", "error"};
-    s.k = value::of_int(-1);
-    for (std::size_t i = 0; i < std::size(names); ++i)
-      if (text->k.s() == names[i]) s.k = value::of_int(static_cast<std::int64_t>(i));
+    s.k = value::of_int(-1);  // a string that is no status: never equal
+    for (const auto h : {hazard_status::absent, hazard_status::present, hazard_status::undetermined,
+                         hazard_status::error})
+      if (text->k.s() == to_string(h)) s.k = value::of_int(static_cast<std::int64_t>(h));
     s.op = code_op::status_is;
     s.a = field->a;
     pending_ += 3;
@@ -490,12 +490,9 @@ value evaluator::run_code(const decision_code& c) {
     CARERULES_NEXT();
   }
 
-  op_fact_list : {
-    const list_instance& l = f_->root.lists[o->b];
-    r[o->dst] = l.state == fact_state::present ? value::list_of(static_cast<std::int32_t>(o->a), &l)
-                                               : value{};
+  op_fact_list:
+    r[o->dst] = read_list(f_->root.lists[o->b], o->a, nullptr);  // untraced here
     CARERULES_NEXT();
-  }
 
   op_asof:
     r[o->dst] = value::of_date(asof_);
@@ -656,29 +653,9 @@ value evaluator::run_code(const decision_code& c) {
     r[o->dst] = value::list_of(value::hazards_list, nullptr);
     CARERULES_NEXT();
 
-  op_hazard_field : {
-    const std::uint32_t h = frames_[o->a].hazard;
-    const hazard_plan& hp = p_.hazards[h];
-    const decl_state& st = hazards_[h];
-    switch (o->b) {
-      case 0:
-        r[o->dst] = value::of_string(hp.id);
-        break;
-      case 1:
-        r[o->dst] = value::of_string(hp.category);
-        break;
-      case 2:
-        r[o->dst] = value::of_string(hp.major ? "major" : "general");
-        break;
-      default:
-        r[o->dst] = value::of_string(st.status == outcome::error     ? "error"
-                                     : st.status == outcome::unknown ? "undetermined"
-                                     : st.v.i                        ? "present"
-                                                                     : "absent");
-        break;
-    }
+  op_hazard_field:
+    r[o->dst] = hazard_field_of(frames_[o->a].hazard, o->b);
     CARERULES_NEXT();
-  }
 
   op_agg_begin:
     if (!r[o->a].known()) {
@@ -769,43 +746,24 @@ value evaluator::run_code(const decision_code& c) {
     CARERULES_JUMP(o->target);
   }
 
-  op_element : {
-    const binding& b = frames_[o->a];
-    if (b.cell)
-      r[o->dst] = b.cell->state == fact_state::present ? b.cell->v : value{};
-    else if (b.hazard != none_index)
-      r[o->dst] = value::record_of(b.hazard, nullptr);
-    else
-      r[o->dst] = value::record_of(0, b.rec);
+  op_element:
+    r[o->dst] = element_of(frames_[o->a]);
     CARERULES_NEXT();
-  }
 
   op_status_is : {
-    const decl_state& st = hazards_[frames_[o->a].hazard];
-    const std::int64_t status = st.status == outcome::error     ? 3
-                                : st.status == outcome::unknown ? 2
-                                : st.v.i                        ? 1
-                                                                : 0;
-    const bool same = status == o->k.i;
+    const hazard_status h = status_of(hazards_[frames_[o->a].hazard]);
+    const bool same = static_cast<std::int64_t>(h) == o->k.i;
     r[o->dst] = value::of_bool(static_cast<ast::op>(o->sub) == ast::op::eq ? same : !same);
     CARERULES_NEXT();
   }
 
-  op_section : {
-    const score_state& sc = scores_[o->a];
-    r[o->dst] = score_decls_[o->a].status == outcome::error || sc.section_provisional[o->b]
-                    ? value{}
-                    : value::of_number(sc.sections[o->b]);
+  op_section:
+    r[o->dst] = section_of(o->a, o->b);
     CARERULES_NEXT();
-  }
 
-  op_exists : {
-    const record_instance& rec = o->a == none_index ? f_->root : *frames_[o->a].rec;
-    const bool supplied = o->n ? rec.lists[o->b].state == fact_state::present
-                               : rec.cells[o->b].state == fact_state::present;
-    r[o->dst] = value::of_bool(o->sub ? !supplied : supplied);
+  op_exists:
+    r[o->dst] = exists_of(o->a, o->n != 0, o->b, o->sub != 0);
     CARERULES_NEXT();
-  }
 
   op_eval:
     CARERULES_CHECK();

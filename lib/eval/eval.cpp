@@ -424,68 +424,64 @@ value evaluator::eval_other(const node& n) {
   switch (n.op) {
     case opcode::fact_list:
       return read_list(f_->root.lists[n.slot], n.a, nullptr);
-    case opcode::var: {
-      const binding& b = frames_[n.a];
-      if (b.cell) {  // a scalar element: traced when the aggregate bound it
-        const fact_cell& c = *b.cell;
-        if (c.state == fact_state::present) return c.v;
-        return unknown();
-      }
-      if (b.hazard != none_index) return value::record_of(b.hazard, nullptr);
-      return value::record_of(0, b.rec);
-    }
+    case opcode::var:  // a scalar element was traced when the aggregate bound it
+      return element_of(frames_[n.a]);
     case opcode::var_list: {
       const binding& b = frames_[n.a];
       return read_list(b.rec->lists[n.slot], n.b, &b);
     }
-    case opcode::hazard_field: {
-      const binding& b = frames_[n.a];
-      const hazard_plan& h = p_.hazards[b.hazard];
-      switch (n.b) {
-        case 0:
-          return value::of_string(h.id);
-        case 1:
-          return value::of_string(h.category);
-        case 2:
-          return value::of_string(h.major ? "major" : "general");
-        default: {
-          const auto& st = hazards_[b.hazard];
-          if (st.status == outcome::error) return value::of_string("error");
-          if (st.status == outcome::unknown) return value::of_string("undetermined");
-          return value::of_string(st.v.i ? "present" : "absent");
-        }
-      }
-    }
+    case opcode::hazard_field:
+      return hazard_field_of(frames_[n.a].hazard, n.b);
     case opcode::section: {
       const score_state& s = scores_[n.a];
       if (cur_) {
         cur_->add_use({decl_kind::score, n.a});
         cur_->merge_missing(s.section_traces[n.b]);
       }
-      if (score_decls_[n.a].status == outcome::error || s.section_provisional[n.b])
-        return unknown();
-      return value::of_number(s.sections[n.b]);
+      return section_of(n.a, n.b);
     }
     case opcode::hazards:
       return value::list_of(value::hazards_list, nullptr);
     case opcode::asof:
       return value::of_date(asof_);
-    case opcode::exists: {
-      bool supplied;
-      const auto& f = *p_.inputs[n.a].field;
-      const record_instance& rec = n.b == none_index ? f_->root : *frames_[n.b].rec;
-      if (f.is_list)
-        supplied = rec.lists[n.slot].state == fact_state::present;
-      else
-        supplied = rec.cells[n.slot].state == fact_state::present;
-      return boolean(n.sub ? !supplied : supplied);
-    }
+    case opcode::exists:
+      return exists_of(n.b, p_.inputs[n.a].field->is_list, n.slot, n.sub != 0);
     case opcode::list_literal:
       return value::list_of(value::literal_list, &n);
     default:
       break;
   }
   return unknown();
+}
+
+// The leaves the walk and the decision code read alike (without the walk's traces).
+
+value evaluator::hazard_field_of(std::uint32_t h, std::uint32_t field) const {
+  const hazard_plan& hp = p_.hazards[h];
+  switch (field) {
+    case 0:
+      return value::of_string(hp.id);
+    case 1:
+      return value::of_string(hp.category);
+    case 2:
+      return value::of_string(hp.major ? "major" : "general");
+    default:
+      return value::of_string(to_string(status_of(hazards_[h])));
+  }
+}
+
+value evaluator::section_of(std::uint32_t score, std::uint32_t section) const {
+  if (score_decls_[score].status == outcome::error || scores_[score].section_provisional[section])
+    return unknown();
+  return value::of_number(scores_[score].sections[section]);
+}
+
+value evaluator::exists_of(std::uint32_t frame, bool is_list, std::uint32_t slot,
+                           bool missing) const {
+  const record_instance& rec = frame == none_index ? f_->root : *frames_[frame].rec;
+  const bool supplied = is_list ? rec.lists[slot].state == fact_state::present
+                                : rec.cells[slot].state == fact_state::present;
+  return boolean(missing ? !supplied : supplied);
 }
 
 void evaluator::nesting_exceeded() const {
@@ -1260,10 +1256,7 @@ report evaluator::make_report() const {
     h.title = hp.title;
     h.category = hp.category;
     h.severity = hp.major ? hazard_severity::major : hazard_severity::general;
-    h.status = st.status == outcome::error     ? hazard_status::error
-               : st.status == outcome::unknown ? hazard_status::undetermined
-               : st.v.i                        ? hazard_status::present
-                                               : hazard_status::absent;
+    h.status = status_of(st);
     h.cite = hp.cite;
     h.rectify.action = hp.action;
     h.rectify.within_days = hp.within_days;

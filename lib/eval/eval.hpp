@@ -122,6 +122,14 @@ struct decl_state {
   std::int32_t matched_line = -1;  // grades
 };
 
+// A hazard's status as its report gives it, from its declaration's state.
+inline hazard_status status_of(const decl_state& st) {
+  return st.status == outcome::error     ? hazard_status::error
+         : st.status == outcome::unknown ? hazard_status::undetermined
+         : st.v.i                        ? hazard_status::present
+                                         : hazard_status::absent;
+}
+
 struct item_state {
   item_status status = item_status::not_awarded;
   std::int64_t points = 0;  // scaled, signed
@@ -291,6 +299,18 @@ class evaluator final : private builtin_context {
     return read_cell(b.rec->cells[k.slot], k.b, &b);
   }
   [[gnu::noinline]] value eval_other(const node& n);
+  // Leaves the walk and the decision code both read (eval.cpp): a field of a hazard bound in
+  // `hazards` (0 id 1 category 2 severity 3 status), a score's section, exists()/missing()
+  // of a fact of the top-level record (frame none_index) or of the element at `frame`, and
+  // the element bound at a frame.
+  value hazard_field_of(std::uint32_t hazard, std::uint32_t field) const;
+  value section_of(std::uint32_t score, std::uint32_t section) const;
+  value exists_of(std::uint32_t frame, bool is_list, std::uint32_t slot, bool missing) const;
+  static value element_of(const binding& b) {
+    if (b.cell) return b.cell->state == fact_state::present ? b.cell->v : value{};
+    if (b.hazard != none_index) return value::record_of(b.hazard, nullptr);
+    return value::record_of(0, b.rec);
+  }
   value eval_logic(const node& n);
   value eval_unary(const node& n);
   value eval_in(const node& n);

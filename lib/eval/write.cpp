@@ -408,10 +408,7 @@ void evaluator::write_csv_row(std::string& o) const {
     o += ',';
     if (!read) continue;
     const decl_state& st = hazards_[i];
-    o += st.status == outcome::error     ? "error"sv
-         : st.status == outcome::unknown ? "undetermined"sv
-         : st.v.i                        ? "present"sv
-                                         : "absent"sv;
+    o += to_string(status_of(st));
   }
   for (std::size_t i = 0; i < p_.scores.size(); ++i) {
     o += ',';

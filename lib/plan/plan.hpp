@@ -295,8 +295,8 @@ enum class code_op : std::uint8_t {
                  // on to its value; else back to the agg_next at target
   agg_value,     // folds r[a], a sum's/avg's/min's/max's element value, then back to target
   element,       // r[dst] = the element bound at frame a (a scalar's value, a record, a hazard)
-  status_is,     // r[dst] = whether (sub eq) or not (sub ne) the status of the hazard at
-                 // frame a is status k.i (0 absent 1 present 2 undetermined 3 error, -1 none)
+  status_is,     // r[dst] = whether (sub eq) or not (sub ne) the hazard at frame a has status
+                 // k.i (a hazard_status; -1: a string that is no status)
   section,       // r[dst] = section b of score a, unknown when provisional or the score failed
   exists,        // r[dst] = whether the fact at slot b (a list when n) of the top-level record
                  // (a: none_index) or of the element at frame a was supplied; sub 1: negated
@@ -315,8 +315,7 @@ struct code_step {
 };
 
 struct decision_code {
-  std::vector<code_step> steps;
-  std::uint32_t result = 0;  // the register holding the expression's value at the end
+  std::vector<code_step> steps;  // the last is `end`, naming the register with the value
 };
 
 struct program {
