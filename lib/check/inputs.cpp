@@ -301,7 +301,7 @@ void checker::add_fields(record_schema& schema, const std::vector<const ast::inp
       schema.fields.back().element = elem;
     }
   }
-  schema.link_keys();
+  schema.finish();
 }
 
 void checker::build_inputs() {

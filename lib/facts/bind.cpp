@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -209,6 +210,8 @@ void mark_below(const record_schema& s, record_instance& r, std::uint32_t node) 
 }  // namespace
 
 conversion convert_scalar(const field_schema& f, const input& in, value& v, text_store& strings) {
+  if (in.kind == in_kind::number && in.has_small && convert_small(f, in.small, v))
+    return conversion::ok;
   std::int64_t scaled = 0;  // numeric enums compare scaled decimals
   bool numeric = false;
   value out;
@@ -278,7 +281,14 @@ conversion convert_scalar(const field_schema& f, const input& in, value& v, text
 
 // Facts reused for one record after another allocate little once they have seen the largest.
 void reset_instance(record_instance& r, const record_schema& s) {
-  r.cells.assign(s.scalar_count, fact_cell{});
+  if (r.cells.size() == s.scalar_count) {
+    // An absent cell is all zero bytes: one fill of the whole array.
+    static_assert(std::is_trivially_copyable_v<fact_cell> && fact_state::absent == fact_state{} &&
+                  vkind::unknown == vkind{});
+    std::memset(static_cast<void*>(r.cells.data()), 0, r.cells.size() * sizeof(fact_cell));
+  } else {
+    r.cells.assign(s.scalar_count, fact_cell{});
+  }
   r.lists.resize(s.list_count);
   for (list_instance& l : r.lists) {
     l.state = fact_state::absent;
@@ -288,21 +298,19 @@ void reset_instance(record_instance& r, const record_schema& s) {
 }
 
 void apply_defaults(const record_schema& s, record_instance& r) {
-  for (const field_schema& f : s.fields) {
-    if (f.is_list) {
-      if (f.of_records && f.element && f.slot < r.lists.size()) {
-        for (record_instance& e : r.lists[f.slot].records) {
-          apply_defaults(*f.element, e);
-        }
-      }
-      continue;
-    }
-    if (!f.default_value || f.slot >= r.cells.size()) continue;
+  for (const std::uint32_t i : s.defaulted) {
+    const field_schema& f = s.fields[i];
+    if (f.slot >= r.cells.size()) continue;
     fact_cell& cell = r.cells[f.slot];
     if (cell.state == fact_state::absent) {
       cell.state = fact_state::defaulted;
       cell.v = *f.default_value;
     }
+  }
+  for (const std::uint32_t i : s.record_lists) {
+    const field_schema& f = s.fields[i];
+    if (f.slot >= r.lists.size()) continue;
+    for (record_instance& e : r.lists[f.slot].records) apply_defaults(*f.element, e);
   }
 }
 

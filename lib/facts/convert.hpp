@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "facts/facts.hpp"
+#include "util/decimal.hpp"
 
 namespace carerules::detail {
 
@@ -39,6 +40,20 @@ enum class conversion : std::uint8_t {
 // Checks `in` against field `f` (a scalar, or a list<T>'s element type) and converts it into
 // `v`; a string's text is copied into `strings`. `v` is set only on `ok`.
 conversion convert_scalar(const field_schema& f, const input& in, value& v, text_store& strings);
+
+// The usual number, a plain integer of at most twelve digits (input::small) for an int or a
+// number without an enum, when it binds: true with `v` set. False says only that
+// convert_scalar must decide. convert_scalar tries this first; the plain reader calls it
+// inline.
+inline bool convert_small(const field_schema& f, std::int64_t small, value& v) {
+  if (!f.enum_numbers.empty()) return false;
+  // Twelve digits scaled by 10^6 stay below 10^18: no overflow.
+  const std::int64_t x = f.type == scalar_type::number ? small * decimal_scale : small;
+  if (f.type != scalar_type::int_ && f.type != scalar_type::number) return false;
+  if (f.has_range && (x < f.range_low || x > f.range_high)) return false;
+  v = f.type == scalar_type::int_ ? value::of_int(x) : value::of_number(x);
+  return true;
+}
 
 // Empties an instance for binding, keeping the memory of its lists.
 void reset_instance(record_instance& r, const record_schema& s);

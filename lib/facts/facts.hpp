@@ -121,7 +121,7 @@ struct name_node {
     std::size_t size;      // the key's length
     std::uint64_t mask;    // the bytes of a first eight-byte load that are the key's
     std::uint32_t child;   // the child node
-    int child_field = -1;  // its field (record_schema::link_keys), or -1: an object
+    int child_field = -1;  // its field (record_schema::finish), or -1: an object
   };
   std::vector<key_head> heads;  // parallel to `ordered`
   int field = -1;  // index into record_schema::fields when this key is a declared input
@@ -193,12 +193,23 @@ struct record_schema {
   std::uint32_t list_count = 0;      // lists per record instance
   std::vector<name_node> nodes;      // nodes[0] is the record's root object
   std::deque<std::string> storage;   // owns strings that defaults point into
+  // Worked out by finish(), for what binding does on every record:
+  std::vector<std::uint32_t> defaulted;     // the scalar fields with a default
+  std::vector<std::uint32_t> record_lists;  // the lists of records (with an element schema)
 
-  // Copies each child's field into its parent's key_head, once the nodes are all placed (the
-  // plain reader finds a key's field without visiting the child node). Idempotent.
-  void link_keys() {
+  // Once the fields and nodes are all placed: copies each child's field into its parent's
+  // key_head (the plain reader finds a key's field without visiting the child node) and lists
+  // the fields with defaults and the lists of records. Idempotent.
+  void finish() {
     for (name_node& n : nodes)
       for (name_node::key_head& h : n.heads) h.child_field = nodes[h.child].field;
+    defaulted.clear();
+    record_lists.clear();
+    for (std::uint32_t i = 0; i < fields.size(); ++i) {
+      const field_schema& f = fields[i];
+      if (f.is_list && f.of_records && f.element) record_lists.push_back(i);
+      if (!f.is_list && f.default_value) defaulted.push_back(i);
+    }
   }
 };
 

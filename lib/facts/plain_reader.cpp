@@ -230,7 +230,9 @@ class plain_reader {
         break;
     }
     value v;
-    if (convert_scalar(f, in, v, out_.strings) != conversion::ok) return false;
+    if (!(in.kind == in_kind::number && in.has_small && convert_small(f, in.small, v)) &&
+        convert_scalar(f, in, v, out_.strings) != conversion::ok)
+      return false;
     if (cell) {
       *cell = fact_cell{fact_state::present, v};
     } else {

@@ -49,7 +49,7 @@ field_schema& add(record_schema& s, field_schema f) {
     f.slot = s.scalar_count++;
   }
   s.fields.push_back(std::move(f));
-  s.link_keys();
+  s.finish();
   return s.fields.back();
 }
 
