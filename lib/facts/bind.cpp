@@ -292,9 +292,27 @@ void reset_instance(record_instance& r, const record_schema& s) {
   r.lists.resize(s.list_count);
   for (list_instance& l : r.lists) {
     l.state = fact_state::absent;
+    for (record_instance& e : l.records) l.spare.push_back(std::move(e));
     l.records.clear();
     l.items.clear();
   }
+}
+
+record_instance& list_instance::add_element(const record_schema* element) {
+  if (spare.empty()) {
+    records.emplace_back();
+  } else {
+    records.push_back(std::move(spare.back()));
+    spare.pop_back();
+  }
+  record_instance& r = records.back();
+  if (element) {
+    reset_instance(r, *element);
+  } else {
+    r.cells.clear();
+    r.lists.clear();
+  }
+  return r;
 }
 
 void apply_defaults(const record_schema& s, record_instance& r) {
@@ -527,12 +545,7 @@ struct binder::impl {
   }
 
   // Adds an element record to a list { ... } and returns it.
-  record_instance& push_record(const target& t) {
-    t.list->records.emplace_back();
-    record_instance& r = t.list->records.back();
-    if (t.f->element) reset_instance(r, *t.f->element);
-    return r;
-  }
+  record_instance& push_record(const target& t) { return t.list->add_element(t.f->element.get()); }
 
   void element_error(const target& t, const std::string& message) {
     error(message);

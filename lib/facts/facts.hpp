@@ -233,6 +233,14 @@ struct list_instance {
   fact_state state = fact_state::absent;  // error: a bad or null element, or too long
   std::vector<record_instance> records;   // list { ... }
   std::vector<fact_cell> items;           // list<T>
+  // Element records of an earlier binding of these facts, kept with their memory for the
+  // next (reset_instance puts them here, add_element takes them back): facts reused record
+  // after record allocate nothing for a list's elements once they have seen the longest.
+  std::vector<record_instance> spare;
+
+  // A new element record at the end of `records`, reset for `element` (null: no schema, an
+  // empty record).
+  record_instance& add_element(const record_schema* element);
 };
 
 struct record_error {

@@ -225,7 +225,9 @@ class json_handler : public sax_sizes_unbounded {
 record_facts facts_not_read(const record_schema& schema, std::string pointer, std::string message) {
   record_facts r;
   r.root.cells.assign(schema.scalar_count, fact_cell{fact_state::error, value{}});
-  r.root.lists.assign(schema.list_count, list_instance{fact_state::error, {}, {}});
+  list_instance unread;
+  unread.state = fact_state::error;
+  r.root.lists.assign(schema.list_count, unread);
   r.errors.push_back({std::move(pointer), "", std::move(message)});
   return r;
 }

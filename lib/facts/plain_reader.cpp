@@ -201,8 +201,10 @@ class plain_reader {
     return true;
   }
 
-  // A scalar (not null) for field `f`: converted into `cell` or an item of `items`.
-  bool scalar(const field_schema& f, fact_cell* cell, std::vector<fact_cell>* items, bool subject) {
+  // A scalar (not null) for field `f`, converted into `cell` (a fact's, or a new item of a
+  // list; when the reader gives up, bind_json resets the facts). Inline in object(): the call
+  // cost more than a bool's or a number's reading.
+  [[gnu::always_inline]] bool scalar(const field_schema& f, fact_cell& cell, bool subject) {
     input in{in_kind::string, {}};
     switch (*p_) {
       case '"':
@@ -216,12 +218,7 @@ class plain_reader {
         in.b = *p_ == 't';
         if (!(in.b ? literal("true") : literal("false"))) return false;
         if (f.type == scalar_type::bool_) {  // what convert_scalar gives a bool, without the call
-          const fact_cell c{fact_state::present, value::of_bool(in.b)};
-          if (cell) {
-            *cell = c;
-          } else {
-            items->push_back(c);
-          }
+          cell = fact_cell{fact_state::present, value::of_bool(in.b)};
           return true;
         }
         break;
@@ -233,11 +230,7 @@ class plain_reader {
     if (!(in.kind == in_kind::number && in.has_small && convert_small(f, in.small, v)) &&
         convert_scalar(f, in, v, out_.strings) != conversion::ok)
       return false;
-    if (cell) {
-      *cell = fact_cell{fact_state::present, v};
-    } else {
-      items->push_back(fact_cell{fact_state::present, v});
-    }
+    cell = fact_cell{fact_state::present, v};
     if (subject) take_subject(in);
     return true;
   }
@@ -335,14 +328,13 @@ class plain_reader {
       if (count++ >= options_.limits.list || p_ == end_) return false;
       if (f.of_records) {
         if (*p_ != '{') return false;
-        record_instance& r = l.records.emplace_back();
         const record_schema* element = f.element.get();
-        if (element) reset_instance(r, *element);
+        record_instance& r = l.add_element(element);
         const int node = element && !element->nodes.empty() ? 0 : -1;
         if (!object(element, node, &r, -1, depth + 1)) return false;
       } else {
         if (*p_ == '{' || *p_ == '[' || *p_ == 'n') return false;
-        if (!scalar(f, nullptr, &l.items, false)) return false;
+        if (!scalar(f, l.items.emplace_back(), false)) return false;
       }
       if (!next(']', more)) return false;
     }
@@ -459,7 +451,7 @@ class plain_reader {
       } else if (child >= 0) {
         return false;  // a scalar where an object is declared
       } else if (f) {
-        if (f->is_list || !scalar(*f, &rec->cells[f->slot], nullptr, subject)) return false;
+        if (f->is_list || !scalar(*f, rec->cells[f->slot], subject)) return false;
       } else if (subject) {
         if (!subject_only(true)) return false;
       } else if (c == '"') {
