@@ -341,13 +341,15 @@ class plain_reader {
     return true;
   }
 
-  // Whether the text at p_ (after a key's opening quote) is the key of `n`'s child at `guess`
-  // with its closing quote: then its position, else -1. Declared keys hold no quote, backslash
-  // or control character and are valid UTF-8, so such a key needs no scan; the common case,
-  // records keeping the declared order, costs a compare or two of eight bytes.
-  std::int64_t expected_key(const name_node& n, std::size_t guess) const {
-    if (guess >= n.heads.size() || end_ - p_ < 24) return -1;
-    const name_node::key_head& h = n.heads[guess];
+  // Whether the text at p_ (after a key's opening quote) is the key at `guess` of an object's
+  // `count` declared keys, with its closing quote: then its position, else -1. Declared keys
+  // hold no quote, backslash or control character and are valid UTF-8, so such a key needs no
+  // scan; the common case, records keeping the declared order, costs a compare or two of
+  // eight bytes.
+  std::int64_t expected_key(const name_node::key_head* heads, std::size_t count,
+                            std::size_t guess) const {
+    if (guess >= count || end_ - p_ < 24) return -1;
+    const name_node::key_head& h = heads[guess];
     const std::size_t size = h.size;
     if (size > max_key_ || p_[size] != '"') return -1;
     std::uint64_t head;
@@ -384,18 +386,29 @@ class plain_reader {
       return true;
     }
     const name_node* n = node >= 0 ? &schema->nodes[static_cast<std::size_t>(node)] : nullptr;
-    if (n && n->ordered.size() > 64) return false;
+    // The declared keys here (none in an object not declared), looked at for every key.
+    const name_node::key_head* heads = n ? n->heads.data() : nullptr;
+    const std::size_t key_count = n ? n->heads.size() : 0;
+    if (key_count > 64) return false;
     const std::size_t first_other = others_.size();
     std::uint64_t seen = 0;  // declared keys met, by position
     std::size_t guess = 0;   // the position the next key likely has
+    // The subject path's segment at this level, if it leads here.
     const auto& path = options_.subject_path;
+    const bool subject_here =
+        subject_level >= 0 && static_cast<std::size_t>(subject_level) < path.size();
+    const std::string_view subject_key =
+        subject_here ? std::string_view(path[static_cast<std::size_t>(subject_level)])
+                     : std::string_view();
+    const bool subject_last =
+        subject_here && static_cast<std::size_t>(subject_level) + 1 == path.size();
     for (bool more = true; more;) {
       if (p_ == end_ || *p_ != '"') return false;
       ++p_;
       std::string_view key;
-      std::int64_t at = n ? expected_key(*n, guess) : -1;
+      std::int64_t at = expected_key(heads, key_count, guess);
       if (at >= 0) {
-        key = std::string_view(p_, n->heads[static_cast<std::size_t>(at)].size);
+        key = std::string_view(p_, heads[static_cast<std::size_t>(at)].size);
         p_ += key.size() + 1;
       } else {
         if (!plain_string(key)) return false;
@@ -412,7 +425,7 @@ class plain_reader {
         const std::uint64_t bit = std::uint64_t{1} << at;
         if (seen & bit) return false;
         seen |= bit;
-        const name_node::key_head& h = n->heads[static_cast<std::size_t>(at)];
+        const name_node::key_head& h = heads[static_cast<std::size_t>(at)];
         if (h.child_field >= 0) {
           f = &schema->fields[static_cast<std::size_t>(h.child_field)];
         } else {
@@ -423,10 +436,8 @@ class plain_reader {
       }
       bool subject = false;
       int below = -1;
-      if (subject_level >= 0 && static_cast<std::size_t>(subject_level) < path.size() &&
-          path[static_cast<std::size_t>(subject_level)].size() == key.size() &&
-          path[static_cast<std::size_t>(subject_level)] == key) {
-        if (static_cast<std::size_t>(subject_level) + 1 == path.size()) {
+      if (subject_here && key == subject_key) {
+        if (subject_last) {
           subject = true;
         } else {
           below = subject_level + 1;

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -397,6 +398,42 @@ TEST(PlainReader, GivesUpOnWhatItDoesNotReadItself) {
            "",
        })
     EXPECT_FALSE(takes(text)) << text;
+}
+
+TEST(PlainReader, TakesTheSubjectWhereItsPathLeadsAndNowhereElse) {
+  const auto compiled = compile_source(R"(ruleset t {
+  title "t" version "1"
+  input { id : string  meta.n : int  r : list { code : string } }
+  hazard H "h" { cite "c" when meta.n > 1 }
+})");
+  ASSERT_TRUE(compiled.ok()) << compiled.rendered();
+  const program& p = access::program_of(compiled.value());
+  const record_schema& s = *p.schema;
+  const std::string text =
+      R"({"id":"a","meta":{"n":2,"code":"C-7"},"r":[{"code":"no"}],"x":{"y":{"z":12}},"code":5})";
+  struct subject_case {
+    std::vector<std::string> path;
+    std::optional<std::string> subject;  // what both readers give
+  };
+  const subject_case cases[] = {
+      {{"id"}, "a"},                  // a declared input at the root
+      {{"meta", "code"}, "C-7"},      // undeclared, inside a declared object
+      {{"x", "y", "z"}, "12"},        // three levels of undeclared objects, a number
+      {{"code"}, "5"},                // the root's, not the one in meta or in a list element
+      {{"meta", "n"}, "2"},           // a declared int
+      {{"r", "code"}, std::nullopt},  // inside a list: not the subject
+      {{"x", "q"}, std::nullopt},     // a path that is not there
+  };
+  for (const subject_case& c : cases) {
+    bind_options o = bind_opts(p, eval_options{});
+    o.subject_path = c.path;
+    tally t;
+    check(s, o, text, t);
+    EXPECT_EQ(t.plain, 1u) << c.path.back();
+    record_facts f;
+    ASSERT_TRUE(bind_plain_json(s, text, o, f));
+    EXPECT_EQ(f.subject, c.subject) << c.path.back();
+  }
 }
 
 TEST(PlainReader, LimitsAreLeftToTheEventBinder) {
