@@ -407,16 +407,23 @@ class plain_reader {
       ++p_;
       std::string_view key;
       std::int64_t at = expected_key(heads, key_count, guess);
-      if (at >= 0) {
+      const bool expected = at >= 0;
+      if (expected) {
         key = std::string_view(p_, heads[static_cast<std::size_t>(at)].size);
         p_ += key.size() + 1;
       } else {
         if (!plain_string(key)) return false;
         if (n) at = n->position_of(key, name_node::head_of(key), guess);
       }
-      if (!step_over(':')) return false;
-      space();
-      if (p_ == end_) return false;
+      // Compact text: the colon, then the value. An expected key leaves at least seven bytes
+      // (expected_key wants 24 and takes at most 16 and a quote), so both can be read.
+      if (expected && p_[0] == ':' && static_cast<unsigned char>(p_[1]) > ' ') {
+        ++p_;
+      } else {
+        if (!step_over(':')) return false;
+        space();
+        if (p_ == end_) return false;
+      }
 
       const field_schema* f = nullptr;
       std::int64_t child = -1;
