@@ -279,7 +279,8 @@ conversion convert_scalar(const field_schema& f, const input& in, value& v, text
   return conversion::ok;
 }
 
-// Facts reused for one record after another allocate little once they have seen the largest.
+// Facts reused for one record after another allocate nothing once they have seen the largest
+// (a list's element records go to its spares, with their memory).
 void reset_instance(record_instance& r, const record_schema& s) {
   if (r.cells.size() == s.scalar_count) {
     // An absent cell is all zero bytes: one fill of the whole array.

@@ -46,10 +46,10 @@ conversion convert_scalar(const field_schema& f, const input& in, value& v, text
 // convert_scalar must decide. convert_scalar tries this first; the plain reader calls it
 // inline.
 inline bool convert_small(const field_schema& f, std::int64_t small, value& v) {
-  if (!f.enum_numbers.empty()) return false;
+  if ((f.type != scalar_type::int_ && f.type != scalar_type::number) || !f.enum_numbers.empty())
+    return false;
   // Twelve digits scaled by 10^6 stay below 10^18: no overflow.
   const std::int64_t x = f.type == scalar_type::number ? small * decimal_scale : small;
-  if (f.type != scalar_type::int_ && f.type != scalar_type::number) return false;
   if (f.has_range && (x < f.range_low || x > f.range_high)) return false;
   v = f.type == scalar_type::int_ ? value::of_int(x) : value::of_number(x);
   return true;
