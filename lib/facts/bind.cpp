@@ -283,10 +283,12 @@ conversion convert_scalar(const field_schema& f, const input& in, value& v, text
 // (a list's element records go to its spares, with their memory).
 void reset_instance(record_instance& r, const record_schema& s) {
   if (r.cells.size() == s.scalar_count) {
-    // An absent cell is all zero bytes: one fill of the whole array.
+    // An absent cell is all zero bytes: one fill of the whole array (none for no cells, whose
+    // data() may be null).
     static_assert(std::is_trivially_copyable_v<fact_cell> && fact_state::absent == fact_state{} &&
                   vkind::unknown == vkind{});
-    std::memset(static_cast<void*>(r.cells.data()), 0, r.cells.size() * sizeof(fact_cell));
+    if (!r.cells.empty())
+      std::memset(static_cast<void*>(r.cells.data()), 0, r.cells.size() * sizeof(fact_cell));
   } else {
     r.cells.assign(s.scalar_count, fact_cell{});
   }
