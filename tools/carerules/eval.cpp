@@ -200,12 +200,13 @@ int run_eval(const std::vector<std::string>& args) {
   // The records, one batch at a time (the whole record, or chunks of lines as they come):
   // `work` evaluates a batch into its slot, `deliver` writes a slot out, in input order, one
   // delivery at a time. False when the input failed. With one thread: for_each_chunk, slots 0
-  // and 1. With more, each worker reads, evaluates and writes chunks of its own
-  // (for_each_chunk_on_workers, a slot per worker), evaluating each chunk alone; the workers'
-  // chunks share the byte bound (each holds at least one line).
+  // and 1. With more, each worker reads and evaluates chunks of its own
+  // (for_each_chunk_on_workers, two slots per worker), evaluating each chunk alone; the
+  // workers' chunks, two a worker, share the byte bound (each holds at least one line).
   const unsigned workers = thread_count(eo.threads, 1u << 20);
+  const std::size_t slot_count = 2 * static_cast<std::size_t>(workers);
   chunked_input how;
-  how.bytes = workers > 1 ? chunk_bytes / workers : chunk_bytes;
+  how.bytes = workers > 1 ? chunk_bytes / (2 * workers) : chunk_bytes;  // two chunks a worker
   how.records = chunk_records;
   eval_options chunk_eo = eo;
   if (workers > 1) chunk_eo.threads = 1;
@@ -262,7 +263,7 @@ int run_eval(const std::vector<std::string>& args) {
     // One buffer for the whole run: each batch's text is written out and the buffer reused.
     // In an array its output count carries the commas across batches; lines end each batch
     // with a line end, so that a reader of a pipe gets every line as soon as it is written.
-    std::vector<batch_text> slots(std::max(workers, 2u));
+    std::vector<batch_text> slots(slot_count);
     std::uint64_t written = 0;
     bool errors = false;
     bool ok = for_each_batch(
@@ -292,7 +293,7 @@ int run_eval(const std::vector<std::string>& args) {
   int code = exit_ok;
   writer->begin();
   const bool render_json = fmt == format::json || fmt == format::jsonl;
-  std::vector<std::vector<batch_result>> results(std::max(workers, 2u));
+  std::vector<std::vector<batch_result>> results(slot_count);
   if (!for_each_batch(
           [&](const std::vector<batch_record>& batch, int k) {
             results[static_cast<std::size_t>(k)] = rs.evaluate_batch(batch, chunk_eo, render_json);

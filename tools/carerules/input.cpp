@@ -435,7 +435,9 @@ std::string for_each_chunk_on_workers(
   workers = std::max(workers, 1u);
   line_reader reader(in, line_bytes);
   chunk_filler filler(reader, how);
-  std::vector<std::vector<batch_record>> chunks(workers);
+  // Two chunks per worker (slots 2w and 2w + 1): one it works on, one that waits, worked,
+  // for its turn to be delivered.
+  std::vector<std::vector<batch_record>> chunks(2 * static_cast<std::size_t>(workers));
 
   std::mutex read_m;            // the reader, the filler and what follows
   bool no_more = false;         // the input ended, or nothing more is to be read
@@ -447,16 +449,44 @@ std::string for_each_chunk_on_workers(
   std::uint64_t delivered = 0;     // the number of the chunk whose turn it is
   std::atomic<bool> ended{false};  // a work or a delivery threw, or the output failed: no more
   std::exception_ptr failure;
-  auto end = [&](std::exception_ptr e) {  // with turn_m held
+  // Chunks worked before their turn came, by number and slot; whoever delivers the chunk
+  // before one delivers it too, so the chunk whose turn it is never waits here.
+  std::vector<std::pair<std::uint64_t, int>> parked;
+  std::vector<char> held(chunks.size(), 0);  // a slot's chunk is parked
+  auto end = [&](std::exception_ptr e) {     // with turn_m held
     if (e && !failure) failure = e;
     ended = true;
     turn.notify_all();
   };
+  // With turn_m held and the chunk `number` in `slot` delivered: the parked chunks that
+  // follow it, in order. False when the run ended.
+  auto deliver_parked = [&] {
+    for (;;) {
+      auto it = std::find_if(parked.begin(), parked.end(),
+                             [&](const auto& p) { return p.first == delivered; });
+      if (it == parked.end()) return true;
+      const int slot = it->second;
+      parked.erase(it);
+      held[static_cast<std::size_t>(slot)] = 0;
+      std::exception_ptr failed;
+      if (!stop()) {
+        try {
+          deliver(chunks[static_cast<std::size_t>(slot)], slot);
+        } catch (...) {
+          failed = std::current_exception();
+        }
+        ++delivered;
+        if (!failed) continue;
+      }
+      end(failed);  // (no failure: the output failed, and takes no more)
+      return false;
+    }
+  };
 
   auto run = [&](unsigned w) {
-    std::vector<batch_record>& chunk = chunks[w];
-    const int slot = static_cast<int>(w);
+    int slot = static_cast<int>(2 * w);
     while (true) {
+      std::vector<batch_record>& chunk = chunks[static_cast<std::size_t>(slot)];
       std::uint64_t number;
       {
         std::lock_guard lock(read_m);
@@ -484,6 +514,17 @@ std::string for_each_chunk_on_workers(
         failed = std::current_exception();
       }
       std::unique_lock lock(turn_m);
+      const int other = slot ^ 1;
+      if (!failed && delivered != number && !ended) {
+        // Not its turn yet: the chunk waits, worked, and this worker goes on with its other
+        // slot once that one's chunk (parked before) is delivered.
+        parked.emplace_back(number, slot);
+        held[static_cast<std::size_t>(slot)] = 1;
+        turn.wait(lock, [&] { return !held[static_cast<std::size_t>(other)] || ended; });
+        if (ended) return;
+        slot = other;
+        continue;
+      }
       turn.wait(lock, [&] { return delivered == number || ended; });
       if (ended) return;  // a chunk before this one failed: none after it is delivered
       if (!failed && !stop()) {
@@ -494,7 +535,9 @@ std::string for_each_chunk_on_workers(
         }
         ++delivered;
         if (!failed) {
+          const bool going = deliver_parked();
           turn.notify_all();
+          if (!going) return;
           continue;
         }
       }

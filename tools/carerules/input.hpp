@@ -116,10 +116,12 @@ std::string for_each_chunk(
     const std::function<bool()>& stop);
 
 // The same with `workers` threads (this one among them), each reading a chunk in turn,
-// running `work` on it and then `deliver`ing it, in input order: a chunk is read, evaluated and
-// written by one thread, and never handed over. `slot` is the worker's number (0 .. workers - 1),
-// so each worker keeps its results apart. `deliver` and `stop` run on the workers, one at a
-// time; `stop()` is asked at each delivery's turn. A work's or a delivery's exception reaches
+// running `work` on it and then `deliver`ing it, in input order. A chunk is read and worked
+// by one thread; a chunk worked before its turn has come waits, and its worker goes on with
+// another, so each worker has two slots (2w and 2w + 1, of 0 .. 2 * workers - 1) to keep its
+// results apart; the chunk that waited is delivered by whichever worker delivers the one
+// before it. `deliver` and `stop` run on the workers, one at a time; `stop()` is asked at each
+// delivery's turn. A work's or a delivery's exception reaches
 // the caller once the chunks before it are delivered, and none after it is; a failure to read
 // (out of memory) ends the run at once. After a chunk cut short, nothing is read until every
 // chunk read is delivered, as with one thread.

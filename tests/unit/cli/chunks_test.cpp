@@ -6,11 +6,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <functional>
 #include <future>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -162,7 +164,7 @@ TEST(CliChunks, OnWorkersDeliveredInOrderEachWithItsOwnResultsDeliveriesNeverOve
     chunked_input how;
     how.records = 100;
     std::vector<int> seen;
-    std::vector<std::vector<int>> results(workers);
+    std::vector<std::vector<int>> results(2 * workers);
     std::atomic<int> in_work{0}, most_held{0}, delivering{0};
     std::atomic<bool> overlapped{false};
     const std::string error = for_each_chunk_on_workers(
@@ -195,6 +197,42 @@ TEST(CliChunks, OnWorkersDeliveredInOrderEachWithItsOwnResultsDeliveriesNeverOve
     EXPECT_LE(most_held.load(), static_cast<int>(workers));
     if (workers == 1) EXPECT_EQ(most_held.load(), 1);
   }
+}
+
+// A worker whose chunk is worked before its turn has come does not wait: the chunk waits,
+// and the worker reads and works the next one, which the old one-slot design could not.
+TEST(CliChunks, OnWorkersAChunkWorkedEarlyWaitsButItsWorkerGoesOn) {
+  std::FILE* f = lines_file(1000);
+  chunked_input how;
+  how.records = 100;
+  std::mutex m;
+  std::vector<std::string> events;  // "work N" as each chunk's work starts, "deliver N"
+  auto note = [&](const char* what, const std::vector<batch_record>& chunk) {
+    std::lock_guard lock(m);
+    events.push_back(std::string(what) + " " + std::to_string(number(chunk.front()) / 100));
+  };
+  std::vector<int> delivered_chunks;
+  const std::string error = for_each_chunk_on_workers(
+      f, 1 << 20, how, 2,
+      [&](const std::vector<batch_record>& chunk, int) {
+        note("work", chunk);
+        // The first chunk takes long: the other worker finishes its own meanwhile.
+        if (number(chunk.front()) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      },
+      [&](const std::vector<batch_record>& chunk, int) {
+        note("deliver", chunk);
+        delivered_chunks.push_back(number(chunk.front()) / 100);
+      },
+      [] { return false; });
+  std::fclose(f);
+  EXPECT_TRUE(error.empty()) << error;
+  ASSERT_EQ(delivered_chunks.size(), 10u);
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(delivered_chunks[static_cast<std::size_t>(i)], i);
+  const auto at = [&](const std::string& e) {
+    return std::find(events.begin(), events.end(), e) - events.begin();
+  };
+  // Chunk 1 was worked and waited; its worker took chunk 2 before chunk 0 was delivered.
+  EXPECT_LT(at("work 2"), at("deliver 0"));
 }
 
 TEST(CliChunks, OnWorkersAnExceptionReachesTheCallerAfterTheChunksBeforeIt) {
