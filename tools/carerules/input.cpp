@@ -458,8 +458,8 @@ std::string for_each_chunk_on_workers(
     ended = true;
     turn.notify_all();
   };
-  // With turn_m held and the chunk `number` in `slot` delivered: the parked chunks that
-  // follow it, in order. False when the run ended.
+  // With turn_m held, after a delivery: the parked chunks that follow it, in order. False when
+  // the run ended (a delivery threw, or the output failed).
   auto deliver_parked = [&] {
     for (;;) {
       auto it = std::find_if(parked.begin(), parked.end(),
