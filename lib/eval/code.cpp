@@ -428,22 +428,13 @@ value evaluator::run_code(const decision_code& c) {
       steps_exceeded();               \
     }                                 \
   } while (false)
-  // An aggregate's value once its elements are visited (`stopped`: one decided an any/all):
-  // any, all and count here, the others as the walk works them out. It does not see `steps`
-  // (kept in a register): the callers store it first.
+  // An aggregate's value once its elements are visited (`stopped`: one decided an any/all),
+  // as the walk works it out. It does not see `steps` (kept in a register): agg_next, where a
+  // sum's loop ends, stores it first (a sum may overflow; an any or all cannot fail).
   auto aggregate_result = [this](const code_step& o, bool stopped) {
     frames_[o.n] = binding{};
-    const agg_acc& acc = accs_[static_cast<std::size_t>(o.k.i)];
-    switch (static_cast<agg>(o.sub)) {
-      case agg::any:
-        return stopped ? value::of_bool(true) : acc.unsure ? value{} : value::of_bool(false);
-      case agg::all:
-        return stopped ? value::of_bool(false) : acc.unsure ? value{} : value::of_bool(true);
-      case agg::count:
-        return acc.unsure ? value{} : value::of_int(acc.count);
-      default:  // the caller has stored the steps: a sum may overflow
-        return aggregate_value(static_cast<agg>(o.sub), acc, stopped);
-    }
+    return aggregate_value(static_cast<agg>(o.sub), accs_[static_cast<std::size_t>(o.k.i)],
+                           stopped);
   };
   // One indirect jump per operation through a table of labels in the order of code_op (GCC
   // and Clang's labels as values): no bounds check, and a jump per operation kind to predict.

@@ -790,15 +790,13 @@ void evaluator::fold_value(agg kind, agg_acc& acc, const value& v) {
   }
 }
 
-// An aggregate's value once its elements are visited (`stopped`: one decided an any/all).
-value evaluator::aggregate_value(agg kind, const agg_acc& acc, bool stopped) {
+// A sum's, average's, minimum's or maximum's value once its elements are visited.
+value evaluator::folded_value(agg kind, const agg_acc& acc) {
   switch (kind) {
     case agg::any:
-      return stopped ? boolean(true) : (acc.unsure ? unknown() : boolean(false));
     case agg::all:
-      return stopped ? boolean(false) : (acc.unsure ? unknown() : boolean(true));
     case agg::count:
-      return acc.unsure ? unknown() : value::of_int(acc.count);
+      break;  // aggregate_value's own
     case agg::sum:
       if (acc.unsure) return unknown();
       if (acc.sum_is_int) return value::of_int(static_cast<std::int64_t>(acc.sum / decimal_scale));

@@ -375,7 +375,21 @@ class evaluator final : private builtin_context {
     bool have = false;
   };
   void fold_value(agg kind, agg_acc& acc, const value& v);
-  value aggregate_value(agg kind, const agg_acc& acc, bool stopped);
+  // An aggregate's value once its elements are visited (`stopped`: one decided an any/all);
+  // inline for the walk and the decision code alike, the folded kinds out of line.
+  value aggregate_value(agg kind, const agg_acc& acc, bool stopped) {
+    switch (kind) {
+      case agg::any:
+        return stopped ? value::of_bool(true) : acc.unsure ? value{} : value::of_bool(false);
+      case agg::all:
+        return stopped ? value::of_bool(false) : acc.unsure ? value{} : value::of_bool(true);
+      case agg::count:
+        return acc.unsure ? value{} : value::of_int(acc.count);
+      default:
+        return folded_value(kind, acc);
+    }
+  }
+  value folded_value(agg kind, const agg_acc& acc);
   value eval_table(const node& n);
   static bool known_cell(const fact_cell& c) {
     return c.state == fact_state::present || c.state == fact_state::defaulted;

@@ -449,25 +449,30 @@ std::string for_each_chunk_on_workers(
   std::uint64_t delivered = 0;     // the number of the chunk whose turn it is
   std::atomic<bool> ended{false};  // a work or a delivery threw, or the output failed: no more
   std::exception_ptr failure;
-  // Chunks worked before their turn came, by number and slot; whoever delivers the chunk
+  // Chunks worked and waiting for their turn, by number and slot; whoever delivers the chunk
   // before one delivers it too, so the chunk whose turn it is never waits here.
   std::vector<std::pair<std::uint64_t, int>> parked;
-  std::vector<char> held(chunks.size(), 0);  // a slot's chunk is parked
-  auto end = [&](std::exception_ptr e) {     // with turn_m held
+  auto is_parked = [&](int slot) {
+    return std::any_of(parked.begin(), parked.end(),
+                       [&](const auto& p) { return p.second == slot; });
+  };
+  auto end = [&](std::exception_ptr e) {  // with turn_m held
     if (e && !failure) failure = e;
     ended = true;
     turn.notify_all();
   };
-  // With turn_m held, after a delivery: the parked chunks that follow it, in order. False when
-  // the run ended (a delivery threw, or the output failed).
-  auto deliver_parked = [&] {
+  // With turn_m held: the parked chunk whose turn it is, and the ones after it, in order.
+  // False when the run ended (a delivery threw, or the output failed).
+  auto deliver_in_turn = [&] {
     for (;;) {
       auto it = std::find_if(parked.begin(), parked.end(),
                              [&](const auto& p) { return p.first == delivered; });
-      if (it == parked.end()) return true;
+      if (it == parked.end()) {
+        turn.notify_all();
+        return true;
+      }
       const int slot = it->second;
       parked.erase(it);
-      held[static_cast<std::size_t>(slot)] = 0;
       std::exception_ptr failed;
       if (!stop()) {
         try {
@@ -514,35 +519,25 @@ std::string for_each_chunk_on_workers(
         failed = std::current_exception();
       }
       std::unique_lock lock(turn_m);
+      if (failed) {
+        // A chunk whose work failed ends the run in its turn: the chunks before it are
+        // delivered, none after it (unless the run ended before: that end stands).
+        turn.wait(lock, [&] { return delivered == number || ended; });
+        if (!ended) end(failed);
+        return;
+      }
+      if (ended) return;
+      parked.emplace_back(number, slot);
+      if (delivered == number) {
+        if (!deliver_in_turn()) return;
+        continue;  // (this slot is free again)
+      }
+      // Not its turn yet: the chunk waits, worked, and this worker goes on with its other
+      // slot once that one's chunk (parked before) is delivered.
       const int other = slot ^ 1;
-      if (!failed && delivered != number && !ended) {
-        // Not its turn yet: the chunk waits, worked, and this worker goes on with its other
-        // slot once that one's chunk (parked before) is delivered.
-        parked.emplace_back(number, slot);
-        held[static_cast<std::size_t>(slot)] = 1;
-        turn.wait(lock, [&] { return !held[static_cast<std::size_t>(other)] || ended; });
-        if (ended) return;
-        slot = other;
-        continue;
-      }
-      turn.wait(lock, [&] { return delivered == number || ended; });
-      if (ended) return;  // a chunk before this one failed: none after it is delivered
-      if (!failed && !stop()) {
-        try {
-          deliver(chunk, slot);
-        } catch (...) {
-          failed = std::current_exception();
-        }
-        ++delivered;
-        if (!failed) {
-          const bool going = deliver_parked();
-          turn.notify_all();
-          if (!going) return;
-          continue;
-        }
-      }
-      end(failed);  // (no failure: the output failed, and takes no more)
-      return;
+      turn.wait(lock, [&] { return !is_parked(other) || ended; });
+      if (ended) return;
+      slot = other;
     }
   };
   // Whatever else throws (reading: out of memory) ends the run at once, before the chunks
